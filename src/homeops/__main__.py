@@ -1,0 +1,5 @@
+"""``python -m homeops``."""
+
+from .cli.main import entry
+
+entry()

@@ -1,0 +1,117 @@
+"""The ``homeops`` command: parse arguments, dispatch to one command module, map errors to exit codes.
+
+Each command lives in ``homeops.cli.commands.<name>`` and exposes ``add_parser(subparsers)`` and
+``run(args) -> int``. Command modules are imported only when chosen, so ``homeops --help`` stays fast:
+the table below carries the help line of every command without importing it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..errors import ExitCode, HomeopsError
+
+#: command name → (module, one-line help). Modules are imported lazily.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("check", "check a repository against the homelab rules"),
+    "graph": ("graph", "show what depends on what: rollout order, cycles, blast radius"),
+    "get": ("get", "list Flux Kustomizations, HelmReleases or images"),
+    "kustomize": ("kustomize", "run the native kustomize build on a folder"),
+    "build": ("build", "render what Flux would apply"),
+    "diff": ("diff", "render two revisions and show what Flux would change"),
+    "secrets": ("secrets", "create keys, encrypt, decrypt, edit, rotate SOPS secrets"),
+    "configure": ("configure", "render templates, encrypt secrets and check, as one transaction"),
+    "new": ("new", "create a new homelab repository in one of the standard layouts"),
+    "add": ("add", "add an app to the repository, in its own layout and conventions"),
+    "mode": ("mode", "switch a mode (certificate issuer, app environment) as a Git change"),
+    "hook": ("hook", "install the git pre-commit hook"),
+    "rules": ("rules", "list the rules of the catalog, or generate their documentation"),
+    "explain": ("explain", "explain a live cluster's state through the domain state machines"),
+}
+
+
+def _available() -> dict[str, tuple[str, str]]:
+    here = os.path.join(os.path.dirname(__file__), "commands")
+    return {
+        name: spec for name, spec in COMMANDS.items() if os.path.exists(os.path.join(here, f"{spec[0]}.py"))
+    }
+
+
+def build_parser(selected: str | None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="homeops",
+        description="Understand, check, graph, render and safely write Flux GitOps homelab repositories.",
+        epilog="Exit codes: 0 ok, 1 findings or differences, 2 usage or config error, 3 failure, "
+        "4 missing tool. Run 'homeops COMMAND --help' for a command's options.",
+    )
+    parser.add_argument("--version", action="version", version=f"homeops {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    parser.add_argument(
+        "--color", choices=("auto", "always", "never"), default="auto", help="colour output (default: auto)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module_name, help_text) in _available().items():
+        if name == selected:
+            module = importlib.import_module(f"homeops.cli.commands.{module_name}")
+            module.add_parser(sub)
+        else:
+            sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def _selected(argv: Sequence[str]) -> str | None:
+    for arg in argv:
+        if arg in COMMANDS:
+            return arg
+        if not arg.startswith("-"):
+            return None
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args_list
+    try:
+        parser = build_parser(_selected(args_list))
+        args = parser.parse_args(args_list)
+        if not args.command:
+            parser.print_help()
+            return int(ExitCode.USAGE)
+        module = importlib.import_module(f"homeops.cli.commands.{COMMANDS[args.command][0]}")
+        return int(module.run(args))
+    except HomeopsError as exc:
+        if debug:
+            raise
+        _error(str(exc))
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        # The reader went away (``homeops get | head``): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return int(ExitCode.OK)
+    except SystemExit as exc:  # argparse: usage errors exit with 2
+        return int(exc.code) if isinstance(exc.code, int) else int(ExitCode.USAGE)
+    except Exception as exc:
+        if debug:
+            raise
+        _error(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "  This is a bug in homeops. Run again with --debug for a traceback and report it."
+        )
+        return int(ExitCode.FAILURE)
+
+
+def _error(message: str) -> None:
+    print(f"homeops: error: {message}", file=sys.stderr)
+
+
+def entry() -> None:
+    sys.exit(main())

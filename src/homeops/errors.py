@@ -1,0 +1,136 @@
+"""The one exception root of homeops and the exit codes the CLI maps them to.
+
+Library code raises these; only the CLI catches them (once, at the top) and turns them into
+``homeops: error: …`` on stderr and a documented exit code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Documented process exit codes (see README, "Exit codes")."""
+
+    OK = 0
+    FINDINGS = 1
+    """Findings at or above ``--fail-on`` (check), differences found (diff --exit-code)."""
+    USAGE = 2
+    """Bad arguments, bad configuration, a path that does not exist."""
+    FAILURE = 3
+    """The work could not be done: a tool failed, a render failed, a write was refused."""
+    MISSING_TOOL = 4
+    """A required external program (sops, kubectl, git) is not installed."""
+    INTERRUPTED = 130
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """A place in the repository that an error or finding points at."""
+
+    path: str
+    """Path relative to the repository root, with forward slashes."""
+    line: int = 0
+    """1-based line, 0 when unknown."""
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+
+class HomeopsError(Exception):
+    """Root of every error homeops raises on purpose."""
+
+    exit_code: ExitCode = ExitCode.FAILURE
+
+    def __init__(self, message: str, *, where: Where | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = where
+        self.hint = hint
+
+    def __str__(self) -> str:
+        text = f"{self.where}: {self.message}" if self.where else self.message
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+class UsageError(HomeopsError):
+    """The command line or a configuration file asks for something that cannot be done."""
+
+    exit_code = ExitCode.USAGE
+
+
+class ConfigError(UsageError):
+    """`.homeops.yaml` or another configuration file is invalid."""
+
+
+class LoadError(HomeopsError):
+    """A file could not be read or parsed."""
+
+
+class KustomizeError(HomeopsError):
+    """A kustomize build failed (bad reference, bad patch, load restriction)."""
+
+
+class UnsupportedFeature(KustomizeError):
+    """The native kustomize engine does not implement a feature this folder uses."""
+
+    def __init__(self, feature: str, *, where: Where | None = None) -> None:
+        super().__init__(f"unsupported kustomize feature: {feature}", where=where)
+        self.feature = feature
+
+
+class SubstitutionError(HomeopsError):
+    """Flux post-build variable substitution failed (bad syntax, strict mode and an undefined var)."""
+
+
+class RenderError(HomeopsError):
+    """A Flux Kustomization or HelmRelease could not be rendered."""
+
+
+class ToolError(HomeopsError):
+    """An external program ran and failed."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        argv: list[str],
+        cwd: str | None,
+        returncode: int | None,
+        output: str,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.argv = argv
+        self.cwd = cwd
+        self.returncode = returncode
+        self.output = output
+
+    def __str__(self) -> str:
+        lines = [self.message, f"  command: {' '.join(self.argv)}"]
+        if self.cwd:
+            lines.append(f"  cwd: {self.cwd}")
+        lines.append(f"  return code: {self.returncode}" if self.returncode is not None else "  timed out")
+        if self.output.strip():
+            lines.append("  output:")
+            lines.extend(f"    {line}" for line in self.output.rstrip().splitlines())
+        if self.hint:
+            lines.append(f"  hint: {self.hint}")
+        return "\n".join(lines)
+
+
+class MissingTool(HomeopsError):
+    """An external program is not installed."""
+
+    exit_code = ExitCode.MISSING_TOOL
+
+    def __init__(self, tool: str, install: str) -> None:
+        super().__init__(f"'{tool}' is not installed or not on PATH", hint=install)
+        self.tool = tool
+
+
+class WriteError(HomeopsError):
+    """A write to the repository was refused or failed; nothing was changed."""

@@ -1,0 +1,243 @@
+"""A repository on disk as homeops reads it: its files, their parsed YAML, and what is ignored.
+
+Paths inside the tree are repo-relative POSIX strings (``kubernetes/apps/default/kustomization.yaml``).
+Symlinks are followed only when they stay inside the repository; one that points outside is treated
+as absent and recorded in :attr:`SourceTree.escapes`. Parsed files are memoised, and persisted in the
+on-disk cache (:mod:`homeops.load.cache`) keyed by size and modification time.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import UsageError
+from .cache import ParseCache
+from .ignore import FLUX_DEFAULT_IGNORES, IgnoreRules
+from .yamlio import ParsedFile, parse
+
+YAML_SUFFIXES = (".yaml", ".yml")
+#: Jinja and other template sources: inputs to render, never manifests.
+TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".tmpl", ".tpl")
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One YAML document of one file."""
+
+    path: str
+    """Repo-relative path of the file."""
+    index: int
+    """0-based position of the document in its file."""
+    line: int
+    """1-based line the document's content starts on."""
+    data: object
+    """The parsed content: a mapping, a list, a scalar or None."""
+
+
+class SourceTree:
+    """Read access to one repository, with ignores, symlink safety and a parse cache."""
+
+    def __init__(self, root: str | Path, *, cache: ParseCache | None = None) -> None:
+        path = Path(root)
+        if not path.exists():
+            raise UsageError(f"{root}: no such file or directory")
+        if not path.is_dir():
+            raise UsageError(f"{root}: not a directory")
+        self.root = path.resolve()
+        self._parsed: dict[str, ParsedFile] = {}
+        self._cache = cache
+        self._ignore_cache: dict[str, IgnoreRules | None] = {}
+        self._files: list[str] | None = None
+        self.escapes: list[str] = []
+        """Symlinks that point outside the repository (never followed)."""
+
+    # -- paths ---------------------------------------------------------------------------------
+
+    def abspath(self, rel: str) -> Path:
+        return self.root / rel if rel not in ("", ".") else self.root
+
+    def relpath(self, path: str | Path) -> str:
+        """Repo-relative form of an absolute or cwd-relative path (must be inside the repo)."""
+        absolute = Path(os.path.abspath(path))
+        try:
+            rel = absolute.relative_to(self.root)
+        except ValueError:
+            resolved = absolute.resolve()
+            try:
+                rel = resolved.relative_to(self.root)
+            except ValueError:
+                raise UsageError(f"{path} is outside the repository {self.root}") from None
+        text = rel.as_posix()
+        return "" if text == "." else text
+
+    def _inside(self, rel: str) -> bool:
+        """Whether ``rel`` resolves to somewhere inside the repository (symlinks included)."""
+        full = self.abspath(rel)
+        try:
+            resolved = full.resolve()
+        except OSError:
+            return False
+        return resolved == self.root or self.root in resolved.parents
+
+    def exists(self, rel: str) -> bool:
+        norm = normalize(rel)
+        return norm is not None and self.abspath(norm).exists() and self._inside(norm)
+
+    def is_file(self, rel: str) -> bool:
+        norm = normalize(rel)
+        return norm is not None and self.abspath(norm).is_file() and self._inside(norm)
+
+    def is_dir(self, rel: str) -> bool:
+        norm = normalize(rel)
+        return norm is not None and self.abspath(norm).is_dir() and self._inside(norm)
+
+    def listdir(self, rel: str) -> list[str]:
+        """Sorted entry names of a folder (symlinks leaving the repo left out)."""
+        base = self.abspath(rel)
+        names = []
+        for name in sorted(os.listdir(base)):
+            child = join(rel, name)
+            if (base / name).is_symlink() and not self._inside(child):
+                self._escape(child)
+                continue
+            names.append(name)
+        return names
+
+    def _escape(self, rel: str) -> None:
+        if rel not in self.escapes:
+            self.escapes.append(rel)
+
+    # -- content -------------------------------------------------------------------------------
+
+    def read_bytes(self, rel: str) -> bytes:
+        if not self._inside(rel):
+            raise FileNotFoundError(rel)
+        return self.abspath(rel).read_bytes()
+
+    def read_text(self, rel: str) -> str:
+        return self.read_bytes(rel).decode("utf-8")
+
+    def parsed(self, rel: str) -> ParsedFile:
+        """The parsed YAML of a file, memoised and cached on disk."""
+        found = self._parsed.get(rel)
+        if found is not None:
+            return found
+        full = self.abspath(rel)
+        st = full.stat()
+        result = self._cache.get(rel, st.st_size, st.st_mtime_ns) if self._cache else None
+        if result is None:
+            result = parse(self.read_bytes(rel))
+            if self._cache:
+                self._cache.put(rel, st.st_size, st.st_mtime_ns, result)
+        self._parsed[rel] = result
+        return result
+
+    def documents(self, rel: str) -> list[Document]:
+        parsed = self.parsed(rel)
+        return [
+            Document(rel, i, line, data)
+            for i, (data, line) in enumerate(zip(parsed.documents, parsed.lines, strict=True))
+        ]
+
+    def save_cache(self) -> None:
+        if self._cache:
+            self._cache.save()
+
+    # -- walking -------------------------------------------------------------------------------
+
+    def files(self) -> list[str]:
+        """Every file of the repository that Git would track (``.gitignore`` honoured), sorted."""
+        if self._files is None:
+            self._files = sorted(self._walk("", [], set()))
+        return self._files
+
+    def yaml_files(self) -> list[str]:
+        return [f for f in self.files() if f.endswith(YAML_SUFFIXES)]
+
+    def flux_visible(self, rel: str, is_dir: bool = False) -> bool:
+        """Whether source-controller would put this path in the Git artifact."""
+        if FLUX_DEFAULT_IGNORES.ignores(rel, is_dir):
+            return False
+        rules = self._rules("", ".sourceignore")
+        return not (rules and rules.ignores(rel, is_dir))
+
+    def _rules(self, folder: str, name: str) -> IgnoreRules | None:
+        key = join(folder, name)
+        if key not in self._ignore_cache:
+            path = self.abspath(key)
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                self._ignore_cache[key] = None
+            else:
+                rules = IgnoreRules(text.splitlines())
+                self._ignore_cache[key] = rules if rules else None
+        return self._ignore_cache[key]
+
+    def _walk(self, folder: str, stack: list[tuple[str, IgnoreRules]], seen: set[str]) -> Iterator[str]:
+        full = self.abspath(folder)
+        try:
+            real = os.path.realpath(full)
+        except OSError:
+            return
+        if real in seen:
+            return
+        seen = seen | {real}
+        rules = self._rules(folder, ".gitignore")
+        if rules:
+            stack = [*stack, (folder, rules)]
+        try:
+            entries = sorted(os.scandir(full), key=lambda e: e.name)
+        except OSError:
+            return
+        for entry in entries:
+            name = entry.name
+            if name == ".git":
+                continue
+            rel = join(folder, name)
+            try:
+                is_link = entry.is_symlink()
+                is_dir = entry.is_dir()
+                is_file = not is_dir and stat.S_ISREG(os.stat(entry.path).st_mode)
+            except OSError:
+                continue  # a dangling symlink
+            if is_link and not self._inside(rel):
+                self._escape(rel)
+                continue
+            if _ignored(stack, rel, is_dir):
+                continue
+            if is_dir:
+                yield from self._walk(rel, stack, seen)
+            elif is_file:
+                yield rel
+
+
+def _ignored(stack: list[tuple[str, IgnoreRules]], rel: str, is_dir: bool) -> bool:
+    verdict: bool | None = None
+    for base, rules in stack:
+        sub = rel[len(base) + 1 :] if base else rel
+        found = rules.match(sub, is_dir)
+        if found is not None:
+            verdict = found
+    return bool(verdict)
+
+
+def join(folder: str, name: str) -> str:
+    return f"{folder}/{name}" if folder else name
+
+
+def normalize(rel: str) -> str | None:
+    """Clean a repo-relative path (``./a/../b`` → ``b``); None when it climbs out of the repo."""
+    if rel.startswith("/"):
+        return None
+    norm = posixpath.normpath(rel) if rel else "."
+    if norm == "..":
+        return None
+    if norm.startswith("../"):
+        return None
+    return "" if norm == "." else norm

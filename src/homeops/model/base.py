@@ -1,0 +1,149 @@
+"""The value types every stage shares: where an object came from, its identity, the raw resource.
+
+A :class:`Resource` is one Kubernetes object as a plain mapping plus its :class:`Origin`. The kustomize
+engine produces them, the Flux tree annotates them, the typed model (:mod:`homeops.model.kinds`,
+:mod:`homeops.model.flux`) reads them. Resources share parsed data with the source tree: copy before
+mutating (:func:`deep_copy`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """The file and document an object was read from."""
+
+    path: str
+    """Repo-relative path of the file."""
+    line: int
+    """1-based line the document starts on."""
+    index: int = 0
+    """0-based document index within the file."""
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class NamedResource:
+    """Identity of an object inside one cluster."""
+
+    kind: str
+    namespace: str
+    """Empty for cluster-scoped objects."""
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}/{self.namespace}/{self.name}" if self.namespace else f"{self.kind}/{self.name}"
+
+    @property
+    def short(self) -> str:
+        return f"{self.namespace}/{self.name}" if self.namespace else self.name
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ObjectRef:
+    """A reference from one object to another (``sourceRef``, ``dependsOn``, ``chartRef``)."""
+
+    kind: str
+    name: str
+    namespace: str
+
+    @property
+    def id(self) -> NamedResource:
+        return NamedResource(self.kind, self.namespace, self.name)
+
+
+def split_api_version(api_version: str) -> tuple[str, str]:
+    """``apps/v1`` → (``apps``, ``v1``); ``v1`` → (``""``, ``v1``)."""
+    if "/" in api_version:
+        group, version = api_version.rsplit("/", 1)
+        return group, version
+    return "", api_version
+
+
+@dataclass(slots=True)
+class Resource:
+    """One Kubernetes object with its origin. ``obj`` may be shared: copy before mutating."""
+
+    obj: dict[str, Any]
+    origin: Origin
+    notes: dict[str, Any] = field(default_factory=dict)
+    """Annotations of homeops' own (the producer, the cluster), never rendered."""
+
+    @property
+    def api_version(self) -> str:
+        value = self.obj.get("apiVersion")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def group(self) -> str:
+        return split_api_version(self.api_version)[0]
+
+    @property
+    def version(self) -> str:
+        return split_api_version(self.api_version)[1]
+
+    @property
+    def kind(self) -> str:
+        value = self.obj.get("kind")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def metadata(self) -> Mapping[str, Any]:
+        meta = self.obj.get("metadata")
+        return meta if isinstance(meta, dict) else {}
+
+    @property
+    def name(self) -> str:
+        value = self.metadata.get("name")
+        return str(value) if value is not None else ""
+
+    @property
+    def namespace(self) -> str:
+        value = self.metadata.get("namespace")
+        return str(value) if value is not None else ""
+
+    @property
+    def labels(self) -> Mapping[str, str]:
+        value = self.metadata.get("labels")
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def annotations(self) -> Mapping[str, str]:
+        value = self.metadata.get("annotations")
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def id(self) -> NamedResource:
+        return NamedResource(self.kind, self.namespace, self.name)
+
+
+def deep_copy(value: Any) -> Any:
+    """Copy JSON-like data (dicts, lists, scalars) much faster than :func:`copy.deepcopy`."""
+    if isinstance(value, dict):
+        return {k: deep_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [deep_copy(v) for v in value]
+    return value
+
+
+def get_path(data: Any, *path: str | int) -> Any:
+    """The value at ``path`` inside nested mappings and lists, or None when any step is missing."""
+    current = data
+    for part in path:
+        if isinstance(part, int):
+            if not isinstance(current, list) or not -len(current) <= part < len(current):
+                return None
+            current = current[part]
+        else:
+            if not isinstance(current, dict):
+                return None
+            current = current.get(part)
+            if current is None:
+                return None
+    return current
