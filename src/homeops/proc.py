@@ -105,6 +105,26 @@ def run(
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
+def run_interactive(
+    argv: Sequence[str],
+    *,
+    cwd: str | Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> int:
+    """Run a program attached to the terminal (an editor); return its exit code.
+
+    Unlike :func:`run` nothing is captured. A missing program raises :class:`MissingTool`.
+    """
+    exe = shutil.which(argv[0]) if os.sep not in argv[0] else argv[0]
+    if exe is None or not os.access(exe, os.X_OK):
+        raise MissingTool(argv[0], f"install '{argv[0]}' or set $EDITOR to an installed program")
+    full_env = dict(os.environ)
+    if env:
+        full_env.update(env)
+    return subprocess.run([exe, *argv[1:]], cwd=str(cwd) if cwd is not None else None, env=full_env,
+                          check=False).returncode
+
+
 def _redact(text: str, secrets: Sequence[str]) -> str:
     for secret in secrets:
         if secret:

@@ -1,0 +1,138 @@
+"""A diff of renders as text for a terminal, a unified diff, a pull-request comment, or JSON."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ..report.style import Style
+from ..yamlout import dump_yaml
+from .objects import MISSING, DiffResult, FieldChange, ObjectChange
+
+_SYMBOL = {"added": "+", "removed": "-", "changed": "~"}
+
+
+def _path(change: FieldChange) -> str:
+    parts: list[str] = []
+    for part in change.path:
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        elif part.startswith("[") and part.endswith("]"):
+            parts.append(part)  # keyed list marker, e.g. [name]
+        elif parts and parts[-1].startswith("[") and parts[-1].endswith("]") and "=" not in parts[-1]:
+            parts[-1] = f"[{parts[-1][1:-1]}={part}]"
+        else:
+            parts.append(("." if parts else "") + part)
+    return "".join(parts)
+
+
+def _value(value: Any) -> str:
+    if value is MISSING:
+        return "(absent)"
+    text = json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def to_text(result: DiffResult, style: Style) -> str:
+    lines: list[str] = []
+    for failure in result.failures:
+        lines.append(style.red(f"! {failure.producer}: could not render the {failure.side} side: {failure.error}"))
+    for producer, changes in sorted(result.by_producer().items()):
+        lines.append(style.bold(producer))
+        for change in changes:
+            colour = {"added": style.green, "removed": style.red, "changed": style.yellow}[change.status]
+            lines.append(colour(f"  {_SYMBOL[change.status]} {change.key}"))
+            for field in change.fields:
+                lines.append(f"      {_path(field)}: {_value(field.before)} → {_value(field.after)}")
+    if not lines:
+        lines.append("no changes")
+    return "\n".join(lines) + "\n"
+
+
+def unified(change: ObjectChange) -> str:
+    before = dump_yaml(change.before) if change.before is not None else ""
+    after = dump_yaml(change.after) if change.after is not None else ""
+    name = str(change.key)
+    return "".join(
+        difflib.unified_diff(
+            before.splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            fromfile=f"a/{name}" if change.before is not None else "/dev/null",
+            tofile=f"b/{name}" if change.after is not None else "/dev/null",
+        )
+    )
+
+
+def to_unified(result: DiffResult) -> str:
+    parts = [f"# {f.producer}: could not render the {f.side} side: {f.error}\n" for f in result.failures]
+    parts += [unified(change) for change in result.changes]
+    return "".join(parts)
+
+
+def to_markdown(result: DiffResult, *, title: str = "homeops diff") -> str:
+    """A pull-request comment: a summary table, then one collapsible section per changed producer."""
+    lines = [f"### {title}", ""]
+    grouped = result.by_producer()
+    if result.empty:
+        lines.append("No changes to what Flux applies.")
+        return "\n".join(lines) + "\n"
+    lines += ["| Producer | Added | Changed | Removed |", "|---|---:|---:|---:|"]
+    for producer, changes in sorted(grouped.items()):
+        counts = {s: sum(1 for c in changes if c.status == s) for s in ("added", "changed", "removed")}
+        lines.append(f"| `{producer}` | {counts['added']} | {counts['changed']} | {counts['removed']} |")
+    for failure in result.failures:
+        lines.append(f"| `{failure.producer}` | ⚠️ {failure.side} failed to render | | |")
+    lines.append("")
+    for failure in result.failures:
+        lines += [
+            "<details>",
+            f"<summary>⚠️ {failure.producer}: {failure.side} failed to render</summary>",
+            "",
+            "```",
+            failure.error,
+            "```",
+            "</details>",
+            "",
+        ]
+    for producer, changes in sorted(grouped.items()):
+        body = "".join(unified(c) for c in changes)
+        lines += [
+            "<details>",
+            f"<summary>{producer} ({len(changes)} object{'s' if len(changes) != 1 else ''})</summary>",
+            "",
+            "```diff",
+            body.rstrip("\n"),
+            "```",
+            "</details>",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def to_json(result: DiffResult) -> str:
+    def change_json(change: ObjectChange) -> Mapping[str, Any]:
+        return {
+            "producer": change.producer,
+            "status": change.status,
+            "group": change.key.group,
+            "kind": change.key.kind,
+            "namespace": change.key.namespace,
+            "name": change.key.name,
+            "fields": [
+                {
+                    "path": _path(f),
+                    "before": None if f.before is MISSING else f.before,
+                    "after": None if f.after is MISSING else f.after,
+                }
+                for f in change.fields
+            ],
+        }
+
+    payload = {
+        "changes": [change_json(c) for c in result.changes],
+        "failures": [{"producer": f.producer, "side": f.side, "error": f.error} for f in result.failures],
+        "unchanged": result.unchanged,
+    }
+    return json.dumps(payload, indent=2, default=str) + "\n"

@@ -1,0 +1,390 @@
+"""The Flux tree of a repository, as the controllers would see it.
+
+From the repository's files this finds the cluster entry points (Flux Kustomizations that nothing else
+in the repository applies), groups them into clusters, and follows every Kustomization's ``spec.path``
+through kustomize (the native engine, Flux semantics) the way kustomize-controller does: Flux's own
+overlays (``targetNamespace``, ``patches``, ``images``, ``components``) go into the build, then
+``commonMetadata`` and post-build substitution. Child Kustomizations come out of their parent's build
+already patched and substituted, exactly as Flux creates them, and are expanded in turn.
+
+Every applied object ends up in :attr:`FluxTree.objects` with notes naming its producer and cluster.
+Nothing here raises for a broken repository: build failures, missing paths and unresolved variables
+are recorded on the :class:`Producer` so that every problem is reported at the end.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections import defaultdict, deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import HomeopsError, Where
+from ..load.tree import SourceTree, normalize
+from ..model.base import NamedResource, ObjectRef, Origin, Resource, deep_copy
+from ..model.flux import FLUX_KUSTOMIZE_GROUP, FLUX_SOURCE_GROUP, Kustomization
+from ..model.kinds import ConfigMap, Secret, is_sops_encrypted
+from .substitute import Outcome, Variables, disabled, substitute
+
+#: Notes homeops attaches to every applied object.
+PRODUCER = "producer"
+CLUSTER = "cluster"
+SUBSTITUTION = "substitution"
+"""An :class:`Outcome` on objects whose substitution found missing variables or bad syntax."""
+
+#: Folder names under ``kubernetes/`` that are not cluster names.
+_NOT_CLUSTER_NAMES = frozenset(
+    {"apps", "flux", "components", "bootstrap", "infrastructure", "infra", "platform", "core", "crds",
+     "config", "base", "templates", "talos", "system", "cluster", "clusters", "shared", "common"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadProblem:
+    """A file that could not be read or parsed."""
+
+    path: str
+    line: int
+    reason: str
+
+
+@dataclass(slots=True)
+class Producer:
+    """One Flux Kustomization as a cluster applies it, and what it produces."""
+
+    ks: Kustomization
+    """The Kustomization as applied: parent patches and substitution already done."""
+    cluster: str
+    parent: NamedResource | None
+    """The Kustomization that applies this one; None for an entry point."""
+    path: str | None = None
+    """Normalised repo-relative ``spec.path`` (None when it is not in this repository)."""
+    external: bool = False
+    """The source is not this repository (another Git repo, an OCI artifact): not built."""
+    missing_path: bool = False
+    """``spec.path`` names nothing in the repository (or climbs out of it): not built."""
+    objects: list[Resource] = field(default_factory=list)
+    files: frozenset[str] = frozenset()
+    """Every file the build read."""
+    error: HomeopsError | None = None
+    fallback: str | None = None
+    variables: Variables = field(default_factory=Variables)
+    substitution: Outcome = field(default_factory=Outcome)
+    missing_sources: list[tuple[str, str]] = field(default_factory=list)
+    """``substituteFrom`` entries (kind, name) that nothing in the cluster provides."""
+
+    @property
+    def id(self) -> NamedResource:
+        return self.ks.id
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    name: str
+    roots: tuple[NamedResource, ...]
+    root_files: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class FluxTree:
+    """Everything homeops knows about one repository's Flux configuration."""
+
+    tree: SourceTree
+    clusters: dict[str, Cluster] = field(default_factory=dict)
+    producers: dict[tuple[str, NamedResource], Producer] = field(default_factory=dict)
+    objects: list[Resource] = field(default_factory=list)
+    """Every object some Kustomization applies, in every cluster."""
+    problems: list[LoadProblem] = field(default_factory=list)
+    documents: list[Resource] = field(default_factory=list)
+    """Every Kubernetes-shaped document in the repository, applied or not, as written."""
+    unapplied_kustomizations: list[Resource] = field(default_factory=list)
+    """Flux Kustomizations in the repository that no cluster applies and that are not entry points."""
+
+    def of_kind(self, kind: str, group: str | None = None) -> Iterator[Resource]:
+        for res in self.objects:
+            if res.kind == kind and (group is None or res.group == group):
+                yield res
+
+    def producer_of(self, res: Resource) -> Producer | None:
+        key = res.notes.get(PRODUCER)
+        cluster = res.notes.get(CLUSTER)
+        if key is None or cluster is None:
+            return None
+        return self.producers.get((cluster, key))
+
+    def files_applied(self) -> dict[str, set[str]]:
+        """repo file → the clusters that apply (read) it."""
+        out: dict[str, set[str]] = defaultdict(set)
+        for producer in self.producers.values():
+            for path in producer.files:
+                out[path].add(producer.cluster)
+        return out
+
+
+# -- loading ------------------------------------------------------------------------------------
+
+
+def load_documents(tree: SourceTree) -> tuple[list[Resource], list[LoadProblem]]:
+    """Every Kubernetes-shaped YAML document of the repository, and the files that failed to parse."""
+    docs: list[Resource] = []
+    problems: list[LoadProblem] = []
+    for rel in tree.yaml_files():
+        try:
+            parsed = tree.parsed(rel)
+        except OSError as exc:
+            problems.append(LoadProblem(rel, 0, f"cannot read: {exc.strerror or exc}"))
+            continue
+        if parsed.failure is not None:
+            problems.append(LoadProblem(rel, parsed.failure.line, parsed.failure.reason))
+            continue
+        for index, (data, line) in enumerate(zip(parsed.documents, parsed.lines, strict=True)):
+            if isinstance(data, dict) and isinstance(data.get("kind"), str) and "apiVersion" in data:
+                docs.append(Resource(data, Origin(rel, line, index)))
+    return docs, problems
+
+
+def _is_flux_ks(res: Resource) -> bool:
+    return res.kind == "Kustomization" and res.group == FLUX_KUSTOMIZE_GROUP
+
+
+def _ks_path(res: Resource) -> str | None:
+    spec = res.obj.get("spec")
+    raw = spec.get("path") if isinstance(spec, dict) else None
+    if raw is None:
+        return ""  # Flux builds the source root when spec.path is empty
+    if not isinstance(raw, str) or "${" in raw:
+        return None
+    return normalize(raw.lstrip("/") if raw.startswith("/") else raw)
+
+
+def _covers(folder: str, path: str) -> bool:
+    return folder == "" or path == folder or path.startswith(folder + "/")
+
+
+def find_roots(kustomizations: list[Resource]) -> list[Resource]:
+    """Entry points: Flux Kustomizations whose file no *other* Kustomization's path covers."""
+    paths = [(res, _ks_path(res)) for res in kustomizations]
+    roots = []
+    for res in kustomizations:
+        covered = any(
+            other is not res and folder is not None and folder != "" and _covers(folder, res.origin.path)
+            for other, folder in paths
+        )
+        if not covered:
+            roots.append(res)
+    return roots
+
+
+def cluster_name(path: str) -> str:
+    """The cluster an entry point belongs to, from where its file lives."""
+    parts = path.split("/")
+    if len(parts) >= 3 and parts[0] == "clusters":
+        return parts[1]
+    if len(parts) >= 3 and parts[0] == "kubernetes" and parts[1] not in _NOT_CLUSTER_NAMES:
+        return parts[1]
+    if len(parts) >= 3 and parts[1] == "clusters" and parts[0] in ("kubernetes", "k8s", "flux"):
+        return parts[2]
+    return "default"
+
+
+# -- expansion ----------------------------------------------------------------------------------
+
+
+def load_flux_tree(tree: SourceTree) -> FluxTree:
+    """Read a repository and expand every cluster's Flux tree."""
+    docs, problems = load_documents(tree)
+    result = FluxTree(tree=tree, problems=problems, documents=docs)
+    kustomizations = [res for res in docs if _is_flux_ks(res)]
+    roots = find_roots(kustomizations)
+    by_cluster: dict[str, list[Resource]] = defaultdict(list)
+    for root in roots:
+        by_cluster[cluster_name(root.origin.path)].append(root)
+    for name, cluster_roots in sorted(by_cluster.items()):
+        result.clusters[name] = Cluster(
+            name,
+            tuple(_with_default_ns(r).id for r in cluster_roots),
+            tuple(sorted({r.origin.path for r in cluster_roots})),
+        )
+        _Expander(result, name, docs).run(cluster_roots)
+    applied = {(res.origin.path, res.origin.index) for res in result.objects if _is_flux_ks(res)}
+    root_keys = {(r.origin.path, r.origin.index) for r in roots}
+    result.unapplied_kustomizations = [
+        res for res in kustomizations if (res.origin.path, res.origin.index) not in applied | root_keys
+    ]
+    return result
+
+
+def _with_default_ns(res: Resource) -> Resource:
+    if res.namespace:
+        return res
+    obj = dict(res.obj)
+    meta = dict(res.metadata)
+    meta["namespace"] = "flux-system"
+    obj["metadata"] = meta
+    return Resource(obj, res.origin, dict(res.notes))
+
+
+class _Expander:
+    """Breadth-first expansion of one cluster, deferring Kustomizations whose variables are not known."""
+
+    def __init__(self, result: FluxTree, cluster: str, docs: list[Resource]) -> None:
+        self.result = result
+        self.tree = result.tree
+        self.cluster = cluster
+        self.docs = docs
+        self.seen: set[NamedResource] = set()
+        self.config_maps: dict[tuple[str, str], Resource] = {}
+        self.secrets: dict[tuple[str, str], Resource] = {}
+        self.own_sources: set[tuple[str, str]] = {("GitRepository", "flux-system")}
+
+    def run(self, roots: list[Resource]) -> None:
+        # The sources the entry points build from are this repository.
+        for root in roots:
+            ref = Kustomization(root).source_ref
+            if ref is not None:
+                self.own_sources.add((ref.kind, ref.name))
+        queue: deque[tuple[Resource, NamedResource | None, int]] = deque(
+            (_with_default_ns(root), None, 0) for root in roots
+        )
+        while queue:
+            res, parent, deferrals = queue.popleft()
+            ks = Kustomization(res)
+            if ks.id in self.seen:
+                continue
+            if deferrals < 1 and queue and self._unresolved_sources(ks):
+                queue.append((res, parent, deferrals + 1))
+                continue
+            self.seen.add(ks.id)
+            producer = self._expand(ks, parent)
+            self.result.producers[(self.cluster, ks.id)] = producer
+            for child in producer.objects:
+                if _is_flux_ks(child):
+                    queue.append((_with_default_ns(child), ks.id, 0))
+
+    def _unresolved_sources(self, ks: Kustomization) -> bool:
+        for ref in ks.substitute_from:
+            index = self.config_maps if ref.kind == "ConfigMap" else self.secrets
+            if (ks.namespace, ref.name) not in index:
+                return True
+        return False
+
+    def _expand(self, ks: Kustomization, parent: NamedResource | None) -> Producer:
+        producer = Producer(ks=ks, cluster=self.cluster, parent=parent)
+        source = ks.source_ref
+        if source is not None and (source.kind, source.name) not in self.own_sources:
+            producer.external = True
+            return producer
+        path = _ks_path(ks.res)
+        if path is None or not self.tree.exists(path):
+            producer.missing_path = True
+            return producer
+        producer.path = path
+        from ..kustomize import Overrides, build
+
+        overrides = Overrides(
+            namespace=ks.target_namespace,
+            patches=ks.patches,
+            images=ks.images,
+            components=ks.components,
+            name_prefix=ks.name_prefix,
+            name_suffix=ks.name_suffix,
+        )
+        try:
+            built = build(self.tree, path, overrides=overrides, flux=True)
+        except HomeopsError as exc:
+            producer.error = exc
+            return producer
+        producer.files = built.files
+        producer.fallback = built.fallback
+        producer.variables, producer.missing_sources = self._variables(ks)
+        objects = [self._finish(res, ks, producer) for res in built.resources]
+        producer.objects = objects
+        self.result.objects.extend(objects)
+        for res in objects:
+            key = (res.namespace, res.name)
+            if res.kind == "ConfigMap" and res.group == "":
+                self.config_maps.setdefault(key, res)
+            elif res.kind == "Secret" and res.group == "":
+                self.secrets.setdefault(key, res)
+        return producer
+
+    def _variables(self, ks: Kustomization) -> tuple[Variables, list[tuple[str, str]]]:
+        values: dict[str, str] = {}
+        opaque: set[str] = set()
+        missing: list[tuple[str, str]] = []
+        for ref in ks.substitute_from:
+            index = self.config_maps if ref.kind == "ConfigMap" else self.secrets
+            found = index.get((ks.namespace, ref.name))
+            if found is None:
+                if not ref.optional:
+                    missing.append((ref.kind, ref.name))
+                continue
+            if ref.kind == "ConfigMap":
+                values.update({k: v.replace("\n", "") for k, v in ConfigMap(found).data.items()})
+            elif is_sops_encrypted(found.obj):
+                opaque.update(str(k) for k in _secret_keys(found))
+            else:
+                values.update({k: v.replace("\n", "") for k, v in Secret(found).values().items()})
+        values.update({k: v.replace("\n", "") for k, v in ks.substitute.items()})
+        return Variables(values, frozenset(opaque)), missing
+
+    def _finish(self, res: Resource, ks: Kustomization, producer: Producer) -> Resource:
+        obj = res.obj
+        common = ks.common_metadata
+        if common:
+            obj = _apply_common_metadata(obj, common)
+        notes = dict(res.notes)
+        if ks.has_post_build and not disabled(obj) and not is_sops_encrypted(obj):
+            if producer.variables or producer.missing_sources or ks.substitute_from:
+                outcome = Outcome()
+                obj = substitute(obj, producer.variables, outcome)
+                if outcome.missing or outcome.errors:
+                    notes[SUBSTITUTION] = outcome
+                producer.substitution.missing |= outcome.missing
+                producer.substitution.used |= outcome.used
+                producer.substitution.errors.extend(outcome.errors)
+        notes[PRODUCER] = ks.id
+        notes[CLUSTER] = self.cluster
+        return Resource(obj, res.origin, notes)
+
+
+def _secret_keys(res: Resource) -> Iterable[Any]:
+    for field_name in ("data", "stringData"):
+        values = res.obj.get(field_name)
+        if isinstance(values, dict):
+            yield from values
+
+
+def _apply_common_metadata(obj: dict[str, Any], common: Any) -> dict[str, Any]:
+    out = dict(obj)
+    meta = dict(out.get("metadata") or {})
+    for key in ("labels", "annotations"):
+        extra = common.get(key) if isinstance(common, dict) else None
+        if isinstance(extra, dict) and extra:
+            merged = dict(meta.get(key) or {})
+            merged.update({str(k): str(v) for k, v in extra.items()})
+            meta[key] = merged
+    out["metadata"] = meta
+    return out
+
+
+def resolve_dependency(tree: FluxTree, cluster: str, ref: ObjectRef) -> Producer | None:
+    return tree.producers.get((cluster, NamedResource(ref.kind, ref.namespace, ref.name)))
+
+
+def relative_to(folder: str, path: str) -> str:
+    """``path`` relative to ``folder`` (both repo-relative), for messages."""
+    return posixpath.relpath(path, folder or ".")
+
+
+__all__ = [
+    "CLUSTER",
+    "PRODUCER",
+    "Cluster",
+    "FluxTree",
+    "LoadProblem",
+    "Producer",
+    "deep_copy",
+    "load_flux_tree",
+]

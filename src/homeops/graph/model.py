@@ -1,0 +1,421 @@
+"""The dependency graph of a Flux tree: what depends on what, per cluster.
+
+Nodes are Flux Kustomizations, HelmReleases, sources, and the objects that connect apps to each other
+(ExternalSecrets, secret stores, Secrets, Gateways, claims, databases). An edge points from the
+dependent to what it needs, with the reason (``dependsOn``, ``applies``, ``source``, ``secret``,
+``store``, ``gateway``, ``claim``). Edges whose target does not exist are kept in ``missing``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from ..flux.tree import FluxTree
+from ..model.base import NamedResource, Resource
+from ..model.flux import FLUX_HELM_GROUP, FLUX_SOURCE_GROUP, HelmRelease, Kustomization
+from ..model.kinds import (
+    CERT_MANAGER_GROUP,
+    CNPG_GROUP,
+    ESO_GROUP,
+    GATEWAY_GROUP,
+    Certificate,
+    ExternalSecret,
+    HTTPRoute,
+    PostgresCluster,
+    pod_spec,
+)
+from ..model.values import app_template_refs, app_template_route_parents, resolve_template
+
+EDGE_KINDS = ("dependsOn", "applies", "source", "secret", "store", "gateway", "claim")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Node:
+    cluster: str
+    kind: str
+    namespace: str
+    name: str
+
+    @property
+    def id(self) -> NamedResource:
+        return NamedResource(self.kind, self.namespace, self.name)
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}/{self.namespace}/{self.name}" if self.namespace else f"{self.kind}/{self.name}"
+
+    @property
+    def short(self) -> str:
+        return f"{self.namespace}/{self.name}" if self.namespace else self.name
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    source: Node
+    """The dependent."""
+    target: Node
+    """What it needs."""
+    kind: str
+    detail: str = ""
+
+
+@dataclass(slots=True)
+class Graph:
+    nodes: dict[Node, Resource | None] = field(default_factory=dict)
+    edges: list[Edge] = field(default_factory=list)
+    missing: list[Edge] = field(default_factory=list)
+    """Edges whose target is not in the graph (dependsOn a name that does not exist)."""
+    needs: dict[Node, list[Edge]] = field(default_factory=lambda: defaultdict(list))
+    needed_by: dict[Node, list[Edge]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, node: Node, res: Resource | None) -> None:
+        if node not in self.nodes or self.nodes[node] is None:
+            self.nodes[node] = res
+
+    def link(self, source: Node, target: Node, kind: str, detail: str = "") -> None:
+        edge = Edge(source, target, kind, detail)
+        if target not in self.nodes:
+            self.missing.append(edge)
+            return
+        if edge in self.needs[source]:
+            return
+        self.edges.append(edge)
+        self.needs[source].append(edge)
+        self.needed_by[target].append(edge)
+
+    def subgraph(self, cluster: str) -> Graph:
+        """Only the nodes and edges of one cluster."""
+        sub = Graph()
+        for node, res in self.nodes.items():
+            if node.cluster == cluster:
+                sub.add(node, res)
+        for edge in self.edges:
+            if edge.source.cluster == cluster:
+                sub.link(edge.source, edge.target, edge.kind, edge.detail)
+        return sub
+
+    def find(self, text: str) -> list[Node]:
+        """Nodes matching ``name``, ``namespace/name``, ``kind/name`` or ``kind/namespace/name``."""
+        parts = text.split("/")
+        out = []
+        for node in self.nodes:
+            if (
+                (len(parts) == 1 and node.name == parts[0])
+                or (len(parts) == 2 and (node.namespace, node.name) == (parts[0], parts[1]))
+                or (len(parts) == 2 and (node.kind.lower(), node.name) == (parts[0].lower(), parts[1]))
+                or (len(parts) == 3 and (node.kind.lower(), node.namespace, node.name)
+                    == (parts[0].lower(), parts[1], parts[2]))
+            ):
+                out.append(node)
+        order = {"Kustomization": 0, "HelmRelease": 1}
+        return sorted(out, key=lambda n: (order.get(n.kind, 2), n))
+
+
+def build_graph(flux: FluxTree) -> Graph:
+    """The whole dependency graph of every cluster."""
+    graph = Graph()
+    by_cluster: dict[str, list[Resource]] = defaultdict(list)
+    for res in flux.objects:
+        by_cluster[str(res.notes.get("cluster"))].append(res)
+    for (cluster, ident), producer in sorted(flux.producers.items()):
+        graph.add(Node(cluster, "Kustomization", ident.namespace, ident.name), producer.ks.res)
+    for cluster, objects in by_cluster.items():
+        _add_nodes(graph, cluster, objects)
+    for (cluster, ident), producer in sorted(flux.producers.items()):
+        node = Node(cluster, "Kustomization", ident.namespace, ident.name)
+        if producer.parent is not None:
+            graph.link(node, Node(cluster, "Kustomization", producer.parent.namespace, producer.parent.name),
+                       "applies")
+        for ref in producer.ks.depends_on:
+            graph.link(node, Node(cluster, "Kustomization", ref.namespace, ref.name), "dependsOn")
+        source = producer.ks.source_ref
+        if source is not None:
+            target = Node(cluster, source.kind, source.namespace, source.name)
+            if target in graph.nodes:
+                graph.link(node, target, "source")
+    for cluster, objects in by_cluster.items():
+        _add_edges(graph, cluster, objects)
+    return graph
+
+
+_NODE_KINDS = {
+    (FLUX_HELM_GROUP, "HelmRelease"),
+    (FLUX_SOURCE_GROUP, "OCIRepository"),
+    (FLUX_SOURCE_GROUP, "HelmRepository"),
+    (FLUX_SOURCE_GROUP, "GitRepository"),
+    (FLUX_SOURCE_GROUP, "HelmChart"),
+    (FLUX_SOURCE_GROUP, "Bucket"),
+    (ESO_GROUP, "ExternalSecret"),
+    (ESO_GROUP, "ClusterSecretStore"),
+    (ESO_GROUP, "SecretStore"),
+    (GATEWAY_GROUP, "Gateway"),
+    (GATEWAY_GROUP, "HTTPRoute"),
+    (CNPG_GROUP, "Cluster"),
+    (CERT_MANAGER_GROUP, "Certificate"),
+    ("", "PersistentVolumeClaim"),
+    ("", "Secret"),
+}
+
+
+def _node(cluster: str, res: Resource) -> Node:
+    kind = "Database" if res.group == CNPG_GROUP and res.kind == "Cluster" else res.kind
+    return Node(cluster, kind, res.namespace, res.name)
+
+
+def _add_nodes(graph: Graph, cluster: str, objects: list[Resource]) -> None:
+    for res in objects:
+        if (res.group, res.kind) in _NODE_KINDS:
+            graph.add(_node(cluster, res), res)
+
+
+def _add_edges(graph: Graph, cluster: str, objects: list[Resource]) -> None:
+    secret_producers: dict[tuple[str, str], Node] = {}
+    claims: dict[tuple[str, str], Node] = {}
+    gateways: dict[tuple[str, str], Node] = {}
+    for res in objects:
+        node = _node(cluster, res)
+        key = (res.namespace or "default", res.name)
+        if res.group == ESO_GROUP and res.kind == "ExternalSecret":
+            secret_producers[(key[0], ExternalSecret(res).target_name)] = node
+        elif res.group == CERT_MANAGER_GROUP and res.kind == "Certificate" and Certificate(res).secret_name:
+            secret_producers[(key[0], str(Certificate(res).secret_name))] = node
+        elif res.group == CNPG_GROUP and res.kind == "Cluster":
+            for name in PostgresCluster(res).produced_secrets:
+                secret_producers[(key[0], name)] = node
+        elif res.group == "" and res.kind == "Secret":
+            secret_producers.setdefault(key, node)
+        elif res.group == "" and res.kind == "PersistentVolumeClaim":
+            claims[key] = node
+        elif res.group == GATEWAY_GROUP and res.kind == "Gateway":
+            gateways[key] = node
+    for res in objects:
+        node = _node(cluster, res)
+        producer = res.notes.get("producer")
+        if node in graph.nodes and isinstance(producer, NamedResource):
+            graph.link(node, Node(cluster, "Kustomization", producer.namespace, producer.name), "applies")
+        if res.group == FLUX_HELM_GROUP and res.kind == "HelmRelease":
+            _release_edges(graph, cluster, node, HelmRelease(res), secret_producers, claims, gateways)
+        elif res.group == ESO_GROUP and res.kind == "ExternalSecret":
+            store = ExternalSecret(res).store_ref
+            if store is not None:
+                kind, name = store
+                namespace = "" if kind == "ClusterSecretStore" else res.namespace
+                graph.link(node, Node(cluster, kind, namespace, name), "store")
+        elif res.group == GATEWAY_GROUP and res.kind == "HTTPRoute":
+            for parent in HTTPRoute(res).parent_refs:
+                target = gateways.get((parent.namespace or "default", parent.name))
+                if target is not None:
+                    graph.link(node, target, "gateway")
+        else:
+            pod = pod_spec(res)
+            if pod is not None:
+                for kind, name in _pod_refs(pod):
+                    table = claims if kind == "PersistentVolumeClaim" else secret_producers
+                    target = table.get((res.namespace or "default", name))
+                    if target is not None:
+                        if node not in graph.nodes:
+                            graph.add(node, res)
+                            if isinstance(producer, NamedResource):
+                                graph.link(node, Node(cluster, "Kustomization", producer.namespace, producer.name),
+                                           "applies")
+                        graph.link(node, target, "claim" if kind == "PersistentVolumeClaim" else "secret", name)
+
+
+def _release_edges(
+    graph: Graph,
+    cluster: str,
+    node: Node,
+    release: HelmRelease,
+    secrets: dict[tuple[str, str], Node],
+    claims: dict[tuple[str, str], Node],
+    gateways: dict[tuple[str, str], Node],
+) -> None:
+    for ref in release.depends_on:
+        graph.link(node, Node(cluster, "HelmRelease", ref.namespace, ref.name), "dependsOn")
+    chart = release.chart
+    for ref in filter(None, (release.chart_ref, chart.source_ref if chart else None)):
+        graph.link(node, Node(cluster, ref.kind, ref.namespace, ref.name), "source")
+    namespace = release.release_namespace or "default"
+    for value_ref in release.values_from:
+        target = secrets.get((release.namespace or "default", value_ref.name)) if value_ref.kind == "Secret" else None
+        if target is not None:
+            graph.link(node, target, "secret", value_ref.name)
+    for ref in app_template_refs(release.values):
+        name = resolve_template(ref.name, release.release_name, namespace)
+        if not name:
+            continue
+        if ref.kind == "Secret" and (namespace, name) in secrets:
+            graph.link(node, secrets[(namespace, name)], "secret", name)
+        elif ref.kind == "PersistentVolumeClaim" and (namespace, name) in claims:
+            graph.link(node, claims[(namespace, name)], "claim", name)
+    for parent in app_template_route_parents(release.values):
+        target = gateways.get((parent.namespace or namespace, parent.name))
+        if target is not None:
+            graph.link(node, target, "gateway")
+
+
+def _pod_refs(pod: object) -> Iterator[tuple[str, str]]:
+    if not isinstance(pod, dict):
+        return
+    for field_name in ("initContainers", "containers"):
+        for container in pod.get(field_name) or []:
+            if not isinstance(container, dict):
+                continue
+            for source in container.get("envFrom") or []:
+                ref = source.get("secretRef") if isinstance(source, dict) else None
+                if isinstance(ref, dict) and isinstance(ref.get("name"), str):
+                    yield "Secret", ref["name"]
+            for env in container.get("env") or []:
+                ref = env.get("valueFrom", {}).get("secretKeyRef") if isinstance(env, dict) and isinstance(
+                    env.get("valueFrom"), dict) else None
+                if isinstance(ref, dict) and isinstance(ref.get("name"), str):
+                    yield "Secret", ref["name"]
+    for volume in pod.get("volumes") or []:
+        if not isinstance(volume, dict):
+            continue
+        secret = volume.get("secret")
+        if isinstance(secret, dict) and isinstance(secret.get("secretName"), str):
+            yield "Secret", secret["secretName"]
+        claim = volume.get("persistentVolumeClaim")
+        if isinstance(claim, dict) and isinstance(claim.get("claimName"), str):
+            yield "PersistentVolumeClaim", claim["claimName"]
+
+
+# -- analysis -----------------------------------------------------------------------------------
+
+
+def strongly_connected(nodes: Iterable[Node], successors: dict[Node, list[Node]]) -> list[list[Node]]:
+    """Tarjan's algorithm, iterative; components of more than one node (or a self-loop)."""
+    index: dict[Node, int] = {}
+    low: dict[Node, int] = {}
+    on_stack: set[Node] = set()
+    stack: list[Node] = []
+    out: list[list[Node]] = []
+    counter = 0
+    for start in sorted(nodes):
+        if start in index:
+            continue
+        work = [(start, iter(successors.get(start, ())))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            advanced = False
+            for child in children:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(successors.get(child, ()))))
+                    advanced = True
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index[child])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or node in successors.get(node, ()):
+                    out.append(sorted(component))
+    return out
+
+
+def dependency_successors(graph: Graph, kinds: tuple[str, ...] = ("dependsOn",)) -> dict[Node, list[Node]]:
+    return {node: [e.target for e in edges if e.kind in kinds] for node, edges in graph.needs.items()}
+
+
+def cycles(graph: Graph) -> list[list[Node]]:
+    """dependsOn cycles (Flux waits forever on each member)."""
+    return strongly_connected(graph.nodes, dependency_successors(graph))
+
+
+def closure(graph: Graph, node: Node, kinds: tuple[str, ...]) -> set[Node]:
+    """Everything ``node`` needs, transitively, following edges of ``kinds``."""
+    seen: set[Node] = set()
+    todo = [node]
+    while todo:
+        current = todo.pop()
+        for edge in graph.needs.get(current, ()):
+            if edge.kind in kinds and edge.target not in seen:
+                seen.add(edge.target)
+                todo.append(edge.target)
+    return seen
+
+
+@dataclass(frozen=True, slots=True)
+class Rollout:
+    waves: tuple[tuple[Node, ...], ...]
+    """Kustomizations and HelmReleases grouped by the earliest wave they can start in."""
+    blocked: tuple[Node, ...]
+    """Nodes that never start: members of a dependsOn cycle, or waiting on one."""
+
+
+def rollout(graph: Graph, cluster: str | None = None) -> Rollout:
+    """Rollout order: a node starts after everything it dependsOn and the Kustomization applying it."""
+    kinds = ("Kustomization", "HelmRelease")
+    members = [n for n in graph.nodes if n.kind in kinds and (cluster is None or n.cluster == cluster)]
+    deps = {
+        n: {e.target for e in graph.needs.get(n, ()) if e.kind in ("dependsOn", "applies") and e.target.kind in kinds}
+        for n in members
+    }
+    placed: set[Node] = set()
+    remaining = set(members)
+    out: list[tuple[Node, ...]] = []
+    while remaining:
+        ready = tuple(sorted(n for n in remaining if deps[n] <= placed))
+        if not ready:
+            break
+        out.append(ready)
+        placed.update(ready)
+        remaining.difference_update(ready)
+    return Rollout(tuple(out), tuple(sorted(remaining)))
+
+
+@dataclass(frozen=True, slots=True)
+class TreeNode:
+    node: Node
+    via: str
+    """The edge kind that leads here from the parent ("" at the root)."""
+    children: tuple[TreeNode, ...]
+    repeated: bool = False
+    """Already shown elsewhere in the tree; its subtree is not repeated."""
+
+
+def impact(graph: Graph, node: Node) -> TreeNode:
+    """Everything that blocks if ``node`` fails: its dependents, transitively, as a tree."""
+    return _tree(node, "", lambda n: [(e.source, e.kind) for e in graph.needed_by.get(n, ())], set())
+
+
+def why(graph: Graph, node: Node) -> TreeNode:
+    """What ``node`` waits for: its dependencies, transitively, as a tree."""
+    return _tree(node, "", lambda n: [(e.target, e.kind) for e in graph.needs.get(n, ())], set())
+
+
+def _tree(node: Node, via: str, step: object, seen: set[Node]) -> TreeNode:
+    assert callable(step)
+    if node in seen:
+        return TreeNode(node, via, (), repeated=True)
+    seen.add(node)
+    children = tuple(_tree(child, kind, step, seen) for child, kind in sorted(step(node), key=lambda x: (x[1], x[0])))
+    return TreeNode(node, via, children)
+
+
+def kustomization_node(cluster: str, ks: Kustomization) -> Node:
+    return Node(cluster, "Kustomization", ks.namespace, ks.name)
+
+

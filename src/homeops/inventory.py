@@ -1,0 +1,149 @@
+"""What a Flux tree contains, as plain rows: Kustomizations, HelmReleases and the images they run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .flux.tree import CLUSTER, FluxTree
+from .model.base import Resource
+from .model.flux import FLUX_HELM_GROUP, HelmRelease
+from .model.kinds import containers, pod_spec
+from .model.values import ImageRef, images
+
+
+@dataclass(frozen=True, slots=True)
+class FoundImage:
+    """An image some workload or HelmRelease runs."""
+
+    res: Resource
+    path: tuple[str | int, ...]
+    """Where in the object (for locating the line)."""
+    image: ImageRef
+    explicit_tag: bool
+    """Whether a missing tag matters (see :class:`homeops.model.values.ValueImage`)."""
+    owner: str
+    """What runs it, for messages: ``HelmRelease 'atuin'``."""
+
+
+def _pod_path(res: Resource) -> tuple[str, ...]:
+    if res.kind == "Pod":
+        return ("spec",)
+    if res.kind == "CronJob":
+        return ("spec", "jobTemplate", "spec", "template", "spec")
+    return ("spec", "template", "spec")
+
+
+def found_images(resources: Iterable[Resource]) -> Iterator[FoundImage]:
+    """Every image of every workload and HelmRelease among ``resources``."""
+    for res in resources:
+        pod = pod_spec(res)
+        if pod is not None:
+            base = _pod_path(res)
+            for field, i, container in containers(pod):
+                value = container.get("image")
+                if isinstance(value, str) and value and "${" not in value:
+                    yield FoundImage(res, (*base, field, i, "image"), ImageRef.parse(value), True,
+                                     f"{res.kind} {res.name!r}")
+        elif res.kind == "HelmRelease" and res.group == FLUX_HELM_GROUP:
+            for found in images(HelmRelease(res).values):
+                if "${" not in str(found.image):
+                    yield FoundImage(res, ("spec", "values", *found.path), found.image, found.explicit_tag,
+                                     f"HelmRelease {res.name!r}")
+
+
+def kustomization_rows(flux: FluxTree) -> list[dict[str, Any]]:
+    rows = []
+    for (cluster, _ident), producer in sorted(flux.producers.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        ks = producer.ks
+        source = ks.source_ref
+        if producer.missing_path:
+            status = "path missing"
+        elif producer.error is not None:
+            status = "build failed"
+        elif producer.external:
+            status = "external source"
+        else:
+            status = f"{len(producer.objects)} objects"
+        rows.append(
+            {
+                "name": ks.name,
+                "namespace": ks.namespace,
+                "cluster": cluster,
+                "path": ks.path,
+                "source": f"{source.kind}/{source.name}" if source else None,
+                "depends_on": [f"{d.namespace}/{d.name}" for d in ks.depends_on],
+                "file": ks.origin.path,
+                "line": ks.origin.line,
+                "status": status,
+            }
+        )
+    return rows
+
+
+def helm_release_rows(flux: FluxTree) -> list[dict[str, Any]]:
+    sources = {(str(r.notes.get(CLUSTER)), r.id): r for r in flux.objects if r.group == "source.toolkit.fluxcd.io"}
+    rows = []
+    for res in sorted(
+        (r for r in flux.objects if r.kind == "HelmRelease" and r.group == FLUX_HELM_GROUP),
+        key=lambda r: (str(r.notes.get(CLUSTER)), r.namespace, r.name),
+    ):
+        release = HelmRelease(res)
+        cluster = str(res.notes.get(CLUSTER))
+        chart, version, source = _chart(release, sources, cluster)
+        producer = flux.producer_of(res)
+        rows.append(
+            {
+                "name": release.name,
+                "namespace": release.namespace,
+                "cluster": cluster,
+                "chart": chart,
+                "version": version,
+                "source": source,
+                "kustomization": producer.id.short if producer else None,
+                "file": res.origin.path,
+                "line": res.origin.line,
+            }
+        )
+    return rows
+
+
+def _chart(release: HelmRelease, sources: dict[Any, Resource], cluster: str) -> tuple[str | None, str | None, str | None]:
+    chart = release.chart
+    if chart is not None:
+        ref = chart.source_ref
+        return chart.chart, chart.version, f"{ref.kind}/{ref.name}" if ref else None
+    ref = release.chart_ref
+    if ref is None:
+        return None, None, None
+    source = sources.get((cluster, ref.id))
+    spec = source.obj.get("spec") if source is not None else None
+    if not isinstance(spec, dict):
+        return None, None, f"{ref.kind}/{ref.name}"
+    url = spec.get("url")
+    name = str(url).rstrip("/").rsplit("/", 1)[-1] if url else spec.get("chart")
+    refspec = spec.get("ref") if isinstance(spec.get("ref"), dict) else {}
+    version = refspec.get("tag") or refspec.get("semver") or refspec.get("digest") or spec.get("version")
+    return (str(name) if name else None), (str(version) if version else None), f"{ref.kind}/{ref.name}"
+
+
+def image_rows(flux: FluxTree) -> list[dict[str, Any]]:
+    by_image: dict[tuple[str, str], dict[str, Any]] = {}
+    for found in found_images(flux.objects):
+        cluster = str(found.res.notes.get(CLUSTER))
+        key = (cluster, str(found.image))
+        row = by_image.setdefault(
+            key,
+            {
+                "image": found.image.repository,
+                "tag": found.image.tag,
+                "digest": found.image.digest,
+                "cluster": cluster,
+                "used_by": [],
+            },
+        )
+        owner = f"{found.res.kind}/{found.res.namespace}/{found.res.name}".replace("//", "/")
+        if owner not in row["used_by"]:
+            row["used_by"].append(owner)
+    return [by_image[k] for k in sorted(by_image)]

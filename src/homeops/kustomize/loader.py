@@ -1,0 +1,248 @@
+"""File access for one build: path rules, load restrictions, and resource files as objects.
+
+Paths in a kustomization are relative to its folder. Whatever the mode, a path may not leave the
+repository (``..`` past the root, an absolute path, a symlink pointing out): homeops reads only the
+repository. ``kubectl kustomize`` mode (``flux=False``) adds kustomize's default
+``LoadRestrictionsRootOnly``: files (not folders) must sit inside the kustomization's own folder.
+Flux mode is ``LoadRestrictionsNone`` within the repository, as kustomize-controller builds.
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import KustomizeError, UnsupportedFeature, Where
+from ..load.tree import SourceTree, normalize
+from ..model.base import Origin
+
+_REMOTE_PREFIXES = ("http://", "https://", "git::", "git@", "ssh://", "github.com/", "gitlab.com/", "bitbucket.org/")
+
+
+def looks_remote(entry: str) -> bool:
+    return entry.startswith(_REMOTE_PREFIXES) or "?ref=" in entry or "://" in entry
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """One object of a resource file, validated once per tree (never mutated)."""
+
+    obj: dict[str, Any]
+    origin: Origin
+
+
+class _FileCache:
+    """Validated objects of resource files, per source tree (files are parsed once per tree)."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, list[Template] | KustomizeError] = {}
+
+
+_CACHES: weakref.WeakKeyDictionary[SourceTree, _FileCache] = weakref.WeakKeyDictionary()
+
+
+def _cache(tree: SourceTree) -> _FileCache:
+    found = _CACHES.get(tree)
+    if found is None:
+        found = _CACHES[tree] = _FileCache()
+    return found
+
+
+class Loader:
+    """Resolves and reads the files of one build, remembering every file read."""
+
+    def __init__(self, tree: SourceTree, *, flux: bool) -> None:
+        self.tree = tree
+        self.flux = flux
+        self.files: set[str] = set()
+        self._real_root = os.path.realpath(tree.root)
+
+    # -- paths ---------------------------------------------------------------------------------
+
+    def resolve(self, base: str, entry: str, where: Where, what: str) -> str:
+        """The repo-relative path ``entry`` names, relative to folder ``base``."""
+        if looks_remote(entry):
+            raise UnsupportedFeature(f"remote {what} {entry!r}", where=where)
+        if entry.startswith("/") or (len(entry) > 1 and entry[1] == ":"):
+            raise KustomizeError(
+                f"{what} {entry!r} is an absolute path",
+                where=where,
+                hint="use a path relative to the kustomization's folder, inside the repository",
+            )
+        joined = f"{base}/{entry}" if base else entry
+        rel = normalize(joined)
+        if rel is None:
+            raise KustomizeError(
+                f"{what} {entry!r} leaves the repository",
+                where=where,
+                hint="kustomizations may only refer to files inside the repository",
+            )
+        self._check_symlinks(rel, entry, where, what)
+        return rel
+
+    def _check_symlinks(self, rel: str, entry: str, where: Where, what: str) -> None:
+        full = self.tree.abspath(rel)
+        if not os.path.lexists(full):
+            return
+        real = os.path.realpath(full)
+        if real != self._real_root and not real.startswith(self._real_root + os.sep):
+            raise KustomizeError(
+                f"{what} {entry!r} is a symlink that points outside the repository",
+                where=where,
+                hint="replace the symlink with the file, or point it inside the repository",
+            )
+
+    def is_dir(self, rel: str) -> bool:
+        return self.tree.is_dir(rel)
+
+    def is_file(self, rel: str) -> bool:
+        return self.tree.is_file(rel)
+
+    def check_root_only(self, root: str, rel: str, entry: str, where: Where, what: str) -> None:
+        """kustomize's default load restriction: a file must be inside the kustomization folder."""
+        if self.flux:
+            return
+        real_root = os.path.realpath(self.tree.abspath(root))
+        real = os.path.realpath(self.tree.abspath(rel))
+        if real != real_root and not real.startswith(real_root + os.sep):
+            raise KustomizeError(
+                f"{what} {entry!r} is outside the kustomization's folder (kustomize's default "
+                "LoadRestrictionsRootOnly refuses it)",
+                where=where,
+                hint="move the file into the folder, or build with Flux semantics (--flux), "
+                "which use LoadRestrictionsNone",
+            )
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def read_bytes(self, rel: str, where: Where, what: str) -> bytes:
+        try:
+            data = self.tree.read_bytes(rel)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise KustomizeError(
+                f"{what} {rel!r} does not exist",
+                where=where,
+                hint="fix the path, or add the missing file",
+            ) from None
+        except OSError as exc:
+            raise KustomizeError(f"cannot read {what} {rel!r}: {exc.strerror or exc}", where=where) from None
+        self.files.add(rel)
+        return data
+
+    def objects(self, rel: str) -> list[Template]:
+        """The objects of a resource file (``List`` kinds expanded), validated as kustomize does."""
+        self.files.add(rel)
+        cache = _cache(self.tree)
+        found = cache.objects.get(rel)
+        if found is None:
+            try:
+                found = _load_objects(self.tree, rel)
+            except KustomizeError as exc:
+                found = exc
+            cache.objects[rel] = found
+        if isinstance(found, KustomizeError):
+            raise found
+        return found
+
+
+def _load_objects(tree: SourceTree, rel: str) -> list[Template]:
+    parsed = tree.parsed(rel)
+    if parsed.failure is not None:
+        raise KustomizeError(
+            f"cannot parse {rel}: {parsed.failure.reason}",
+            where=Where(rel, parsed.failure.line),
+            hint="fix the YAML syntax",
+        )
+    result: list[Template] = []
+    for index, (doc, line) in enumerate(zip(parsed.documents, parsed.lines, strict=True)):
+        if doc is None or doc == {}:
+            continue
+        origin = Origin(rel, line, index)
+        if not isinstance(doc, dict):
+            raise KustomizeError(
+                f"document {index + 1} of {rel} is not a mapping, so not a Kubernetes object",
+                where=Where(rel, line),
+                hint="every document of a resource file must be a Kubernetes object",
+            )
+        kind = doc.get("kind")
+        if not isinstance(kind, str) or not kind:
+            raise KustomizeError(
+                f"document {index + 1} of {rel} has no kind",
+                where=Where(rel, line),
+                hint="add apiVersion and kind, or move non-Kubernetes YAML out of the resources",
+            )
+        if not kind.endswith("List"):
+            _validate(doc, rel, line)
+            result.append(Template(doc, origin))
+            continue
+        _validate_nulls(doc, rel, line)
+        _inline_list(doc, rel, origin, result)
+    return result
+
+
+def _inline_list(doc: dict[str, Any], rel: str, origin: Origin, result: list[Template]) -> None:
+    """A ``FooList`` with ``items`` stands for its items; without ``items`` it is an object."""
+    kind = doc.get("kind")
+    if not isinstance(kind, str) or not kind.endswith("List") or "items" not in doc:
+        result.append(Template(doc, origin))
+        return
+    items = doc["items"]
+    if items is None:
+        return
+    if not isinstance(items, list):
+        raise KustomizeError(f"expected a list in {kind}.items in {rel}", where=Where(rel, origin.line))
+    for item in items:
+        if not isinstance(item, dict):
+            raise KustomizeError(f"an item of the {kind} in {rel} is not an object", where=Where(rel, origin.line))
+        if item:
+            _inline_list(item, rel, origin, result)
+
+
+def _validate(obj: dict[str, Any], rel: str, line: int) -> None:
+    kind = obj.get("kind")
+    if not isinstance(kind, str) or not kind:
+        raise KustomizeError(f"an object in {rel} has no kind", where=Where(rel, line))
+    meta = obj.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    if (name is None or name == "") and not kind.endswith("List"):
+        raise KustomizeError(
+            f"a {kind} in {rel} has no metadata.name",
+            where=Where(rel, line),
+            hint="give the object a name",
+        )
+    _validate_nulls(obj, rel, line)
+
+
+def _validate_nulls(obj: dict[str, Any], rel: str, line: int) -> None:
+    kind = obj.get("kind")
+    path = _null_in_list(obj, ())
+    if path is not None:
+        raise KustomizeError(
+            f"empty list item at {'.'.join(path)} in the {kind} of {rel}",
+            where=Where(rel, line),
+            hint="remove the empty '-' entry",
+        )
+
+
+def _null_in_list(value: Any, path: tuple[str, ...]) -> tuple[str, ...] | None:
+    if isinstance(value, dict):
+        for key, child in value.items():
+            if isinstance(child, dict | list):
+                found = _null_in_list(child, (*path, str(key)))
+                if found is not None:
+                    return found
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            if child is None:
+                return (*path, str(i))
+            if isinstance(child, dict | list):
+                found = _null_in_list(child, (*path, str(i)))
+                if found is not None:
+                    return found
+    return None
+
+
+def parse_error(kind: str, where: Where, text: str) -> KustomizeError:
+    return KustomizeError(f"{kind} is not valid YAML: {text}", where=where, hint="fix the YAML of the patch")

@@ -1,0 +1,252 @@
+"""What HelmRelease values mean, for the shapes homelab repos use.
+
+The bjw-s app-template chart (``controllers.*.containers.*``, ``persistence.*``, ``route.*``) is read
+structurally; for other charts only the common ``image: {repository, tag}`` shape is recognised.
+Simple Helm templating in values (``{{ .Release.Name }}``, ``{{ .Release.Namespace }}``) is resolved
+so that references can be checked; anything more complex is reported as unresolved (None).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+Path = tuple[str | int, ...]
+
+_RELEASE_EXPR = re.compile(r"\{\{-?\s*\.Release\.(Name|Namespace)\s*-?\}\}")
+
+
+def resolve_template(text: str, release: str, namespace: str) -> str | None:
+    """``text`` with ``{{ .Release.Name/Namespace }}`` resolved; None if other templating remains."""
+    if "{{" not in text:
+        return text
+    out = _RELEASE_EXPR.sub(lambda m: release if m.group(1) == "Name" else namespace, text)
+    return None if "{{" in out else out
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    """A container image reference split into its parts."""
+
+    repository: str
+    tag: str | None
+    digest: str | None
+
+    @classmethod
+    def parse(cls, text: str) -> ImageRef:
+        digest = None
+        if "@" in text:
+            text, digest = text.split("@", 1)
+        name, tag = text, None
+        slash = text.rfind("/")
+        colon = text.rfind(":")
+        if colon > slash:
+            name, tag = text[:colon], text[colon + 1 :]
+        return cls(name, tag or None, digest or None)
+
+    def __str__(self) -> str:
+        text = self.repository
+        if self.tag:
+            text += f":{self.tag}"
+        if self.digest:
+            text += f"@{self.digest}"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class ValueImage:
+    """An image found in chart values, with the path of the mapping or string that holds it."""
+
+    path: Path
+    image: ImageRef
+    explicit_tag: bool
+    """Whether a missing tag is a problem: false only for a vendor chart's ``image`` mapping without a
+    tag, which falls back to the chart's appVersion (pinned by the chart version)."""
+
+
+def _map(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _image_from(value: Any) -> tuple[ImageRef, bool] | None:
+    if isinstance(value, str) and value and " " not in value and "{{" not in value and "${" not in value:
+        return ImageRef.parse(value), True
+    if isinstance(value, dict):
+        repo = value.get("repository")
+        if not isinstance(repo, str) or not repo or "{{" in repo:
+            return None
+        registry = value.get("registry")
+        if isinstance(registry, str) and registry and not repo.startswith(registry):
+            repo = f"{registry}/{repo}"
+        tag = value.get("tag")
+        tag_text = str(tag) if tag not in (None, "") else None
+        digest = value.get("digest")
+        digest_text = str(digest) if isinstance(digest, str) and digest else None
+        if tag_text and "@" in tag_text:
+            tag_text, embedded = tag_text.split("@", 1)
+            digest_text = digest_text or embedded
+        return ImageRef(repo, tag_text or None, digest_text), tag_text is not None or digest_text is not None
+    return None
+
+
+def images(values: Mapping[str, Any]) -> Iterator[ValueImage]:
+    """Every image in chart values: app-template containers first, then any ``image:`` mapping."""
+    seen: set[Path] = set()
+    for path, container in app_template_containers(values):
+        found = _image_from(container.get("image"))
+        if found is not None:
+            seen.add((*path, "image"))
+            yield ValueImage((*path, "image"), found[0], True)
+    for path, value in _walk_image_keys(values, ()):
+        if path in seen:
+            continue
+        found = _image_from(value)
+        if found is not None and isinstance(value, dict):
+            yield ValueImage(path, found[0], found[1])
+
+
+def _walk_image_keys(value: Any, path: Path) -> Iterator[tuple[Path, Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key == "image":
+                yield (*path, key), item
+            elif isinstance(item, dict | list):
+                yield from _walk_image_keys(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _walk_image_keys(item, (*path, i))
+
+
+def app_template_containers(values: Mapping[str, Any]) -> Iterator[tuple[Path, Mapping[str, Any]]]:
+    """(path, container) for every container and init container of every app-template controller."""
+    for cname, controller in _map(values.get("controllers")).items():
+        if not isinstance(controller, dict):
+            continue
+        for field in ("containers", "initContainers"):
+            group = controller.get(field)
+            if isinstance(group, dict):
+                for name, container in group.items():
+                    if isinstance(container, dict):
+                        yield ("controllers", cname, field, name), container
+            elif isinstance(group, list):
+                for i, container in enumerate(group):
+                    if isinstance(container, dict):
+                        yield ("controllers", cname, field, i), container
+
+
+@dataclass(frozen=True, slots=True)
+class ValueRef:
+    """An object named in chart values (a Secret, ConfigMap or claim the chart will mount)."""
+
+    kind: str
+    """Secret, ConfigMap or PersistentVolumeClaim."""
+    name: str
+    path: Path
+    optional: bool = False
+
+
+def _env_refs(container: Mapping[str, Any], path: Path) -> Iterator[ValueRef]:
+    env_from = container.get("envFrom")
+    for i, item in enumerate(env_from if isinstance(env_from, list) else []):
+        if not isinstance(item, dict):
+            continue
+        for key, kind in (("secretRef", "Secret"), ("configMapRef", "ConfigMap")):
+            ref = item.get(key)
+            if isinstance(ref, dict) and isinstance(ref.get("name"), str):
+                yield ValueRef(kind, ref["name"], (*path, "envFrom", i, key, "name"), ref.get("optional") is True)
+        for key, kind in (("secret", "Secret"), ("configMap", "ConfigMap")):
+            if isinstance(item.get(key), str):
+                yield ValueRef(kind, item[key], (*path, "envFrom", i, key), item.get("optional") is True)
+    env = container.get("env")
+    items: list[tuple[str | int, Any]] = []
+    if isinstance(env, dict):
+        items = list(env.items())
+    elif isinstance(env, list):
+        items = list(enumerate(env))
+    for key, item in items:
+        if not isinstance(item, dict):
+            continue
+        source = item.get("valueFrom")
+        for ref_key, kind in (("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap")):
+            ref = _map(source).get(ref_key) if isinstance(source, dict) else item.get(ref_key)
+            if isinstance(ref, dict) and isinstance(ref.get("name"), str):
+                optional = ref.get("optional") is True
+                sub = ("valueFrom", ref_key) if isinstance(source, dict) else (ref_key,)
+                yield ValueRef(kind, ref["name"], (*path, "env", key, *sub, "name"), optional)
+
+
+def app_template_refs(values: Mapping[str, Any]) -> Iterator[ValueRef]:
+    """Secrets, ConfigMaps and claims an app-template release needs to exist."""
+    for path, container in app_template_containers(values):
+        yield from _env_refs(container, path)
+    for name, item in _map(values.get("persistence")).items():
+        if not isinstance(item, dict) or item.get("enabled") is False:
+            continue
+        kind = item.get("type", "persistentVolumeClaim")
+        base: Path = ("persistence", name)
+        if kind == "persistentVolumeClaim" and isinstance(item.get("existingClaim"), str):
+            yield ValueRef("PersistentVolumeClaim", item["existingClaim"], (*base, "existingClaim"))
+        elif kind == "secret" and isinstance(item.get("name"), str):
+            yield ValueRef("Secret", item["name"], (*base, "name"))
+        elif kind == "configMap" and isinstance(item.get("name"), str):
+            yield ValueRef("ConfigMap", item["name"], (*base, "name"))
+
+
+@dataclass(frozen=True, slots=True)
+class Persistence:
+    """One app-template ``persistence`` entry."""
+
+    name: str
+    type: str
+    existing_claim: str | None
+    storage_class: str | None
+    path: Path
+
+
+def app_template_persistence(values: Mapping[str, Any]) -> Iterator[Persistence]:
+    for name, item in _map(values.get("persistence")).items():
+        if not isinstance(item, dict) or item.get("enabled") is False:
+            continue
+        claim = item.get("existingClaim")
+        storage_class = item.get("storageClass")
+        yield Persistence(
+            str(name),
+            str(item.get("type", "persistentVolumeClaim")),
+            claim if isinstance(claim, str) else None,
+            storage_class if isinstance(storage_class, str) else None,
+            ("persistence", name),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RouteParent:
+    name: str
+    namespace: str | None
+    path: Path
+
+
+def app_template_route_parents(values: Mapping[str, Any]) -> Iterator[RouteParent]:
+    """Gateways named by app-template ``route.*.parentRefs``."""
+    for rname, route in _map(values.get("route")).items():
+        if not isinstance(route, dict) or route.get("enabled") is False:
+            continue
+        refs = route.get("parentRefs")
+        for i, ref in enumerate(refs if isinstance(refs, list) else []):
+            if isinstance(ref, dict) and isinstance(ref.get("name"), str):
+                if ref.get("kind", "Gateway") != "Gateway":
+                    continue
+                namespace = ref.get("namespace")
+                yield RouteParent(
+                    ref["name"],
+                    namespace if isinstance(namespace, str) else None,
+                    ("route", rname, "parentRefs", i, "name"),
+                )
+
+
+def is_app_template(chart_name: str | None, source_url: str | None) -> bool:
+    """Whether a release uses bjw-s' app-template chart."""
+    if chart_name and chart_name.rsplit("/", 1)[-1] == "app-template":
+        return True
+    return bool(source_url and source_url.rstrip("/").rsplit("/", 1)[-1] == "app-template")

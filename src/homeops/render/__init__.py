@@ -1,0 +1,1 @@
+"""Rendering Flux objects into the Kubernetes objects they produce (Helm charts: :mod:`.helm`)."""

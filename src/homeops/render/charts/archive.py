@@ -1,0 +1,161 @@
+"""Chart archives: read ``Chart.yaml`` and other files out of a ``.tgz``, and build one from a folder.
+
+Building goes through Helm's own loader and writer (so ``.helmignore`` and chart validation are
+Helm's), after the files are copied to a private folder with every timestamp pinned: the archive's
+bytes, hence its digest, depend only on the chart's content. Dependencies declared in ``Chart.yaml``
+but absent from ``charts/`` are fetched first, as source-controller does when it builds a chart from
+Git: ``file://`` paths relative to the chart, repository URLs through the chart cache.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tarfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ...fsutil import private_tempdir
+from ...load.yamlio import parse
+from .errors import ChartSourceError
+
+PINNED_MTIME = 315532800
+"""1980-01-01T00:00:00Z, the timestamp every file gets before packaging."""
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    """One entry of ``dependencies`` in ``Chart.yaml``."""
+
+    name: str
+    version: str
+    repository: str
+
+
+def read_member(data: bytes, relpath: str) -> bytes | None:
+    """The bytes of ``<chart>/<relpath>`` inside a chart archive, or None when absent."""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+            for member in tar:
+                parts = member.name.removeprefix("./").split("/", 1)
+                if len(parts) == 2 and parts[1] == relpath and member.isfile():
+                    handle = tar.extractfile(member)
+                    return handle.read() if handle is not None else None
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise ChartSourceError(f"not a readable chart archive: {exc}", source="archive") from exc
+    return None
+
+
+def chart_yaml(data: bytes, *, source: str) -> dict[str, Any]:
+    """``Chart.yaml`` of a chart archive; raises when the archive holds none."""
+    raw = read_member(data, "Chart.yaml")
+    if raw is None:
+        raise ChartSourceError(
+            f"{source} is not a Helm chart archive (no Chart.yaml)",
+            source=source,
+            hint="check that the source points at a chart, not a plain image or folder",
+        )
+    return parse_chart_yaml(raw, source=source)
+
+
+def parse_chart_yaml(raw: bytes, *, source: str) -> dict[str, Any]:
+    parsed = parse(raw)
+    if parsed.failure is not None:
+        raise ChartSourceError(
+            f"{source}: Chart.yaml is not valid YAML (line {parsed.failure.line}: {parsed.failure.reason})",
+            source=source,
+        )
+    meta = parsed.documents[0] if parsed.documents else None
+    if not isinstance(meta, dict) or not meta.get("name") or not meta.get("version"):
+        raise ChartSourceError(f"{source}: Chart.yaml lacks a name or a version", source=source)
+    return meta
+
+
+def dependencies(meta: dict[str, Any]) -> list[Dependency]:
+    found: list[Dependency] = []
+    for entry in meta.get("dependencies") or []:
+        if isinstance(entry, dict) and entry.get("name"):
+            found.append(
+                Dependency(
+                    str(entry["name"]), str(entry.get("version") or ""), str(entry.get("repository") or "")
+                )
+            )
+    return found
+
+
+FetchDependency = Callable[[Dependency, Path], Path]
+"""Given a dependency and the chart folder it belongs to, return the path of its chart (folder or .tgz)."""
+
+
+def package_folder(folder: Path, *, fetch: FetchDependency) -> bytes:
+    """A deterministic ``.tgz`` of the chart in ``folder``, missing dependencies vendored first."""
+    import helm_python
+
+    if not (folder / "Chart.yaml").is_file():
+        raise ChartSourceError(
+            f"{folder} is not a Helm chart (no Chart.yaml)", source=str(folder), hint="check the chart path"
+        )
+    with private_tempdir("homeops-chart-") as tmp:
+        work = tmp / "src" / folder.name
+        try:
+            shutil.copytree(folder, work, symlinks=False)
+        except (OSError, shutil.Error) as exc:
+            raise ChartSourceError(f"cannot copy the chart {folder}: {exc}", source=str(folder)) from exc
+        _vendor_dependencies(work, folder, fetch)
+        _pin_mtimes(work)
+        out = tmp / "out"
+        out.mkdir()
+        try:
+            with helm_python.Chart.load(work) as chart:
+                written = chart.save(out)
+        except helm_python.HelmError as exc:
+            raise ChartSourceError(
+                f"{folder} is not a valid Helm chart: {exc.detail}", source=str(folder)
+            ) from exc
+        return Path(written).read_bytes()
+
+
+def _vendor_dependencies(work: Path, original: Path, fetch: FetchDependency) -> None:
+    meta = parse_chart_yaml((work / "Chart.yaml").read_bytes(), source=str(original / "Chart.yaml"))
+    wanted = dependencies(meta)
+    if not wanted:
+        return
+    charts = work / "charts"
+    present = _present_subcharts(charts)
+    for dep in wanted:
+        if dep.name in present:
+            continue
+        chart_path = fetch(dep, original)
+        charts.mkdir(exist_ok=True)
+        if chart_path.is_dir():
+            shutil.copytree(chart_path, charts / dep.name, symlinks=False)
+        else:
+            shutil.copyfile(chart_path, charts / f"{dep.name}-{dep.version or 'vendored'}.tgz")
+        present.add(dep.name)
+
+
+def _present_subcharts(charts: Path) -> set[str]:
+    """Names of the charts already in ``charts/`` (folders and archives)."""
+    names: set[str] = set()
+    if not charts.is_dir():
+        return names
+    for entry in charts.iterdir():
+        try:
+            if entry.is_dir() and (entry / "Chart.yaml").is_file():
+                meta = parse_chart_yaml((entry / "Chart.yaml").read_bytes(), source=str(entry))
+                names.add(str(meta["name"]))
+            elif entry.suffix == ".tgz":
+                names.add(str(chart_yaml(entry.read_bytes(), source=str(entry))["name"]))
+        except ChartSourceError:
+            continue  # Helm reports broken subcharts when it loads the chart
+    return names
+
+
+def _pin_mtimes(root: Path) -> None:
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in [*filenames, *dirnames]:
+            os.utime(os.path.join(dirpath, name), (PINNED_MTIME, PINNED_MTIME), follow_symlinks=False)
+    os.utime(root, (PINNED_MTIME, PINNED_MTIME))

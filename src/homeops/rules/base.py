@@ -1,0 +1,104 @@
+"""What a rule is, what it reports, and the one registry every rule joins.
+
+A rule is metadata (id, name, severity, the seed rule it enforces, its documentation) plus a check
+function that yields :class:`Hit` s. The engine turns hits into :class:`Finding` s, applying the
+repository's configuration (disabled rules, changed severities, ignored paths, inline suppressions).
+The documentation pages in ``docs/rules/`` are generated from these objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .context import Context
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One violation a rule found: where, what, and (optionally) how to fix it here."""
+
+    path: str
+    line: int
+    message: str
+    hint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A hit after configuration: the stable unit of ``homeops check`` output."""
+
+    rule: str
+    name: str
+    severity: Severity
+    path: str
+    line: int
+    message: str
+    hint: str | None = None
+
+    def sort_key(self) -> tuple[str, int, str, str]:
+        return (self.path, self.line, self.rule, self.message)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One entry of the catalog."""
+
+    id: str
+    """Stable code, e.g. ``SEC001``; used in configuration and suppressions."""
+    name: str
+    """Readable slug, e.g. ``plaintext-secret``; also accepted in configuration."""
+    family: str
+    severity: Severity
+    """Default severity; ``.homeops.yaml`` may change it."""
+    seed: str
+    """The seed rule this enforces, quoted briefly."""
+    summary: str
+    why: str
+    bad: str
+    good: str
+    fix: str
+    check: Callable[[Context], Iterator[Hit]]
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(
+    *,
+    id: str,
+    name: str,
+    family: str,
+    severity: Severity,
+    seed: str,
+    summary: str,
+    why: str,
+    bad: str,
+    good: str,
+    fix: str,
+) -> Callable[[Callable[[Context], Iterator[Hit]]], Callable[[Context], Iterator[Hit]]]:
+    """Register a check function as a rule of the catalog."""
+
+    def register(check: Callable[[Context], Iterator[Hit]]) -> Callable[[Context], Iterator[Hit]]:
+        if id in RULES or any(r.name == name for r in RULES.values()):
+            raise ValueError(f"duplicate rule {id} {name}")
+        RULES[id] = Rule(id, name, family, severity, seed, summary, why, bad, good, fix, check)
+        return check
+
+    return register

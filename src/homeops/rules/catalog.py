@@ -1,0 +1,35 @@
+"""The catalog: importing this module registers every rule family, in one place."""
+
+from __future__ import annotations
+
+from .base import RULES, Rule
+
+
+def _load() -> None:
+    from . import (  # noqa: F401  (imported for their @rule registrations)
+        charts,
+        clusters,
+        dependencies,
+        images,
+        loading,
+        reconciliation,
+        references,
+        secrets,
+        storage,
+        substitution,
+    )
+
+
+def all_rules() -> list[Rule]:
+    """Every rule, ordered by id."""
+    if not RULES:
+        _load()
+    return sorted(RULES.values(), key=lambda r: r.id)
+
+
+def find_rule(key: str) -> Rule | None:
+    """A rule by id (``IMG001``) or name (``image-not-pinned``), case-insensitive for ids."""
+    for rule in all_rules():
+        if rule.id.lower() == key.lower() or rule.name == key:
+            return rule
+    return None

@@ -1,0 +1,166 @@
+"""What rules read: the Flux tree, per-cluster indexes of what exists, and field → line lookup."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import yaml
+
+from ..flux.tree import CLUSTER, FluxTree, Producer
+from ..graph.model import Graph, build_graph
+from ..load import yamlio
+from ..model.base import NamedResource, Resource
+from ..model.flux import FLUX_HELM_GROUP, FLUX_KUSTOMIZE_GROUP, FLUX_SOURCE_GROUP, HelmRelease
+from ..model.kinds import (
+    CERT_MANAGER_GROUP,
+    CNPG_GROUP,
+    ESO_GROUP,
+    GATEWAY_GROUP,
+    Certificate,
+    ExternalSecret,
+    PostgresCluster,
+)
+from .base import Hit
+from .config import Config
+
+
+@dataclass(slots=True)
+class ClusterIndex:
+    """What one cluster's Kustomizations produce, keyed by (namespace, name)."""
+
+    secrets: dict[tuple[str, str], list[Resource]] = field(default_factory=lambda: defaultdict(list))
+    """Secret name → the objects that produce it (Secret, ExternalSecret, Certificate, CNPG Cluster)."""
+    config_maps: dict[tuple[str, str], list[Resource]] = field(default_factory=lambda: defaultdict(list))
+    claims: dict[tuple[str, str], list[Resource]] = field(default_factory=lambda: defaultdict(list))
+    gateways: dict[tuple[str, str], Resource] = field(default_factory=dict)
+    sources: dict[NamedResource, Resource] = field(default_factory=dict)
+    helm_releases: dict[NamedResource, Resource] = field(default_factory=dict)
+    objects: list[Resource] = field(default_factory=list)
+
+
+class Context:
+    """Read-only inputs of every rule."""
+
+    def __init__(self, flux: FluxTree, config: Config | None = None) -> None:
+        self.flux = flux
+        self.tree = flux.tree
+        self.config = config or Config()
+        self._nodes: dict[str, list[yaml.Node]] = {}
+
+    # -- locations -----------------------------------------------------------------------------
+
+    def line_of(self, res: Resource, *path: str | int) -> int:
+        """1-based line of a field of an object in its file (the document start when unknown)."""
+        if not path:
+            return res.origin.line
+        nodes = self._nodes.get(res.origin.path)
+        if nodes is None:
+            try:
+                text = yamlio.decode(self.tree.read_bytes(res.origin.path))
+            except (OSError, UnicodeDecodeError):
+                text = ""
+            nodes = yamlio.compose(text)
+            self._nodes[res.origin.path] = nodes
+        if res.origin.index >= len(nodes):
+            return res.origin.line
+        return yamlio.locate(nodes[res.origin.index], path)
+
+    def hit(self, res: Resource, path: tuple[str | int, ...], message: str, hint: str | None = None) -> Hit:
+        return Hit(res.origin.path, self.line_of(res, *path), message, hint)
+
+    # -- indexes ------------------------------------------------------------------------------
+
+    @cached_property
+    def clusters(self) -> dict[str, ClusterIndex]:
+        out: dict[str, ClusterIndex] = defaultdict(ClusterIndex)
+        for res in self.flux.objects:
+            index = out[res.notes[CLUSTER]]
+            index.objects.append(res)
+            _index_object(index, res)
+        return dict(out)
+
+    @cached_property
+    def graph(self) -> Graph:
+        return build_graph(self.flux)
+
+    def index(self, cluster: str) -> ClusterIndex:
+        return self.clusters.get(cluster) or ClusterIndex()
+
+    def producers(self) -> Iterator[Producer]:
+        yield from self.flux.producers.values()
+
+    @cached_property
+    def applied_files(self) -> frozenset[str]:
+        return frozenset(path for producer in self.flux.producers.values() for path in producer.files)
+
+    def subjects(self) -> Iterator[Resource]:
+        """Every applied object, then every document of a file that nothing applies (as written)."""
+        yield from self.flux.objects
+        applied = self.applied_files
+        for res in self.flux.documents:
+            if res.origin.path not in applied:
+                yield res
+
+    def helm_releases(self) -> Iterator[tuple[Resource, HelmRelease]]:
+        for res in self.subjects():
+            if res.kind == "HelmRelease" and res.group == FLUX_HELM_GROUP:
+                yield res, HelmRelease(res)
+
+    def cluster_of(self, res: Resource) -> str:
+        return str(res.notes.get(CLUSTER, ""))
+
+    @cached_property
+    def kustomization_ids(self) -> dict[str, set[NamedResource]]:
+        out: dict[str, set[NamedResource]] = defaultdict(set)
+        for (cluster, ident) in self.flux.producers:
+            out[cluster].add(ident)
+        return out
+
+    def is_applied(self, res: Resource) -> bool:
+        return CLUSTER in res.notes
+
+
+def _index_object(index: ClusterIndex, res: Resource) -> None:
+    group, kind = res.group, res.kind
+    key = (res.namespace, res.name)
+    if group == "":
+        if kind == "Secret":
+            index.secrets[key].append(res)
+        elif kind == "ConfigMap":
+            index.config_maps[key].append(res)
+        elif kind == "PersistentVolumeClaim":
+            index.claims[key].append(res)
+        return
+    if group == ESO_GROUP and kind == "ExternalSecret":
+        index.secrets[(res.namespace, ExternalSecret(res).target_name)].append(res)
+    elif group == CERT_MANAGER_GROUP and kind == "Certificate":
+        name = Certificate(res).secret_name
+        if name:
+            index.secrets[(res.namespace, name)].append(res)
+    elif group == CNPG_GROUP and kind == "Cluster":
+        for name in PostgresCluster(res).produced_secrets:
+            index.secrets[(res.namespace, name)].append(res)
+    elif group == GATEWAY_GROUP and kind == "Gateway":
+        index.gateways[key] = res
+    elif group == FLUX_SOURCE_GROUP:
+        index.sources[res.id] = res
+    elif group == FLUX_HELM_GROUP and kind == "HelmRelease":
+        index.helm_releases[res.id] = res
+    elif group == FLUX_KUSTOMIZE_GROUP:
+        pass
+
+
+def values_at(data: Any, path: tuple[str | int, ...]) -> Any:
+    current = data
+    for part in path:
+        if isinstance(current, dict):
+            current = current.get(part)
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            current = current[part]
+        else:
+            return None
+    return current

@@ -1,0 +1,101 @@
+"""Run the rule catalog over a Flux tree and apply the repository's configuration to the hits."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ..flux.tree import FluxTree
+from .base import Finding, Hit, Rule, Severity
+from .catalog import all_rules
+from .config import Config
+from .context import Context
+
+_SUPPRESS = re.compile(r"#\s*homeops:\s*ignore(?:\s+([A-Za-z0-9_,\s-]+))?")
+
+
+class RuleCrashed(Exception):
+    """A rule raised: a bug in homeops, reported as such (with ``raise_errors`` it propagates)."""
+
+
+def run_checks(
+    flux: FluxTree,
+    config: Config | None = None,
+    *,
+    select: Iterable[str] | None = None,
+    raise_errors: bool = False,
+) -> list[Finding]:
+    """Every finding of the enabled rules, configured, suppressed where asked, sorted by place."""
+    config = config or Config()
+    ctx = Context(flux, config)
+    chosen = set(select) if select is not None else None
+    findings: list[Finding] = []
+    for rule in all_rules():
+        if chosen is not None and rule.id not in chosen and rule.name not in chosen:
+            continue
+        severity = config.severities.get(rule.id, rule.severity) if rule.id in config.severities else rule.severity
+        if severity is None:
+            continue
+        try:
+            hits = list(rule.check(ctx))
+        except Exception as exc:
+            if raise_errors:
+                raise
+            hits = [
+                Hit(
+                    "",
+                    0,
+                    f"internal error in rule {rule.id} ({type(exc).__name__}: {exc}); please report this bug",
+                )
+            ]
+        findings.extend(_finding(rule, severity, hit) for hit in hits)
+    findings = _unique(findings)
+    ignored = config.ignore_rules
+    if ignored:
+        findings = [f for f in findings if not (f.path and ignored.ignores(f.path))]
+    findings = _unsuppressed(flux, findings)
+    return sorted(findings, key=Finding.sort_key)
+
+
+def _finding(rule: Rule, severity: Severity, hit: Hit) -> Finding:
+    return Finding(rule.id, rule.name, severity, hit.path, hit.line, hit.message, hit.hint)
+
+
+def _unique(findings: list[Finding]) -> list[Finding]:
+    seen: set[tuple[str, str, int, str]] = set()
+    out = []
+    for finding in findings:
+        key = (finding.rule, finding.path, finding.line, finding.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(finding)
+    return out
+
+
+def _unsuppressed(flux: FluxTree, findings: list[Finding]) -> list[Finding]:
+    lines_cache: dict[str, list[str]] = {}
+    out = []
+    for finding in findings:
+        if not finding.path or finding.line <= 0:
+            out.append(finding)
+            continue
+        lines = lines_cache.get(finding.path)
+        if lines is None:
+            try:
+                lines = flux.tree.read_bytes(finding.path).decode("utf-8", "replace").splitlines()
+            except OSError:
+                lines = []
+            lines_cache[finding.path] = lines
+        text = lines[finding.line - 1] if finding.line <= len(lines) else ""
+        match = _SUPPRESS.search(text)
+        if match:
+            listed = match.group(1)
+            codes = {c.strip() for c in listed.split(",")} if listed else set()
+            if not codes or finding.rule in codes or finding.name in codes:
+                continue
+        out.append(finding)
+    return out
+
+
+def at_or_above(findings: Iterable[Finding], threshold: Severity) -> list[Finding]:
+    return [f for f in findings if f.severity.rank >= threshold.rank]

@@ -1,0 +1,132 @@
+"""Rules for the HelmRelease and Kustomization state machines: retries, durations, API versions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ..model.base import get_path
+from ..model.flux import DEPRECATED_VERSIONS, FLUX_HELM_GROUP, FLUX_KUSTOMIZE_GROUP, FLUX_SOURCE_GROUP
+from .base import Hit, Severity, rule
+from .context import Context
+
+DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$")
+_FLUX_GROUPS = (FLUX_HELM_GROUP, FLUX_KUSTOMIZE_GROUP, FLUX_SOURCE_GROUP)
+
+
+@rule(
+    id="REC001",
+    name="no-remediation-retries",
+    family="reconciliation",
+    severity=Severity.WARNING,
+    seed="HelmRelease retry: Failed state triggers remediation.retries (typically 3 attempts)",
+    summary="A HelmRelease does not retry a failed install or upgrade",
+    why="Without remediation retries a single failed install or upgrade (a slow image pull, a webhook not "
+    "ready yet) leaves the release Failed until someone intervenes; with retries Flux rolls back or "
+    "uninstalls and tries again.",
+    bad="spec:\n  interval: 1h\n  chartRef: {kind: OCIRepository, name: app-template}\n",
+    good="spec:\n  install:\n    remediation:\n      retries: 3\n  upgrade:\n    cleanupOnFail: true\n"
+    "    remediation:\n      retries: 3\n",
+    fix="Set install.remediation.retries and upgrade.remediation.retries (for all apps at once: a patch "
+    "in the parent Kustomization, as many repos do), or use strategy RetryOnFailure.",
+)
+def no_remediation(ctx: Context) -> Iterator[Hit]:
+    seen: set[tuple[str, int]] = set()
+    for res, release in ctx.helm_releases():
+        missing = []
+        for action in ("install", "upgrade"):
+            strategy = get_path(release.spec, action, "strategy", "name")
+            if release.retries(action) is None and strategy != "RetryOnFailure":
+                missing.append(action)
+        if not missing:
+            continue
+        field = missing[0]
+        hit = ctx.hit(
+            res, ("spec", field) if field in release.spec else ("spec",),
+            f"HelmRelease {release.name!r} does not retry a failed {' or '.join(missing)}",
+            f"set {' and '.join(f'{m}.remediation.retries' for m in missing)} (e.g. 3)",
+        )
+        if (hit.path, hit.line) not in seen:
+            seen.add((hit.path, hit.line))
+            yield hit
+
+
+_DURATION_FIELDS = {
+    "Kustomization": ("interval", "timeout", "retryInterval"),
+    "HelmRelease": ("interval", "timeout"),
+    "GitRepository": ("interval", "timeout"),
+    "OCIRepository": ("interval", "timeout"),
+    "HelmRepository": ("interval", "timeout"),
+    "HelmChart": ("interval",),
+    "Bucket": ("interval", "timeout"),
+}
+_REQUIRES_INTERVAL = ("Kustomization", "HelmRelease", "GitRepository", "OCIRepository", "HelmChart", "Bucket")
+
+
+@rule(
+    id="REC002",
+    name="invalid-duration",
+    family="reconciliation",
+    severity=Severity.ERROR,
+    seed="Interval must be duration format (e.g. \"1h\", \"30m\")",
+    summary="An interval, timeout or retryInterval is missing or not a Go duration",
+    why="The Flux API rejects the object ('spec.interval: Invalid value'), so the parent Kustomization "
+    "fails to apply it at all.",
+    bad="spec:\n  interval: 1 hour\n",
+    good="spec:\n  interval: 1h\n",
+    fix="Use a Go duration: a number and a unit (ms, s, m, h), e.g. 30m, 1h, 1h30m.",
+)
+def invalid_duration(ctx: Context) -> Iterator[Hit]:
+    seen: set[tuple[str, int]] = set()
+    for res in ctx.subjects():
+        fields = _DURATION_FIELDS.get(res.kind)
+        if fields is None or res.group not in _FLUX_GROUPS:
+            continue
+        spec = res.obj.get("spec")
+        if not isinstance(spec, dict):
+            continue
+        for field in fields:
+            value = spec.get(field)
+            if value is None:
+                if field == "interval" and res.kind in _REQUIRES_INTERVAL and res.version not in ("v1beta1",):
+                    hit = ctx.hit(res, ("spec",), f"{res.kind} {res.name!r} has no spec.interval (required)")
+                else:
+                    continue
+            elif isinstance(value, str) and "${" in value:
+                continue
+            elif not isinstance(value, str) or not DURATION.match(value):
+                hit = ctx.hit(res, ("spec", field), f"{res.kind} {res.name!r}: {field} {value!r} is not a duration",
+                              "use a Go duration such as 30m or 1h")
+            else:
+                continue
+            if (hit.path, hit.line) not in seen:
+                seen.add((hit.path, hit.line))
+                yield hit
+
+
+@rule(
+    id="REC003",
+    name="deprecated-api",
+    family="reconciliation",
+    severity=Severity.WARNING,
+    seed="HelmRelease v2 (v2beta1/v2beta2 recognised and flagged)",
+    summary="A Flux object uses a deprecated or removed API version",
+    why="Flux 2.x removed the beta APIs (helm.toolkit.fluxcd.io/v2beta1, kustomize.toolkit.fluxcd.io/"
+    "v1beta2, …); objects still using them fail to apply after an upgrade, often in leftovers generated "
+    "by an old template.",
+    bad="apiVersion: helm.toolkit.fluxcd.io/v2beta1\nkind: HelmRelease\n",
+    good="apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n",
+    fix="Change apiVersion to the stable version (and rename fields that changed, e.g. v2beta1 "
+    "spec.chart.spec.valuesFile → valuesFiles).",
+)
+def deprecated_api(ctx: Context) -> Iterator[Hit]:
+    seen: set[tuple[str, int]] = set()
+    for res in ctx.subjects():
+        replacement = DEPRECATED_VERSIONS.get((res.group, res.version))
+        if replacement is None:
+            continue
+        hit = ctx.hit(res, ("apiVersion",), f"{res.kind} {res.name!r} uses {res.api_version}",
+                      f"use {res.group}/{replacement}")
+        if (hit.path, hit.line) not in seen:
+            seen.add((hit.path, hit.line))
+            yield hit

@@ -1,0 +1,415 @@
+"""Rules for references: every path, source, Secret, ConfigMap, claim and Gateway named must exist."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ..model.base import Resource
+from ..model.flux import FLUX_HELM_GROUP, HelmRelease
+from ..model.kinds import GATEWAY_GROUP, HTTPRoute, pod_spec
+from ..model.values import app_template_refs, app_template_route_parents, resolve_template
+from .base import Hit, Severity, rule
+from .context import ClusterIndex, Context
+
+
+@rule(
+    id="REF001",
+    name="path-missing",
+    family="references",
+    severity=Severity.ERROR,
+    seed="Dependencies declared; Flux Kustomization defines what to apply from a Git path",
+    summary="A Flux Kustomization's spec.path does not exist",
+    why="Flux fails the Kustomization ('kustomization path not found') and everything that dependsOn it "
+    "waits forever. Common after moving or archiving an app folder.",
+    bad="spec:\n  path: ./kubernetes/apps/media/old-app/app   # folder was deleted\n",
+    good="spec:\n  path: ./kubernetes/apps/media/new-app/app\n",
+    fix="Point spec.path at an existing folder, or delete the Kustomization (and its ks.yaml entry).",
+)
+def path_missing(ctx: Context) -> Iterator[Hit]:
+    for producer in ctx.producers():
+        if producer.missing_path:
+            ks = producer.ks
+            yield ctx.hit(
+                ks.res,
+                ("spec", "path"),
+                f"Kustomization {ks.id.short}: spec.path {ks.path!r} does not exist in the repository",
+            )
+
+
+@rule(
+    id="REF002",
+    name="source-missing",
+    family="references",
+    severity=Severity.ERROR,
+    seed="HelmRelease: chartRef must reference an existing source",
+    summary="A sourceRef or chartRef names a source that does not exist",
+    why="Without its source a HelmRelease stays Pending ('chart not found') and a Kustomization never "
+    "fetches; both block everything that depends on them.",
+    bad="chartRef:\n  kind: OCIRepository\n  name: app-templat   # typo\n",
+    good="chartRef:\n  kind: OCIRepository\n  name: app-template\n",
+    fix="Fix the name/namespace, or add the missing OCIRepository/HelmRepository next to the release.",
+)
+def source_missing(ctx: Context) -> Iterator[Hit]:
+    own = {("GitRepository", "flux-system")}
+    for cluster in ctx.flux.clusters.values():
+        for root in cluster.roots:
+            producer = ctx.flux.producers.get((cluster.name, root))
+            if producer is not None and producer.ks.source_ref is not None:
+                own.add((producer.ks.source_ref.kind, producer.ks.source_ref.name))
+    for producer in ctx.producers():
+        ref = producer.ks.source_ref
+        if ref is None or (ref.kind, ref.name) in own:
+            continue
+        if ref.id not in ctx.index(producer.cluster).sources:
+            yield ctx.hit(
+                producer.ks.res,
+                ("spec", "sourceRef", "name"),
+                f"Kustomization {producer.id.short}: {ref.kind} {ref.namespace}/{ref.name} does not exist",
+            )
+    for res, release in ctx.helm_releases():
+        if not ctx.is_applied(res):
+            continue
+        sources = ctx.index(ctx.cluster_of(res)).sources
+        chart = release.chart
+        checks = []
+        if release.chart_ref is not None:
+            checks.append((release.chart_ref, ("spec", "chartRef", "name")))
+        if chart is not None and chart.source_ref is not None:
+            checks.append((chart.source_ref, ("spec", "chart", "spec", "sourceRef", "name")))
+        for ref, path in checks:
+            if ref.id not in sources:
+                yield ctx.hit(
+                    res, path, f"HelmRelease {release.name!r}: {ref.kind} {ref.namespace}/{ref.name} does not exist"
+                )
+
+
+# -- folders nothing includes -------------------------------------------------------------------
+
+
+@rule(
+    id="REF003",
+    name="not-included",
+    family="references",
+    severity=Severity.WARNING,
+    seed="You need to wire the HelmRelease into the area kustomization.yaml or Flux will skip it",
+    summary="A manifest or app folder sits in a Flux tree but no kustomization.yaml includes it",
+    why="kustomize only builds what kustomization.yaml lists: a new app folder or ks.yaml that is not "
+    "listed is silently ignored — no error, the app just never appears.",
+    bad="# kubernetes/apps/media/kustomization.yaml\nresources:\n  - ./plex/ks.yaml\n# ./jellyfin/ks.yaml exists but is not listed\n",
+    good="resources:\n  - ./plex/ks.yaml\n  - ./jellyfin/ks.yaml\n",
+    fix="Add the file or folder to the resources of the kustomization.yaml named in the message, or "
+    "delete it if it is no longer used.",
+)
+def not_included(ctx: Context) -> Iterator[Hit]:
+    reachable = ctx.applied_files
+    built: set[str] = set()
+    for producer in ctx.producers():
+        if producer.path is not None and producer.error is None and not producer.external:
+            built.add(producer.path)
+        for path in producer.files:
+            if posixpath.basename(path) in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
+                built.add(posixpath.dirname(path))
+    owned = {p.path for p in ctx.producers() if p.path is not None}
+    for res in ctx.flux.unapplied_kustomizations:
+        spec = res.obj.get("spec")
+        raw = spec.get("path") if isinstance(spec, dict) else None
+        if isinstance(raw, str):
+            owned.add(posixpath.normpath(raw.lstrip("./") or "."))
+    manifests = sorted({res.origin.path for res in ctx.flux.documents})
+    reported: set[str] = set()
+    for path in manifests:
+        if path in reachable:
+            continue
+        unit = _orphan_unit(path, built, owned, ctx)
+        if unit is None or unit[0] in reported:
+            continue
+        reported.add(unit[0])
+        top, parent = unit
+        shown = top if top == path else top + "/"
+        yield Hit(
+            _representative(top, ctx) if top != path else path,
+            1,
+            f"{shown} is not included by {_kustomization_file(parent, ctx)}: Flux skips it",
+            f"add it to the resources of {_kustomization_file(parent, ctx)}",
+        )
+
+
+def _orphan_unit(path: str, built: set[str], owned: set[str], ctx: Context) -> tuple[str, str] | None:
+    """(top-most unincluded file or folder, the built folder that should include it), or None."""
+    parts = path.split("/")
+    for depth in range(len(parts) - 1, -1, -1):
+        folder = "/".join(parts[:depth])
+        if folder in built:
+            between = parts[depth:-1]
+            for i in range(len(between)):
+                sub = "/".join(parts[: depth + i + 1])
+                if sub in owned:
+                    return None
+            top = "/".join(parts[: depth + 1])
+            return top, folder
+        if folder in owned:
+            return None
+    return None
+
+
+def _representative(folder: str, ctx: Context) -> str:
+    files = [f for f in ctx.tree.files() if f.startswith(folder + "/")]
+    for name in ("ks.yaml", "install.yaml", "kustomization.yaml"):
+        for candidate in files:
+            if candidate == f"{folder}/{name}":
+                return candidate
+    return files[0] if files else folder
+
+
+def _kustomization_file(folder: str, ctx: Context) -> str:
+    for name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
+        candidate = f"{folder}/{name}" if folder else name
+        if ctx.tree.is_file(candidate):
+            return candidate
+    return (folder or ".") + "/ (generated kustomization)"
+
+
+# -- Secrets, ConfigMaps, claims ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    res: Resource
+    path: tuple[str | int, ...]
+    kind: str
+    name: str
+    namespace: str
+    owner: str
+
+
+def _ns(namespace: str) -> str:
+    return namespace or "default"
+
+
+def references(ctx: Context) -> Iterator[Reference]:
+    """Secrets, ConfigMaps and claims that applied workloads and HelmRelease values need."""
+    for res in ctx.flux.objects:
+        if res.kind == "HelmRelease" and res.group == FLUX_HELM_GROUP:
+            release = HelmRelease(res)
+            namespace = _ns(release.release_namespace)
+            for ref in app_template_refs(release.values):
+                if ref.optional:
+                    continue
+                name = resolve_template(ref.name, release.release_name, namespace)
+                if name and "${" not in name:
+                    yield Reference(res, ("spec", "values", *ref.path), ref.kind, name, namespace,
+                                    f"HelmRelease {release.name!r}")
+            continue
+        pod = pod_spec(res)
+        if pod is not None:
+            yield from _pod_references(res, pod)
+
+
+def _pod_references(res: Resource, pod: Any) -> Iterator[Reference]:
+    base: tuple[str, ...] = ("spec",) if res.kind == "Pod" else ("spec", "template", "spec")
+    if res.kind == "CronJob":
+        base = ("spec", "jobTemplate", "spec", "template", "spec")
+    namespace = _ns(res.namespace)
+    owner = f"{res.kind} {res.name!r}"
+    for field in ("initContainers", "containers"):
+        items = pod.get(field)
+        for i, container in enumerate(items if isinstance(items, list) else []):
+            if not isinstance(container, dict):
+                continue
+            for j, source in enumerate(container.get("envFrom") or []):
+                if not isinstance(source, dict):
+                    continue
+                for key, kind in (("secretRef", "Secret"), ("configMapRef", "ConfigMap")):
+                    ref = source.get(key)
+                    if isinstance(ref, dict) and isinstance(ref.get("name"), str) and ref.get("optional") is not True:
+                        yield Reference(res, (*base, field, i, "envFrom", j, key, "name"), kind, ref["name"],
+                                        namespace, owner)
+            for j, env in enumerate(container.get("env") or []):
+                value_from = env.get("valueFrom") if isinstance(env, dict) else None
+                if not isinstance(value_from, dict):
+                    continue
+                for key, kind in (("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap")):
+                    ref = value_from.get(key)
+                    if isinstance(ref, dict) and isinstance(ref.get("name"), str) and ref.get("optional") is not True:
+                        yield Reference(res, (*base, field, i, "env", j, "valueFrom", key, "name"), kind,
+                                        ref["name"], namespace, owner)
+    for i, volume in enumerate(pod.get("volumes") or []):
+        if not isinstance(volume, dict):
+            continue
+        for key, name_key, kind in (
+            ("secret", "secretName", "Secret"),
+            ("configMap", "name", "ConfigMap"),
+            ("persistentVolumeClaim", "claimName", "PersistentVolumeClaim"),
+        ):
+            spec = volume.get(key)
+            if isinstance(spec, dict) and isinstance(spec.get(name_key), str) and spec.get("optional") is not True:
+                yield Reference(res, (*base, "volumes", i, key, name_key), kind, spec[name_key], namespace, owner)
+
+
+def _produced(index: ClusterIndex, kind: str, namespace: str, name: str) -> bool:
+    table = {"Secret": index.secrets, "ConfigMap": index.config_maps, "PersistentVolumeClaim": index.claims}[kind]
+    return bool(table.get((namespace, name)) or (namespace == "default" and table.get(("", name))))
+
+
+def _missing(ctx: Context, kind: str) -> Iterator[Hit]:
+    seen: set[tuple[str, int, str]] = set()
+    for ref in references(ctx):
+        if ref.kind != kind or "{{" in ref.name:
+            continue
+        index = ctx.index(ctx.cluster_of(ref.res))
+        if _produced(index, kind, ref.namespace, ref.name):
+            continue
+        hit = ctx.hit(
+            ref.res,
+            ref.path,
+            f"{ref.owner} needs {kind} {ref.namespace}/{ref.name}, which nothing in the cluster produces",
+            _PRODUCER_HINT[kind],
+        )
+        if (hit.path, hit.line, hit.message) not in seen:
+            seen.add((hit.path, hit.line, hit.message))
+            yield hit
+
+
+_PRODUCER_HINT = {
+    "Secret": "add an ExternalSecret (target.name) or a SOPS Secret with that name in that namespace",
+    "ConfigMap": "add the ConfigMap (or a configMapGenerator) in that namespace",
+    "PersistentVolumeClaim": "add the PersistentVolumeClaim, or give the persistence a storageClass",
+}
+
+
+@rule(
+    id="REF004",
+    name="values-source-missing",
+    family="references",
+    severity=Severity.ERROR,
+    seed="HelmRelease Reconciling → Failed: missing secret, invalid values",
+    summary="A HelmRelease valuesFrom names a ConfigMap or Secret that does not exist",
+    why="helm-controller refuses to reconcile a release whose valuesFrom source is missing (unless "
+    "optional: true); the release never installs or upgrades.",
+    bad="valuesFrom:\n  - kind: ConfigMap\n    name: grafana-values   # no such ConfigMap\n",
+    good="valuesFrom:\n  - kind: ConfigMap\n    name: grafana-values\n# with configMapGenerator: [{name: grafana-values, files: [values.yaml]}]\n",
+    fix="Create the ConfigMap/Secret in the HelmRelease's namespace (a configMapGenerator is the usual way), "
+    "fix the name, or mark the entry optional: true.",
+)
+def values_source_missing(ctx: Context) -> Iterator[Hit]:
+    for res, release in ctx.helm_releases():
+        if not ctx.is_applied(res):
+            continue
+        index = ctx.index(ctx.cluster_of(res))
+        namespace = _ns(release.namespace)
+        for i, ref in enumerate(release.values_from):
+            if ref.optional or ref.kind not in ("ConfigMap", "Secret") or "${" in ref.name:
+                continue
+            if not _produced(index, ref.kind, namespace, ref.name):
+                yield ctx.hit(
+                    res,
+                    ("spec", "valuesFrom", i, "name"),
+                    f"HelmRelease {release.name!r} takes values from {ref.kind} {namespace}/{ref.name}, "
+                    "which does not exist",
+                    "create it in the HelmRelease's namespace or mark the entry optional: true",
+                )
+
+
+@rule(
+    id="REF005",
+    name="secret-missing",
+    family="references",
+    severity=Severity.WARNING,
+    seed="Pod WaitingSecrets → Failed: secret never Ready",
+    summary="A workload or app-template release needs a Secret nothing produces",
+    why="A pod that mounts or reads a Secret that does not exist never starts (CreateContainerConfigError); "
+    "the HelmRelease may even report Ready while the app is down.",
+    bad="envFrom:\n  - secretRef:\n      name: immich-secret   # no ExternalSecret or Secret with this name\n",
+    good="# secrets.yaml\nkind: ExternalSecret\nspec:\n  target:\n    name: immich-secret\n",
+    fix="Add the ExternalSecret (target.name) or SOPS Secret, or correct the name.",
+)
+def secret_missing(ctx: Context) -> Iterator[Hit]:
+    yield from _missing(ctx, "Secret")
+
+
+@rule(
+    id="REF006",
+    name="configmap-missing",
+    family="references",
+    severity=Severity.WARNING,
+    seed="Pod Pending/CrashLoop: missing configuration",
+    summary="A workload or app-template release needs a ConfigMap nothing produces",
+    why="A pod whose ConfigMap is missing stays in ContainerCreating or fails its config.",
+    bad="persistence:\n  config-file:\n    type: configMap\n    name: app-config   # nothing creates it\n",
+    good="configMapGenerator:\n  - name: app-config\n    files: [config.yaml]\n",
+    fix="Add the ConfigMap or a configMapGenerator with that name (disableNameSuffixHash if referenced by "
+    "name from values).",
+)
+def configmap_missing(ctx: Context) -> Iterator[Hit]:
+    yield from _missing(ctx, "ConfigMap")
+
+
+@rule(
+    id="REF007",
+    name="claim-missing",
+    family="references",
+    severity=Severity.WARNING,
+    seed="Define storage explicitly: pods stay Pending until a matching claim exists",
+    summary="A workload or app-template persistence names a PersistentVolumeClaim nothing creates",
+    why="The pod stays Pending waiting for the claim (the seed's 'romm-data' failure).",
+    bad="persistence:\n  data:\n    existingClaim: romm-data   # no PVC named romm-data\n",
+    good="# pvc.yaml\nkind: PersistentVolumeClaim\nmetadata:\n  name: romm-data\n",
+    fix="Add the PersistentVolumeClaim, or drop existingClaim and set a storageClass so the chart creates one.",
+)
+def claim_missing(ctx: Context) -> Iterator[Hit]:
+    yield from _missing(ctx, "PersistentVolumeClaim")
+
+
+@rule(
+    id="REF008",
+    name="gateway-missing",
+    family="references",
+    severity=Severity.ERROR,
+    seed="HTTPRoute: parentRefs must reference an existing Gateway",
+    summary="An HTTPRoute (or app-template route) attaches to a Gateway that does not exist",
+    why="A route whose parent Gateway does not exist is never accepted: DNS may resolve but every request "
+    "fails (the seed's 'HTTPRoute Not Working' scenario).",
+    bad="parentRefs:\n  - name: envoy-interal   # typo\n    namespace: network\n",
+    good="parentRefs:\n  - name: envoy-internal\n    namespace: network\n",
+    fix="Use the name and namespace of a Gateway the cluster defines.",
+)
+def gateway_missing(ctx: Context) -> Iterator[Hit]:
+    for res in ctx.flux.objects:
+        index = ctx.index(ctx.cluster_of(res))
+        if not index.gateways:
+            continue  # gateways come from somewhere homeops cannot see (a chart): nothing to compare
+        if res.kind == "HTTPRoute" and res.group == GATEWAY_GROUP:
+            route = HTTPRoute(res)
+            for i, parent in enumerate(route.parent_refs):
+                if parent.kind == "Gateway" and (_ns(parent.namespace), parent.name) not in _gateways(index):
+                    yield ctx.hit(
+                        res, ("spec", "parentRefs", i, "name"),
+                        f"HTTPRoute {res.name!r} attaches to Gateway {_ns(parent.namespace)}/{parent.name}, "
+                        "which does not exist", _known(index),
+                    )
+        elif res.kind == "HelmRelease" and res.group == FLUX_HELM_GROUP:
+            release = HelmRelease(res)
+            namespace = _ns(release.release_namespace)
+            for parent in app_template_route_parents(release.values):
+                name = resolve_template(parent.name, release.release_name, namespace)
+                if not name or "${" in name:
+                    continue
+                key = (_ns(parent.namespace or namespace), name)
+                if key not in _gateways(index):
+                    yield ctx.hit(
+                        res, ("spec", "values", *parent.path),
+                        f"HelmRelease {release.name!r} routes through Gateway {key[0]}/{key[1]}, which does not exist",
+                        _known(index),
+                    )
+
+
+def _gateways(index: ClusterIndex) -> set[tuple[str, str]]:
+    return {(_ns(ns), name) for ns, name in index.gateways}
+
+
+def _known(index: ClusterIndex) -> str:
+    names = ", ".join(sorted(f"{_ns(ns)}/{name}" for ns, name in index.gateways))
+    return f"gateways in this cluster: {names}"

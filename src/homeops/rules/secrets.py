@@ -1,0 +1,210 @@
+"""Rules for seed rule "Secrets stay encrypted": nothing readable that should not be."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from ..model.kinds import Secret, is_sops_encrypted
+from .base import Hit, Severity, rule
+from .context import Context
+
+SOPS_FILE = re.compile(r"\.sops\.(ya?ml|json|env|ini)$")
+_PLACEHOLDER = re.compile(r"^(\s*(\$\{[^}]*\}|\{\{[^}]*\}\})\s*)*$")
+
+
+def _is_placeholder(value: Any) -> bool:
+    """Empty, or made only of ``${VAR}`` / ``{{ .x }}`` placeholders: no credential in Git."""
+    return value is None or (isinstance(value, str) and bool(_PLACEHOLDER.match(value)))
+
+
+@rule(
+    id="SEC001",
+    name="plaintext-secret",
+    family="secrets",
+    severity=Severity.ERROR,
+    seed="Secrets stay encrypted: all secrets use SOPS encryption before committing",
+    summary="A Kubernetes Secret with readable data is committed",
+    why="Homelab repositories are usually public; a Secret's data in Git is readable by anyone (base64 "
+    "is an encoding, not encryption) and stays in the history even after it is removed.",
+    bad="apiVersion: v1\nkind: Secret\nmetadata:\n  name: app-secret\nstringData:\n  API_KEY: hunter2\n",
+    good="# app-secret.sops.yaml, encrypted with 'homeops secrets encrypt'\napiVersion: v1\nkind: Secret\n"
+    "metadata:\n  name: app-secret\nstringData:\n  API_KEY: ENC[AES256_GCM,data:...]\nsops:\n  mac: ...\n",
+    fix="Move the values into 1Password (an ExternalSecret) or encrypt the file with SOPS "
+    "('homeops secrets encrypt'), then rotate the exposed credentials.",
+)
+def plaintext_secret(ctx: Context) -> Iterator[Hit]:
+    for res in ctx.flux.documents:
+        if res.kind != "Secret" or res.group != "" or is_sops_encrypted(res.obj):
+            continue
+        readable = [
+            (field, key)
+            for field in ("data", "stringData")
+            if isinstance(res.obj.get(field), dict)
+            for key, value in res.obj[field].items()
+            if not _is_placeholder(value)
+        ]
+        if readable:
+            field, key = readable[0]
+            keys = ", ".join(sorted({str(k) for _, k in readable}))
+            yield ctx.hit(
+                res,
+                (field, key),
+                f"Secret {Secret(res).name!r} is committed in plaintext (keys: {keys})",
+                "encrypt it with SOPS ('homeops secrets encrypt') or replace it with an ExternalSecret",
+            )
+
+
+@rule(
+    id="SEC002",
+    name="sops-file-not-encrypted",
+    family="secrets",
+    severity=Severity.ERROR,
+    seed="Secret flow: Rendered (*.sops.yaml, pre-encrypt) → Encrypted (committed)",
+    summary="A *.sops.* file is not encrypted",
+    why="The .sops. name promises encryption; a rendered but not yet encrypted file (configure stopped "
+    "half-way, a manual edit) commits plaintext credentials while looking safe.",
+    bad="# cluster-secrets.sops.yaml\nstringData:\n  SECRET_DOMAIN: example.com\n",
+    good="# cluster-secrets.sops.yaml\nstringData:\n  SECRET_DOMAIN: ENC[AES256_GCM,data:...]\nsops:\n  mac: ...\n",
+    fix="Run 'homeops secrets encrypt' before committing (the pre-commit hook enforces it).",
+)
+def sops_not_encrypted(ctx: Context) -> Iterator[Hit]:
+    for path in ctx.tree.files():
+        name = path.rsplit("/", 1)[-1]
+        if not SOPS_FILE.search(name) or name == ".sops.yaml":
+            continue
+        if not _file_encrypted(ctx, path):
+            yield Hit(path, 1, "file is named *.sops.* but is not SOPS-encrypted", "run 'homeops secrets encrypt'")
+
+
+def _file_encrypted(ctx: Context, path: str) -> bool:
+    if path.endswith((".yaml", ".yml")):
+        parsed = ctx.tree.parsed(path)
+        docs = [d for d in parsed.documents if d is not None]
+        return bool(docs) and all(isinstance(d, dict) and is_sops_encrypted(d) for d in docs)
+    try:
+        raw = ctx.tree.read_bytes(path)
+    except OSError:
+        return True
+    if path.endswith(".json"):
+        return b'"sops"' in raw and b'"mac"' in raw
+    return b"sops_mac=" in raw
+
+
+@rule(
+    id="SEC003",
+    name="sops-no-creation-rule",
+    family="secrets",
+    severity=Severity.WARNING,
+    seed="Secrets stay encrypted; secret rotation requires re-encryption",
+    summary="An encrypted file is not covered by any .sops.yaml creation rule",
+    why="sops decides recipients from .sops.yaml; a file no rule covers cannot be re-encrypted by "
+    "'sops updatekeys' or a key rotation, so it silently keeps the old key.",
+    bad="# .sops.yaml\ncreation_rules:\n  - path_regex: kubernetes/.*\\.sops\\.yaml\n# but the file is talos/talsecret.sops.yaml\n",
+    good="creation_rules:\n  - path_regex: talos/.*\\.sops\\.yaml\n    age: age1...\n  - path_regex: kubernetes/.*\\.sops\\.yaml\n    age: age1...\n",
+    fix="Add a creation rule whose path_regex matches the file (or move the file where a rule applies).",
+)
+def sops_no_rule(ctx: Context) -> Iterator[Hit]:
+    from ..errors import HomeopsError
+    from ..secrets.config import load_sops_config
+
+    try:
+        config = load_sops_config(ctx.tree.root)
+    except HomeopsError as exc:
+        where = exc.where
+        yield Hit(where.path if where else ".sops.yaml", where.line if where else 1,
+                  f".sops.yaml cannot be used: {exc.message}", exc.hint)
+        return
+    encrypted = [
+        path
+        for path in ctx.tree.files()
+        if SOPS_FILE.search(path.rsplit("/", 1)[-1])
+        and path.rsplit("/", 1)[-1] != ".sops.yaml"
+        and _file_encrypted(ctx, path)
+    ]
+    if not encrypted:
+        return
+    if config is None:
+        yield Hit(encrypted[0], 1, f"{len(encrypted)} encrypted file(s) but no .sops.yaml in the repository",
+                  "run 'homeops secrets init' to create one")
+        return
+    for path in encrypted:
+        try:
+            covered = config.rule_for(path) is not None
+        except HomeopsError as exc:
+            yield Hit(".sops.yaml", exc.where.line if exc.where else 1, exc.message, exc.hint)
+            return
+        if not covered:
+            yield Hit(path, 1, "no .sops.yaml creation rule matches this encrypted file")
+
+
+# -- literal credentials in HelmRelease values ---------------------------------------------------
+
+_CREDENTIAL_ENDINGS = (
+    "password", "passwd", "passphrase", "token", "apikey", "accesskey", "secretkey", "privatekey",
+    "clientsecret", "authkey", "apisecret", "webhooksecret", "encryptionkey", "secret",
+)
+_REFERENCE_ENDINGS = ("name", "ref", "file", "path", "env", "secretname", "existingsecret", "keyname", "length")
+
+
+def _credential_key(key: str) -> bool:
+    norm = re.sub(r"[^a-z0-9]", "", key.lower())
+    if norm.endswith(_REFERENCE_ENDINGS) or norm.startswith(("existing", "use", "enable", "create")):
+        return False
+    return norm.endswith(_CREDENTIAL_ENDINGS)
+
+
+def _literal(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    text = value.strip()
+    if len(text) < 4 or "${" in text or "{{" in text or text.startswith(("/", "./", "$")):
+        return False
+    return text.lower() not in ("true", "false", "none", "null", "changeme", "secret", "password")
+
+
+def literal_credentials(values: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """(path, key) of every credential-named key holding a literal string."""
+    if isinstance(values, dict):
+        for key, item in values.items():
+            if isinstance(key, str) and _credential_key(key) and _literal(item):
+                yield (*path, key), key
+            elif isinstance(item, dict | list):
+                yield from literal_credentials(item, (*path, key))
+    elif isinstance(values, list):
+        for i, item in enumerate(values):
+            if isinstance(item, dict) and isinstance(item.get("name"), str) and "value" in item:
+                if _credential_key(item["name"]) and _literal(item["value"]):
+                    yield (*path, i, "value"), item["name"]
+                    continue
+            yield from literal_credentials(item, (*path, i))
+
+
+@rule(
+    id="SEC004",
+    name="literal-credential",
+    family="secrets",
+    severity=Severity.ERROR,
+    seed="Secrets stay as placeholders: HelmRelease values reference secrets, never hold them",
+    summary="A password, token or key is written literally in HelmRelease values",
+    why="Values are plain text in a public repository; a credential there is exposed exactly like a "
+    "plaintext Secret.",
+    bad="values:\n  env:\n    DB_PASSWORD: mySecretPassword123\n",
+    good="values:\n  envFrom:\n    - secretRef:\n        name: app-secret   # from an ExternalSecret\n",
+    fix="Put the value in 1Password (ExternalSecret) or a SOPS-encrypted Secret and reference it "
+    "(envFrom/secretKeyRef, valuesFrom, or the chart's existingSecret).",
+)
+def literal_credential(ctx: Context) -> Iterator[Hit]:
+    seen: set[tuple[str, int]] = set()
+    for res, release in ctx.helm_releases():
+        for path, key in literal_credentials(release.values):
+            hit = ctx.hit(
+                res,
+                ("spec", "values", *path),
+                f"HelmRelease {release.name!r} sets {key!r} to a literal value",
+                "reference a Secret instead (envFrom/secretKeyRef, valuesFrom or existingSecret)",
+            )
+            if (hit.path, hit.line) not in seen:
+                seen.add((hit.path, hit.line))
+                yield hit

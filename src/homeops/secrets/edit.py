@@ -1,0 +1,96 @@
+"""Edit an encrypted file in the user's editor without leaving plaintext behind.
+
+The plaintext goes to a private temporary folder (0700, RAM-backed when possible, file mode 0600)
+that is removed whatever happens: editor failure, Ctrl-C, encryption failure. The file is re-encrypted
+with its own recipients and settings (as ``sops edit`` does) and replaced atomically; when the content
+did not change the file is left untouched, ciphertext included.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..errors import ConfigError, MissingTool, ToolError, UsageError, Where
+from ..fsutil import atomic_write, private_tempdir
+from ..proc import run_interactive
+from . import keys
+from . import sops as sops_
+from .config import SopsConfig, load_sops_config
+from .paths import find_repo_root, read, repo_relative
+
+
+def editor_command(env: dict[str, str] | None = None) -> list[str]:
+    """The editor to run: ``$EDITOR``, else ``$VISUAL``, else ``vi`` (split like a shell would)."""
+    env = dict(os.environ) if env is None else env
+    text = env.get("EDITOR") or env.get("VISUAL") or "vi"
+    try:
+        command = shlex.split(text)
+    except ValueError:
+        raise UsageError(f"cannot parse the editor command {text!r}", hint="fix $EDITOR") from None
+    return command or ["vi"]
+
+
+def edit(
+    path: str | Path,
+    *,
+    age_key_file: str | Path | None = None,
+    editor: Sequence[str] | None = None,
+) -> bool:
+    """Decrypt ``path``, open it in the editor, re-encrypt it. Returns whether the file changed."""
+    root = find_repo_root(path)
+    rel = repo_relative(root, path)
+    ciphertext = read(root, rel)
+    if not sops_.is_encrypted(ciphertext, rel):
+        raise UsageError(
+            "not a SOPS-encrypted file",
+            where=Where(rel),
+            hint="edit it directly, then run 'homeops secrets encrypt'",
+        )
+    rule = sops_.rule_of(ciphertext, rel)  # before the editor opens: refuse what cannot be re-encrypted
+    key = keys.find_age_key(age_key_file)
+    plaintext = sops_.decrypt(ciphertext, filename=rel, repo_root=root, age_key=key.material if key else None)
+    command = list(editor) if editor else editor_command()
+    with private_tempdir(prefix="homeops-edit-") as folder:
+        work = folder / Path(rel).name  # same name, so the editor picks the right syntax
+        fd = os.open(work, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(plaintext)
+        run_editor([*command, str(work)], cwd=root)
+        edited = work.read_bytes()
+    if edited == plaintext:
+        return False
+    try:
+        stores = (load_sops_config(root) or SopsConfig("", ())).stores
+    except ConfigError:
+        stores = {}
+    try:
+        new_ciphertext = sops_.encrypt(
+            edited, filename=rel, repo_root=root, config=SopsConfig.build([rule], stores)
+        )
+    except ToolError as exc:
+        exc.hint = "your changes were discarded and the file is unchanged; fix the content and edit again"
+        raise
+    atomic_write(root / rel, new_ciphertext)
+    return True
+
+
+def run_editor(argv: list[str], *, cwd: Path) -> None:
+    """Run the editor attached to the terminal.
+
+    Not :func:`homeops.proc.run`: that captures output, and an editor needs the terminal.
+    """
+    try:
+        returncode = run_interactive(argv, cwd=cwd)
+    except MissingTool:
+        raise UsageError(f"editor {argv[0]!r} not found", hint="set $EDITOR to an installed editor") from None
+    if returncode != 0:
+        raise ToolError(
+            f"the editor exited with code {returncode}; nothing was changed",
+            argv=[argv[0], "<decrypted copy>"],
+            cwd=str(cwd),
+            returncode=returncode,
+            output="",
+        )

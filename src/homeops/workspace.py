@@ -1,0 +1,45 @@
+"""Opening a repository: the source tree, its configuration and its Flux tree, built once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import UsageError
+from .flux.tree import FluxTree, load_flux_tree
+from .load.cache import ParseCache
+from .load.tree import SourceTree
+from .rules.config import Config, load_config
+
+
+@dataclass(slots=True)
+class Workspace:
+    """One repository as every command sees it."""
+
+    tree: SourceTree
+    config: Config
+    _flux: FluxTree | None = field(default=None, repr=False)
+
+    @property
+    def root(self) -> Path:
+        return self.tree.root
+
+    @property
+    def flux(self) -> FluxTree:
+        if self._flux is None:
+            self._flux = load_flux_tree(self.tree)
+            self.tree.save_cache()
+        return self._flux
+
+
+def open_workspace(path: str | Path = ".", *, use_cache: bool = True) -> Workspace:
+    """Open the repository at ``path`` (a folder; its own root, not searched upwards)."""
+    root = Path(path)
+    if not root.exists():
+        raise UsageError(f"{path}: no such directory")
+    if not root.is_dir():
+        raise UsageError(f"{path}: not a directory", hint="homeops works on a repository folder")
+    resolved = root.resolve()
+    cache = ParseCache(resolved) if use_cache else None
+    tree = SourceTree(resolved, cache=cache)
+    return Workspace(tree, load_config(resolved))

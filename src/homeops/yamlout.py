@@ -1,0 +1,36 @@
+"""Deterministic YAML output: key order kept, block style, multi-line strings as literal blocks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import yaml
+
+_Dumper: type[Any] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _BlockDumper(_Dumper):  # type: ignore[misc,valid-type]
+    pass
+
+
+def _str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    if "\n" in data:
+        # Trailing spaces on a line make libyaml refuse the literal style; keep those quoted.
+        if not any(line != line.rstrip(" \t") for line in data.splitlines()):
+            return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+
+
+_BlockDumper.add_representer(str, _str)
+
+
+def dump_yaml(data: Any) -> str:
+    """One document, the same bytes for the same data."""
+    return str(yaml.dump(data, Dumper=_BlockDumper, sort_keys=False, default_flow_style=False,
+                         allow_unicode=True, width=10_000))
+
+
+def dump_all(documents: Iterable[Any]) -> str:
+    """Documents separated by ``---``."""
+    return "".join(f"---\n{dump_yaml(doc)}" for doc in documents)

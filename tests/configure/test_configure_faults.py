@@ -1,0 +1,199 @@
+"""configure is one transaction: whatever step fails, the repository is byte-for-byte unchanged.
+
+Each test starts from a repo configure has already written, changes an input value so every output
+would change, makes one step fail, and compares a fingerprint of the whole tree (content and
+permissions of every file and folder) before and after. It also checks that the new secret's
+plaintext reached no file of the repo and that no private temporary directory outlived the run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from configure_testlib import files_containing, fingerprint, make_mini_repo, scratch_dirs, write_values
+
+from homeops import fsutil
+from homeops.configure import (
+    CheckFailed,
+    ConfigureOptions,
+    EncryptionFailed,
+    Status,
+    TemplateError,
+    configure,
+    load_ledger,
+)
+from homeops.errors import HomeopsError, WriteError
+from homeops.secrets import sops
+
+OLD_SECRET = "old-plaintext-3f9c1e"
+NEW_SECRET = "new-plaintext-8b27d4"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = make_mini_repo(tmp_path / "repo", secret_value=OLD_SECRET)
+    first = configure(root)
+    assert {f.status for f in first.files} == {Status.CREATED}
+    write_values(root, replicas=5, secret_value=NEW_SECRET)
+    return root
+
+
+def _fails_cleanly(
+    repo: Path, run: Callable[[], Any], expected: type[BaseException], secret: str = NEW_SECRET
+) -> BaseException:
+    before = fingerprint(repo)
+    scratch_before = scratch_dirs()
+    with pytest.raises(expected) as caught:
+        run()
+    assert fingerprint(repo) == before
+    assert files_containing(repo, secret.encode()) == ["values.yaml"]
+    assert not list(repo.rglob("*.homeops-tmp"))
+    assert scratch_dirs() == scratch_before
+    return caught.value
+
+
+def test_success_writes_everything_and_reencrypts(repo: Path) -> None:
+    result = configure(repo)
+    assert {f.path: f.status for f in result.files} == {
+        "kubernetes/apps/demo/app.yaml": Status.CHANGED,
+        "kubernetes/apps/demo/kustomization.yaml": Status.UNCHANGED,
+        "kubernetes/apps/demo/secret.sops.yaml": Status.CHANGED,
+    }
+    assert "replicas: 5" in (repo / "kubernetes/apps/demo/app.yaml").read_text()
+    secret = (repo / "kubernetes/apps/demo/secret.sops.yaml").read_bytes()
+    assert NEW_SECRET.encode() not in secret and b"ENC[AES256_GCM" in secret
+    key = (repo / "age.key").read_text()
+    rel = "kubernetes/apps/demo/secret.sops.yaml"
+    plain = sops.decrypt(secret, filename=rel, repo_root=repo, age_key=key)
+    assert f"password: {NEW_SECRET}" in plain.decode()
+    ledger = load_ledger(repo)
+    assert ledger is not None and ledger.edited_by_hand(repo) == []
+    # Run again: the secret decrypts to the same data, so its ciphertext is kept.
+    again = configure(repo)
+    assert {f.status for f in again.files} == {Status.UNCHANGED}
+    assert (repo / "kubernetes/apps/demo/secret.sops.yaml").read_bytes() == secret
+
+
+def test_dry_run_writes_nothing(repo: Path) -> None:
+    before = fingerprint(repo)
+    result = configure(repo, ConfigureOptions(dry_run=True))
+    assert result.dry_run and len(result.with_status(Status.CHANGED)) == 2
+    assert fingerprint(repo) == before
+
+
+def test_template_syntax_error(repo: Path) -> None:
+    broken = repo / "templates/kubernetes/apps/demo/broken.yaml.j2"
+    broken.write_text("---\nkey: value\n#% if replicas > 1 %#\nmany: true\n")
+    error = _fails_cleanly(repo, lambda: configure(repo), TemplateError)
+    assert str(error.where) == "templates/kubernetes/apps/demo/broken.yaml.j2:4"
+    assert "template syntax error" in error.message
+
+
+def test_undefined_variable(repo: Path) -> None:
+    (repo / "templates/kubernetes/apps/demo/extra.yaml.j2").write_text("---\na: 1\nb: #{ no_such_value }#\n")
+    error = _fails_cleanly(repo, lambda: configure(repo), TemplateError)
+    assert str(error.where) == "templates/kubernetes/apps/demo/extra.yaml.j2:3"
+    assert "undefined variable: 'no_such_value' is undefined" in error.message
+
+
+def test_undefined_variable_printed_under_chainable(tmp_path: Path) -> None:
+    """makejinja would print an empty string; configure refuses unless told to allow it."""
+    root = make_mini_repo(tmp_path / "repo", secret_value=OLD_SECRET, undefined="chainable")
+    (root / "templates/kubernetes/apps/demo/extra.yaml.j2").write_text(
+        "---\n#% if maybe.deep.value %#\nx: 1\n#% endif %#\nname: #{ typo_name }#\n"
+    )
+    error = _fails_cleanly(root, lambda: configure(root), TemplateError, secret=OLD_SECRET)
+    assert str(error.where) == "templates/kubernetes/apps/demo/extra.yaml.j2:5"
+    result = configure(root, ConfigureOptions(allow_undefined=True))
+    assert result.files and (root / "kubernetes/apps/demo/extra.yaml").read_text() == "---\nname: \n"
+
+
+def test_encryption_failure(repo: Path) -> None:
+    rules = (repo / ".sops.yaml").read_text().replace("path_regex: kubernetes/", "path_regex: talos/")
+    (repo / ".sops.yaml").write_text(rules)
+    error = _fails_cleanly(repo, lambda: configure(repo), EncryptionFailed)
+    assert "kubernetes/apps/demo/secret.sops.yaml" in error.message
+    assert str(error.where) == "templates/kubernetes/apps/demo/secret.sops.yaml.j2"
+
+
+def test_check_failure_sees_ciphertext_only(repo: Path) -> None:
+    seen: dict[str, bytes] = {}
+
+    def check(tree: Path) -> list[str]:
+        for path in tree.rglob("*"):
+            if path.is_file():
+                seen[path.relative_to(tree).as_posix()] = path.read_bytes()
+        return ["kubernetes/apps/demo/app.yaml:7: replicas above the homelab limit"]
+
+    error = _fails_cleanly(repo, lambda: configure(repo, check=check), CheckFailed)
+    assert isinstance(error, CheckFailed) and error.errors == [
+        "kubernetes/apps/demo/app.yaml:7: replicas above the homelab limit"
+    ]
+    assert b"replicas: 5" in seen["kubernetes/apps/demo/app.yaml"]
+    assert b"ENC[AES256_GCM" in seen["kubernetes/apps/demo/secret.sops.yaml"]
+    assert not [p for p, data in seen.items() if NEW_SECRET.encode() in data and p != "values.yaml"]
+
+
+def test_keyboard_interrupt_inside_a_step(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args: object, **kwargs: object) -> bytes:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sops, "encrypt", interrupted)
+    _fails_cleanly(repo, lambda: configure(repo), KeyboardInterrupt)
+
+
+def test_write_failure_during_commit(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_replace = os.replace
+    calls = []
+
+    def failing_replace(src: Any, dst: Any) -> None:
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device", str(dst))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(fsutil.os, "replace", failing_replace)
+    error = _fails_cleanly(repo, lambda: configure(repo), WriteError)
+    assert len(calls) == 2 and "No space left on device" in str(error)
+
+
+def test_write_failure_while_staging_into_new_folders(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (repo / "templates/kubernetes/apps/other").mkdir()
+    (repo / "templates/kubernetes/apps/other/app.yaml.j2").write_text("---\nname: other\n")
+    real_stage = fsutil._stage
+    calls = []
+
+    def failing_stage(target: Path, payload: bytes, mode: int | None) -> Path:
+        calls.append(target)
+        if len(calls) == 3:
+            raise WriteError(f"cannot write {target}: disk full")
+        return real_stage(target, payload, mode)
+
+    monkeypatch.setattr(fsutil, "_stage", failing_stage)
+    _fails_cleanly(repo, lambda: configure(repo), HomeopsError)
+    assert not (repo / "kubernetes/apps/other").exists()
+
+
+def test_ctrl_c_during_the_renames_is_held_until_they_are_done(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_replace = os.replace
+    sent = []
+
+    def replace_then_interrupt(src: Any, dst: Any) -> None:
+        if not sent:
+            sent.append(dst)
+            os.kill(os.getpid(), signal.SIGINT)
+        real_replace(src, dst)
+
+    monkeypatch.setattr(fsutil.os, "replace", replace_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        configure(repo)
+    ledger = load_ledger(repo)
+    assert ledger is not None and ledger.edited_by_hand(repo) == []
+    assert "replicas: 5" in (repo / "kubernetes/apps/demo/app.yaml").read_text()

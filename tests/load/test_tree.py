@@ -1,0 +1,93 @@
+"""The source tree: what is walked, what is skipped, and symlinks that never leave the repository."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from homeops.errors import UsageError
+from homeops.load.cache import ParseCache
+from homeops.load.tree import SourceTree
+
+
+def _write(root: Path, rel: str, text: str = "kind: ConfigMap\n") -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_walk_skips_git_and_gitignored_files(tmp_path: Path) -> None:
+    _write(tmp_path, ".git/config", "x")
+    _write(tmp_path, ".gitignore", "cluster.yaml\nout/\n")
+    _write(tmp_path, "cluster.yaml")
+    _write(tmp_path, "out/a.yaml")
+    _write(tmp_path, "kubernetes/apps/a.yaml")
+    _write(tmp_path, "kubernetes/.gitignore", "*.tmp\n")
+    _write(tmp_path, "kubernetes/x.tmp")
+    tree = SourceTree(tmp_path)
+    assert tree.files() == [".gitignore", "kubernetes/.gitignore", "kubernetes/apps/a.yaml"]
+
+
+def test_symlink_inside_is_followed_outside_is_recorded(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    outside = tmp_path / "outside"
+    _write(outside, "secret.yaml")
+    _write(repo, "real/a.yaml")
+    os.symlink(repo / "real", repo / "linked")
+    os.symlink(outside, repo / "escape")
+    os.symlink(outside / "secret.yaml", repo / "escape.yaml")
+    tree = SourceTree(repo)
+    assert tree.files() == ["linked/a.yaml", "real/a.yaml"]
+    assert sorted(tree.escapes) == ["escape", "escape.yaml"]
+    assert not tree.exists("escape.yaml")
+    with pytest.raises(FileNotFoundError):
+        tree.read_bytes("escape/secret.yaml")
+
+
+def test_symlink_loop_terminates(tmp_path: Path) -> None:
+    _write(tmp_path, "a/x.yaml")
+    os.symlink(tmp_path / "a", tmp_path / "a" / "loop")
+    assert "a/x.yaml" in SourceTree(tmp_path).files()
+
+
+def test_paths_that_climb_out_do_not_exist(tmp_path: Path) -> None:
+    _write(tmp_path / "repo", "a.yaml")
+    _write(tmp_path, "b.yaml")
+    tree = SourceTree(tmp_path / "repo")
+    assert tree.exists("a.yaml")
+    assert not tree.exists("../b.yaml")
+    assert not tree.exists("/etc/passwd")
+
+
+def test_missing_root_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="no such file"):
+        SourceTree(tmp_path / "nope")
+
+
+def test_parse_cache_is_reused_and_invalidated(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    _write(repo, "a.yaml", "kind: A\n")
+    cache_dir = tmp_path / "cache"
+    tree = SourceTree(repo, cache=ParseCache(repo.resolve(), cache_dir))
+    assert tree.documents("a.yaml")[0].data == {"kind": "A"}
+    tree.save_cache()
+    cached = ParseCache(repo.resolve(), cache_dir)
+    st = (repo / "a.yaml").stat()
+    assert cached.get("a.yaml", st.st_size, st.st_mtime_ns) is not None
+    (repo / "a.yaml").write_text("kind: Bigger\n")
+    st = (repo / "a.yaml").stat()
+    assert cached.get("a.yaml", st.st_size, st.st_mtime_ns) is None
+    fresh = SourceTree(repo, cache=cached)
+    assert fresh.documents("a.yaml")[0].data == {"kind": "Bigger"}
+
+
+def test_corrupt_cache_is_ignored(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    _write(repo, "a.yaml", "kind: A\n")
+    cache = ParseCache(repo.resolve(), tmp_path / "cache")
+    cache.path.parent.mkdir(parents=True)
+    cache.path.write_bytes(b"not marshal data")
+    tree = SourceTree(repo, cache=ParseCache(repo.resolve(), tmp_path / "cache"))
+    assert tree.documents("a.yaml")[0].data == {"kind": "A"}
