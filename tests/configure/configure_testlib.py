@@ -56,9 +56,10 @@ def fingerprint(root: Path) -> dict[str, tuple[str, int]]:
 
 
 def scratch_dirs() -> set[str]:
-    """The private temporary directories of configure runs that exist right now."""
+    """The private temporary directories of configure (and of the sops calls it makes) that exist now."""
     places = [Path("/dev/shm"), Path(tempfile.gettempdir())]
-    return {str(p) for place in places if place.is_dir() for p in place.glob("homeops-configure-*")}
+    prefixes = ("homeops-configure-*", "homeops-sops-*")
+    return {str(p) for place in places if place.is_dir() for pattern in prefixes for p in place.glob(pattern)}
 
 
 MAKEJINJA_TOML = """\

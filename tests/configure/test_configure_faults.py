@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from configure_testlib import files_containing, fingerprint, make_mini_repo, scratch_dirs, write_values
+from configure_testlib import (
+    files_containing,
+    fingerprint,
+    make_mini_repo,
+    scratch_dirs,
+    write_age_key,
+    write_values,
+)
 
 from homeops import fsutil
 from homeops.configure import (
@@ -197,3 +204,16 @@ def test_ctrl_c_during_the_renames_is_held_until_they_are_done(
     ledger = load_ledger(repo)
     assert ledger is not None and ledger.edited_by_hand(repo) == []
     assert "replicas: 5" in (repo / "kubernetes/apps/demo/app.yaml").read_text()
+
+
+def test_a_new_recipient_reencrypts_an_unchanged_secret(repo: Path, tmp_path: Path) -> None:
+    configure(repo)
+    secret = repo / "kubernetes/apps/demo/secret.sops.yaml"
+    before = secret.read_bytes()
+    second = write_age_key(tmp_path / "second.key")
+    rules = (repo / ".sops.yaml").read_text()
+    (repo / ".sops.yaml").write_text(rules.replace("    age: ", f"    age: {second},"))
+    result = configure(repo)
+    assert {f.path: f.status for f in result.files}["kubernetes/apps/demo/secret.sops.yaml"] is Status.CHANGED
+    assert second in sops.recipients_of(secret.read_bytes(), "x.yaml")
+    assert secret.read_bytes() != before

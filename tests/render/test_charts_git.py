@@ -115,6 +115,17 @@ def test_git_errors(history: History, tmp_path: Path) -> None:
     assert "git could not" in no_repo.value.message
 
 
+def test_command_transport_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Even when the user's git configuration would allow "ext::" (it runs a shell command).
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", "protocol.ext.allow")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", "always")
+    marker = tmp_path / "pwned"
+    with pytest.raises(ChartSourceError):
+        ChartCache(tmp_path / "cache").git(f"ext::sh -c touch% {marker}", ref={"branch": "main"}, path="x")
+    assert not marker.exists()  # the command-running transport is refused
+
+
 # --- local folders ----------------------------------------------------------------------------
 
 
@@ -156,6 +167,18 @@ def test_local_dependency_from_a_chart_repository(tmp_path: Path) -> None:
         )
         artifact = ChartCache(tmp_path / "cache").local(chart)
     assert "site/charts/apptpl/Chart.yaml" in members(artifact.path)
+
+
+def test_local_dependency_cycle(tmp_path: Path) -> None:
+    for name, other in (("a", "b"), ("b", "a")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "Chart.yaml").write_text(
+            f"apiVersion: v2\nname: {name}\nversion: 1.0.0\ndependencies:\n"
+            f"  - name: {other}\n    version: 1.0.0\n    repository: file://../{other}\n"
+        )
+    with pytest.raises(ChartSourceError) as caught:
+        ChartCache(tmp_path / "cache").local(tmp_path / "a")
+    assert "cycle" in caught.value.message
 
 
 def test_local_errors(tmp_path: Path) -> None:

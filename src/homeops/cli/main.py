@@ -64,8 +64,19 @@ def build_parser(selected: str | None) -> argparse.ArgumentParser:
     return parser
 
 
+_GLOBAL_WITH_VALUE = ("--color",)
+
+
 def _selected(argv: Sequence[str]) -> str | None:
+    """The command named on the command line (skipping global options and their values)."""
+    skip = False
     for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg in _GLOBAL_WITH_VALUE:
+            skip = True
+            continue
         if arg in COMMANDS:
             return arg
         if not arg.startswith("-"):

@@ -4,8 +4,9 @@ Encryption goes through :func:`homeops.secrets.sops.encrypt` (the real sops bina
 The creation rules are the freshly rendered ``.sops.yaml`` when the templates produce one
 (cluster-template does), else the repo's.
 
-A secret whose file in the repo already decrypts to the same data keeps its current ciphertext, so
-configure does not rewrite every secret on every run. The key is whatever sops finds, or the repo's
+A secret whose file in the repo already decrypts to the same data, and is encrypted to the
+recipients the rules name, keeps its current ciphertext, so configure does not rewrite every secret
+on every run. The key is whatever sops finds, or the repo's
 ``age.key`` as cluster-template's Taskfile sets it; without a key the secret is encrypted anew. The
 plaintext is read from the private render tree and replaced there by the ciphertext at once.
 """
@@ -57,7 +58,7 @@ class EncryptStep:
         existing = work.repo_root / output.path
         if existing.is_file():
             current = existing.read_bytes()
-            if sops.is_encrypted(current, output.path) and _same_data(plaintext, current, output.path, work):
+            if _still_valid(current, output.path, work) and _same_data(plaintext, current, output.path, work):
                 return self._done(staged, output, plaintext, current)
         try:
             ciphertext = sops.encrypt(plaintext, filename=output.path, repo_root=work.rendered_dir)
@@ -88,6 +89,21 @@ def _shred(path: Path) -> None:
         path.unlink()
     except OSError:
         pass
+
+
+def _still_valid(ciphertext: bytes, filename: str, work: Work) -> bool:
+    """Whether the repo's file is encrypted to exactly the recipients the creation rules now name."""
+    from ..secrets import sops
+    from ..secrets.config import load_sops_config
+
+    if not sops.is_encrypted(ciphertext, filename):
+        return False
+    try:
+        config = load_sops_config(work.rendered_dir)
+    except HomeopsError:
+        return False
+    rule = config.rule_for(filename) if config is not None else None
+    return rule is not None and set(sops.recipients_of(ciphertext, filename)) == set(rule.recipients)
 
 
 def _same_data(plaintext: bytes, ciphertext: bytes, filename: str, work: Work) -> bool:

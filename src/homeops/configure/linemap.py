@@ -193,8 +193,8 @@ def lookup(text: str, output_line: int) -> int | None:
 def realign(plain: str, plain_lines: list[int], cipher: str) -> list[int]:
     """Carry a line map from a plaintext YAML file over to its SOPS-encrypted form.
 
-    SOPS keeps keys, their order and indentation and replaces values, so lines are matched on their
-    key part (the text up to the first ``: ``); the ``sops:`` metadata block maps to nothing.
+    SOPS keeps keys and their order and replaces values, so lines are matched on their key part (the
+    text up to the first ``: ``, indentation aside); the ``sops:`` metadata block maps to nothing.
     """
     import difflib
 
@@ -209,21 +209,20 @@ def realign(plain: str, plain_lines: list[int], cipher: str) -> list[int]:
             a, b = block.a + k, block.b + k
             if a < len(plain_lines) and old[a]:
                 mapped[b] = plain_lines[a]
-    try:
-        meta = new.index("sops:")
-    except ValueError:
-        return mapped
+    raw = cipher.splitlines()
+    meta = next((i for i, line in enumerate(raw) if line.rstrip() == "sops:"), len(raw))
     return mapped[:meta] + [0] * (len(new) - meta)
 
 
 def _key_part(line: str) -> str:
-    body = line.lstrip()
-    indent = line[: len(line) - len(body)]
+    # Indentation is left out: sops re-indents (4 spaces unless .sops.yaml sets stores.yaml.indent).
+    body = line.strip()
+    marker = ""
     if body.startswith("- "):
-        indent, body = indent + "- ", body[2:]
+        marker, body = "- ", body[2:]
     head, sep, _ = body.partition(": ")
     if sep:
-        return indent + head + ":"
-    if body.rstrip().endswith(":"):
-        return indent + body.rstrip()
-    return indent + "…"
+        return marker + head + ":"
+    if body.endswith(":"):
+        return marker + body
+    return marker + "…"

@@ -18,7 +18,6 @@ repo root) are refused.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import itertools
 import re
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, MissingTool, Where
-from . import linemap, validate
+from . import linemap
 from .model import Output, TemplateError, ValidationFailed, Work
 
 if TYPE_CHECKING:
@@ -135,6 +134,8 @@ class MakejinjaStep:
 
     def _validate(self, work: Work, root: Path, config: Any) -> None:
         from makejinja.app import collect_files
+
+        from . import validate
 
         files, issues = validate.load(root, collect_files(config.data))
         if not issues and validate.applies(files):
@@ -289,7 +290,6 @@ class _Renderer:
             mode=stat.S_IMODE(st.st_mode) if keep_meta else None,
             mtime=st.st_mtime if keep_meta else None,
             content=None if is_secret(rel) else payload,
-            rendered_sha256=hashlib.sha256(payload).hexdigest(),
         )
 
     def _render(

@@ -31,8 +31,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, Where
-from ..load import yamlio
-from ..load.tree import SourceTree
 from . import linemap
 from .model import TemplateError, Work
 
@@ -86,6 +84,8 @@ class MinijinjaStep:
         self.toml = toml
 
     def run(self, work: Work) -> None:
+        from ..load.tree import SourceTree
+
         config = load_config(self.toml, os.environ)
         work.setups.append(f"minijinja ({CONFIG_FILE})")
         tree = SourceTree(work.repo_root)
@@ -132,6 +132,8 @@ class MinijinjaStep:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
         if target.suffix in (".yaml", ".yml"):
+            from ..load import yamlio
+
             parsed = yamlio.parse(text)
             if parsed.failure is not None:
                 return Where(

@@ -53,8 +53,6 @@ class Output:
     """Modification time to give the file (makejinja ``copy_metadata``)."""
     content: bytes | None = None
     """What to write; None for a secret not (yet) encrypted, or one left as it is."""
-    rendered_sha256: str = ""
-    """sha256 of the rendered plaintext (kept in memory only, never stored for secrets)."""
 
 
 @dataclass(frozen=True, slots=True)

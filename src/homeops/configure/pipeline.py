@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 
-from ..errors import UsageError
+from ..errors import UsageError, Where
 from ..fsutil import Transaction, private_tempdir
 from . import linemap, makejinja_setup, minijinja_setup
 from .encrypt import EncryptStep
@@ -31,6 +31,7 @@ from .model import (
     CheckFn,
     ConfigureOptions,
     ConfigureResult,
+    EncryptionFailed,
     FileReport,
     Output,
     Status,
@@ -136,6 +137,8 @@ class _Plan:
 
 
 def _plan(work: Work, previous: Ledger | None) -> _Plan:
+    from ..secrets import sops
+
     root = work.repo_root
     writes: list[Output] = []
     reports: list[FileReport] = []
@@ -144,10 +147,14 @@ def _plan(work: Work, previous: Ledger | None) -> _Plan:
     for rel in sorted(set(work.outputs) | set(work.skipped)):
         output = work.outputs.get(rel)
         if rel in work.skipped or output is None or output.content is None:
-            reports.append(FileReport(rel, Status.SKIPPED, work.skipped.get(rel, "not rendered")))
+            reason = work.skipped.get(rel, "secret not encrypted (no encrypt step ran)")
+            reports.append(FileReport(rel, Status.SKIPPED, reason))
             if rel in old:
                 entries[rel] = old[rel]
             continue
+        if output.secret and not sops.is_encrypted(output.content, rel):
+            # Whatever the steps did, a secret reaches the repository as ciphertext or not at all.
+            raise EncryptionFailed(f"refusing to write {rel}: it is not SOPS-encrypted", where=Where(rel))
         entries[rel] = LedgerEntry(
             source=output.source,
             sha256=hashlib.sha256(output.content).hexdigest(),

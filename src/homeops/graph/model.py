@@ -24,6 +24,7 @@ from ..model.kinds import (
     ExternalSecret,
     HTTPRoute,
     PostgresCluster,
+    identity_namespace,
     pod_spec,
 )
 from ..model.values import app_template_refs, app_template_route_parents, resolve_template
@@ -75,6 +76,8 @@ class Graph:
             self.nodes[node] = res
 
     def link(self, source: Node, target: Node, kind: str, detail: str = "") -> None:
+        if source == target and kind == "applies":
+            return  # an entry point that applies itself (flux-system's gotk-sync.yaml)
         edge = Edge(source, target, kind, detail)
         if target not in self.nodes:
             self.missing.append(edge)
@@ -161,7 +164,7 @@ _NODE_KINDS = {
 
 def _node(cluster: str, res: Resource) -> Node:
     kind = "Database" if res.group == CNPG_GROUP and res.kind == "Cluster" else res.kind
-    return Node(cluster, kind, res.namespace, res.name)
+    return Node(cluster, kind, identity_namespace(res.kind, res.namespace), res.name)
 
 
 def _add_nodes(graph: Graph, cluster: str, objects: list[Resource]) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import KustomizeError, UnsupportedFeature, Where
 from ..load.tree import SourceTree, normalize
+from ..load.yamlio import ParsedFile
 from ..model.base import Origin
 
 _REMOTE_PREFIXES = ("http://", "https://", "git::", "git@", "ssh://", "github.com/", "gitlab.com/", "bitbucket.org/")
@@ -130,6 +131,13 @@ class Loader:
             raise KustomizeError(f"cannot read {what} {rel!r}: {exc.strerror or exc}", where=where) from None
         self.files.add(rel)
         return data
+
+    def parsed(self, rel: str, where: Where, what: str) -> ParsedFile:
+        """The parsed YAML of a file the build reads (a missing file is an error)."""
+        if not self.tree.is_file(rel):
+            raise KustomizeError(f"{what} {rel!r} does not exist", where=where, hint="fix the path")
+        self.files.add(rel)
+        return self.tree.parsed(rel)
 
     def objects(self, rel: str) -> list[Template]:
         """The objects of a resource file (``List`` kinds expanded), validated as kustomize does."""

@@ -251,6 +251,23 @@ class HTTPRoute(K8sObject):
         return tuple(h for h in _list(self.spec.get("hostnames")) if isinstance(h, str))
 
 
+#: Kinds that have no namespace (kustomize stamps one on CRD kinds it does not know; the API ignores it).
+CLUSTER_SCOPED_KINDS = frozenset(
+    {
+        "Namespace", "Node", "PersistentVolume", "StorageClass", "CSIDriver", "CSINode", "VolumeSnapshotClass",
+        "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PriorityClass", "RuntimeClass",
+        "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "APIService", "IngressClass",
+        "ClusterSecretStore", "ClusterExternalSecret", "ClusterIssuer", "GatewayClass", "ClusterPolicy",
+        "ClusterImagePolicy", "ClusterSecretStoreRef",
+    }
+)
+
+
+def identity_namespace(kind: str, namespace: str) -> str:
+    """The namespace that identifies an object: empty for cluster-scoped kinds."""
+    return "" if kind in CLUSTER_SCOPED_KINDS else namespace
+
+
 #: Kinds whose pod template is at ``spec.template.spec`` (or deeper for CronJob).
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod")
 

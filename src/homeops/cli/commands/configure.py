@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import sys
@@ -12,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ...errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
-    from ...configure import CheckFn, ConfigureResult
+    from ...configure import ConfigureResult
 
 
 def add_parser(subparsers: Any) -> None:
@@ -55,9 +54,9 @@ def run(args: argparse.Namespace) -> int:
         defines=_defines(args.define),
         allow_undefined=args.allow_undefined,
     )
-    check = None if args.no_check else _repository_check()
-    if check is None and not args.no_check:
-        _note("check skipped: the rule engine (homeops.rules.check_tree) is not available")
+    from ...rules import check_tree
+
+    check = None if args.no_check else check_tree
     result = configure(args.path, options, check=check)
     for warning in result.warnings:
         _note(f"warning: {warning}")
@@ -67,16 +66,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(_as_text(result, verbose=args.verbose, color=_color(args)))
     return int(ExitCode.OK)
-
-
-def _repository_check() -> CheckFn | None:
-    """The lead's check over a whole tree, once it exists: ``homeops.rules.check_tree(root) -> list[str]``."""
-    try:
-        module = importlib.import_module("homeops.rules")
-    except ImportError:
-        return None
-    found = getattr(module, "check_tree", None)
-    return found if callable(found) else None
 
 
 def _defines(items: list[str]) -> dict[str, object]:
@@ -118,7 +107,7 @@ def _as_text(result: ConfigureResult, *, verbose: bool, color: bool) -> str:
     for status in Status:
         reports = result.with_status(status)
         mark, code = _MARKS[status.value]
-        lines.append(f"  {paint(status.value, code):<{10 + (9 if color else 0)}} {len(reports)}")
+        lines.append(f"  {paint(f'{status.value:<10}', code)} {len(reports)}")
         if status is Status.UNCHANGED and not verbose:
             continue
         for report in reports:

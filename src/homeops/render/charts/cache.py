@@ -72,6 +72,8 @@ class ChartCache:
         self._guard = threading.Lock()
         self._locks: dict[tuple[str, ...], threading.Lock] = {}
         self._registries: dict[tuple[str, str, bool, BasicAuth | None], Registry] = {}
+        self._packaging = threading.local()
+        """Per thread: the local folders being packaged, to refuse dependency cycles."""
 
     # --- OCI -----------------------------------------------------------------------------------
 
@@ -322,18 +324,38 @@ class ChartCache:
                 source=str(folder),
                 hint="check the chart path",
             )
+        packaging = self._packaging_stack()
+        if folder in packaging:
+            chain = " -> ".join(str(p) for p in [*packaging, folder])
+            raise ChartSourceError(f"chart dependencies form a cycle: {chain}", source=str(folder))
+        # One record per folder, valid while the files' names, sizes and mtimes are unchanged.
         fingerprint = _fingerprint(folder)
-        key = (str(folder), fingerprint) if fingerprint else None
-        if key is not None:
-            found = self._artifact(self._store.get("local", key), str(folder))
-            if found is not None:
-                return found
-        digest = self._store.put_blob(package_folder(folder, fetch=self._fetch_dependency))
-        if key is None:
-            found = self._artifact({"blob": digest}, str(folder))
+        key = (str(folder),)
+        with self._lock_for("local", key):
+            known = self._store.get("local", key)
+            if fingerprint and known is not None and known.get("fingerprint") == fingerprint:
+                found = self._artifact(known, str(folder))
+                if found is not None:
+                    return found
+            packaging.append(folder)
+            try:
+                digest = self._store.put_blob(package_folder(folder, fetch=self._fetch_dependency))
+            finally:
+                packaging.pop()
+            meta = chart_yaml(self._store.blob_path(digest).read_bytes(), source=str(folder))
+            record = {"blob": digest, "name": str(meta["name"]), "version": str(meta["version"])}
+            if fingerprint:
+                self._store.put("local", key, {**record, "fingerprint": fingerprint})
+            found = self._artifact(record, str(folder))
             assert found is not None
             return found
-        return self._record("local", key, digest, str(folder))
+
+    def _packaging_stack(self) -> list[Path]:
+        stack: list[Path] | None = getattr(self._packaging, "folders", None)
+        if stack is None:
+            stack = []
+            self._packaging.folders = stack
+        return stack
 
     def _fetch_dependency(self, dep: Dependency, chart_folder: Path) -> Path:
         repo = dep.repository

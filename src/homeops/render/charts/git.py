@@ -18,7 +18,13 @@ from ...errors import ToolError
 from .errors import ChartSourceError
 from .semver import SemverError, highest, parse_constraint, try_version
 
-_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "", "SSH_ASKPASS": ""}
+_GIT_ENV = {
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_ASKPASS": "",
+    "SSH_ASKPASS": "",
+    # A repository's YAML names the URL: never let it pick git's "ext::" (runs a command) transport.
+    "GIT_ALLOW_PROTOCOL": "file:git:http:https:ssh",
+}
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 REF_KEYS = ("commit", "name", "semver", "tag", "branch")
 

@@ -7,6 +7,7 @@ fetched, from where, and what to do (check credentials, the URL, TLS trust, the 
 from __future__ import annotations
 
 import base64
+import ipaddress
 import ssl
 import urllib.error
 import urllib.parse
@@ -37,6 +38,21 @@ class Response:
     body: bytes
     url: str
     """The final URL, after redirects."""
+
+
+_DEFAULT = urllib.request.build_opener()
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+"""Loopback is never sent through a proxy (as Go's ProxyFromEnvironment does)."""
+
+
+def _is_loopback(url: str) -> bool:
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def basic_authorization(credentials: BasicAuth) -> str:
@@ -75,8 +91,9 @@ def get(
     if authorization:
         request.add_unredirected_header("Authorization", authorization)
     shown = display_url(url)
+    opener = _DIRECT if _is_loopback(url) else _DEFAULT
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as reply:
+        with opener.open(request, timeout=timeout) as reply:
             body = _read_capped(reply, max_bytes, what, shown)
             return Response(reply.status, reply.headers, body, reply.geturl())
     except urllib.error.HTTPError as exc:

@@ -1,0 +1,355 @@
+"""The build: accumulate resources, generators and components, run the transformers, fix names.
+
+This follows kustomize v5's ``KustTarget``: for each kustomization, (1) its resources (files, and
+folders built recursively, each on its own), (2) its configurations, (3) its generators, (4) its
+components, which add to and transform what has been accumulated so far, (5) its transformers in
+kustomize's fixed order. At the very end: content-hash suffixes, name references, local-config
+objects dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import KustomizeError, UnsupportedFeature, Where
+from ..load.tree import SourceTree
+from . import fluxgen, kfile, transformers
+from .fieldspec import FieldSpecError, TransformerConfig, config_from_data, default_config
+from .generators import content_hash, generate
+from .kfile import Kustomization, PatchSpec
+from .loader import Loader
+from .nameref import NameRefError, fix_references
+from .patches import LoadedPatch, apply, classify, from_spec
+from .resid import Res, ResId, format_id
+from .transformers import TransformError
+
+LOCAL_CONFIG = "config.kubernetes.io/local-config"
+
+
+@dataclass(slots=True)
+class Accumulator:
+    """Resources gathered so far, and the field specs in force."""
+
+    resources: list[Res] = field(default_factory=list)
+    config: TransformerConfig = field(default_factory=TransformerConfig)
+    _index: dict[ResId, Res] | None = None
+
+    def invalidate(self) -> None:
+        """Forget the id index (ids may have changed)."""
+        self._index = None
+
+    def append(self, res: Res, where: Where) -> None:
+        if self._index is None:
+            self._index = {r.cur_id(): r for r in self.resources}
+        key = res.cur_id()
+        other = self._index.get(key)
+        if other is not None:
+            raise KustomizeError(
+                f"{format_id(key)} is defined twice (from {other.origin} and {res.origin})",
+                where=where,
+                hint="kustomize refuses two objects with the same kind, name and namespace",
+            )
+        self._index[key] = res
+        self.resources.append(res)
+
+
+class Builder:
+    """One build of one folder (or of one kustomization with Flux's overrides applied)."""
+
+    def __init__(self, tree: SourceTree, loader: Loader, *, flux: bool) -> None:
+        self.tree = tree
+        self.loader = loader
+        self.flux = flux
+
+    # -- entry ---------------------------------------------------------------------------------
+
+    def build(self, root: Kustomization) -> list[Res]:
+        acc = self.accumulate(root, None, [root.directory])
+        for res in acc.resources:
+            if res.hash_suffix:
+                suffix = content_hash(res.obj)
+                res.store_previous_id()
+                res.set_name(f"{res.name}-{suffix}")
+        try:
+            fix_references(acc.resources, acc.config.name_reference)
+        except NameRefError as exc:
+            raise KustomizeError(str(exc), where=Where(root.path), hint="make the reference unambiguous") from None
+        result = []
+        for res in acc.resources:
+            if str(res.annotations.get(LOCAL_CONFIG, "")).lower() == "true":
+                continue
+            meta = res.meta
+            if "annotations" in meta and not meta["annotations"]:
+                del res.writable_map(("metadata",))["annotations"]
+            result.append(res)
+        return result
+
+    # -- loading kustomizations ----------------------------------------------------------------
+
+    def load_dir(self, directory: str, where: Where) -> Kustomization:
+        path = kfile.find(self.tree, directory)
+        if path is None:
+            raise KustomizeError(
+                f"{directory or '.'} has no kustomization.yaml",
+                where=where,
+                hint="add a kustomization.yaml listing the folder's resources",
+            )
+        self.loader.files.add(path)
+        return kfile.load(self.tree, path, directory)
+
+    def where(self, kust: Kustomization, *path: str | int) -> Where:
+        return kfile.where(self.tree, kust, path)
+
+    # -- accumulation --------------------------------------------------------------------------
+
+    def accumulate(self, kust: Kustomization, into: Accumulator | None, chain: list[str]) -> Accumulator:
+        acc = into if into is not None else Accumulator()
+        self._resources(kust, acc, chain)
+        acc.config.merge(self._configurations(kust))
+        self._generators(kust, acc)
+        for index, entry in enumerate(kust.components):
+            where = self.where(kust, "components", index)
+            directory = self.loader.resolve(kust.directory, entry, where, "component")
+            if not self.loader.is_dir(directory):
+                raise KustomizeError(
+                    f"component {entry!r} is not a folder of the repository",
+                    where=where,
+                    hint="a component is a folder with a kustomization.yaml of kind Component",
+                )
+            self._check_cycle(directory, chain, entry, where)
+            component = self.load_dir(directory, where)
+            if component.kind != "Component":
+                raise KustomizeError(
+                    f"{entry!r} is listed under components but its kind is {component.kind}",
+                    where=where,
+                    hint="set 'kind: Component' (apiVersion kustomize.config.k8s.io/v1alpha1) in it",
+                )
+            self.accumulate(component, acc, [*chain, directory])
+        self._transform(kust, acc)
+        return acc
+
+    def _check_cycle(self, directory: str, chain: Sequence[str], entry: str, where: Where) -> None:
+        for visited in chain:
+            if directory == visited or directory == "" or visited.startswith(directory + "/"):
+                raise KustomizeError(
+                    f"{entry!r} makes a cycle: {directory or '.'} contains {visited or '.'}, already being built",
+                    where=where,
+                    hint="a kustomization may not include itself or a folder above it",
+                )
+
+    def _resources(self, kust: Kustomization, acc: Accumulator, chain: list[str]) -> None:
+        for index, entry in enumerate(kust.resources):
+            where = self.where(kust, "resources", index)
+            rel = self.loader.resolve(kust.directory, entry, where, "resource")
+            if self.loader.is_file(rel):
+                self.loader.check_root_only(kust.directory, rel, entry, where, "resource")
+                for template in self.loader.objects(rel):
+                    acc.append(Res(template.obj, template.origin), where)
+            elif self.loader.is_dir(rel):
+                self._check_cycle(rel, chain, entry, where)
+                sub = self._sub_kustomization(rel, where)
+                if sub.kind == "Component":
+                    raise KustomizeError(
+                        f"{entry!r} is a Component, which belongs under 'components:', not 'resources:'",
+                        where=where,
+                        hint="move the entry to 'components:'",
+                    )
+                built = self.accumulate(sub, None, [*chain, rel])
+                for res in built.resources:
+                    acc.append(res, where)
+                acc.config.merge(built.config)
+            else:
+                raise KustomizeError(
+                    f"resource {entry!r} does not exist",
+                    where=where,
+                    hint="fix the path, or remove the entry",
+                )
+
+    def _sub_kustomization(self, directory: str, where: Where) -> Kustomization:
+        return self.load_dir(directory, where)
+
+    def _configurations(self, kust: Kustomization) -> TransformerConfig:
+        config = default_config()
+        for index, entry in enumerate(kust.configurations):
+            where = self.where(kust, "configurations", index)
+            rel = self.loader.resolve(kust.directory, entry, where, "configuration")
+            self.loader.check_root_only(kust.directory, rel, entry, where, "configuration")
+            parsed = self.loader.parsed(rel, where, "configuration")
+            if parsed.failure is not None:
+                raise KustomizeError(
+                    f"configuration {entry!r} is not valid YAML: {parsed.failure.reason}",
+                    where=Where(rel, parsed.failure.line),
+                )
+            data = (parsed.documents[0] if parsed.documents else None) or {}
+            if not isinstance(data, dict):
+                raise KustomizeError(f"configuration {entry!r} must be a mapping", where=where)
+            try:
+                config.merge(config_from_data(data))
+            except (ValueError, FieldSpecError) as exc:
+                raise KustomizeError(f"invalid configuration {entry!r}: {exc}", where=where) from None
+        return config
+
+    # -- generators ----------------------------------------------------------------------------
+
+    def _generators(self, kust: Kustomization, acc: Accumulator) -> None:
+        for args in (*kust.config_map_generator, *kust.secret_generator):
+            where = self.where(kust, args.section, args.index)
+            self._absorb(acc, generate(self.loader, kust, args, where), where)
+
+    def _absorb(self, acc: Accumulator, res: Res, where: Where) -> None:
+        """kustomize's appendReplaceOrMerge for a generated object."""
+        key = res.cur_id()
+        matches = [i for i, other in enumerate(acc.resources) if key in other.all_ids()]
+        if not matches:
+            if res.behavior in ("merge", "replace"):
+                raise KustomizeError(
+                    f"{format_id(key)} does not exist, so behavior {res.behavior} has nothing to change",
+                    where=where,
+                    hint="use behavior create (the default), or fix the name and namespace",
+                )
+            acc.append(res, where)
+            return
+        if len(matches) > 1:
+            raise KustomizeError(f"several objects could take the merge of {format_id(key)}", where=where)
+        index = matches[0]
+        old = acc.resources[index]
+        if res.behavior not in ("merge", "replace"):
+            raise KustomizeError(
+                f"{format_id(key)} already exists; a generator for it needs behavior merge or replace",
+                where=where,
+                hint="set 'behavior: merge' or 'behavior: replace', or rename it",
+            )
+        obj = res.obj
+        meta = obj["metadata"]
+        labels = {**old.labels, **(meta.get("labels") or {})}
+        annotations = {**old.annotations, **(meta.get("annotations") or {})}
+        meta.pop("labels", None)
+        meta.pop("annotations", None)
+        if labels:
+            meta["labels"] = labels
+        if annotations:
+            meta["annotations"] = annotations
+        meta["name"] = old.name
+        if old.namespace:
+            meta["namespace"] = old.namespace
+        else:
+            meta.pop("namespace", None)
+        if res.behavior == "merge":
+            for field_name in ("data", "binaryData"):
+                merged = {**_mapping(old.obj.get(field_name)), **_mapping(obj.get(field_name))}
+                if merged:
+                    obj[field_name] = merged
+        res.hash_suffix = res.hash_suffix and old.hash_suffix
+        res.prev = list(old.prev)
+        res.prefixes = list(old.prefixes)
+        res.suffixes = list(old.suffixes)
+        res.behavior = old.behavior
+        acc.resources[index] = res
+        acc.invalidate()
+
+    # -- transformers --------------------------------------------------------------------------
+
+    def _transform(self, kust: Kustomization, acc: Accumulator) -> None:
+        acc.invalidate()
+        config = acc.config
+        for index, entry in enumerate(kust.patches_strategic_merge):
+            where = self.where(kust, "patchesStrategicMerge", index)
+            for patch in self._strategic_merge_entry(kust, entry, where):
+                acc.resources = apply(acc.resources, patch)
+        for spec in kust.patches:
+            acc.resources = apply(acc.resources, self._load_patch(kust, spec))
+        if kust.namespace:
+            self._run(kust, ["namespace"], transformers.set_namespace, acc.resources, kust.namespace, config.namespace)
+        if kust.name_prefix:
+            self._run(
+                kust, ["namePrefix"], transformers.add_affix, acc.resources, kust.name_prefix, config.name_prefix,
+                suffix=False,
+            )  # fmt: skip
+        if kust.name_suffix:
+            self._run(
+                kust, ["nameSuffix"], transformers.add_affix, acc.resources, kust.name_suffix, config.name_suffix,
+                suffix=True,
+            )  # fmt: skip
+        for index, label in enumerate(kust.labels):
+            specs = transformers.label_specs(label, config.common_labels, config.template_labels)
+            self._run(kust, ["labels", index], transformers.set_entries, acc.resources, label.pairs, specs)
+        if kust.common_labels:
+            self._run(
+                kust, ["commonLabels"], transformers.set_entries, acc.resources, kust.common_labels,
+                config.common_labels,
+            )  # fmt: skip
+        if kust.common_annotations:
+            self._run(
+                kust, ["commonAnnotations"], transformers.set_entries, acc.resources, kust.common_annotations,
+                config.common_annotations,
+            )  # fmt: skip
+        for spec in kust.patches_json6902:
+            acc.resources = apply(acc.resources, self._load_patch(kust, spec))
+        for replica in kust.replicas:
+            self._run(kust, ["replicas", replica.index], transformers.set_replicas, acc.resources, replica,
+                      config.replicas)  # fmt: skip
+        for image in kust.images:
+            self._run(kust, ["images", image.index], transformers.set_images, acc.resources, image, config.images)
+
+    def _run(self, kust: Kustomization, at: list[str | int], fn: Callable[..., None], *args: Any, **kw: Any) -> None:
+        try:
+            fn(*args, **kw)
+        except TransformError as exc:
+            raise KustomizeError(str(exc), where=self.where(kust, *at)) from None
+
+    def _load_patch(self, kust: Kustomization, spec: PatchSpec) -> LoadedPatch:
+        where = self.where(kust, spec.section, spec.index)
+        if spec.patch and spec.path:
+            raise KustomizeError("a patch has both 'patch' and 'path'", where=where, hint="keep one of them")
+        if not spec.patch.strip() and not spec.path:
+            raise KustomizeError("a patch has neither 'patch' nor 'path'", where=where, hint="add one of them")
+        if spec.section == "patchesJson6902" and spec.target is None:
+            raise KustomizeError("a patchesJson6902 entry needs a target", where=where, hint="add 'target:'")
+        content = spec.patch
+        if spec.path:
+            content = self._read_text(kust, spec.path, where, "patch")
+        patch = from_spec(spec, content, where)
+        if spec.section == "patchesJson6902" and patch.json_ops is None:
+            raise KustomizeError("a patchesJson6902 entry must hold a JSON 6902 patch (a list)", where=where)
+        return patch
+
+    def _read_text(self, kust: Kustomization, entry: str, where: Where, what: str) -> str:
+        rel = self.loader.resolve(kust.directory, entry, where, what)
+        self.loader.check_root_only(kust.directory, rel, entry, where, what)
+        raw = self.loader.read_bytes(rel, where, what)
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise KustomizeError(f"{what} {entry!r} is not valid UTF-8", where=where) from None
+
+    def _strategic_merge_entry(self, kust: Kustomization, entry: str, where: Where) -> list[LoadedPatch]:
+        """An entry is an inline patch when it parses as objects, else a file path."""
+        try:
+            docs, ops = classify(entry, where)
+            if ops is None:
+                return [LoadedPatch(where=where, strategic=docs)]
+        except KustomizeError:
+            pass
+        content = self._read_text(kust, entry, where, "patch")
+        docs, ops = classify(content, where)
+        if ops is not None:
+            raise KustomizeError(
+                f"patchesStrategicMerge entry {entry!r} holds a JSON 6902 patch",
+                where=where,
+                hint="move it to 'patches:' with a target",
+            )
+        return [LoadedPatch(where=where, strategic=docs)]
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def generated_kustomization(tree: SourceTree, loader: Loader, directory: str) -> Kustomization:
+    """The kustomization Flux writes for a folder that has none."""
+    return fluxgen.generate(tree, loader, directory)
+
+
+__all__ = ["Accumulator", "Builder", "ResId", "UnsupportedFeature", "generated_kustomization"]

@@ -1,0 +1,178 @@
+"""Name references: after names changed (prefix, suffix, hash, namespace), fix the fields that name them.
+
+For each object that may refer to another (a Deployment to a ConfigMap, a RoleBinding to a
+ServiceAccount…), every reference field of the configuration is visited; a referenced object is one
+whose *earlier* name equals the field's value, of the target kind, reachable from the referrer
+(same namespace, or cluster-scoped). Only objects whose id changed during the build are candidates,
+exactly as in kustomize.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .fieldspec import FieldSpecError, NameBackReference, Path, walk
+from .resid import NOT_NAMESPACED, Res, text
+
+
+class NameRefError(Exception):
+    """A reference is ambiguous or malformed (the caller adds file and line)."""
+
+
+def fix_references(resources: Sequence[Res], backrefs: Sequence[NameBackReference]) -> None:
+    renamed = [res for res in resources if res.prev]
+    if not renamed:
+        return
+    for referrer in resources:
+        org = referrer.org_id()
+        candidates: list[Res] | None = None
+        for backref in backrefs:
+            target = (backref.group, backref.version, backref.kind)
+            for spec in backref.referrers:
+                if not spec.selects(org[0], org[1], org[2]):
+                    continue
+                if candidates is None:
+                    candidates = _reachable(resources, referrer)
+                setter = _Setter(referrer, target, spec.path, candidates)
+                try:
+                    walk(referrer, spec, setter, None)
+                except FieldSpecError as exc:
+                    raise NameRefError(
+                        f"{referrer.kind} {referrer.name!r}: {exc} (name reference field {spec.path})"
+                    ) from None
+
+
+def _reachable(resources: Sequence[Res], referrer: Res) -> list[Res]:
+    """kustomize's SubsetThatCouldBeReferencedByResource."""
+    if referrer.cluster_scoped():
+        return list(resources)
+    namespace = referrer.effective_namespace()
+    subject_namespaces: set[str] = set()
+    if referrer.kind == "RoleBinding":
+        subjects = referrer.obj.get("subjects")
+        if isinstance(subjects, list):
+            for subject in subjects:
+                if isinstance(subject, dict) and subject.get("kind") == "ServiceAccount" and "namespace" in subject:
+                    subject_namespaces.add(text(subject.get("namespace")))
+    return [
+        res
+        for res in resources
+        if res.cluster_scoped()
+        or res.effective_namespace() == namespace
+        or res.namespace in subject_namespaces
+    ]
+
+
+def _selected(target: tuple[str, str, str], group: str, version: str, kind: str) -> bool:
+    tg, tv, tk = target
+    return (not tg or tg == group) and (not tv or tv == version) and (not tk or tk == kind)
+
+
+def _suffix_match(a: list[str], b: list[str]) -> bool:
+    """kustomize's SameEndingSubSlice."""
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    if not short:
+        return not long_
+    return long_[len(long_) - len(short) :] == short
+
+
+class _Setter:
+    def __init__(self, referrer: Res, target: tuple[str, str, str], path: str, candidates: list[Res]) -> None:
+        self.referrer = referrer
+        self.target = target
+        self.path = path
+        self.candidates = candidates
+
+    def __call__(self, res: Res, path: Path, value: Any) -> None:
+        if value is None:
+            return
+        if isinstance(value, dict):
+            self._mapping(path, value)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, dict):
+                    self._mapping((*path, i), item)
+                elif item is not None and not isinstance(item, list):
+                    self._scalar((*path, i), item)
+        else:
+            self._scalar(path, value)
+
+    def _scalar(self, path: Path, value: Any) -> None:
+        old = text(value)
+        referral = self._select(old, self.candidates, names_only=True)
+        if referral is None or referral.name == old:
+            return
+        self.referrer.writable(path[:-1])[path[-1]] = referral.name
+
+    def _mapping(self, path: Path, node: dict[str, Any]) -> None:
+        if "name" not in node:
+            raise FieldSpecError("a name reference mapping has no 'name' field")
+        candidates = self.candidates
+        if "namespace" in node:
+            namespace = text(node.get("namespace"))
+            by_original = [r for r in candidates if _org_ns(r) == namespace]
+            candidates = by_original or [r for r in candidates if _cur_ns(r) == namespace]
+        candidates = [r for r in candidates if r.prev]
+        old = text(node.get("name"))
+        referral = self._select(old, candidates, names_only=False)
+        if referral is None:
+            return
+        if referral.name == old and referral.namespace == "":
+            return
+        target = self.referrer.writable(path)
+        target["name"] = referral.name
+        if referral.namespace:
+            target["namespace"] = referral.namespace
+
+    def _select(self, old: str, candidates: list[Res], *, names_only: bool) -> Res | None:
+        found = [r for r in candidates if r.prev and any(name == old for _k, _ns, name in r.prev)]
+        found = [r for r in found if any(_selected(self.target, *r.gvk()[:2], kind) for kind, _ns, _n in r.prev)]
+        if self.path.endswith("roleRef/name"):
+            role_ref = self.referrer.obj.get("roleRef")
+            if isinstance(role_ref, dict) and "apiGroup" in role_ref and "kind" in role_ref:
+                wanted = (text(role_ref.get("apiGroup")), "", text(role_ref.get("kind")))
+                found = [r for r in found if any(_selected(wanted, r.gvk()[0], r.gvk()[1], k) for k, _a, _b in r.prev)]
+        found = self._same_namespace(found)
+        if len(found) == 1:
+            return found[0]
+        found = [
+            r
+            for r in found
+            if _suffix_match(r.prefixes, self.referrer.prefixes) and _suffix_match(r.suffixes, self.referrer.suffixes)
+        ]
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            return None
+        first = found[0]
+        if all(r.name == first.name and (names_only or r.namespace == first.namespace) for r in found):
+            return first
+        names = ", ".join(f"{r.kind}/{r.namespace}/{r.name}" for r in found)
+        raise NameRefError(
+            f"{self.referrer.kind} {self.referrer.name!r} refers to {old!r} at {self.path}, "
+            f"which matches several objects: {names}"
+        )
+
+    def _same_namespace(self, found: list[Res]) -> list[Res]:
+        if self.referrer.cluster_scoped():
+            return found
+        namespace = self.referrer.effective_namespace()
+        return [
+            r
+            for r in found
+            if r.cluster_scoped() or r.kind == "ServiceAccount" or r.effective_namespace() == namespace
+        ]
+
+
+def _org_ns(res: Res) -> str | None:
+    """The original effective namespace (kustomize's grouping; None for cluster-scoped)."""
+    ns = res.org_id()[4]
+    if ns == NOT_NAMESPACED:
+        return None
+    return "default" if ns in ("", "default") else ns
+
+
+def _cur_ns(res: Res) -> str | None:
+    ns = res.effective_namespace()
+    return None if ns == NOT_NAMESPACED else ns

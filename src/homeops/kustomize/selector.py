@@ -1,0 +1,127 @@
+"""Patch targets: kustomize's selector (anchored regular expressions) and Kubernetes label selectors."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from .kfile import Selector
+from .resid import Res, text
+
+
+class SelectorError(Exception):
+    """A selector does not parse (the caller adds file and line)."""
+
+
+@lru_cache(maxsize=512)
+def _anchored(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(f"(?:{pattern})\\Z")
+    except re.error as exc:
+        raise SelectorError(f"invalid regular expression {pattern!r}: {exc}") from None
+
+
+def _matches(pattern: str, value: str) -> bool:
+    return not pattern or _anchored(pattern).match(value) is not None
+
+
+def select(resources: Sequence[Res], target: Selector) -> list[Res]:
+    """The objects a patch target picks, as kustomize's ResMap.Select does."""
+    labels = parse_label_selector(target.label_selector) if target.label_selector else None
+    annotations = parse_label_selector(target.annotation_selector) if target.annotation_selector else None
+    result = []
+    for res in resources:
+        cur = res.cur_id()
+        org = res.org_id()
+        if target.namespace and not (_matches(target.namespace, org[4]) or _matches(target.namespace, cur[4])):
+            continue
+        if target.name and not (_matches(target.name, org[3]) or _matches(target.name, cur[3])):
+            continue
+        group, version, kind = res.gvk()
+        if not (_matches(target.group, group) and _matches(target.version, version) and _matches(target.kind, kind)):
+            continue
+        if labels is not None and not _all_match(labels, res.labels):
+            continue
+        if annotations is not None and not _all_match(annotations, res.annotations):
+            continue
+        result.append(res)
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    key: str
+    op: str
+    """One of ``exists``, ``!``, ``=``, ``!=``, ``in``, ``notin``, ``gt``, ``lt``."""
+    values: tuple[str, ...] = ()
+
+    def matches(self, labels: Mapping[str, Any]) -> bool:
+        has = self.key in labels
+        value = text(labels.get(self.key)) if has else ""
+        if self.op == "exists":
+            return has
+        if self.op == "!":
+            return not has
+        if self.op in ("=", "in"):
+            return has and value in self.values
+        if self.op in ("!=", "notin"):
+            return not has or value not in self.values
+        if self.op in ("gt", "lt"):
+            try:
+                number, bound = int(value), int(self.values[0])
+            except ValueError:
+                return False
+            return has and (number > bound if self.op == "gt" else number < bound)
+        return False
+
+
+def _all_match(requirements: Sequence[Requirement], labels: Mapping[str, Any]) -> bool:
+    return all(r.matches(labels) for r in requirements)
+
+
+_SET = re.compile(r"^\s*(!?)\s*([^\s=!<>(),]+)\s*(?:(notin|in)\s*\(([^)]*)\)|(==|=|!=|>|<)\s*([^\s,]*))?\s*$")
+
+
+@lru_cache(maxsize=256)
+def parse_label_selector(selector: str) -> tuple[Requirement, ...]:
+    """Parse ``a=b,c!=d,e in (x,y),!f,g`` (the Kubernetes label selector syntax)."""
+    requirements = []
+    for part in _split(selector):
+        match = _SET.match(part)
+        if match is None:
+            raise SelectorError(f"invalid label selector {selector!r} near {part!r}")
+        negate, key, set_op, set_values, op, value = match.groups()
+        if negate:
+            if set_op or op:
+                raise SelectorError(f"invalid label selector {selector!r} near {part!r}")
+            requirements.append(Requirement(key, "!"))
+        elif set_op:
+            values = tuple(v.strip() for v in set_values.split(",") if v.strip())
+            requirements.append(Requirement(key, set_op, values))
+        elif op:
+            kind = {"==": "=", "=": "=", "!=": "!=", ">": "gt", "<": "lt"}[op]
+            requirements.append(Requirement(key, kind, (value,)))
+        else:
+            requirements.append(Requirement(key, "exists"))
+    return tuple(requirements)
+
+
+def _split(selector: str) -> list[str]:
+    """Split on commas outside parentheses."""
+    parts, depth, current = [], 0, ""
+    for char in selector:
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    if current.strip():
+        parts.append(current)
+    return [p for p in parts if p.strip()]
