@@ -5,11 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from .errors import UsageError
-from .flux.tree import FluxTree, load_flux_tree
 from .load.cache import ParseCache
 from .load.tree import SourceTree
 from .rules.config import Config, load_config
+
+if TYPE_CHECKING:
+    from .flux.tree import FluxTree
 
 
 @dataclass(slots=True)
@@ -27,6 +31,8 @@ class Workspace:
     @property
     def flux(self) -> FluxTree:
         if self._flux is None:
+            from .flux.tree import load_flux_tree
+
             self._flux = load_flux_tree(self.tree)
             self.tree.save_cache()
         return self._flux

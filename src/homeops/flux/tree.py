@@ -25,6 +25,7 @@ from ..load.tree import SourceTree, normalize
 from ..model.base import NamedResource, ObjectRef, Origin, Resource, deep_copy
 from ..model.flux import FLUX_KUSTOMIZE_GROUP, FLUX_SOURCE_GROUP, Kustomization
 from ..model.kinds import ConfigMap, Secret, is_sops_encrypted
+from .bootstrap import Bootstrap, find_bootstrap
 from .substitute import Outcome, Variables, disabled, substitute
 
 #: Notes homeops attaches to every applied object.
@@ -100,6 +101,14 @@ class FluxTree:
     """Every Kubernetes-shaped document in the repository, applied or not, as written."""
     unapplied_kustomizations: list[Resource] = field(default_factory=list)
     """Flux Kustomizations in the repository that no cluster applies and that are not entry points."""
+    bootstrap: Bootstrap = field(default_factory=Bootstrap)
+    """What exists before Flux runs (bootstrap helmfile and ``bootstrap/`` folders)."""
+
+    def bootstrap_objects(self, cluster: str) -> list[Resource]:
+        """The bootstrap objects of one cluster (all of them when the repository has one cluster)."""
+        if len(self.clusters) <= 1:
+            return self.bootstrap.objects
+        return [r for r in self.bootstrap.objects if cluster_name(r.origin.path) == cluster]
 
     def of_kind(self, kind: str, group: str | None = None) -> Iterator[Resource]:
         for res in self.objects:
@@ -194,7 +203,7 @@ def cluster_name(path: str) -> str:
 def load_flux_tree(tree: SourceTree) -> FluxTree:
     """Read a repository and expand every cluster's Flux tree."""
     docs, problems = load_documents(tree)
-    result = FluxTree(tree=tree, problems=problems, documents=docs)
+    result = FluxTree(tree=tree, problems=problems, documents=docs, bootstrap=find_bootstrap(tree))
     kustomizations = [res for res in docs if _is_flux_ks(res)]
     roots = find_roots(kustomizations)
     by_cluster: dict[str, list[Resource]] = defaultdict(list)
@@ -236,6 +245,8 @@ class _Expander:
         self.seen: set[NamedResource] = set()
         self.config_maps: dict[tuple[str, str], Resource] = {}
         self.secrets: dict[tuple[str, str], Resource] = {}
+        for res in result.bootstrap_objects(cluster):
+            self._remember(res)
         self.own_sources: set[tuple[str, str]] = {("GitRepository", "flux-system")}
 
     def run(self, roots: list[Resource]) -> None:
@@ -302,12 +313,15 @@ class _Expander:
         producer.objects = objects
         self.result.objects.extend(objects)
         for res in objects:
-            key = (res.namespace, res.name)
-            if res.kind == "ConfigMap" and res.group == "":
-                self.config_maps.setdefault(key, res)
-            elif res.kind == "Secret" and res.group == "":
-                self.secrets.setdefault(key, res)
+            self._remember(res)
         return producer
+
+    def _remember(self, res: Resource) -> None:
+        key = (res.namespace, res.name)
+        if res.kind == "ConfigMap" and res.group == "":
+            self.config_maps.setdefault(key, res)
+        elif res.kind == "Secret" and res.group == "":
+            self.secrets.setdefault(key, res)
 
     def _variables(self, ks: Kustomization) -> tuple[Variables, list[tuple[str, str]]]:
         values: dict[str, str] = {}
@@ -325,7 +339,11 @@ class _Expander:
             elif is_sops_encrypted(found.obj):
                 opaque.update(str(k) for k in _secret_keys(found))
             else:
-                values.update({k: v.replace("\n", "") for k, v in Secret(found).values().items()})
+                for key, value in Secret(found).values().items():
+                    if value.strip().startswith("op://"):
+                        opaque.add(key)  # filled in by `op inject` at bootstrap: exists, value unknown
+                    else:
+                        values[key] = value.replace("\n", "")
         values.update({k: v.replace("\n", "") for k, v in ks.substitute.items()})
         return Variables(values, frozenset(opaque)), missing
 

@@ -14,7 +14,7 @@ from ..model.base import Resource
 from . import fallback, fluxgen, kfile
 from .engine import Builder
 from .kfile import ImageSpec, Kustomization, PatchSpec, Selector
-from .loader import Loader
+from .loader import Loader, path_kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +79,8 @@ def build(
 
 
 def _root(tree: SourceTree, loader: Loader, rel: str, flux: bool) -> Kustomization:
-    if tree.is_file(rel):
+    kind = path_kind(tree, rel)
+    if kind == "file":
         if not flux:
             raise KustomizeError(
                 f"{rel} is a file; kustomize builds folders",
@@ -88,7 +89,7 @@ def _root(tree: SourceTree, loader: Loader, rel: str, flux: bool) -> Kustomizati
             )
         directory, _, name = rel.rpartition("/")
         return Kustomization(path=rel, directory=directory, generated=True, resources=(name,))
-    if not tree.is_dir(rel):
+    if kind != "dir":
         raise KustomizeError(
             f"{rel or '.'} does not exist in the repository",
             where=Where(rel),
@@ -184,7 +185,7 @@ def _fallback(
     flux: bool,
     feature: UnsupportedFeature,
 ) -> BuildResult:
-    found = kfile.find(tree, rel) if tree.is_dir(rel) else None
+    found = kfile.find(tree, rel) if path_kind(tree, rel) == "dir" else None
     origin_path = found or rel
     raw: dict[str, Any] | None = None
     directory = rel

@@ -9,14 +9,15 @@ objects dropped.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import KustomizeError, UnsupportedFeature, Where
 from ..load.tree import SourceTree
 from . import fluxgen, kfile, transformers
-from .fieldspec import FieldSpecError, TransformerConfig, config_from_data, default_config
+from .fieldspec import DEFAULT, FieldSpecError, TransformerConfig, config_from_data, default_config
 from .generators import content_hash, generate
 from .kfile import Kustomization, PatchSpec
 from .loader import Loader
@@ -33,8 +34,18 @@ class Accumulator:
     """Resources gathered so far, and the field specs in force."""
 
     resources: list[Res] = field(default_factory=list)
-    config: TransformerConfig = field(default_factory=TransformerConfig)
+    config: TransformerConfig = field(default_factory=lambda: DEFAULT)
     _index: dict[ResId, Res] | None = None
+    _own_config: bool = False
+
+    def merge_config(self, config: TransformerConfig) -> None:
+        """Merge field specs; the built-in ones are shared until a custom configuration adds to them."""
+        if config is self.config or config is DEFAULT:
+            return
+        if not self._own_config:
+            self.config = self.config.copy()
+            self._own_config = True
+        self.config.merge(config)
 
     def invalidate(self) -> None:
         """Forget the id index (ids may have changed)."""
@@ -73,9 +84,11 @@ class Builder:
                 res.store_previous_id()
                 res.set_name(f"{res.name}-{suffix}")
         try:
-            fix_references(acc.resources, acc.config.name_reference)
+            fix_references(acc.resources, acc.config)
         except NameRefError as exc:
-            raise KustomizeError(str(exc), where=Where(root.path), hint="make the reference unambiguous") from None
+            raise KustomizeError(
+                str(exc), where=Where(root.path), hint="make the reference unambiguous"
+            ) from None
         result = []
         for res in acc.resources:
             if str(res.annotations.get(LOCAL_CONFIG, "")).lower() == "true":
@@ -102,75 +115,99 @@ class Builder:
     def where(self, kust: Kustomization, *path: str | int) -> Where:
         return kfile.where(self.tree, kust, path)
 
+    @contextmanager
+    def _at(self, kust: Kustomization, *path: str | int) -> Iterator[Where]:
+        """A placeholder location for errors about one entry; its line is looked up only on error."""
+        marker = Where(kust.path)
+        try:
+            yield marker
+        except KustomizeError as exc:
+            if exc.where is marker:
+                exc.where = self.where(kust, *path)
+            raise
+
     # -- accumulation --------------------------------------------------------------------------
 
     def accumulate(self, kust: Kustomization, into: Accumulator | None, chain: list[str]) -> Accumulator:
         acc = into if into is not None else Accumulator()
         self._resources(kust, acc, chain)
-        acc.config.merge(self._configurations(kust))
+        acc.merge_config(self._configurations(kust))
         self._generators(kust, acc)
         for index, entry in enumerate(kust.components):
-            where = self.where(kust, "components", index)
-            directory = self.loader.resolve(kust.directory, entry, where, "component")
-            if not self.loader.is_dir(directory):
-                raise KustomizeError(
-                    f"component {entry!r} is not a folder of the repository",
-                    where=where,
-                    hint="a component is a folder with a kustomization.yaml of kind Component",
-                )
-            self._check_cycle(directory, chain, entry, where)
-            component = self.load_dir(directory, where)
-            if component.kind != "Component":
-                raise KustomizeError(
-                    f"{entry!r} is listed under components but its kind is {component.kind}",
-                    where=where,
-                    hint="set 'kind: Component' (apiVersion kustomize.config.k8s.io/v1alpha1) in it",
-                )
-            self.accumulate(component, acc, [*chain, directory])
+            with self._at(kust, "components", index) as where:
+                self._component(kust, acc, chain, entry, where)
         self._transform(kust, acc)
         return acc
+
+    def _component(
+        self, kust: Kustomization, acc: Accumulator, chain: list[str], entry: str, where: Where
+    ) -> None:
+        directory = self.loader.resolve(kust.directory, entry, where, "component")
+        if not self.loader.is_dir(directory):
+            raise KustomizeError(
+                f"component {entry!r} is not a folder of the repository",
+                where=where,
+                hint="a component is a folder with a kustomization.yaml of kind Component",
+            )
+        self._check_cycle(directory, chain, entry, where)
+        component = self.load_dir(directory, where)
+        if component.kind != "Component":
+            raise KustomizeError(
+                f"{entry!r} is listed under components but its kind is {component.kind}",
+                where=where,
+                hint="set 'kind: Component' (apiVersion kustomize.config.k8s.io/v1alpha1) in it",
+            )
+        self.accumulate(component, acc, [*chain, directory])
 
     def _check_cycle(self, directory: str, chain: Sequence[str], entry: str, where: Where) -> None:
         for visited in chain:
             if directory == visited or directory == "" or visited.startswith(directory + "/"):
                 raise KustomizeError(
-                    f"{entry!r} makes a cycle: {directory or '.'} contains {visited or '.'}, already being built",
+                    f"{entry!r} makes a cycle: {directory or '.'} contains {visited or '.'}, "
+                    "which is already being built",
                     where=where,
                     hint="a kustomization may not include itself or a folder above it",
                 )
 
     def _resources(self, kust: Kustomization, acc: Accumulator, chain: list[str]) -> None:
         for index, entry in enumerate(kust.resources):
-            where = self.where(kust, "resources", index)
-            rel = self.loader.resolve(kust.directory, entry, where, "resource")
-            if self.loader.is_file(rel):
-                self.loader.check_root_only(kust.directory, rel, entry, where, "resource")
-                for template in self.loader.objects(rel):
-                    acc.append(Res(template.obj, template.origin), where)
-            elif self.loader.is_dir(rel):
-                self._check_cycle(rel, chain, entry, where)
-                sub = self._sub_kustomization(rel, where)
-                if sub.kind == "Component":
-                    raise KustomizeError(
-                        f"{entry!r} is a Component, which belongs under 'components:', not 'resources:'",
-                        where=where,
-                        hint="move the entry to 'components:'",
-                    )
-                built = self.accumulate(sub, None, [*chain, rel])
-                for res in built.resources:
-                    acc.append(res, where)
-                acc.config.merge(built.config)
-            else:
+            with self._at(kust, "resources", index) as where:
+                self._resource(kust, acc, chain, entry, where)
+
+    def _resource(
+        self, kust: Kustomization, acc: Accumulator, chain: list[str], entry: str, where: Where
+    ) -> None:
+        rel = self.loader.resolve(kust.directory, entry, where, "resource")
+        if self.loader.is_file(rel):
+            self.loader.check_root_only(kust.directory, rel, entry, where, "resource")
+            for template in self.loader.objects(rel):
+                acc.append(Res(template.obj, template.origin), where)
+        elif self.loader.is_dir(rel):
+            self._check_cycle(rel, chain, entry, where)
+            sub = self._sub_kustomization(rel, where)
+            if sub.kind == "Component":
                 raise KustomizeError(
-                    f"resource {entry!r} does not exist",
+                    f"{entry!r} is a Component, which belongs under 'components:', not 'resources:'",
                     where=where,
-                    hint="fix the path, or remove the entry",
+                    hint="move the entry to 'components:'",
                 )
+            built = self.accumulate(sub, None, [*chain, rel])
+            for res in built.resources:
+                acc.append(res, where)
+            acc.merge_config(built.config)
+        else:
+            raise KustomizeError(
+                f"resource {entry!r} does not exist",
+                where=where,
+                hint="fix the path, or remove the entry",
+            )
 
     def _sub_kustomization(self, directory: str, where: Where) -> Kustomization:
         return self.load_dir(directory, where)
 
     def _configurations(self, kust: Kustomization) -> TransformerConfig:
+        if not kust.configurations:
+            return DEFAULT
         config = default_config()
         for index, entry in enumerate(kust.configurations):
             where = self.where(kust, "configurations", index)
@@ -197,6 +234,7 @@ class Builder:
         for args in (*kust.config_map_generator, *kust.secret_generator):
             where = self.where(kust, args.section, args.index)
             self._absorb(acc, generate(self.loader, kust, args, where), where)
+            acc.invalidate()
 
     def _absorb(self, acc: Accumulator, res: Res, where: Where) -> None:
         """kustomize's appendReplaceOrMerge for a generated object."""
@@ -255,23 +293,29 @@ class Builder:
         acc.invalidate()
         config = acc.config
         for index, entry in enumerate(kust.patches_strategic_merge):
-            where = self.where(kust, "patchesStrategicMerge", index)
-            for patch in self._strategic_merge_entry(kust, entry, where):
-                acc.resources = apply(acc.resources, patch)
+            with self._at(kust, "patchesStrategicMerge", index) as where:
+                for patch in self._strategic_merge_entry(kust, entry, where):
+                    acc.resources = apply(acc.resources, patch)
         for spec in kust.patches:
-            acc.resources = apply(acc.resources, self._load_patch(kust, spec))
+            with self._at(kust, spec.section, spec.index) as where:
+                acc.resources = apply(acc.resources, self._load_patch(kust, spec, where))
         if kust.namespace:
-            self._run(kust, ["namespace"], transformers.set_namespace, acc.resources, kust.namespace, config.namespace)
+            self._run(
+                kust,
+                ["namespace"],
+                transformers.set_namespace,
+                acc.resources,
+                kust.namespace,
+                config.namespace,
+            )
         if kust.name_prefix:
-            self._run(
-                kust, ["namePrefix"], transformers.add_affix, acc.resources, kust.name_prefix, config.name_prefix,
-                suffix=False,
-            )  # fmt: skip
+            prefix = kust.name_prefix
+            self._run(kust, ["namePrefix"], transformers.add_affix, acc.resources, prefix, config.name_prefix,
+                      suffix=False)  # fmt: skip
         if kust.name_suffix:
-            self._run(
-                kust, ["nameSuffix"], transformers.add_affix, acc.resources, kust.name_suffix, config.name_suffix,
-                suffix=True,
-            )  # fmt: skip
+            suffix = kust.name_suffix
+            self._run(kust, ["nameSuffix"], transformers.add_affix, acc.resources, suffix, config.name_suffix,
+                      suffix=True)  # fmt: skip
         for index, label in enumerate(kust.labels):
             specs = transformers.label_specs(label, config.common_labels, config.template_labels)
             self._run(kust, ["labels", index], transformers.set_entries, acc.resources, label.pairs, specs)
@@ -286,25 +330,31 @@ class Builder:
                 config.common_annotations,
             )  # fmt: skip
         for spec in kust.patches_json6902:
-            acc.resources = apply(acc.resources, self._load_patch(kust, spec))
+            with self._at(kust, spec.section, spec.index) as where:
+                acc.resources = apply(acc.resources, self._load_patch(kust, spec, where))
         for replica in kust.replicas:
             self._run(kust, ["replicas", replica.index], transformers.set_replicas, acc.resources, replica,
                       config.replicas)  # fmt: skip
         for image in kust.images:
-            self._run(kust, ["images", image.index], transformers.set_images, acc.resources, image, config.images)
+            self._run(
+                kust, ["images", image.index], transformers.set_images, acc.resources, image, config.images
+            )
 
-    def _run(self, kust: Kustomization, at: list[str | int], fn: Callable[..., None], *args: Any, **kw: Any) -> None:
+    def _run(
+        self, kust: Kustomization, at: list[str | int], fn: Callable[..., None], *args: Any, **kw: Any
+    ) -> None:
         try:
             fn(*args, **kw)
-        except TransformError as exc:
+        except (TransformError, FieldSpecError) as exc:
             raise KustomizeError(str(exc), where=self.where(kust, *at)) from None
 
-    def _load_patch(self, kust: Kustomization, spec: PatchSpec) -> LoadedPatch:
-        where = self.where(kust, spec.section, spec.index)
+    def _load_patch(self, kust: Kustomization, spec: PatchSpec, where: Where) -> LoadedPatch:
         if spec.patch and spec.path:
             raise KustomizeError("a patch has both 'patch' and 'path'", where=where, hint="keep one of them")
         if not spec.patch.strip() and not spec.path:
-            raise KustomizeError("a patch has neither 'patch' nor 'path'", where=where, hint="add one of them")
+            raise KustomizeError(
+                "a patch has neither 'patch' nor 'path'", where=where, hint="add one of them"
+            )
         if spec.section == "patchesJson6902" and spec.target is None:
             raise KustomizeError("a patchesJson6902 entry needs a target", where=where, hint="add 'target:'")
         content = spec.patch

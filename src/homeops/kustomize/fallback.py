@@ -62,9 +62,7 @@ def kubectl_build(
     if parsed.failure is not None:
         raise KustomizeError(f"cannot read the output of kubectl kustomize: {parsed.failure.reason}")
     return [
-        Resource(doc, Origin(origin_path, 1, 0))
-        for doc in parsed.documents
-        if isinstance(doc, dict) and doc
+        Resource(doc, Origin(origin_path, 1, 0)) for doc in parsed.documents if isinstance(doc, dict) and doc
     ]
 
 

@@ -69,6 +69,21 @@ class TransformerConfig:
     name_reference: list[NameBackReference] = field(default_factory=list)
     images: list[FieldSpec] = field(default_factory=list)
     replicas: list[FieldSpec] = field(default_factory=list)
+    _referrers: dict[str, list[tuple[NameBackReference, FieldSpec]]] | None = field(
+        default=None, compare=False
+    )
+
+    def referrers(self, kind: str) -> list[tuple[NameBackReference, FieldSpec]]:
+        """The name-reference field specs that may apply to an object of ``kind``."""
+        if self._referrers is None:
+            index: dict[str, list[tuple[NameBackReference, FieldSpec]]] = {}
+            for backref in self.name_reference:
+                for spec in backref.referrers:
+                    index.setdefault(spec.kind, []).append((backref, spec))
+            self._referrers = index
+        found = self._referrers.get(kind, [])
+        anykind = self._referrers.get("", [])
+        return [*found, *anykind] if anykind else found
 
     def copy(self) -> TransformerConfig:
         return TransformerConfig(
@@ -87,6 +102,7 @@ class TransformerConfig:
         """Add ``other``'s specs that are not already present (kustomize's config merge)."""
         if other is self:
             return
+        self._referrers = None
         for name in ("name_prefix", "name_suffix", "namespace", "common_labels", "template_labels",
                      "common_annotations", "images", "replicas"):  # fmt: skip
             mine: list[FieldSpec] = getattr(self, name)
@@ -151,6 +167,10 @@ def _default() -> TransformerConfig:
 def default_config() -> TransformerConfig:
     """A fresh copy of the built-in configuration."""
     return _default().copy()
+
+
+DEFAULT = _default()
+"""The built-in configuration itself (shared: never change it, copy it)."""
 
 
 _CONFIG_KEYS = {
@@ -296,10 +316,10 @@ def _walk(
         if not creating:
             return
         if rest:
-            res.writable_map(here)  # type: ignore[arg-type]
+            res.writable_map(here)
             _walk(res, rest, create, create_kind, setter, {}, here)
         elif create_kind == MAP:
-            res.writable_map(here)  # type: ignore[arg-type]
+            res.writable_map(here)
             setter(res, here, {})
         else:
             setter(res, here, MISSING)

@@ -30,7 +30,10 @@ def _scan(tree: SourceTree, loader: Loader, base: str, folder: str, resources: l
         if os.path.isdir(full) and not os.path.islink(full):
             if not tree.flux_visible(rel, is_dir=True):
                 continue
-            if any(tree.is_file(join(rel, k)) and tree.flux_visible(join(rel, k)) for k in kfile.KUSTOMIZATION_FILES):
+            if any(
+                tree.is_file(join(rel, k)) and tree.flux_visible(join(rel, k))
+                for k in kfile.KUSTOMIZATION_FILES
+            ):
                 resources.append(_relative(base, rel))
                 continue
             _scan(tree, loader, base, rel, resources)

@@ -91,17 +91,17 @@ def _pairs(loader: Loader, kust: Kustomization, args: GeneratorArgs, where: Wher
     for entry in args.envs:
         pairs.extend(_env_file(_read(loader, kust, entry, where, "env file"), entry, where))
     for literal in args.literals:
-        key, sep, value = literal.partition("=")
+        key, sep, text_value = literal.partition("=")
         if not sep or not key:
             raise KustomizeError(
                 f"invalid literal {literal!r} in {args.name!r}, expected key=value",
                 where=where,
                 hint="write literals as KEY=VALUE",
             )
-        pairs.append((key, _unquote(value).encode("utf-8")))
+        pairs.append((key, _unquote(text_value).encode("utf-8")))
     for source in args.files:
-        key, path = _file_source(source, where)
-        pairs.append((key, _read(loader, kust, path, where, "file")))
+        name, path = _file_source(source, where)
+        pairs.append((name, _read(loader, kust, path, where, "file")))
     result: dict[str, bytes] = {}
     for key, value in pairs:
         if key in result:
@@ -147,7 +147,9 @@ def _env_file(content: bytes, name: str, where: Where) -> list[tuple[str, bytes]
         try:
             line.decode("utf-8")
         except UnicodeDecodeError:
-            raise KustomizeError(f"line {number + 1} of env file {name} is not valid UTF-8", where=where) from None
+            raise KustomizeError(
+                f"line {number + 1} of env file {name} is not valid UTF-8", where=where
+            ) from None
         if number == 0 and line.startswith(b"\xef\xbb\xbf"):
             line = line[3:]
         line = line.decode("utf-8").lstrip().encode("utf-8")

@@ -1,7 +1,8 @@
 """RFC 6902 JSON patches with the behaviour of the library kustomize uses (evanphx/json-patch v4).
 
 Operations: add, remove, replace, move, copy, test. ``add`` needs the parent to exist; ``-`` appends
-to a list; negative list indexes count from the end.
+to a list; negative list indexes count from the end; ``replace`` of a missing map key adds it (a
+quirk of that library kustomize users rely on without knowing).
 """
 
 from __future__ import annotations
@@ -129,11 +130,13 @@ def _add(root: list[Any], path: str, value: Any) -> None:
 
 def _remove(root: list[Any], path: str) -> None:
     parent, key = _parent(root, path)
-    if isinstance(parent, dict) and parent is not root:
+    if parent is root:
+        raise JsonPatchError("cannot remove the whole document")
+    if isinstance(parent, dict):
         if key not in parent:
             raise JsonPatchError("doc is missing key")
         del parent[key]
-    elif isinstance(parent, list) and parent is not root:
+    elif isinstance(parent, list):
         del parent[_index(parent, key, len(parent) - 1)]
     else:
         raise JsonPatchError("doc is missing path")
@@ -144,8 +147,7 @@ def _replace(root: list[Any], path: str, value: Any) -> None:
     if parent is root:
         root[0] = value
     elif isinstance(parent, dict):
-        if key not in parent:
-            raise JsonPatchError("doc is missing key")
+        # evanphx/json-patch v4 replaces a missing key as if it were there.
         parent[key] = value
     elif isinstance(parent, list):
         parent[_index(parent, key, len(parent) - 1)] = value

@@ -157,7 +157,9 @@ def where(tree: SourceTree, kust: Kustomization, field_path: Sequence[str | int]
 
 def find(tree: SourceTree, directory: str) -> str | None:
     """The kustomization file of a folder, None when it has none; several is an error."""
-    found = [join(directory, name) for name in KUSTOMIZATION_FILES if tree.is_file(join(directory, name))]
+    from .loader import path_kind
+
+    found = [join(directory, n) for n in KUSTOMIZATION_FILES if path_kind(tree, join(directory, n)) == "file"]
     if len(found) > 1:
         raise KustomizeError(
             f"found several kustomization files in {directory or '.'}: {', '.join(found)}",
@@ -296,7 +298,10 @@ def from_mapping(reader: _Reader, data: dict[str, Any], path: str, directory: st
 
     resources = reader.strings(data.get("resources"), ["resources"])
     resources += reader.strings(data.get("bases"), ["bases"])
-    images = [_image(reader, e, ["images", i], i) for i, e in enumerate(reader.entries(data.get("images"), ["images"]))]
+    images = [
+        _image(reader, e, ["images", i], i)
+        for i, e in enumerate(reader.entries(data.get("images"), ["images"]))
+    ]
     images += [
         _image(reader, e, ["imageTags", i], i)
         for i, e in enumerate(reader.entries(data.get("imageTags"), ["imageTags"]))
@@ -311,13 +316,15 @@ def from_mapping(reader: _Reader, data: dict[str, Any], path: str, directory: st
         name_suffix=reader.string(data.get("nameSuffix"), ["nameSuffix"]),
         common_labels=reader.string_map(data.get("commonLabels"), ["commonLabels"]),
         labels=tuple(
-            _label(reader, e, ["labels", i]) for i, e in enumerate(reader.entries(data.get("labels"), ["labels"]))
+            _label(reader, e, ["labels", i])
+            for i, e in enumerate(reader.entries(data.get("labels"), ["labels"]))
         ),
         common_annotations=reader.string_map(data.get("commonAnnotations"), ["commonAnnotations"]),
         resources=resources,
         components=reader.strings(data.get("components"), ["components"]),
         patches=tuple(
-            _patch(reader, e, "patches", i) for i, e in enumerate(reader.entries(data.get("patches"), ["patches"]))
+            _patch(reader, e, "patches", i)
+            for i, e in enumerate(reader.entries(data.get("patches"), ["patches"]))
         ),
         patches_strategic_merge=reader.strings(data.get("patchesStrategicMerge"), ["patchesStrategicMerge"]),
         patches_json6902=tuple(
@@ -414,7 +421,9 @@ def _options(reader: _Reader, data: Any, at: list[str | int]) -> GeneratorOption
     return GeneratorOptions(
         labels=reader.string_map(entry.get("labels"), [*at, "labels"]),
         annotations=reader.string_map(entry.get("annotations"), [*at, "annotations"]),
-        disable_name_suffix_hash=reader.boolean(entry.get("disableNameSuffixHash"), [*at, "disableNameSuffixHash"]),
+        disable_name_suffix_hash=reader.boolean(
+            entry.get("disableNameSuffixHash"), [*at, "disableNameSuffixHash"]
+        ),
         immutable=reader.boolean(entry.get("immutable"), [*at, "immutable"]),
     )
 

@@ -10,6 +10,7 @@ Flux mode is ``LoadRestrictionsNone`` within the repository, as kustomize-contro
 from __future__ import annotations
 
 import os
+import stat
 import weakref
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,16 @@ from ..load.tree import SourceTree, normalize
 from ..load.yamlio import ParsedFile
 from ..model.base import Origin
 
-_REMOTE_PREFIXES = ("http://", "https://", "git::", "git@", "ssh://", "github.com/", "gitlab.com/", "bitbucket.org/")
+_REMOTE_PREFIXES = (
+    "http://",
+    "https://",
+    "git::",
+    "git@",
+    "ssh://",
+    "github.com/",
+    "gitlab.com/",
+    "bitbucket.org/",
+)
 
 
 def looks_remote(entry: str) -> bool:
@@ -35,20 +45,63 @@ class Template:
 
 
 class _FileCache:
-    """Validated objects of resource files, per source tree (files are parsed once per tree)."""
+    """Per source tree: validated objects of resource files (parsed once), and what each path is."""
 
-    def __init__(self) -> None:
+    def __init__(self, tree: SourceTree) -> None:
         self.objects: dict[str, list[Template] | KustomizeError] = {}
+        self.kinds: dict[str, str | None] = {}
+        self.reals: dict[str, str] = {}
+        self.root = str(tree.root)
+        self.real_root = os.path.realpath(tree.root)
+
+    def realpath(self, rel: str) -> str:
+        found = self.reals.get(rel)
+        if found is None:
+            found = self.reals[rel] = os.path.realpath(os.path.join(self.root, rel) if rel else self.root)
+        return found
+
+    def kind(self, rel: str) -> str | None:
+        """``file``, ``dir``, ``outside`` (reached through a symlink leaving the repository) or None."""
+        found = self.kinds.get(rel, _UNKNOWN)
+        if found is not _UNKNOWN:
+            return found
+        result: str | None
+        parent = rel.rpartition("/")[0] if rel else None
+        if parent is not None and self.kind(parent) != "dir":
+            result = "outside" if self.kind(parent) == "outside" else None
+        else:
+            full = os.path.join(self.root, rel) if rel else self.root
+            try:
+                mode = os.lstat(full).st_mode
+                if stat.S_ISLNK(mode):
+                    real = os.path.realpath(full)
+                    if real != self.real_root and not real.startswith(self.real_root + os.sep):
+                        self.kinds[rel] = "outside"
+                        return "outside"
+                    mode = os.stat(full).st_mode
+            except OSError:
+                mode = 0
+            result = "dir" if stat.S_ISDIR(mode) else "file" if stat.S_ISREG(mode) else None
+        self.kinds[rel] = result
+        return result
 
 
 _CACHES: weakref.WeakKeyDictionary[SourceTree, _FileCache] = weakref.WeakKeyDictionary()
 
 
+_UNKNOWN = "?"
+
+
 def _cache(tree: SourceTree) -> _FileCache:
     found = _CACHES.get(tree)
     if found is None:
-        found = _CACHES[tree] = _FileCache()
+        found = _CACHES[tree] = _FileCache(tree)
     return found
+
+
+def path_kind(tree: SourceTree, rel: str) -> str | None:
+    """What ``rel`` is in ``tree`` (cached): ``file``, ``dir``, ``outside`` or None."""
+    return _cache(tree).kind(rel)
 
 
 class Loader:
@@ -58,7 +111,7 @@ class Loader:
         self.tree = tree
         self.flux = flux
         self.files: set[str] = set()
-        self._real_root = os.path.realpath(tree.root)
+        self._cache = _cache(tree)
 
     # -- paths ---------------------------------------------------------------------------------
 
@@ -84,11 +137,7 @@ class Loader:
         return rel
 
     def _check_symlinks(self, rel: str, entry: str, where: Where, what: str) -> None:
-        full = self.tree.abspath(rel)
-        if not os.path.lexists(full):
-            return
-        real = os.path.realpath(full)
-        if real != self._real_root and not real.startswith(self._real_root + os.sep):
+        if self._cache.kind(rel) == "outside":
             raise KustomizeError(
                 f"{what} {entry!r} is a symlink that points outside the repository",
                 where=where,
@@ -96,17 +145,17 @@ class Loader:
             )
 
     def is_dir(self, rel: str) -> bool:
-        return self.tree.is_dir(rel)
+        return self._cache.kind(rel) == "dir"
 
     def is_file(self, rel: str) -> bool:
-        return self.tree.is_file(rel)
+        return self._cache.kind(rel) == "file"
 
     def check_root_only(self, root: str, rel: str, entry: str, where: Where, what: str) -> None:
         """kustomize's default load restriction: a file must be inside the kustomization folder."""
         if self.flux:
             return
-        real_root = os.path.realpath(self.tree.abspath(root))
-        real = os.path.realpath(self.tree.abspath(rel))
+        real_root = self._cache.realpath(root)
+        real = self._cache.realpath(rel)
         if real != real_root and not real.startswith(real_root + os.sep):
             raise KustomizeError(
                 f"{what} {entry!r} is outside the kustomization's folder (kustomize's default "
@@ -120,7 +169,10 @@ class Loader:
 
     def read_bytes(self, rel: str, where: Where, what: str) -> bytes:
         try:
-            data = self.tree.read_bytes(rel)
+            if self._cache.kind(rel) != "file":
+                raise FileNotFoundError(rel)
+            with open(os.path.join(self._cache.root, rel), "rb") as handle:
+                data = handle.read()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise KustomizeError(
                 f"{what} {rel!r} does not exist",
@@ -134,7 +186,7 @@ class Loader:
 
     def parsed(self, rel: str, where: Where, what: str) -> ParsedFile:
         """The parsed YAML of a file the build reads (a missing file is an error)."""
-        if not self.tree.is_file(rel):
+        if self._cache.kind(rel) != "file":
             raise KustomizeError(f"{what} {rel!r} does not exist", where=where, hint="fix the path")
         self.files.add(rel)
         return self.tree.parsed(rel)
@@ -203,7 +255,9 @@ def _inline_list(doc: dict[str, Any], rel: str, origin: Origin, result: list[Tem
         raise KustomizeError(f"expected a list in {kind}.items in {rel}", where=Where(rel, origin.line))
     for item in items:
         if not isinstance(item, dict):
-            raise KustomizeError(f"an item of the {kind} in {rel} is not an object", where=Where(rel, origin.line))
+            raise KustomizeError(
+                f"an item of the {kind} in {rel} is not an object", where=Where(rel, origin.line)
+            )
         if item:
             _inline_list(item, rel, origin, result)
 

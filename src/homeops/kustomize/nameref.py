@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .fieldspec import FieldSpecError, NameBackReference, Path, walk
+from .fieldspec import FieldSpecError, Path, TransformerConfig, walk
 from .resid import NOT_NAMESPACED, Res, text
 
 
@@ -20,27 +20,25 @@ class NameRefError(Exception):
     """A reference is ambiguous or malformed (the caller adds file and line)."""
 
 
-def fix_references(resources: Sequence[Res], backrefs: Sequence[NameBackReference]) -> None:
-    renamed = [res for res in resources if res.prev]
-    if not renamed:
+def fix_references(resources: Sequence[Res], config: TransformerConfig) -> None:
+    if not any(res.prev for res in resources):
         return
     for referrer in resources:
         org = referrer.org_id()
+        specs = config.referrers(org[2])
         candidates: list[Res] | None = None
-        for backref in backrefs:
-            target = (backref.group, backref.version, backref.kind)
-            for spec in backref.referrers:
-                if not spec.selects(org[0], org[1], org[2]):
-                    continue
-                if candidates is None:
-                    candidates = _reachable(resources, referrer)
-                setter = _Setter(referrer, target, spec.path, candidates)
-                try:
-                    walk(referrer, spec, setter, None)
-                except FieldSpecError as exc:
-                    raise NameRefError(
-                        f"{referrer.kind} {referrer.name!r}: {exc} (name reference field {spec.path})"
-                    ) from None
+        for backref, spec in specs:
+            if not spec.selects(org[0], org[1], org[2]):
+                continue
+            if candidates is None:
+                candidates = _reachable(resources, referrer)
+            setter = _Setter(referrer, (backref.group, backref.version, backref.kind), spec.path, candidates)
+            try:
+                walk(referrer, spec, setter, None)
+            except FieldSpecError as exc:
+                raise NameRefError(
+                    f"{referrer.kind} {referrer.name!r}: {exc} (name reference field {spec.path})"
+                ) from None
 
 
 def _reachable(resources: Sequence[Res], referrer: Res) -> list[Res]:
@@ -53,7 +51,11 @@ def _reachable(resources: Sequence[Res], referrer: Res) -> list[Res]:
         subjects = referrer.obj.get("subjects")
         if isinstance(subjects, list):
             for subject in subjects:
-                if isinstance(subject, dict) and subject.get("kind") == "ServiceAccount" and "namespace" in subject:
+                if (
+                    isinstance(subject, dict)
+                    and subject.get("kind") == "ServiceAccount"
+                    and "namespace" in subject
+                ):
                     subject_namespaces.add(text(subject.get("namespace")))
     return [
         res
@@ -127,19 +129,26 @@ class _Setter:
 
     def _select(self, old: str, candidates: list[Res], *, names_only: bool) -> Res | None:
         found = [r for r in candidates if r.prev and any(name == old for _k, _ns, name in r.prev)]
-        found = [r for r in found if any(_selected(self.target, *r.gvk()[:2], kind) for kind, _ns, _n in r.prev)]
+        found = [
+            r for r in found if any(_selected(self.target, *r.gvk()[:2], kind) for kind, _ns, _n in r.prev)
+        ]
         if self.path.endswith("roleRef/name"):
             role_ref = self.referrer.obj.get("roleRef")
             if isinstance(role_ref, dict) and "apiGroup" in role_ref and "kind" in role_ref:
                 wanted = (text(role_ref.get("apiGroup")), "", text(role_ref.get("kind")))
-                found = [r for r in found if any(_selected(wanted, r.gvk()[0], r.gvk()[1], k) for k, _a, _b in r.prev)]
+                found = [
+                    r
+                    for r in found
+                    if any(_selected(wanted, r.gvk()[0], r.gvk()[1], k) for k, _a, _b in r.prev)
+                ]
         found = self._same_namespace(found)
         if len(found) == 1:
             return found[0]
         found = [
             r
             for r in found
-            if _suffix_match(r.prefixes, self.referrer.prefixes) and _suffix_match(r.suffixes, self.referrer.suffixes)
+            if _suffix_match(r.prefixes, self.referrer.prefixes)
+            and _suffix_match(r.suffixes, self.referrer.suffixes)
         ]
         if len(found) == 1:
             return found[0]

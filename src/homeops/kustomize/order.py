@@ -16,7 +16,9 @@ _FIRST = (
     "Deployment", "StatefulSet", "CronJob", "PodDisruptionBudget",
 )  # fmt: skip
 _LAST = ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration")
-_RANK = {kind: i - len(_FIRST) for i, kind in enumerate(_FIRST)} | {kind: i + 1 for i, kind in enumerate(_LAST)}
+_RANK = {kind: i - len(_FIRST) for i, kind in enumerate(_FIRST)} | {
+    kind: i + 1 for i, kind in enumerate(_LAST)
+}
 
 
 def _key(res: Resource) -> tuple[int, str, str]:

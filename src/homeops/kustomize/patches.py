@@ -33,7 +33,9 @@ class LoadedPatch:
     allow_kind_change: bool = False
 
 
-def classify(content: str, where: Where, *, require_kind: bool = True) -> tuple[tuple[dict[str, Any], ...], Any]:
+def classify(
+    content: str, where: Where, *, require_kind: bool = True
+) -> tuple[tuple[dict[str, Any], ...], Any]:
     """(strategic merge documents, JSON operations): exactly one of the two is non-empty."""
     stripped = content.strip()
     if not stripped:
@@ -62,7 +64,9 @@ def classify(content: str, where: Where, *, require_kind: bool = True) -> tuple[
 def _check_patch_object(doc: dict[str, Any], where: Where, require_kind: bool) -> None:
     kind = doc.get("kind")
     if require_kind and (not isinstance(kind, str) or not kind):
-        raise KustomizeError("a strategic merge patch has no kind", where=where, hint="add apiVersion and kind")
+        raise KustomizeError(
+            "a strategic merge patch has no kind", where=where, hint="add apiVersion and kind"
+        )
     meta = doc.get("metadata")
     name = meta.get("name") if isinstance(meta, dict) else None
     if isinstance(kind, str) and not kind.endswith("List") and (name is None or name == ""):
@@ -182,8 +186,14 @@ def _apply_strategic(
 def _apply_json(res: Res, patch: LoadedPatch) -> None:
     assert patch.json_ops is not None
     res.store_previous_id()
+    obj = res.own_all()
+    # kustomize's own bookkeeping annotations are present while patches run, so a patch may add
+    # to metadata.annotations even when the object has none (empty maps are dropped at the end).
+    meta = obj.get("metadata")
+    if isinstance(meta, dict) and not isinstance(meta.get("annotations"), dict):
+        meta["annotations"] = {}
     try:
-        result = apply_json(res.own_all(), list(deep_copy(list(patch.json_ops))))
+        result = apply_json(obj, list(deep_copy(list(patch.json_ops))))
     except JsonPatchError as exc:
         raise KustomizeError(
             f"cannot apply the JSON patch to {res.kind} {res.name!r}: {exc}",
@@ -191,7 +201,9 @@ def _apply_json(res: Res, patch: LoadedPatch) -> None:
             hint="check the paths of the operations against the object",
         ) from None
     if not isinstance(result, dict):
-        raise KustomizeError(f"the JSON patch turns {res.kind} {res.name!r} into a non-object", where=patch.where)
+        raise KustomizeError(
+            f"the JSON patch turns {res.kind} {res.name!r} into a non-object", where=patch.where
+        )
     res.replace(result)
 
 

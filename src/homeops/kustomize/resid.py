@@ -221,7 +221,7 @@ class Res:
                 node = child
                 continue
             child = node.get(step)
-            if not isinstance(child, dict):
+            if not isinstance(child, dict | list):
                 child = {}
                 self._owned.add(id(child))
                 self._keep.append(child)
@@ -230,7 +230,8 @@ class Res:
                 child = self._private(child)
                 node[step] = child
             node = child
-        return node
+        result: dict[str, Any] = node
+        return result
 
     def own_all(self) -> dict[str, Any]:
         """Make every container private (one deep copy) and return the object."""

@@ -36,12 +36,18 @@ def select(resources: Sequence[Res], target: Selector) -> list[Res]:
     for res in resources:
         cur = res.cur_id()
         org = res.org_id()
-        if target.namespace and not (_matches(target.namespace, org[4]) or _matches(target.namespace, cur[4])):
+        if target.namespace and not (
+            _matches(target.namespace, org[4]) or _matches(target.namespace, cur[4])
+        ):
             continue
         if target.name and not (_matches(target.name, org[3]) or _matches(target.name, cur[3])):
             continue
         group, version, kind = res.gvk()
-        if not (_matches(target.group, group) and _matches(target.version, version) and _matches(target.kind, kind)):
+        if not (
+            _matches(target.group, group)
+            and _matches(target.version, version)
+            and _matches(target.kind, kind)
+        ):
             continue
         if labels is not None and not _all_match(labels, res.labels):
             continue

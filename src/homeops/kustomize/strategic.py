@@ -322,7 +322,11 @@ def _scalar_text(value: Any) -> str:
 
 
 def _set_element(items: list[Any], element: Any, keys: list[str], values: list[str]) -> None:
-    """kyaml's ElementSetter: replace (or delete, when ``element`` is MISSING) matching elements."""
+    """kyaml's ElementSetter: replace (or delete, when ``element`` is MISSING) matching elements.
+
+    Null and empty elements are dropped on the way, and with no values nothing matches and every
+    other element is dropped too: kustomize does exactly that.
+    """
     mapping_setter = bool(keys and keys[0] and values and values[0])
     kept: list[Any] = []
     matched = False
@@ -332,18 +336,13 @@ def _set_element(items: list[Any], element: Any, keys: list[str], values: list[s
         if not isinstance(item, dict) and mapping_setter:
             kept.append(item)
             continue
+        hit = False
         found = True
         for j, key in enumerate(keys):
-            if j >= len(values):
-                continue
-            if key:
-                if not isinstance(item, dict) or key not in item:
-                    found = False
-                elif values[j] and _value(item, key) != values[j]:
-                    found = False
-            elif isinstance(item, dict | list) or (values[j] and _scalar_text(item) != values[j]):
+            if j < len(values):
+                hit = _field_matches(item, key, values[j])
+            if not hit:
                 found = False
-            if not found:
                 break
         if not found:
             if values:
@@ -357,6 +356,15 @@ def _set_element(items: list[Any], element: Any, keys: list[str], values: list[s
         return
     if not matched:
         items.append(element)
+
+
+def _field_matches(item: Any, key: str, value: str) -> bool:
+    """kyaml's FieldMatcher with a string value (an empty value matches any value)."""
+    if not key:
+        return not isinstance(item, dict | list) and (not value or _scalar_text(item) == value)
+    if not isinstance(item, dict) or key not in item:
+        return False
+    return not value or _value(item, key) == value
 
 
 def _append_list(dst: list[Any], src: list[Any], keys: list[str]) -> None:
@@ -396,6 +404,8 @@ def _walk_associative(dest: Any, patch: Any, schema: _Schema) -> Any:
     element_schema = schema.elements()
     if not keys:
         return _merge_primitives(dest, patch, sources)
+    if len(keys) > 1 and any(sum(1 for v in _key_values(e, keys) if v) > 1 for s in sources for e in s):
+        return _merge_multi_key(dest, patch, keys, element_schema)
     seen: list[list[str]] = []
     for source in sources:
         for elem in source:
@@ -437,8 +447,10 @@ def _merge_primitives(dest: Any, patch: Any, sources: list[list[Any]]) -> Any:
     items: list[Any] = []
     for value in values:
         in_patch = _find(patch, [""], [value]) if isinstance(patch, list) else MISSING
-        chosen = in_patch if in_patch is not MISSING else (
-            _find(dest, [""], [value]) if isinstance(dest, list) else MISSING
+        chosen = (
+            in_patch
+            if in_patch is not MISSING
+            else (_find(dest, [""], [value]) if isinstance(dest, list) else MISSING)
         )
         if chosen is MISSING or chosen is None:
             if isinstance(dest, list):
@@ -448,3 +460,40 @@ def _merge_primitives(dest: Any, patch: Any, sources: list[list[Any]]) -> Any:
     if isinstance(dest, list):
         _append_list(items, dest, [""])
     return items
+
+
+def _merge_multi_key(dest: Any, patch: Any, keys: tuple[str, ...], schema: _Schema | None) -> Any:
+    """Lists merged on several keys (ports on port and protocol), as kustomize v5.8 does.
+
+    Measured, not derived: a patch element whose keys all equal those of an element of the object
+    merges into it in place; one that agrees only on the keys one of the two sets is dropped; the
+    others go first, in patch order, followed by the object's elements in their order.
+    """
+    dest_list = dest if isinstance(dest, list) else []
+    patch_list = patch if isinstance(patch, list) else []
+    new: list[Any] = []
+    for element in patch_list:
+        full = _key_values(element, keys)
+        same = [d for d in dest_list if _key_values(d, keys) == full]
+        if same:
+            index = next(i for i, d in enumerate(dest_list) if d is same[0])
+            merged = _walk(same[0], element, schema)
+            if merged is CLEAR or merged is None or merged is MISSING:
+                del dest_list[index]
+            else:
+                dest_list[index] = merged
+            continue
+        if any(_partial_match(d, element, keys) for d in dest_list):
+            continue
+        merged = _walk(MISSING, element, schema)
+        if merged is not CLEAR and merged is not None and merged is not MISSING:
+            new.append(merged)
+    return [*new, *dest_list]
+
+
+def _partial_match(a: Any, b: Any, keys: tuple[str, ...]) -> bool:
+    """Whether the keys one element sets all agree with the other's (in either direction)."""
+    values_a, values_b = _key_values(a, keys), _key_values(b, keys)
+    on_a = all(vb == va for va, vb in zip(values_a, values_b, strict=True) if va)
+    on_b = all(va == vb for va, vb in zip(values_a, values_b, strict=True) if vb)
+    return on_a or on_b

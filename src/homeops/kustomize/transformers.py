@@ -49,7 +49,11 @@ def set_namespace(resources: Sequence[Res], namespace: str, specs: Sequence[Fiel
                 continue
             if spec.path == "metadata/name" and res.api_version != "v1":
                 continue
-            if kind in ("RoleBinding", "ClusterRoleBinding") and spec.kind == kind and spec.path == "subjects/namespace":
+            if (
+                kind in ("RoleBinding", "ClusterRoleBinding")
+                and spec.kind == kind
+                and spec.path == "subjects/namespace"
+            ):
                 continue
             _walk(res, spec, _namespace_setter(namespace), SCALAR)
     seen: dict[Any, Res] = {}
@@ -110,7 +114,9 @@ def add_affix(resources: Sequence[Res], affix: str, specs: Sequence[FieldSpec], 
 # -- labels and annotations --------------------------------------------------------------------------
 
 
-def set_entries(resources: Sequence[Res], pairs: Sequence[tuple[str, str]], specs: Sequence[FieldSpec]) -> None:
+def set_entries(
+    resources: Sequence[Res], pairs: Sequence[tuple[str, str]], specs: Sequence[FieldSpec]
+) -> None:
     """kustomize's LabelTransformer / AnnotationsTransformer: set map entries at each field."""
     if not pairs:
         return
@@ -128,14 +134,16 @@ def set_entries(resources: Sequence[Res], pairs: Sequence[tuple[str, str]], spec
             _walk(res, spec, setter, MAP)
 
 
-def label_specs(label: LabelSpec, common: Sequence[FieldSpec], template: Sequence[FieldSpec]) -> list[FieldSpec]:
+def label_specs(
+    label: LabelSpec, common: Sequence[FieldSpec], template: Sequence[FieldSpec]
+) -> list[FieldSpec]:
     """The field specs one ``labels`` entry writes to."""
     specs = list(label.fields)
 
     def merge(more: Sequence[FieldSpec]) -> None:
         for spec in more:
-            if not any((s.kind, s.group, s.version, s.path) == (spec.kind, spec.group, spec.version, spec.path)
-                       for s in specs):  # fmt: skip
+            key = (spec.kind, spec.group, spec.version, spec.path)
+            if not any((s.kind, s.group, s.version, s.path) == key for s in specs):
                 specs.append(spec)
 
     if label.include_selectors:
@@ -163,8 +171,9 @@ def set_images(resources: Sequence[Res], image: ImageSpec, specs: Sequence[Field
         return _new_image(value, image)
 
     for res in resources:
-        if res.kind != "CustomResourceDefinition":
-            _legacy_images(res, res.obj, (), update)
+        if res.kind == "CustomResourceDefinition":
+            continue
+        _legacy_images(res, res.obj, (), update)
 
         def setter(res: Res, path: Path, value: Any) -> None:
             if isinstance(value, dict | list):
@@ -247,10 +256,7 @@ def set_replicas(resources: Sequence[Res], replica: ReplicaSpec, specs: Sequence
         matched = [
             res
             for res in resources
-            if any(
-                id_[3] == replica.name and spec.selects(id_[0], id_[1], id_[2])
-                for id_ in res.all_ids()
-            )
+            if any(id_[3] == replica.name and spec.selects(id_[0], id_[1], id_[2]) for id_ in res.all_ids())
         ]
         if matched:
             found = True

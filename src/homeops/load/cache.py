@@ -10,9 +10,10 @@ import hashlib
 import marshal
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .yamlio import ParsedFile, ParseFailure
+if TYPE_CHECKING:
+    from .yamlio import ParsedFile
 
 _FORMAT = 3
 
@@ -46,6 +47,8 @@ class ParseCache:
         entry = self._entries.get(rel)
         if entry is None or entry[0] != size or entry[1] != mtime_ns:
             return None
+        from .yamlio import ParsedFile, ParseFailure
+
         failure = ParseFailure(*entry[4]) if entry[4] is not None else None
         return ParsedFile(entry[2], entry[3], failure)
 

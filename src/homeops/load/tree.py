@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import os
 import posixpath
-import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
-from .cache import ParseCache
+from typing import TYPE_CHECKING
+
 from .ignore import FLUX_DEFAULT_IGNORES, IgnoreRules
-from .yamlio import ParsedFile, parse
+
+if TYPE_CHECKING:
+    from .cache import ParseCache
+    from .yamlio import ParsedFile
 
 YAML_SUFFIXES = (".yaml", ".yml")
 #: Jinja and other template sources: inputs to render, never manifests.
@@ -53,6 +56,9 @@ class SourceTree:
         self._cache = cache
         self._ignore_cache: dict[str, IgnoreRules | None] = {}
         self._files: list[str] | None = None
+        self._inside_cache: dict[str, bool] = {"": True}
+        self.stats: dict[str, tuple[int, int]] = {}
+        """(size, mtime_ns) of every walked file, for fingerprints."""
         self.escapes: list[str] = []
         """Symlinks that point outside the repository (never followed)."""
 
@@ -76,13 +82,27 @@ class SourceTree:
         return "" if text == "." else text
 
     def _inside(self, rel: str) -> bool:
-        """Whether ``rel`` resolves to somewhere inside the repository (symlinks included)."""
+        """Whether ``rel`` resolves to somewhere inside the repository (symlinks included).
+
+        Folders are resolved once each (memoised); a file costs one ``lstat`` unless it is a link.
+        """
+        found = self._inside_cache.get(rel)
+        if found is not None:
+            return found
         full = self.abspath(rel)
-        try:
-            resolved = full.resolve()
-        except OSError:
-            return False
-        return resolved == self.root or self.root in resolved.parents
+        folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
+        if folder != rel and not self._inside(folder):
+            result = False
+        elif os.path.islink(full):
+            try:
+                resolved = full.resolve()
+            except (OSError, RuntimeError):
+                resolved = None
+            result = resolved is not None and (resolved == self.root or self.root in resolved.parents)
+        else:
+            result = True
+        self._inside_cache[rel] = result
+        return result
 
     def exists(self, rel: str) -> bool:
         norm = normalize(rel)
@@ -131,6 +151,8 @@ class SourceTree:
         st = full.stat()
         result = self._cache.get(rel, st.st_size, st.st_mtime_ns) if self._cache else None
         if result is None:
+            from .yamlio import parse
+
             result = parse(self.read_bytes(rel))
             if self._cache:
                 self._cache.put(rel, st.st_size, st.st_mtime_ns, result)
@@ -153,8 +175,18 @@ class SourceTree:
     def files(self) -> list[str]:
         """Every file of the repository that Git would track (``.gitignore`` honoured), sorted."""
         if self._files is None:
-            self._files = sorted(self._walk("", [], set()))
+            self._files = sorted(self._walk("", [], {os.stat(self.root).st_ino}))
         return self._files
+
+    def fingerprint(self) -> str:
+        """A digest of every file's path, size and modification time: changes when any file does."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        for rel in self.files():
+            size, mtime = self.stats.get(rel, (0, 0))
+            digest.update(f"{rel}\0{size}\0{mtime}\n".encode("utf-8", "surrogateescape"))
+        return digest.hexdigest()
 
     def yaml_files(self) -> list[str]:
         return [f for f in self.files() if f.endswith(YAML_SUFFIXES)]
@@ -179,22 +211,16 @@ class SourceTree:
                 self._ignore_cache[key] = rules if rules else None
         return self._ignore_cache[key]
 
-    def _walk(self, folder: str, stack: list[tuple[str, IgnoreRules]], seen: set[str]) -> Iterator[str]:
-        full = self.abspath(folder)
+    def _walk(self, folder: str, stack: list[tuple[str, IgnoreRules]], ancestors: set[int]) -> Iterator[str]:
+        """Files below ``folder``; ``ancestors`` holds the inodes of the folders above (loop guard)."""
         try:
-            real = os.path.realpath(full)
+            entries = sorted(os.scandir(self.abspath(folder)), key=lambda e: e.name)
         except OSError:
             return
-        if real in seen:
-            return
-        seen = seen | {real}
-        rules = self._rules(folder, ".gitignore")
-        if rules:
-            stack = [*stack, (folder, rules)]
-        try:
-            entries = sorted(os.scandir(full), key=lambda e: e.name)
-        except OSError:
-            return
+        if any(e.name == ".gitignore" for e in entries):
+            rules = self._rules(folder, ".gitignore")
+            if rules:
+                stack = [*stack, (folder, rules)]
         for entry in entries:
             name = entry.name
             if name == ".git":
@@ -203,17 +229,25 @@ class SourceTree:
             try:
                 is_link = entry.is_symlink()
                 is_dir = entry.is_dir()
-                is_file = not is_dir and stat.S_ISREG(os.stat(entry.path).st_mode)
+                is_file = not is_dir and entry.is_file()
             except OSError:
-                continue  # a dangling symlink
+                continue
             if is_link and not self._inside(rel):
                 self._escape(rel)
                 continue
-            if _ignored(stack, rel, is_dir):
+            if (is_dir or is_file) and _ignored(stack, rel, is_dir):
                 continue
             if is_dir:
-                yield from self._walk(rel, stack, seen)
+                try:
+                    inode = entry.stat().st_ino if is_link else entry.inode()
+                except OSError:
+                    continue  # a dangling link
+                if inode in ancestors:
+                    continue  # a link back to a folder above: a loop
+                yield from self._walk(rel, stack, ancestors | {inode})
             elif is_file:
+                st = entry.stat()
+                self.stats[rel] = (st.st_size, st.st_mtime_ns)
                 yield rel
 
 

@@ -12,7 +12,8 @@ def check_tree(root: Path) -> list[str]:
     """
     from ..workspace import open_workspace
     from .base import Severity
-    from .engine import at_or_above, run_checks
+    from .base import at_or_above
+    from .engine import run_checks
 
     workspace = open_workspace(root, use_cache=False)
     findings = at_or_above(run_checks(workspace.flux, workspace.config), Severity.ERROR)

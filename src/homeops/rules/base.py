@@ -8,7 +8,7 @@ The documentation pages in ``docs/rules/`` are generated from these objects.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -78,6 +78,11 @@ class Rule:
 
 
 RULES: dict[str, Rule] = {}
+
+
+def at_or_above(findings: Iterable[Finding], threshold: Severity) -> list[Finding]:
+    """The findings whose severity is ``threshold`` or worse."""
+    return [f for f in findings if f.severity.rank >= threshold.rank]
 
 
 def rule(

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, Where
-from ..load import yamlio
 from ..load.ignore import IgnoreRules
 from .base import Severity
 
@@ -53,6 +52,8 @@ def load_config(repo_root: Path) -> Config:
     path = repo_root / CONFIG_FILE
     if not path.is_file():
         return Config()
+    from ..load import yamlio
+
     parsed = yamlio.parse(path.read_bytes())
     if parsed.failure is not None:
         raise ConfigError(

@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from ..flux.bootstrap import Bootstrap
 from ..flux.tree import CLUSTER, FluxTree, Producer
 from ..graph.model import Graph, build_graph
 from ..load import yamlio
@@ -81,7 +82,15 @@ class Context:
             index = out[res.notes[CLUSTER]]
             index.objects.append(res)
             _index_object(index, res)
+        for name in self.flux.clusters:
+            for res in self.flux.bootstrap_objects(name):
+                _index_object(out[name], res)  # exists before Flux runs, applied by nothing in the tree
         return dict(out)
+
+    @property
+    def bootstrap(self) -> Bootstrap:
+        """What the repository installs before Flux runs (helmfile releases, applied files, objects)."""
+        return self.flux.bootstrap
 
     @cached_property
     def graph(self) -> Graph:

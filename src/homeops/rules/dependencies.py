@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from ..graph.model import Graph, Node, closure, cycles
 from ..model.flux import FLUX_HELM_GROUP, HelmRelease
@@ -113,28 +114,47 @@ def dependency_cycle(ctx: Context) -> Iterator[Hit]:
 # -- providers ----------------------------------------------------------------------------------
 
 
-def _providers(ctx: Context, graph: Graph) -> dict[str, dict[str, set[Node]]]:
-    """cluster → capability → the Kustomizations that provide it."""
-    out: dict[str, dict[str, set[Node]]] = {}
+@dataclass(slots=True)
+class Providers:
+    """Per cluster: which Kustomizations provide each capability, and what bootstrap already installs."""
+
+    by_cluster: dict[str, dict[str, set[Node]]] = field(default_factory=dict)
+    bootstrapped: set[str] = field(default_factory=set)
+    """Capabilities installed before Flux runs (bootstrap helmfile): nothing needs to wait for them."""
+
+
+def _providers(ctx: Context) -> Providers:
+    out = Providers()
     for (cluster, _ident), producer in ctx.flux.producers.items():
-        table = out.setdefault(cluster, {})
+        table = out.by_cluster.setdefault(cluster, {})
         ks = Node(cluster, "Kustomization", producer.ks.namespace, producer.ks.name)
         for res in producer.objects:
+            capability = None
             if res.group == ESO_GROUP and res.kind in ("ClusterSecretStore", "SecretStore"):
-                table.setdefault(f"store:{res.kind}:{res.name}", set()).add(ks)
+                capability = f"store:{res.kind}:{res.name}"
+                if ctx.bootstrap.applies(res.origin.path):
+                    out.bootstrapped.add(capability)
             elif res.group == FLUX_HELM_GROUP and res.kind == "HelmRelease":
-                chart = HelmRelease(res).chart
-                name = chart.chart if chart else None
-                if name is None:
-                    ref = HelmRelease(res).chart_ref
-                    source = ctx.index(cluster).sources.get(ref.id) if ref else None
-                    url = source.obj.get("spec", {}).get("url") if source is not None else None
-                    name = str(url).rstrip("/").rsplit("/", 1)[-1] if url else None
+                name = _chart_name(ctx, cluster, HelmRelease(res))
                 if name in ("cloudnative-pg", "cnpg"):
-                    table.setdefault("operator:cnpg", set()).add(ks)
+                    capability = "operator:cnpg"
+                    if ctx.bootstrap.installs(name):
+                        out.bootstrapped.add(capability)
             elif res.group == CNPG_GROUP and res.kind == "Cluster":
-                table.setdefault(f"database:{res.namespace}/{res.name}", set()).add(ks)
+                capability = f"database:{res.namespace}/{res.name}"
+            if capability is not None:
+                table.setdefault(capability, set()).add(ks)
     return out
+
+
+def _chart_name(ctx: Context, cluster: str, release: HelmRelease) -> str | None:
+    if release.chart is not None:
+        return release.chart.chart
+    ref = release.chart_ref
+    source = ctx.index(cluster).sources.get(ref.id) if ref else None
+    spec = source.obj.get("spec") if source is not None else None
+    url = spec.get("url") if isinstance(spec, dict) else None
+    return str(url).rstrip("/").rsplit("/", 1)[-1] if url else None
 
 
 @rule(
@@ -154,9 +174,9 @@ def _providers(ctx: Context, graph: Graph) -> dict[str, dict[str, set[Node]]]:
 )
 def provider_not_awaited(ctx: Context) -> Iterator[Hit]:
     graph = ctx.graph
-    providers = _providers(ctx, graph)
+    providers = _providers(ctx)
     for (cluster, _ident), producer in sorted(ctx.flux.producers.items()):
-        table = providers.get(cluster, {})
+        table = providers.by_cluster.get(cluster, {})
         node = Node(cluster, "Kustomization", producer.ks.namespace, producer.ks.name)
         needs: dict[str, str] = {}
         for res in producer.objects:
@@ -172,7 +192,7 @@ def provider_not_awaited(ctx: Context) -> Iterator[Hit]:
         awaited |= {n for a in list(awaited) for n in closure(graph, a, ("dependsOn", "applies"))}
         for capability, what in sorted(needs.items()):
             provided_by = table.get(capability, set())
-            if not provided_by or node in provided_by or provided_by & awaited:
+            if capability in providers.bootstrapped or not provided_by or node in provided_by or provided_by & awaited:
                 continue
             names = ", ".join(sorted(p.short for p in provided_by))
             yield ctx.hit(

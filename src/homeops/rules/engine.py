@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 
 from ..flux.tree import FluxTree
-from .base import Finding, Hit, Rule, Severity
+from .base import Finding, Hit, Rule, Severity, at_or_above
 from .catalog import all_rules
 from .config import Config
 from .context import Context
@@ -95,7 +95,3 @@ def _unsuppressed(flux: FluxTree, findings: list[Finding]) -> list[Finding]:
                 continue
         out.append(finding)
     return out
-
-
-def at_or_above(findings: Iterable[Finding], threshold: Severity) -> list[Finding]:
-    return [f for f in findings if f.severity.rank >= threshold.rank]

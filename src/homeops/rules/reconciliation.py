@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ..model.base import get_path
+from ..model.base import Resource, get_path
 from ..model.flux import DEPRECATED_VERSIONS, FLUX_HELM_GROUP, FLUX_KUSTOMIZE_GROUP, FLUX_SOURCE_GROUP
 from .base import Hit, Severity, rule
 from .context import Context
@@ -32,13 +32,20 @@ _FLUX_GROUPS = (FLUX_HELM_GROUP, FLUX_KUSTOMIZE_GROUP, FLUX_SOURCE_GROUP)
 )
 def no_remediation(ctx: Context) -> Iterator[Hit]:
     seen: set[tuple[str, int]] = set()
+    grouped: dict[tuple[str, int], list[tuple[str, list[str]]]] = {}
     for res, release in ctx.helm_releases():
-        missing = []
-        for action in ("install", "upgrade"):
-            strategy = get_path(release.spec, action, "strategy", "name")
-            if release.retries(action) is None and strategy != "RetryOnFailure":
-                missing.append(action)
+        if not ctx.is_applied(res):
+            continue  # parent patches decide; only the applied release is known
+        missing = [
+            action
+            for action in ("install", "upgrade")
+            if release.retries(action) is None and get_path(release.spec, action, "strategy", "name") != "RetryOnFailure"
+        ]
         if not missing:
+            continue
+        source = _defaults_patch(ctx, res)
+        if source is not None:
+            grouped.setdefault(source, []).append((f"{release.namespace}/{release.name}", missing))
             continue
         field = missing[0]
         hit = ctx.hit(
@@ -49,6 +56,40 @@ def no_remediation(ctx: Context) -> Iterator[Hit]:
         if (hit.path, hit.line) not in seen:
             seen.add((hit.path, hit.line))
             yield hit
+    for (path, line), releases in sorted(grouped.items()):
+        actions = sorted({a for _, missing in releases for a in missing})
+        names = ", ".join(name for name, _ in sorted(releases)[:3]) + (", …" if len(releases) > 3 else "")
+        yield Hit(
+            path, line,
+            f"the HelmRelease defaults patched in here do not set {' or '.join(f'{a}.remediation.retries' for a in actions)}: "
+            f"{len(releases)} HelmRelease{'s' if len(releases) != 1 else ''} never retr{'y' if len(releases) != 1 else 'ies'} "
+            f"a failed {' or '.join(actions)} ({names})",
+            f"add {' and '.join(f'{a}.remediation.retries: 3' for a in actions)} to this patch",
+        )
+
+
+def _defaults_patch(ctx: Context, res: Resource) -> tuple[str, int] | None:
+    """Where the patch that gives this release its Flux defaults is written, if one does."""
+    producer = ctx.flux.producer_of(res)
+    if producer is None:
+        return None
+    patches = [p for p in producer.ks.patches if _targets_helm_release(p)]
+    if not patches:
+        return None
+    own = ctx.flux.tree.parsed(producer.ks.origin.path).documents
+    original = own[producer.ks.origin.index] if producer.ks.origin.index < len(own) else None
+    if get_path(original, "spec", "patches"):
+        return producer.ks.origin.path, ctx.line_of(producer.ks.res, "spec", "patches")
+    parent = ctx.flux.producers.get((producer.cluster, producer.parent)) if producer.parent else None
+    if parent is None:
+        return None
+    return parent.ks.origin.path, ctx.line_of(parent.ks.res, "spec", "patches")
+
+
+def _targets_helm_release(patch: object) -> bool:
+    target = get_path(patch, "target", "kind")
+    text = get_path(patch, "patch")
+    return target == "HelmRelease" or (isinstance(text, str) and "kind: HelmRelease" in text)
 
 
 _DURATION_FIELDS = {

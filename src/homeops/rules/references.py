@@ -119,40 +119,69 @@ def not_included(ctx: Context) -> Iterator[Hit]:
         if isinstance(raw, str):
             owned.add(posixpath.normpath(raw.lstrip("./") or "."))
     manifests = sorted({res.origin.path for res in ctx.flux.documents})
+    reachable_dirs = {posixpath.dirname(p) for p in reachable}
+    reachable_dirs |= {d for p in list(reachable_dirs) for d in _ancestors(p)}
     reported: set[str] = set()
     for path in manifests:
         if path in reachable:
             continue
-        unit = _orphan_unit(path, built, owned, ctx)
+        unit = _orphan_unit(path, built, owned, reachable_dirs)
         if unit is None or unit[0] in reported:
             continue
         reported.add(unit[0])
         top, parent = unit
+        kfile = _kustomization_file(parent, ctx)
+        relative = posixpath.relpath(top, parent or ".")
+        if _commented_out(ctx, kfile, relative):
+            continue  # deliberately disabled: "# - ./old-app" in the kustomization
         shown = top if top == path else top + "/"
-        yield Hit(
-            _representative(top, ctx) if top != path else path,
-            1,
-            f"{shown} is not included by {_kustomization_file(parent, ctx)}: Flux skips it",
-            f"add it to the resources of {_kustomization_file(parent, ctx)}",
-        )
+        where = _representative(top, ctx) if top != path else path
+        if posixpath.dirname(top) == parent:
+            message = f"{shown} is not included by {kfile}: Flux skips it"
+            hint = f"add ./{relative} to the resources of {kfile}, or delete it"
+        else:
+            message = (f"{shown} is applied by nothing: no kustomization.yaml includes it and no Flux "
+                       "Kustomization points at it")
+            hint = "add a Flux Kustomization whose spec.path is this folder (or include it), or delete it"
+        yield Hit(where, 1, message, hint)
 
 
-def _orphan_unit(path: str, built: set[str], owned: set[str], ctx: Context) -> tuple[str, str] | None:
-    """(top-most unincluded file or folder, the built folder that should include it), or None."""
+def _ancestors(folder: str) -> list[str]:
+    parts = folder.split("/")
+    return ["/".join(parts[:i]) for i in range(len(parts))]
+
+
+def _orphan_unit(
+    path: str, built: set[str], owned: set[str], reachable_dirs: set[str]
+) -> tuple[str, str] | None:
+    """(the highest unincluded file or folder, the built folder above it), or None.
+
+    None when the file sits under a Flux Kustomization's own path that did not build (that failure is
+    reported by other rules) or under no built folder at all (bootstrap files, templates).
+    """
     parts = path.split("/")
     for depth in range(len(parts) - 1, -1, -1):
         folder = "/".join(parts[:depth])
         if folder in built:
-            between = parts[depth:-1]
-            for i in range(len(between)):
-                sub = "/".join(parts[: depth + i + 1])
-                if sub in owned:
-                    return None
-            top = "/".join(parts[: depth + 1])
-            return top, folder
+            break
         if folder in owned:
             return None
+    else:
+        return None
+    for i in range(depth + 1, len(parts) + 1):
+        candidate = "/".join(parts[:i])
+        if candidate == path or candidate not in reachable_dirs:
+            return candidate, folder
     return None
+
+
+def _commented_out(ctx: Context, kfile: str, relative: str) -> bool:
+    try:
+        text = ctx.tree.read_text(kfile)
+    except (OSError, UnicodeDecodeError):
+        return False
+    name = relative.removeprefix("./")
+    return any(line.lstrip().startswith("#") and name in line.split("#", 1)[1] for line in text.splitlines())
 
 
 def _representative(folder: str, ctx: Context) -> str:

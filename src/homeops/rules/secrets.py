@@ -12,11 +12,15 @@ from .context import Context
 
 SOPS_FILE = re.compile(r"\.sops\.(ya?ml|json|env|ini)$")
 _PLACEHOLDER = re.compile(r"^(\s*(\$\{[^}]*\}|\{\{[^}]*\}\})\s*)*$")
+#: References a secret manager resolves at deploy time (1Password ``op inject``, vals, AVP).
+_REFERENCE = re.compile(r"^\s*(op://[^\n]+|ref\+\S+|<path:[^>]+>|vault:\S+)\s*$")
 
 
 def _is_placeholder(value: Any) -> bool:
-    """Empty, or made only of ``${VAR}`` / ``{{ .x }}`` placeholders: no credential in Git."""
-    return value is None or (isinstance(value, str) and bool(_PLACEHOLDER.match(value)))
+    """Empty, only ``${VAR}`` / ``{{ .x }}`` placeholders, or a secret-manager reference (``op://…``)."""
+    if value is None:
+        return True
+    return isinstance(value, str) and bool(_PLACEHOLDER.match(value) or _REFERENCE.match(value))
 
 
 @rule(
@@ -141,25 +145,32 @@ def sops_no_rule(ctx: Context) -> Iterator[Hit]:
 
 # -- literal credentials in HelmRelease values ---------------------------------------------------
 
+#: Keys whose literal value is a credential whatever it looks like.
 _CREDENTIAL_ENDINGS = (
     "password", "passwd", "passphrase", "token", "apikey", "accesskey", "secretkey", "privatekey",
-    "clientsecret", "authkey", "apisecret", "webhooksecret", "encryptionkey", "secret",
+    "clientsecret", "authkey", "apisecret", "webhooksecret", "encryptionkey",
 )
+#: Keys that hold either a secret value or the name of a Secret (``githubConfigSecret: runner-secret``).
+_AMBIGUOUS_ENDINGS = ("secret",)
 _REFERENCE_ENDINGS = ("name", "ref", "file", "path", "env", "secretname", "existingsecret", "keyname", "length")
+_K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 
 
-def _credential_key(key: str) -> bool:
+def _credential_key(key: str, value: str) -> bool:
     norm = re.sub(r"[^a-z0-9]", "", key.lower())
     if norm.endswith(_REFERENCE_ENDINGS) or norm.startswith(("existing", "use", "enable", "create")):
         return False
-    return norm.endswith(_CREDENTIAL_ENDINGS)
+    if norm.endswith(_CREDENTIAL_ENDINGS):
+        return True
+    # "…Secret: app-secret" names a Secret; a value that is not a resource name is the secret itself.
+    return norm.endswith(_AMBIGUOUS_ENDINGS) and not _K8S_NAME.match(value.strip())
 
 
 def _literal(value: Any) -> bool:
     if not isinstance(value, str):
         return False
     text = value.strip()
-    if len(text) < 4 or "${" in text or "{{" in text or text.startswith(("/", "./", "$")):
+    if len(text) < 4 or "${" in text or "{{" in text or text.startswith(("/", "./", "$")) or _is_placeholder(text):
         return False
     return text.lower() not in ("true", "false", "none", "null", "changeme", "secret", "password")
 
@@ -168,14 +179,14 @@ def literal_credentials(values: Any, path: tuple[str | int, ...] = ()) -> Iterat
     """(path, key) of every credential-named key holding a literal string."""
     if isinstance(values, dict):
         for key, item in values.items():
-            if isinstance(key, str) and _credential_key(key) and _literal(item):
+            if isinstance(key, str) and _literal(item) and _credential_key(key, str(item)):
                 yield (*path, key), key
             elif isinstance(item, dict | list):
                 yield from literal_credentials(item, (*path, key))
     elif isinstance(values, list):
         for i, item in enumerate(values):
             if isinstance(item, dict) and isinstance(item.get("name"), str) and "value" in item:
-                if _credential_key(item["name"]) and _literal(item["value"]):
+                if _literal(item["value"]) and _credential_key(item["name"], str(item["value"])):
                     yield (*path, i, "value"), item["name"]
                     continue
             yield from literal_credentials(item, (*path, i))

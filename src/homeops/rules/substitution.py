@@ -111,6 +111,19 @@ def substitution_syntax(ctx: Context) -> Iterator[Hit]:
 
 
 _CONFIG_VAR = re.compile(r"\$\{[A-Z][A-Z0-9_]*(:?[-=][^}]*)?\}")
+
+
+def _name(expression: str) -> str:
+    return re.split(r"[:=}-]", expression[2:], maxsplit=1)[0]
+
+
+def _cluster_variables(ctx: Context) -> dict[str, set[str]]:
+    """cluster → every variable some Kustomization of it substitutes (its cluster settings)."""
+    out: dict[str, set[str]] = {}
+    for producer in ctx.producers():
+        names = out.setdefault(producer.cluster, set())
+        names.update(producer.variables.values, producer.variables.opaque)
+    return out
 _CHECKED_KINDS = {"HelmRelease", "HTTPRoute", "Ingress", "Certificate", "Gateway", "Kustomization", "Service"}
 
 
@@ -129,14 +142,16 @@ _CHECKED_KINDS = {"HelmRelease", "HTTPRoute", "Ingress", "Certificate", "Gateway
     "parent's patches).",
 )
 def unsubstituted_variable(ctx: Context) -> Iterator[Hit]:
+    known = _cluster_variables(ctx)
     for producer in ctx.producers():
         if producer.ks.has_post_build and (producer.variables or producer.ks.substitute_from):
             continue
+        names = known.get(producer.cluster, set())
         for res in producer.objects:
             if res.kind not in _CHECKED_KINDS:
                 continue
             for path, text in strings_with_vars(res.obj):
-                match = _CONFIG_VAR.search(text)
+                match = next((m for m in _CONFIG_VAR.finditer(text) if _name(m.group(0)) in names), None)
                 if match:
                     yield ctx.hit(
                         res, path,

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from typing import TYPE_CHECKING
+
 from ...errors import ExitCode
+
+if TYPE_CHECKING:
+    from ...rules.base import Finding
+    from ...workspace import Workspace
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from ...report.style import Style
     from ...rules.base import Severity
     from ...rules.catalog import all_rules, find_rule
-    from ...rules.engine import at_or_above, run_checks
+    from ...rules.base import at_or_above
     from ...errors import UsageError
     from ...workspace import open_workspace
 
@@ -50,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
             if found is None:
                 raise UsageError(f"unknown rule {key.strip()!r}", hint="'homeops rules' lists every rule")
             select.append(found.id)
-    findings = run_checks(workspace.flux, workspace.config, select=select)
+    findings, stats = _findings(workspace, select, use_cache=not args.no_cache)
     shown = at_or_above(findings, Severity(args.min_severity))
     output = sys.stdout
     if args.output == "json":
@@ -61,15 +67,41 @@ def run(args: argparse.Namespace) -> int:
         output.write(to_github(shown))
     else:
         output.write(to_text(shown, Style.for_stream(sys.stdout, args.color)))
-        flux = workspace.flux
-        releases = sum(1 for r in flux.objects if r.kind == "HelmRelease")
         print(
-            f"{summary_line(shown)} (checked {len(workspace.tree.files())} files, "
-            f"{len(flux.clusters)} cluster{'s' if len(flux.clusters) != 1 else ''}, "
-            f"{len(flux.producers)} Kustomizations, {releases} HelmReleases)",
+            f"{summary_line(shown)} (checked {stats['files']} files, "
+            f"{stats['clusters']} cluster{'s' if stats['clusters'] != 1 else ''}, "
+            f"{stats['kustomizations']} Kustomizations, {stats['helmreleases']} HelmReleases)",
             file=sys.stderr,
         )
+        if stats["clusters"] == 0 and stats["templates"]:
+            print(f"homeops: note: no Flux entry point found; {stats['templates']} template files "
+                  "(*.j2) — run 'homeops configure' to render them", file=sys.stderr)
     fail_on = args.fail_on or workspace.config.fail_on.value
     if fail_on == "none":
         return int(ExitCode.OK)
     return int(ExitCode.FINDINGS if at_or_above(findings, Severity(fail_on)) else ExitCode.OK)
+
+
+def _findings(workspace: Workspace, select: list[str] | None, *, use_cache: bool) -> tuple[list[Finding], dict[str, int]]:
+    """The findings of the whole repository, from the result cache when nothing changed."""
+    from ...rules import results
+
+    key = results.result_key(workspace.tree, select) if use_cache else None
+    if key is not None:
+        cached = results.load(key)
+        if cached is not None:
+            return cached.findings, cached.stats
+    from ...rules.engine import run_checks
+
+    flux = workspace.flux
+    findings = run_checks(flux, workspace.config, select=select)
+    stats = {
+        "files": len(workspace.tree.files()),
+        "clusters": len(flux.clusters),
+        "kustomizations": len(flux.producers),
+        "helmreleases": sum(1 for r in flux.objects if r.kind == "HelmRelease"),
+        "templates": sum(1 for f in workspace.tree.files() if f.endswith(".j2")),
+    }
+    if key is not None:
+        results.store(key, findings, stats)
+    return findings, stats
