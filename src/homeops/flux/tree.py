@@ -138,6 +138,7 @@ def load_documents(tree: SourceTree) -> tuple[list[Resource], list[LoadProblem]]
     """Every Kubernetes-shaped YAML document of the repository, and the files that failed to parse."""
     docs: list[Resource] = []
     problems: list[LoadProblem] = []
+    tree.preload(tree.yaml_files())
     for rel in tree.yaml_files():
         try:
             parsed = tree.parsed(rel)

@@ -66,6 +66,13 @@ def build(
         root = _root(tree, loader, rel, flux)
         if overrides is not None:
             root = _apply_overrides(root, overrides)
+        if root.generated and root == Kustomization(path=root.path, directory=root.directory, generated=True):
+            raise KustomizeError(
+                f"{rel or '.'} has no YAML file: the kustomization Flux generates for it is empty, "
+                "and kustomize refuses an empty kustomization",
+                where=Where(rel),
+                hint="add the folder's manifests, or point the Flux Kustomization at the right path",
+            )
         resources = Builder(tree, loader, flux=flux).build(root)
     except UnsupportedFeature as exc:
         if not fallback:

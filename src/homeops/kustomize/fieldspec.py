@@ -333,7 +333,7 @@ def _walk(
             res.writable(path)[name] = {}
             child = {}
         elif rest:
-            raise FieldSpecError(f"expected a list or mapping at {_show(here)}")
+            return  # nothing below a null to visit (kustomize does not complain either)
     _walk(res, rest, create, create_kind, setter, child, here)
 
 

@@ -20,6 +20,8 @@ from .fieldspec import FieldSpec, spec_from_data
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 KUSTOMIZATION_KINDS = ("Kustomization", "Component")
+KUSTOMIZATION_API_VERSION = "kustomize.config.k8s.io/v1beta1"
+COMPONENT_API_VERSION = "kustomize.config.k8s.io/v1alpha1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,7 +292,16 @@ def from_mapping(reader: _Reader, data: dict[str, Any], path: str, directory: st
     kind = reader.string(data.get("kind"), ["kind"]) or "Kustomization"
     if kind not in KUSTOMIZATION_KINDS:
         raise reader.fail(f"kind {kind!r} is not Kustomization or Component", ["kind"])
-    reader.string(data.get("apiVersion"), ["apiVersion"])
+    api_version = reader.string(data.get("apiVersion"), ["apiVersion"])
+    required = COMPONENT_API_VERSION if kind == "Component" else KUSTOMIZATION_API_VERSION
+    if api_version and api_version != required:
+        raise reader.fail(f"apiVersion for {kind} should be {required}", ["apiVersion"])
+    if not any(data.get(key) not in (None, "") for key in data if key not in ("apiVersion", "kind")):
+        raise KustomizeError(
+            "the kustomization is empty",
+            where=Where(path, 1),
+            hint="list the folder's resources under 'resources:' (kustomize refuses an empty kustomization)",
+        )
     reader.mapping(data.get("metadata"), ["metadata"], ("name", "namespace", "labels", "annotations"))
     sort = reader.mapping(data.get("sortOptions"), ["sortOptions"], ("order", "legacySortOptions"))
     if sort.get("legacySortOptions"):

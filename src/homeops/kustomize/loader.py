@@ -51,6 +51,7 @@ class _FileCache:
         self.objects: dict[str, list[Template] | KustomizeError] = {}
         self.kinds: dict[str, str | None] = {}
         self.reals: dict[str, str] = {}
+        self.visible: dict[str, bool] = {}
         self.root = str(tree.root)
         self.real_root = os.path.realpath(tree.root)
 
@@ -134,6 +135,8 @@ class Loader:
                 hint="kustomizations may only refer to files inside the repository",
             )
         self._check_symlinks(rel, entry, where, what)
+        if self._cache.kind(rel) is not None:
+            self.check_visible(rel, entry, where, what)
         return rel
 
     def _check_symlinks(self, rel: str, entry: str, where: Where, what: str) -> None:
@@ -149,6 +152,27 @@ class Loader:
 
     def is_file(self, rel: str) -> bool:
         return self._cache.kind(rel) == "file"
+
+    def check_visible(self, rel: str, entry: str, where: Where, what: str) -> None:
+        """In Flux mode, a path source-controller leaves out of its artifact does not exist."""
+        if not self.flux or self._visible(rel):
+            return
+        raise KustomizeError(
+            f"{what} {entry!r} is not in the artifact Flux builds from (source-controller leaves it out: "
+            ".sourceignore, or its default ignores such as images and archives)",
+            where=where,
+            hint="Flux cannot read this file; change .sourceignore or the file type, or stop referring to it",
+        )
+
+    def _visible(self, rel: str) -> bool:
+        found = self._cache.visible.get(rel)
+        if found is None:
+            parent = rel.rpartition("/")[0]
+            found = (not parent or self._visible(parent)) and self.tree.flux_visible(
+                rel, is_dir=self._cache.kind(rel) == "dir"
+            )
+            self._cache.visible[rel] = found
+        return found
 
     def check_root_only(self, root: str, rel: str, entry: str, where: Where, what: str) -> None:
         """kustomize's default load restriction: a file must be inside the kustomization folder."""
@@ -237,7 +261,6 @@ def _load_objects(tree: SourceTree, rel: str) -> list[Template]:
             _validate(doc, rel, line)
             result.append(Template(doc, origin))
             continue
-        _validate_nulls(doc, rel, line)
         _inline_list(doc, rel, origin, result)
     return result
 
@@ -274,37 +297,3 @@ def _validate(obj: dict[str, Any], rel: str, line: int) -> None:
             where=Where(rel, line),
             hint="give the object a name",
         )
-    _validate_nulls(obj, rel, line)
-
-
-def _validate_nulls(obj: dict[str, Any], rel: str, line: int) -> None:
-    kind = obj.get("kind")
-    path = _null_in_list(obj, ())
-    if path is not None:
-        raise KustomizeError(
-            f"empty list item at {'.'.join(path)} in the {kind} of {rel}",
-            where=Where(rel, line),
-            hint="remove the empty '-' entry",
-        )
-
-
-def _null_in_list(value: Any, path: tuple[str, ...]) -> tuple[str, ...] | None:
-    if isinstance(value, dict):
-        for key, child in value.items():
-            if isinstance(child, dict | list):
-                found = _null_in_list(child, (*path, str(key)))
-                if found is not None:
-                    return found
-    elif isinstance(value, list):
-        for i, child in enumerate(value):
-            if child is None:
-                return (*path, str(i))
-            if isinstance(child, dict | list):
-                found = _null_in_list(child, (*path, str(i)))
-                if found is not None:
-                    return found
-    return None
-
-
-def parse_error(kind: str, where: Where, text: str) -> KustomizeError:
-    return KustomizeError(f"{kind} is not valid YAML: {text}", where=where, hint="fix the YAML of the patch")

@@ -7,12 +7,14 @@ id (apiVersion, kind, name, namespace); with a target, to every object the targe
 
 from __future__ import annotations
 
+import functools
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import KustomizeError, Where
-from ..load.yamlio import parse
+from ..load.yamlio import ParsedFile, parse
 from .jsonpatch import JsonPatchError
 from .jsonpatch import apply as apply_json
 from .kfile import PatchSpec, Selector
@@ -33,6 +35,15 @@ class LoadedPatch:
     allow_kind_change: bool = False
 
 
+@functools.lru_cache(maxsize=1024)
+def _parse_patch_text(text: str) -> ParsedFile:
+    """Parsed patch text, memoised: a parent's patches reach every child with the same text.
+
+    Callers copy the documents before use, so the cached ones are never mutated.
+    """
+    return parse(text)
+
+
 def classify(
     content: str, where: Where, *, require_kind: bool = True
 ) -> tuple[tuple[dict[str, Any], ...], Any]:
@@ -40,14 +51,14 @@ def classify(
     stripped = content.strip()
     if not stripped:
         raise KustomizeError("the patch is empty", where=where, hint="write the patch, or remove the entry")
-    parsed = parse(stripped)
+    parsed = _parse_patch_text(stripped)
     if parsed.failure is not None:
         raise KustomizeError(
             f"the patch is not valid YAML: {parsed.failure.reason}",
             where=where,
             hint="fix the YAML of the patch",
         )
-    docs = [d for d in parsed.documents if d is not None and d != {}]
+    docs = [deep_copy(d) for d in parsed.documents if d is not None and d != {}]
     if len(docs) == 1 and isinstance(docs[0], list):
         return (), docs[0]
     if docs and all(isinstance(d, dict) for d in docs):

@@ -60,6 +60,8 @@ class IgnoreRules:
 
     def __init__(self, lines: Iterable[str]) -> None:
         self._patterns: list[_Pattern] = []
+        self._any_file: re.Pattern[str] | None = None
+        self._any_dir: re.Pattern[str] | None = None
         for raw in lines:
             line = raw.rstrip("\n\r")
             if not line.strip() or line.startswith("#"):
@@ -77,6 +79,12 @@ class IgnoreRules:
             body = _translate(line)
             prefix = "" if anchored else "(?:.*/)?"
             self._patterns.append(_Pattern(re.compile(f"^{prefix}{body}$"), negate, dir_only))
+        # One alternation per kind of path answers "does any pattern match?" in a single regex call;
+        # most paths match nothing, and only those that do walk the patterns in order.
+        file_patterns = [p.regex.pattern for p in self._patterns if not p.dir_only]
+        all_patterns = [p.regex.pattern for p in self._patterns]
+        self._any_file = re.compile("|".join(f"(?:{p})" for p in file_patterns)) if file_patterns else None
+        self._any_dir = re.compile("|".join(f"(?:{p})" for p in all_patterns)) if all_patterns else None
 
     def __bool__(self) -> bool:
         return bool(self._patterns)
@@ -86,6 +94,9 @@ class IgnoreRules:
 
         Callers walking a tree prune ignored folders; :meth:`ignores` also checks the parents.
         """
+        quick = self._any_dir if is_dir else self._any_file
+        if quick is None or not quick.match(rel):
+            return None
         verdict: bool | None = None
         for pattern in self._patterns:
             if (is_dir or not pattern.dir_only) and pattern.regex.match(rel):

@@ -33,6 +33,24 @@ def unpinned_version(version: str | None) -> str | None:
     return f"version {version!r} is a range, not one version"
 
 
+def _oci_unpinned(repo: OCIRepository) -> tuple[str | None, tuple[str, ...]]:
+    """Why an OCIRepository's reference floats (None when it names one artifact), and where."""
+    ref = repo.ref
+    if ref.get("digest"):
+        return None, ()
+    semver = ref.get("semver")
+    if semver is not None:
+        # A semver range follows new releases exactly like a ranged HelmRelease chart version.
+        why = unpinned_version(str(semver))
+        return (why.replace("version", "semver", 1) if why else None), ("spec", "ref", "semver")
+    tag = ref.get("tag")
+    if tag is None or not str(tag).strip():
+        return "no tag, semver or digest (Flux follows 'latest')", ("spec", "ref")
+    if str(tag) == "latest":
+        return "tag 'latest' moves with every release", ("spec", "ref", "tag")
+    return None, ()
+
+
 @rule(
     id="CHT001",
     name="chart-not-pinned",
@@ -62,9 +80,7 @@ def chart_not_pinned(ctx: Context) -> Iterator[Hit]:
             path = ("spec", "version")
             subject = f"HelmChart {res.name!r}"
         elif res.group == FLUX_SOURCE_GROUP and res.kind == "OCIRepository":
-            repo = OCIRepository(res)
-            why = None if repo.pinned else "no tag, semver or digest (Flux follows 'latest')"
-            path = ("spec", "ref")
+            why, path = _oci_unpinned(OCIRepository(res))
             subject = f"OCIRepository {res.name!r}"
         else:
             continue
@@ -85,7 +101,8 @@ def chart_not_pinned(ctx: Context) -> Iterator[Hit]:
     why="app-template gives every app the same structure (controllers, persistence, route), so reviews, "
     "Renovate rules and these checks work the same everywhere. Infrastructure is expected to use vendor "
     "charts and is not reported.",
-    bad="chart:\n  spec:\n    chart: some-app\n    sourceRef:\n      kind: HelmRepository\n      name: vendor\n",
+    bad="chart:\n  spec:\n    chart: some-app\n    sourceRef:\n"
+    "      kind: HelmRepository\n      name: vendor\n",
     good="chartRef:\n  kind: OCIRepository\n  name: app-template\n",
     fix="Consider porting the app to app-template; keep the vendor chart when it carries real logic "
     "(operators, CRDs).",

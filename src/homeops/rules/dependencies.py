@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ..graph.model import Graph, Node, closure, cycles
+from ..graph.model import Graph, Node, closure, cycles, dependency_successors
 from ..model.flux import FLUX_HELM_GROUP, HelmRelease
 from ..model.kinds import CNPG_GROUP, ESO_GROUP, ExternalSecret
 from .base import Hit, Severity, rule
@@ -102,13 +103,38 @@ def _close(a: str, b: str) -> bool:
 )
 def dependency_cycle(ctx: Context) -> Iterator[Hit]:
     graph = ctx.graph
+    successors = dependency_successors(graph)
     for members in cycles(graph):
-        chain = " → ".join(n.short for n in [*members, members[0]])
         first = members[0]
+        chain = " → ".join(n.short for n in _cycle_through(first, set(members), successors))
         hit = _resource_hit(ctx, graph, first, ("spec", "dependsOn"),
                             f"dependsOn cycle in cluster {first.cluster!r}: {chain}")
         if hit is not None:
             yield hit
+
+
+def _cycle_through(start: Node, members: set[Node], successors: dict[Node, list[Node]]) -> list[Node]:
+    """The shortest dependsOn path from ``start`` back to itself inside one cycle, both ends included.
+
+    The members of a strongly connected component, sorted, are not a path: the message must follow the
+    edges as they are written.
+    """
+    came_from: dict[Node, Node] = {}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        for target in successors.get(node, ()):
+            if target not in members:
+                continue
+            if target == start:
+                path = [node]
+                while path[-1] != start:
+                    path.append(came_from[path[-1]])
+                return [*reversed(path), start]
+            if target not in came_from:
+                came_from[target] = node
+                queue.append(target)
+    return [start, start]  # unreachable for a cycle; a self-loop is found above
 
 
 # -- providers ----------------------------------------------------------------------------------

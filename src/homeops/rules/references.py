@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..model.base import Resource
+from ..model.base import ObjectRef, Resource
 from ..model.flux import FLUX_HELM_GROUP, HelmRelease
 from ..model.kinds import GATEWAY_GROUP, HTTPRoute, pod_spec
 from ..model.values import app_template_refs, app_template_route_parents, resolve_template
@@ -74,7 +75,7 @@ def source_missing(ctx: Context) -> Iterator[Hit]:
             continue
         sources = ctx.index(ctx.cluster_of(res)).sources
         chart = release.chart
-        checks = []
+        checks: list[tuple[ObjectRef, tuple[str, ...]]] = []
         if release.chart_ref is not None:
             checks.append((release.chart_ref, ("spec", "chartRef", "name")))
         if chart is not None and chart.source_ref is not None:
@@ -82,7 +83,8 @@ def source_missing(ctx: Context) -> Iterator[Hit]:
         for ref, path in checks:
             if ref.id not in sources:
                 yield ctx.hit(
-                    res, path, f"HelmRelease {release.name!r}: {ref.kind} {ref.namespace}/{ref.name} does not exist"
+                    res, path,
+                    f"HelmRelease {release.name!r}: {ref.kind} {ref.namespace}/{ref.name} does not exist",
                 )
 
 
@@ -98,7 +100,8 @@ def source_missing(ctx: Context) -> Iterator[Hit]:
     summary="A manifest or app folder sits in a Flux tree but no kustomization.yaml includes it",
     why="kustomize only builds what kustomization.yaml lists: a new app folder or ks.yaml that is not "
     "listed is silently ignored — no error, the app just never appears.",
-    bad="# kubernetes/apps/media/kustomization.yaml\nresources:\n  - ./plex/ks.yaml\n# ./jellyfin/ks.yaml exists but is not listed\n",
+    bad="# kubernetes/apps/media/kustomization.yaml\nresources:\n  - ./plex/ks.yaml\n"
+    "# ./jellyfin/ks.yaml exists but is not listed\n",
     good="resources:\n  - ./plex/ks.yaml\n  - ./jellyfin/ks.yaml\n",
     fix="Add the file or folder to the resources of the kustomization.yaml named in the message, or "
     "delete it if it is no longer used.",
@@ -176,12 +179,17 @@ def _orphan_unit(
 
 
 def _commented_out(ctx: Context, kfile: str, relative: str) -> bool:
+    """Whether the kustomization lists the entry commented out (``# - ./old-app/ks.yaml``).
+
+    Only a commented-out list entry counts: a prose comment that merely mentions the name does not.
+    """
     try:
         text = ctx.tree.read_text(kfile)
     except (OSError, UnicodeDecodeError):
         return False
-    name = relative.removeprefix("./")
-    return any(line.lstrip().startswith("#") and name in line.split("#", 1)[1] for line in text.splitlines())
+    name = re.escape(relative.removeprefix("./"))
+    entry = re.compile(rf"^\s*#\s*-\s*(\./)?{name}(/|\s|$)")
+    return any(entry.match(line) for line in text.splitlines())
 
 
 def _representative(folder: str, ctx: Context) -> str:
@@ -252,19 +260,19 @@ def _pod_references(res: Resource, pod: Any) -> Iterator[Reference]:
                 if not isinstance(source, dict):
                     continue
                 for key, kind in (("secretRef", "Secret"), ("configMapRef", "ConfigMap")):
-                    ref = source.get(key)
-                    if isinstance(ref, dict) and isinstance(ref.get("name"), str) and ref.get("optional") is not True:
-                        yield Reference(res, (*base, field, i, "envFrom", j, key, "name"), kind, ref["name"],
+                    name = _required_name(source.get(key), "name")
+                    if name is not None:
+                        yield Reference(res, (*base, field, i, "envFrom", j, key, "name"), kind, name,
                                         namespace, owner)
             for j, env in enumerate(container.get("env") or []):
                 value_from = env.get("valueFrom") if isinstance(env, dict) else None
                 if not isinstance(value_from, dict):
                     continue
                 for key, kind in (("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap")):
-                    ref = value_from.get(key)
-                    if isinstance(ref, dict) and isinstance(ref.get("name"), str) and ref.get("optional") is not True:
+                    name = _required_name(value_from.get(key), "name")
+                    if name is not None:
                         yield Reference(res, (*base, field, i, "env", j, "valueFrom", key, "name"), kind,
-                                        ref["name"], namespace, owner)
+                                        name, namespace, owner)
     for i, volume in enumerate(pod.get("volumes") or []):
         if not isinstance(volume, dict):
             continue
@@ -273,13 +281,22 @@ def _pod_references(res: Resource, pod: Any) -> Iterator[Reference]:
             ("configMap", "name", "ConfigMap"),
             ("persistentVolumeClaim", "claimName", "PersistentVolumeClaim"),
         ):
-            spec = volume.get(key)
-            if isinstance(spec, dict) and isinstance(spec.get(name_key), str) and spec.get("optional") is not True:
-                yield Reference(res, (*base, "volumes", i, key, name_key), kind, spec[name_key], namespace, owner)
+            name = _required_name(volume.get(key), name_key)
+            if name is not None:
+                yield Reference(res, (*base, "volumes", i, key, name_key), kind, name, namespace, owner)
+
+
+def _required_name(ref: Any, key: str) -> str | None:
+    """The name ``ref`` gives under ``key`` of an object that must exist (None: none, or optional)."""
+    if isinstance(ref, dict) and isinstance(ref.get(key), str) and ref.get("optional") is not True:
+        return str(ref[key])
+    return None
 
 
 def _produced(index: ClusterIndex, kind: str, namespace: str, name: str) -> bool:
-    table = {"Secret": index.secrets, "ConfigMap": index.config_maps, "PersistentVolumeClaim": index.claims}[kind]
+    table = {
+        "Secret": index.secrets, "ConfigMap": index.config_maps, "PersistentVolumeClaim": index.claims
+    }[kind]
     return bool(table.get((namespace, name)) or (namespace == "default" and table.get(("", name))))
 
 
@@ -319,7 +336,8 @@ _PRODUCER_HINT = {
     why="helm-controller refuses to reconcile a release whose valuesFrom source is missing (unless "
     "optional: true); the release never installs or upgrades.",
     bad="valuesFrom:\n  - kind: ConfigMap\n    name: grafana-values   # no such ConfigMap\n",
-    good="valuesFrom:\n  - kind: ConfigMap\n    name: grafana-values\n# with configMapGenerator: [{name: grafana-values, files: [values.yaml]}]\n",
+    good="valuesFrom:\n  - kind: ConfigMap\n    name: grafana-values\n"
+    "# with configMapGenerator: [{name: grafana-values, files: [values.yaml]}]\n",
     fix="Create the ConfigMap/Secret in the HelmRelease's namespace (a configMapGenerator is the usual way), "
     "fix the name, or mark the entry optional: true.",
 )
@@ -351,7 +369,7 @@ def values_source_missing(ctx: Context) -> Iterator[Hit]:
     summary="A workload or app-template release needs a Secret nothing produces",
     why="A pod that mounts or reads a Secret that does not exist never starts (CreateContainerConfigError); "
     "the HelmRelease may even report Ready while the app is down.",
-    bad="envFrom:\n  - secretRef:\n      name: immich-secret   # no ExternalSecret or Secret with this name\n",
+    bad="envFrom:\n  - secretRef:\n      name: immich-secret   # no ExternalSecret or Secret of this name\n",
     good="# secrets.yaml\nkind: ExternalSecret\nspec:\n  target:\n    name: immich-secret\n",
     fix="Add the ExternalSecret (target.name) or SOPS Secret, or correct the name.",
 )
@@ -386,7 +404,8 @@ def configmap_missing(ctx: Context) -> Iterator[Hit]:
     why="The pod stays Pending waiting for the claim (the seed's 'romm-data' failure).",
     bad="persistence:\n  data:\n    existingClaim: romm-data   # no PVC named romm-data\n",
     good="# pvc.yaml\nkind: PersistentVolumeClaim\nmetadata:\n  name: romm-data\n",
-    fix="Add the PersistentVolumeClaim, or drop existingClaim and set a storageClass so the chart creates one.",
+    fix="Add the PersistentVolumeClaim, or drop existingClaim and set a storageClass so the chart creates "
+    "one.",
 )
 def claim_missing(ctx: Context) -> Iterator[Hit]:
     yield from _missing(ctx, "PersistentVolumeClaim")
@@ -422,15 +441,16 @@ def gateway_missing(ctx: Context) -> Iterator[Hit]:
         elif res.kind == "HelmRelease" and res.group == FLUX_HELM_GROUP:
             release = HelmRelease(res)
             namespace = _ns(release.release_namespace)
-            for parent in app_template_route_parents(release.values):
-                name = resolve_template(parent.name, release.release_name, namespace)
+            for route_parent in app_template_route_parents(release.values):
+                name = resolve_template(route_parent.name, release.release_name, namespace)
                 if not name or "${" in name:
                     continue
-                key = (_ns(parent.namespace or namespace), name)
+                key = (_ns(route_parent.namespace or namespace), name)
                 if key not in _gateways(index):
                     yield ctx.hit(
-                        res, ("spec", "values", *parent.path),
-                        f"HelmRelease {release.name!r} routes through Gateway {key[0]}/{key[1]}, which does not exist",
+                        res, ("spec", "values", *route_parent.path),
+                        f"HelmRelease {release.name!r} routes through Gateway {key[0]}/{key[1]}, "
+                        "which does not exist",
                         _known(index),
                     )
 

@@ -10,7 +10,6 @@ touches the disk until the caller commits it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -132,7 +131,7 @@ def _hostname(conv: Conventions, name: str) -> str:
     return f"{{{{ .Release.Name }}}}.{domain}" if conv.release_hostname else f"{name}.{domain}"
 
 
-def release(conv: Conventions, options: AppOptions, *, storage_class: str | None) -> dict[str, Any]:
+def release(conv: Conventions, options: AppOptions) -> dict[str, Any]:
     """The app-template HelmRelease of the app."""
     name = options.name
     container: dict[str, Any] = {"image": _image(options.image)}
@@ -160,12 +159,12 @@ def release(conv: Conventions, options: AppOptions, *, storage_class: str | None
         values["persistence"] = {
             "media": {"type": "nfs", "server": server, "path": path, "globalMounts": [{"path": "/media"}]}
         }
-    chart_ref: dict[str, Any] = {"kind": "OCIRepository", "name": name if conv.chart.per_app else conv.chart.name}
+    chart_ref: dict[str, Any] = {"kind": "OCIRepository",
+                                 "name": name if conv.chart.per_app else conv.chart.name}
     if not conv.chart.per_app and conv.chart.namespace:
         chart_ref["namespace"] = conv.chart.namespace
     spec: dict[str, Any] = {"interval": conv.hr_interval, "chartRef": chart_ref}
-    if conv.hr_retries:
-        spec.update(res.RETRIES)
+    spec.update({action: res.RETRIES[action] for action in conv.hr_retries})
     spec["values"] = values
     return {"apiVersion": res.FLUX_HR, "kind": "HelmRelease", "metadata": {"name": name},
             "spec": res.ordered(spec, conv.sorted_keys)}
@@ -176,10 +175,10 @@ def _app_files(conv: Conventions, options: AppOptions, folder: str, files: FileS
     name = options.name
     storage_class = options.storage_class or conv.storage_class
     written: dict[str, str] = {}
-    written["helmrelease.yaml"] = dump(release(conv, options, storage_class=storage_class),
-                                       _header(conv, "HelmRelease"))
+    written["helmrelease.yaml"] = dump(release(conv, options), _header(conv, "HelmRelease"))
     if conv.chart.per_app:
-        written["ocirepository.yaml"] = dump(res.oci_repository(name, conv.chart), _header(conv, "OCIRepository"))
+        written["ocirepository.yaml"] = dump(res.oci_repository(name, conv.chart),
+                                             _header(conv, "OCIRepository"))
     if options.secret is not None:
         assert conv.store is not None
         secret = res.external_secret(name, store=conv.store, target=f"{name}-secret", item=options.secret,
@@ -195,7 +194,8 @@ def _app_files(conv: Conventions, options: AppOptions, folder: str, files: FileS
 
 
 def _db_files(conv: Conventions, options: AppOptions, folder: str, files: FileSet) -> list[str]:
-    cluster = res.postgres_cluster(f"{options.name}-db", storage_class=options.storage_class or conv.storage_class)
+    storage_class = options.storage_class or conv.storage_class
+    cluster = res.postgres_cluster(f"{options.name}-db", storage_class=storage_class)
     files.write(f"{folder}/cluster.yaml", dump(cluster, _header(conv, "Cluster")))
     return ["./cluster.yaml"]
 
@@ -232,8 +232,8 @@ def _namespaced(conv: Conventions, options: AppOptions, files: FileSet) -> AppPl
     documents = []
     names = []
     if options.database:
-        files.write(f"{app_dir}/db/kustomization.yaml", _kustomization(conv, _db_files(conv, options,
-                                                                                      f"{app_dir}/db", files)))
+        db_entries = _db_files(conv, options, f"{app_dir}/db", files)
+        files.write(f"{app_dir}/db/kustomization.yaml", _kustomization(conv, db_entries))
         assert conv.cnpg_provider is not None
         db = res.flux_kustomization(
             style, name=f"{name}-db", path=f"{app_dir}/db",
@@ -323,7 +323,8 @@ def _layered(conv: Conventions, options: AppOptions, files: FileSet) -> AppPlan:
     app_dir = f"{conv.apps_root}/{name}"
     entry = f"{conv.entry_folder}/app-{name}.yaml"
     if files.exists(app_dir) or files.exists(entry):
-        raise UsageError(f"app {name!r} already exists", where=Where(app_dir if files.exists(app_dir) else entry),
+        where = Where(app_dir if files.exists(app_dir) else entry)
+        raise UsageError(f"app {name!r} already exists", where=where,
                          hint="choose another name, or remove it first")
     base_entries = _app_files(conv, options, f"{app_dir}/base", files)
     if options.database:
@@ -351,7 +352,3 @@ def _layered(conv: Conventions, options: AppOptions, files: FileSet) -> AppPlan:
     if text is not None:
         files.write(kfile, add_list_item(text, "resources", f"./app-{name}.yaml", rel=kfile))
     return AppPlan(entry, app_dir, (ks_name,), _notes(options))
-
-
-def environment_namespaces(conv: Conventions) -> Mapping[str, str]:
-    return conv.environments

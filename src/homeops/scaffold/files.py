@@ -55,6 +55,9 @@ class FileSet:
         """Existing files this run edits."""
         return sorted(set(self._pending) - self._created)
 
+    def pending(self) -> dict[str, str]:
+        return dict(self._pending)
+
     def original(self, rel: str) -> str | None:
         """The content on disk before this run."""
         path = self.root / rel

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from ..errors import LoadError, WriteError, Where
+from ..errors import LoadError, Where, WriteError
 from ..load import yamlio
 from .yamltext import scalar
 
@@ -22,7 +22,8 @@ from .yamltext import scalar
 def _documents(text: str, rel: str) -> list[yaml.Node]:
     parsed = yamlio.parse(text)
     if parsed.failure is not None:
-        raise LoadError(f"YAML does not parse: {parsed.failure.reason}", where=Where(rel, parsed.failure.line),
+        raise LoadError(f"YAML does not parse: {parsed.failure.reason}",
+                        where=Where(rel, parsed.failure.line),
                         hint="fix the file first; homeops does not edit files it cannot read")
     return [node for node in yamlio.compose(text) if node is not None]
 
@@ -191,7 +192,8 @@ def scalar_span(text: str, doc_index: int, path: Sequence[str | int]) -> tuple[i
     node: yaml.Node | None = nodes[doc_index] if doc_index < len(nodes) else None
     for part in path:
         if isinstance(part, int):
-            node = node.value[part] if isinstance(node, yaml.SequenceNode) and part < len(node.value) else None
+            inside = isinstance(node, yaml.SequenceNode) and part < len(node.value)
+            node = node.value[part] if inside and node is not None else None
         else:
             node = _mapping_child(node, part) if node is not None else None
         if node is None:
@@ -206,7 +208,8 @@ def set_scalar(text: str, doc_index: int, path: Sequence[str | int], value: str,
     try:
         start, end, style = scalar_span(text, doc_index, path)
     except KeyError:
-        raise WriteError(f"{rel} has no value at {'.'.join(str(p) for p in path)}", where=Where(rel)) from None
+        dotted = ".".join(str(p) for p in path)
+        raise WriteError(f"{rel} has no value at {dotted}", where=Where(rel)) from None
     if style == '"':
         token = yaml.safe_dump(value, default_style='"', width=10_000).rstrip("\n").removesuffix("\n...")
     elif style == "'":

@@ -104,8 +104,9 @@ class Conventions:
     entry: EntryStyle
     chart: ChartSource
     hr_interval: str = "1h"
-    hr_retries: bool = False
-    """Write install/upgrade remediation on each HelmRelease (no parent patch does it)."""
+    hr_retries: tuple[str, ...] = ()
+    """Actions (``install``, ``upgrade``) whose remediation retries each HelmRelease must set itself,
+    because no parent patch gives them."""
     sorted_keys: bool = False
     """HelmRelease ``spec`` keys in alphabetical order."""
     secret_file: str = "externalsecret.yaml"

@@ -52,8 +52,11 @@ def _release(name: str, chart: str, values: Mapping[str, Any], *, source_namespa
     return res.vendor_release(name, CHARTS[chart], values, source_namespace=source_namespace, retries=retries)
 
 
-def units(*, source_namespace: str | None, retries: bool) -> tuple[Unit, ...]:
-    """The platform; HelmReleases name their HelmRepository in ``source_namespace`` (None: their own)."""
+def units(
+    *, source_namespace: str | None, retries: bool, secret_file: str = "externalsecret.yaml"
+) -> tuple[Unit, ...]:
+    """The platform; HelmReleases name their HelmRepository in ``source_namespace`` (None: their own),
+    ExternalSecrets go to files named ``secret_file``."""
 
     def hr(name: str, chart: str, values: Mapping[str, Any]) -> dict[str, tuple[dict[str, Any], ...]]:
         return {"helmrelease.yaml": (_release(name, chart, values, source_namespace=source_namespace,
@@ -85,14 +88,15 @@ def units(*, source_namespace: str | None, retries: bool) -> tuple[Unit, ...]:
              {"clustersecretstore.yaml": (_store(),)}, depends_on=("external-secrets",)),
         Unit("cert-manager-issuers", "cert-manager", "cert-manager", "issuers",
              {"clusterissuers.yaml": tuple(_issuer(n, url) for n, url in ISSUERS.items()),
-              "externalsecret.yaml": (_cloudflare_token(),)},
+              secret_file: (_cloudflare_token(),)},
              depends_on=("cert-manager", STORE), wait=False, substitutes=True),
         Unit("cloudnative-pg-operator", "dbms", "cloudnative-pg", "app",
              hr("cloudnative-pg", "cloudnative-pg", {"crds": {"create": True},
                                                      "monitoring": {"podMonitorEnabled": False}}),
              depends_on=(STORE,), chart=CHARTS["cloudnative-pg"]),
         Unit("envoy-gateway", GATEWAY_NAMESPACE, "envoy-gateway", "app",
-             hr("envoy-gateway", "envoy-gateway", {"config": {"envoyGateway": {"provider": {"type": "Kubernetes"}}}}),
+             hr("envoy-gateway", "envoy-gateway",
+                {"config": {"envoyGateway": {"provider": {"type": "Kubernetes"}}}}),
              depends_on=("cloudnative-pg-operator",), chart=CHARTS["envoy-gateway"]),
         Unit("envoy-gateway-config", GATEWAY_NAMESPACE, "envoy-gateway", "config",
              {"gatewayclass.yaml": (_gateway_class(),),
@@ -121,6 +125,7 @@ def _cloudflare_token() -> dict[str, Any]:
         "kind": "ExternalSecret",
         "metadata": {"name": "cloudflare-api-token"},
         "spec": {
+            "refreshInterval": "12h",
             "secretStoreRef": {"kind": "ClusterSecretStore", "name": STORE},
             "target": {"name": "cloudflare-api-token"},
             "data": [{"secretKey": "api-token", "remoteRef": {"key": "cloudflare/CLOUDFLARE_API_TOKEN"}}],

@@ -1,0 +1,408 @@
+"""Render what Flux would apply: every Kustomization's objects and every HelmRelease's chart output.
+
+Input is a :class:`~homeops.render.snapshot.Snapshot` of the Flux tree (every Kustomization already
+built, patched and substituted as kustomize-controller does) and access to the repository's files.
+Each producer renders on its own and fails on its own: a missing chart or a template error becomes a
+:class:`ProducerRender` with ``error`` set, never an exception that stops the others. HelmReleases
+render in parallel threads (Helm's Go runtime must not be used after ``fork``); the result is sorted,
+so the same tree always renders to the same objects in the same order.
+
+Every object is annotated with the producer it came from (``homeops.dev/producer``) and its cluster
+(``homeops.dev/cluster``); the diff ignores ``homeops.dev/*`` annotations.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..errors import HomeopsError
+from ..model.base import NamedResource, Resource, get_path
+from ..model.flux import FLUX_HELM_GROUP, HelmRelease
+from ..model.kinds import Secret, is_sops_encrypted
+from .secrets import Decryptor, placeholder, reveal
+from .snapshot import Entry, Key, Snapshot
+from .values import ValuesData
+
+PRODUCER_ANNOTATION = "homeops.dev/producer"
+CLUSTER_ANNOTATION = "homeops.dev/cluster"
+DEFAULT_KUBE_VERSION = "1.33.0"
+"""What charts see as ``.Capabilities.KubeVersion`` unless told otherwise (``--kube-version``, config)."""
+
+ReleaseKey = tuple[str, NamedResource]
+"""(cluster, HelmRelease id)."""
+
+Progress = Callable[[int, int, str], None]
+"""Called as producers finish: (done, total, producer)."""
+
+
+class RepoFiles(Protocol):
+    """The files of one revision of the repository."""
+
+    def read_bytes(self, rel: str) -> bytes: ...
+
+    def folder(self) -> Path:
+        """The revision on disk (materialised on first use for a Git revision)."""
+        ...
+
+    @property
+    def config_root(self) -> Path:
+        """Where ``.sops.yaml`` is read from (output formatting only)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class FolderFiles:
+    """A revision that is a folder on disk."""
+
+    root: Path
+
+    def read_bytes(self, rel: str) -> bytes:
+        return (self.root / rel).read_bytes()
+
+    def folder(self) -> Path:
+        return self.root
+
+    @property
+    def config_root(self) -> Path:
+        return self.root
+
+
+@dataclass(frozen=True, slots=True)
+class RenderOptions:
+    """Options shared by ``build``, ``diff`` and library callers."""
+
+    offline: bool = False
+    """Use only the chart cache; a chart it does not hold fails that HelmRelease."""
+    age_key: str | None = None
+    """Age identities to decrypt SOPS objects with; None renders placeholders instead."""
+    kube_version: str = DEFAULT_KUBE_VERSION
+    api_versions: tuple[str, ...] = ()
+    """Extra ``.Capabilities.APIVersions`` beyond Kubernetes' own and the cluster's CRDs."""
+    workers: int = 0
+    """Threads rendering HelmReleases; 0 picks one per CPU (at most 8)."""
+    render_cache: bool = True
+    """Reuse earlier renders of identical inputs (never for decrypted values)."""
+    chart_cache_dir: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProducerRender:
+    """What one Flux producer renders to, or why it could not."""
+
+    producer: str
+    """``Kustomization/<ns>/<name>`` or ``HelmRelease/<ns>/<name>``."""
+    cluster: str
+    kind: str
+    objects: tuple[dict[str, Any], ...] = ()
+    error: str | None = None
+    hint: str | None = None
+    """What to do about ``error``."""
+    skipped: str | None = None
+    """Why it was not rendered although nothing failed (its source is another repository)."""
+    placeholders: tuple[str, ...] = ()
+    """Values that stand in for what could not be read (SOPS without a key): "rendered with placeholders"."""
+    release: Any = None
+    """For a HelmRelease: its :class:`~homeops.render.release.ReleaseInfo`."""
+    cached: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+@dataclass(slots=True)
+class _Cluster:
+    """One cluster's objects, indexed for lookups while rendering."""
+
+    name: str
+    objects: dict[NamedResource, Resource] = field(default_factory=dict)
+    configs: dict[tuple[str, str, str], Resource] = field(default_factory=dict)
+    releases: dict[NamedResource, Resource] = field(default_factory=dict)
+    api_versions: tuple[str, ...] = ()
+    cluster_scoped: frozenset[tuple[str, str]] = frozenset()
+
+
+def clusters_of(snapshot: Snapshot) -> dict[str, _Cluster]:
+    """The snapshot's objects per cluster, indexed (computed once per snapshot)."""
+    cached = snapshot.memo.get("clusters")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    out: dict[str, _Cluster] = {}
+    for entry in snapshot.entries.values():
+        cluster = out.setdefault(entry.cluster, _Cluster(entry.cluster))
+        for res in entry.objects:
+            cluster.objects.setdefault(res.id, res)
+            if res.group == "" and res.kind in ("ConfigMap", "Secret"):
+                cluster.configs.setdefault((res.kind, res.namespace, res.name), res)
+            elif res.kind == "HelmRelease" and res.group == FLUX_HELM_GROUP:
+                cluster.releases.setdefault(res.id, res)
+    for name, cluster in out.items():
+        info = snapshot.clusters.get(name)
+        for res in info.bootstrap if info is not None else ():
+            cluster.configs.setdefault((res.kind, res.namespace, res.name), res)
+        cluster.api_versions, cluster.cluster_scoped = _crd_capabilities(cluster.objects.values())
+    snapshot.memo["clusters"] = out
+    return out
+
+
+def _crd_capabilities(objects: Iterable[Resource]) -> tuple[tuple[str, ...], frozenset[tuple[str, str]]]:
+    """API versions (``group/version`` and ``group/version/Kind``) the cluster's CRDs serve, and the
+    custom kinds they make cluster-scoped."""
+    from .postrender import cluster_scoped_kinds
+
+    versions: set[str] = set()
+    crds = [r.obj for r in objects if r.kind == "CustomResourceDefinition"]
+    for crd in crds:
+        spec = crd.get("spec")
+        if not isinstance(spec, dict):
+            continue
+        group, kind = spec.get("group"), get_path(spec, "names", "kind")
+        for version in spec.get("versions") or []:
+            if isinstance(version, dict) and version.get("name") and version.get("served", True):
+                versions.add(f"{group}/{version['name']}")
+                if kind:
+                    versions.add(f"{group}/{version['name']}/{kind}")
+    return tuple(sorted(versions)), cluster_scoped_kinds(crds)
+
+
+def releases_of(snapshot: Snapshot) -> dict[ReleaseKey, Resource]:
+    """Every HelmRelease the clusters apply (the first, when two Kustomizations apply the same one)."""
+    return {(name, rid): res for name, c in clusters_of(snapshot).items() for rid, res in c.releases.items()}
+
+
+# -- rendering --------------------------------------------------------------------------------------
+
+
+def render(
+    snapshot: Snapshot,
+    files: RepoFiles,
+    *,
+    kustomizations: Iterable[Key] | None = None,
+    releases: Iterable[ReleaseKey] | None = None,
+    options: RenderOptions | None = None,
+    progress: Progress | None = None,
+    decryptor: Decryptor | None = None,
+) -> list[ProducerRender]:
+    """Render the selected producers (None: all of them), sorted by cluster, kind, namespace and name.
+
+    Pass a ``decryptor`` (:func:`decryptor_for`) to learn afterwards which plaintext values it
+    decrypted (:meth:`Decryptor.sensitive`), so they can be kept out of what is shown.
+    """
+    from .cache import RenderCache
+    from .charts.cache import ChartCache
+
+    options = options if options is not None else RenderOptions()
+    clusters = clusters_of(snapshot)
+    ks_keys = list(snapshot.entries) if kustomizations is None else [k for k in kustomizations
+                                                                     if k in snapshot.entries]  # fmt: skip
+    all_releases = {(n, rid): res for n, c in clusters.items() for rid, res in c.releases.items()}
+    hr_keys = list(all_releases) if releases is None else [k for k in releases if k in all_releases]
+    decryptor = decryptor if decryptor is not None else decryptor_for(files, options)
+    total = len(ks_keys) + len(hr_keys)
+    done = 0
+    results: list[ProducerRender] = []
+    for key in ks_keys:
+        results.append(render_kustomization(snapshot.entries[key], decryptor))
+        done += 1
+        if progress is not None:
+            progress(done, total, results[-1].producer)
+    if hr_keys:
+        charts = ChartCache(options.chart_cache_dir, offline=options.offline)
+        render_cache = RenderCache() if options.render_cache else None
+        contexts: dict[str, Any] = {}
+        for name in {k[0] for k in hr_keys}:
+            contexts[name] = _release_context(snapshot, clusters[name], files, decryptor, charts,
+                                              render_cache, options)  # fmt: skip
+        workers = options.workers or min(8, os.cpu_count() or 1)
+        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="homeops-render") as pool:
+            futures = [
+                pool.submit(render_one_release, cluster, all_releases[(cluster, rid)], contexts[cluster])
+                for cluster, rid in hr_keys
+            ]
+            for future in as_completed(futures):
+                results.append(future.result())
+                done += 1
+                if progress is not None:
+                    progress(done, total, results[-1].producer)
+    return sorted(results, key=_order)
+
+
+def decryptor_for(files: RepoFiles, options: RenderOptions) -> Decryptor:
+    return Decryptor(files.read_bytes, files.config_root, options.age_key)
+
+
+def _order(result: ProducerRender) -> tuple[str, int, str]:
+    return (result.cluster, 0 if result.kind == "Kustomization" else 1, result.producer)
+
+
+def annotate(obj: Mapping[str, Any], producer: str, cluster: str) -> dict[str, Any]:
+    out = dict(obj)
+    meta = dict(out.get("metadata") or {})
+    annotations = dict(meta.get("annotations") or {})
+    annotations[PRODUCER_ANNOTATION] = producer
+    annotations[CLUSTER_ANNOTATION] = cluster
+    meta["annotations"] = annotations
+    out["metadata"] = meta
+    return out
+
+
+def render_kustomization(entry: Entry, decryptor: Decryptor) -> ProducerRender:
+    """A Kustomization's objects as Flux applies them (SOPS objects decrypted or with placeholders)."""
+    producer = str(entry.id)
+    if entry.external:
+        return ProducerRender(producer, entry.cluster, "Kustomization",
+                              skipped="its source is not this repository")  # fmt: skip
+    if entry.missing_path:
+        path = get_path(entry.ks.obj, "spec", "path")
+        return ProducerRender(producer, entry.cluster, "Kustomization",
+                              error=f"spec.path {path!r} does not exist in the repository")  # fmt: skip
+    if entry.error is not None:
+        return ProducerRender(producer, entry.cluster, "Kustomization", error=entry.error)
+    objects = []
+    placeholders: list[str] = []
+    for res in entry.objects:
+        obj = res.obj
+        if is_sops_encrypted(obj):
+            revealed = reveal(obj, res.origin, decryptor)
+            obj = revealed.obj
+            if revealed.problem is not None:
+                placeholders.append(f"{res.kind} {res.namespace}/{res.name}: {revealed.problem}")
+        objects.append(annotate(obj, producer, entry.cluster))
+    return ProducerRender(producer, entry.cluster, "Kustomization", tuple(objects),
+                          placeholders=tuple(placeholders))  # fmt: skip
+
+
+# -- HelmReleases -----------------------------------------------------------------------------------
+
+
+class _ClusterValues:
+    """``valuesFrom`` lookups among a cluster's ConfigMaps and Secrets."""
+
+    def __init__(self, cluster: _Cluster, decryptor: Decryptor) -> None:
+        self.cluster = cluster
+        self.decryptor = decryptor
+
+    def lookup(self, kind: str, namespace: str, name: str, key: str) -> ValuesData | None:
+        res = self.cluster.configs.get((kind, namespace, name))
+        if res is None:
+            return None
+        obj = res.obj
+        decrypted = False
+        if is_sops_encrypted(obj):
+            revealed = reveal(obj, res.origin, self.decryptor)
+            if revealed.problem is not None:
+                raw = _raw_value(obj, kind, key)
+                if raw is None:
+                    return ValuesData(None)
+                what = f"{kind} {namespace}/{name} key {key!r}"
+                return ValuesData(placeholder(str(raw)), placeholder=f"{what}: {revealed.problem}")
+            obj, decrypted = revealed.obj, True
+        if kind == "ConfigMap":
+            data = obj.get("data")
+            value = data.get(key) if isinstance(data, dict) else None
+            return ValuesData(None if value is None else str(value), decrypted=decrypted)
+        values = Secret(Resource(obj, res.origin)).values()
+        return ValuesData(values.get(key), decrypted=decrypted)
+
+
+def _raw_value(obj: Mapping[str, Any], kind: str, key: str) -> Any:
+    for field_name in ("data", "stringData") if kind == "Secret" else ("data",):
+        values = obj.get(field_name)
+        if isinstance(values, dict) and key in values:
+            return values[key]
+    return None
+
+
+def _release_context(
+    snapshot: Snapshot,
+    cluster: _Cluster,
+    files: RepoFiles,
+    decryptor: Decryptor,
+    charts: Any,
+    render_cache: Any,
+    options: RenderOptions,
+) -> Any:
+    from .helm import HelmOptions
+    from .release import ReleaseContext
+    from .sources import SourceLookup
+
+    info = snapshot.clusters.get(cluster.name)
+    own = info.own_sources if info is not None else frozenset({("GitRepository", "flux-system")})
+    helm = HelmOptions(
+        kube_version=options.kube_version,
+        api_versions=tuple(sorted({*options.api_versions, *cluster.api_versions})),
+    )
+    return ReleaseContext(
+        lookup=SourceLookup(cluster.objects, own, files.folder),
+        values=_ClusterValues(cluster, decryptor),
+        charts=charts,
+        helm=helm,
+        custom_cluster_scoped=cluster.cluster_scoped,
+        render_cache=render_cache,
+    )
+
+
+def render_one_release(cluster: str, res: Resource, ctx: Any) -> ProducerRender:
+    """Render one HelmRelease; any failure becomes the result's ``error``."""
+    from .release import render_helm_release
+
+    producer = str(res.id)
+    try:
+        out = render_helm_release(HelmRelease(res), ctx)
+    except HomeopsError as exc:
+        message = f"{exc.where}: {exc.message}" if exc.where is not None else exc.message
+        return ProducerRender(producer, cluster, "HelmRelease", error=message, hint=exc.hint)
+    objects = tuple(annotate(obj, producer, cluster) for obj in out.objects)
+    return ProducerRender(producer, cluster, "HelmRelease", objects, placeholders=tuple(out.placeholders),
+                          release=out.info, cached=out.cached)  # fmt: skip
+
+
+# -- what a HelmRelease depends on ------------------------------------------------------------------
+
+
+def release_inputs(snapshot: Snapshot, clusters: Mapping[str, _Cluster], key: ReleaseKey) -> Any:
+    """Everything in the tree a HelmRelease's output depends on, comparable between two revisions:
+    the HelmRelease, its ``valuesFrom`` objects and its chart source chain."""
+    cluster = clusters.get(key[0])
+    res = cluster.releases.get(key[1]) if cluster is not None else None
+    if cluster is None or res is None:
+        return None
+    release = HelmRelease(res)
+    parts: list[Any] = [res.obj]
+    for ref in release.values_from:
+        found = cluster.configs.get((ref.kind, release.namespace, ref.name))
+        parts.append(found.obj if found is not None else None)
+    ref_id = release.chart_ref.id if release.chart_ref is not None else None
+    if ref_id is None and release.chart is not None and release.chart.source_ref is not None:
+        ref_id = release.chart.source_ref.id
+    while ref_id is not None:
+        source = cluster.objects.get(ref_id)
+        parts.append(source.obj if source is not None else None)
+        inner = source.obj.get("spec", {}).get("sourceRef") if source is not None else None
+        if source is None or source.kind != "HelmChart" or not isinstance(inner, dict):
+            break
+        ref_id = NamedResource(str(inner.get("kind")), str(inner.get("namespace") or source.namespace),
+                               str(inner.get("name")))  # fmt: skip
+    parts.append(cluster.api_versions)
+    return parts
+
+
+def local_chart_paths(res: Resource) -> tuple[str, ...]:
+    """Repository paths a HelmRelease's chart may be read from when its source is this repository: the
+    chart folder and the ``valuesFiles``."""
+    release = HelmRelease(res)
+    chart = release.chart
+    if chart is None or chart.source_ref is None or chart.source_ref.kind != "GitRepository":
+        return ()
+    files = get_path(release.spec, "chart", "spec", "valuesFiles")
+    extra = tuple(str(f).lstrip("/").removeprefix("./") for f in files) if isinstance(files, list) else ()
+    return (chart.chart.lstrip("/").removeprefix("./").rstrip("/"), *extra)
+
+
+def failures(results: Sequence[ProducerRender]) -> list[ProducerRender]:
+    return [r for r in results if r.failed]

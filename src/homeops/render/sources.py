@@ -1,0 +1,198 @@
+"""Which chart a HelmRelease installs: its source looked up among the cluster's objects, then fetched.
+
+``chartRef`` names an OCIRepository (the chart is the artifact) or a HelmChart; ``chart.spec`` names a
+chart in a HelmRepository (HTTP or OCI), in a GitRepository (this repository when it is one of the
+cluster's own sources, else a remote Git URL) or in a Bucket (not supported). ``valuesFiles`` are read
+where source-controller reads them: inside the chart for repository charts, relative to the source's
+root for Git charts.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import RenderError
+from ..load.tree import normalize
+from ..model.base import NamedResource, ObjectRef, Resource
+from ..model.flux import (
+    FLUX_SOURCE_GROUP,
+    GitRepository,
+    HelmChart,
+    HelmRelease,
+    HelmRepository,
+    OCIRepository,
+)
+from .charts.cache import ChartArtifact, ChartCache
+
+
+@dataclass(frozen=True, slots=True)
+class ChartSource:
+    """A chart fetched for one HelmRelease, and where its ``valuesFiles`` are read from."""
+
+    artifact: ChartArtifact
+    values_files: tuple[str, ...] = ()
+    read_values_file: Callable[[str], bytes | None] | None = None
+    """Reads one ``valuesFiles`` entry (None when absent)."""
+    source: Resource | None = None
+    """The source object (OCIRepository, HelmRepository, HelmChart, GitRepository)."""
+    local_folder: str | None = None
+    """The repo-relative chart folder, for a chart built from this repository."""
+
+
+class SourceLookup:
+    """The source objects of one cluster, and how to reach this repository's files."""
+
+    def __init__(
+        self,
+        objects: Mapping[NamedResource, Resource],
+        own_sources: frozenset[tuple[str, str]],
+        repo_folder: Callable[[], Path],
+    ) -> None:
+        self.objects = objects
+        self.own_sources = own_sources
+        """(kind, name) of the sources that are this repository (GitRepository flux-system, …)."""
+        self.repo_folder = repo_folder
+
+    def find(self, ref: ObjectRef) -> Resource:
+        found = self.objects.get(ref.id)
+        if found is None or found.group != FLUX_SOURCE_GROUP:
+            raise RenderError(
+                f"{ref.kind} {ref.namespace}/{ref.name} is not applied by any Kustomization of the cluster",
+                hint="add the source to a Kustomization, or fix the reference's name and namespace",
+            )
+        return found
+
+
+def resolve_chart(release: HelmRelease, lookup: SourceLookup, cache: ChartCache) -> ChartSource:
+    """Fetch (or find in the cache) the chart ``release`` installs."""
+    ref = release.chart_ref
+    if ref is not None:
+        source = lookup.find(ref)
+        if ref.kind == "OCIRepository":
+            return ChartSource(_oci(OCIRepository(source), cache), source=source)
+        if ref.kind == "HelmChart":
+            chart = HelmChart(source)
+            if not chart.chart:
+                raise RenderError(f"HelmChart {source.namespace}/{source.name} names no chart")
+            inner = chart.source_ref
+            if inner is None:
+                raise RenderError(f"HelmChart {source.namespace}/{source.name} has no sourceRef")
+            files = _strings(chart.spec.get("valuesFiles"))
+            return _from_source(chart.chart, chart.version, inner, files, lookup, cache)
+        raise RenderError(f"chartRef kind {ref.kind!r} is not supported (OCIRepository or HelmChart)")
+    template = release.chart
+    if template is None:
+        raise RenderError(
+            "the HelmRelease names no chart (neither spec.chartRef nor spec.chart.spec.chart)",
+            hint="set spec.chartRef or spec.chart.spec",
+        )
+    if template.source_ref is None:
+        raise RenderError(
+            "spec.chart.spec.sourceRef is missing", hint="name the HelmRepository or GitRepository"
+        )
+    files = _strings(release.spec.get("chart", {}).get("spec", {}).get("valuesFiles"))
+    return _from_source(template.chart, template.version, template.source_ref, files, lookup, cache)
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+
+def _oci(repo: OCIRepository, cache: ChartCache) -> ChartArtifact:
+    url = repo.url
+    if not url:
+        raise RenderError(f"OCIRepository {repo.namespace}/{repo.name} has no spec.url")
+    ref = repo.ref
+    return cache.oci(
+        url,
+        tag=_opt(ref.get("tag")),
+        semver=_opt(ref.get("semver")),
+        digest=_opt(ref.get("digest")),
+        insecure=repo.insecure,
+    )
+
+
+def _opt(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def _from_source(
+    chart: str,
+    version: str | None,
+    ref: ObjectRef,
+    values_files: tuple[str, ...],
+    lookup: SourceLookup,
+    cache: ChartCache,
+) -> ChartSource:
+    if ref.kind == "GitRepository" and (ref.kind, ref.name) in lookup.own_sources:
+        # This repository (its GitRepository is often created at bootstrap, outside the tree).
+        folder = _chart_path(chart)
+        root = lookup.repo_folder()
+        artifact = cache.local(root / folder)
+        return ChartSource(artifact, values_files, _repo_file(root), lookup.objects.get(ref.id), folder)
+    source = lookup.find(ref)
+    if ref.kind == "HelmRepository":
+        repo = HelmRepository(source)
+        if not repo.url:
+            raise RenderError(f"HelmRepository {source.namespace}/{source.name} has no spec.url")
+        url = repo.url
+        if repo.is_oci and not url.startswith("oci://"):
+            url = "oci://" + url.split("://", 1)[-1]
+        insecure = bool(repo.spec.get("insecure") is True)
+        artifact = cache.helm_repo(url, chart, version, insecure=insecure)
+        return ChartSource(artifact, values_files, _inside_chart(artifact, chart_root=""), source)
+    if ref.kind == "GitRepository":
+        folder = _chart_path(chart)
+        git = GitRepository(source)
+        if not git.url:
+            raise RenderError(f"GitRepository {source.namespace}/{source.name} has no spec.url")
+        artifact = cache.git(git.url, ref={str(k): str(v) for k, v in git.ref.items()}, path=folder)
+        return ChartSource(artifact, values_files, _inside_chart(artifact, chart_root=folder), source)
+    if ref.kind == "Bucket":
+        raise RenderError(
+            f"the chart comes from Bucket {source.namespace}/{source.name}: Bucket sources are not supported",
+            hint="homeops renders charts from OCI, Helm repositories and Git; render this one in-cluster",
+        )
+    raise RenderError(f"chart sourceRef kind {ref.kind!r} is not supported")
+
+
+def _chart_path(chart: str) -> str:
+    folder = normalize(chart.strip().lstrip("/"))
+    if not folder:
+        raise RenderError(f"invalid chart path {chart!r}", hint="use a folder inside the Git repository")
+    return folder
+
+
+def _inside_chart(artifact: ChartArtifact, *, chart_root: str) -> Callable[[str], bytes | None]:
+    def read(rel: str) -> bytes | None:
+        from .helm import chart_file
+
+        clean = posixpath.normpath(rel.lstrip("/"))
+        if clean.startswith("../"):
+            raise RenderError(f"valuesFiles entry {rel!r} lies outside the chart")
+        if chart_root:
+            # Git sources name values files from the repository root; only the chart's own are reachable.
+            if not clean.startswith(chart_root.rstrip("/") + "/"):
+                raise RenderError(
+                    f"valuesFiles entry {rel!r} lies outside the chart folder {chart_root} of a remote "
+                    "Git source, which homeops cannot read",
+                )
+            clean = clean[len(chart_root.rstrip("/")) + 1 :]
+        return chart_file(artifact, clean)
+
+    return read
+
+
+def _repo_file(root: Path) -> Callable[[str], bytes | None]:
+    def read(rel: str) -> bytes | None:
+        clean = normalize(rel.lstrip("/"))
+        if not clean:
+            raise RenderError(f"valuesFiles entry {rel!r} lies outside the repository")
+        path = root / clean
+        return path.read_bytes() if path.is_file() else None
+
+    return read
