@@ -23,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 from genrepo import generate  # noqa: E402
+
 from services import oci_registry  # noqa: E402
 
 APPTPL = HERE.parent / "tests" / "testdata" / "charts" / "apptpl"
@@ -36,7 +37,9 @@ def homeops(*args: str, env: dict[str, str]) -> float:
     )
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
-        raise SystemExit(f"homeops {' '.join(args)} failed ({done.returncode}):\n{done.stderr.decode()[-2000:]}")
+        raise SystemExit(
+            f"homeops {' '.join(args)} failed ({done.returncode}):\n{done.stderr.decode()[-2000:]}"
+        )
     return elapsed
 
 
@@ -58,14 +61,16 @@ def main() -> None:
             url = registry.url("bench/helm/apptpl")
             ChartCache().oci(url, tag="5.1.0")  # the one chart every app uses, cached
         print(f"homeops build all --offline, cached chart ({os.cpu_count()} CPUs)")
-        print(f"{'apps':>6} {'no render cache':>16} {'per app':>9} {'ratio':>6} {'render cache':>13} {'per app':>9}")
+        header = ("apps", "no render cache", "per app", "ratio", "render cache", "per app")
+        print("{:>6} {:>16} {:>9} {:>6} {:>13} {:>9}".format(*header))
         baseline = None
         for size in sizes:
             repo = work / f"repo-{size}"
             generate(repo, size)
             for path in repo.rglob("ocirepository.yaml"):
                 path.write_text(path.read_text().replace(UPSTREAM, url))
-            homeops("build", "all", str(repo), "--offline", env=env)  # warm: bytecode, parse and render caches
+            # Warm the bytecode, parse and render caches first.
+            homeops("build", "all", str(repo), "--offline", env=env)
             cold = homeops("build", "all", str(repo), "--offline", "--no-render-cache", env=env)
             warm = homeops("build", "all", str(repo), "--offline", env=env)
             per_app = cold / size

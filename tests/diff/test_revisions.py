@@ -171,3 +171,23 @@ def test_secret_values_are_hidden_but_their_changes_show(
     assert "plain-token-in-git" not in out and "rotated-token-value" not in out
     assert main(["diff", str(remote.work), "--show-secrets"]) == 1
     assert "rotated-token-value" in capsys.readouterr().out
+
+
+def test_a_kustomization_failing_hides_nothing_it_applies(
+    remote: GitRemote, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (remote.work / "kubernetes/apps/demo/tools/app/kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [./gone.yaml]\n"
+    )
+    code, result, _ = diff(capsys, str(remote.work))
+    assert code == 3
+    failures = {(f["producer"], f["side"]): f["error"] for f in result["failures"]}
+    assert set(failures) == {
+        ("Kustomization/demo/tools", "head"),
+        ("HelmRelease/demo/tools-with-a-rather-long-name", "head"),
+    }
+    assert "gone.yaml" in failures[("Kustomization/demo/tools", "head")]
+    assert failures[("HelmRelease/demo/tools-with-a-rather-long-name", "head")] == (
+        "not rendered: Kustomization/demo/tools failed"
+    )
+    assert result["changes"] == []

@@ -58,6 +58,15 @@ def describe(found: list[Finding]) -> str:
     return "\n".join(f"  {f.path}:{f.line} {f.rule} {f.message}" for f in found) or "  (none)"
 
 
+def reused_repos(rule_dir: Path) -> list[str]:
+    """Layout repositories a rule folder's README reuses as passing cases (``pass: flat, layered``)."""
+    readme = rule_dir / "README.md"
+    if not readme.is_file():
+        return []
+    lines = [line for line in readme.read_text().splitlines() if line.startswith("pass:")]
+    return [name.strip() for line in lines for name in line.split(":", 1)[1].split(",")]
+
+
 def copy_repo(source: Path, target: Path) -> Path:
     """A private copy of a fixture repository (for tests that add links or odd bytes)."""
     shutil.copytree(source, target, symlinks=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from rules_testlib import REPOS, RULES, copy_repo, describe, findings, markers, places
+from rules_testlib import REPOS, RULES, copy_repo, describe, findings, markers, places, reused_repos
 
 from homeops.rules.catalog import all_rules
 
@@ -31,14 +31,6 @@ class Case:
         )
 
 
-def reused_repos(rule_dir: Path) -> list[Path]:
-    readme = rule_dir / "README.md"
-    if not readme.is_file():
-        return []
-    names = [line.split(":", 1)[1].strip() for line in readme.read_text().splitlines() if line.startswith("pass:")]
-    return [REPOS / part.strip() for name in names for part in name.split(",")]
-
-
 def cases(prefix: str) -> list[Case]:
     out = []
     for rule_dir in sorted(p for p in RULES.iterdir() if p.is_dir()):
@@ -46,7 +38,7 @@ def cases(prefix: str) -> list[Case]:
             if sub.name == prefix or sub.name.startswith(prefix + "-"):
                 out.append(Case(rule_dir.name, sub))
         if prefix == "pass":
-            out.extend(Case(rule_dir.name, repo) for repo in reused_repos(rule_dir))
+            out.extend(Case(rule_dir.name, REPOS / name) for name in reused_repos(rule_dir))
     return out
 
 
@@ -60,9 +52,9 @@ def _prepare(case: Case, tmp_path: Path) -> Path:
         repo = copy_repo(case.root, tmp_path / "repo")
         (tmp_path / "elsewhere").mkdir()
         (tmp_path / "elsewhere" / "media.yaml").write_text("apiVersion: v1\nkind: ConfigMap\n")
-        os.symlink("../../../../elsewhere", repo / "kubernetes" / "apps" / "media")
-        os.symlink("../../../../../elsewhere/media.yaml", repo / "kubernetes" / "apps" / "default" / "shared.yaml")
-        os.symlink("../echo/app", repo / "kubernetes" / "apps" / "default" / "echo-link")  # inside: followed
+        apps = repo / "kubernetes" / "apps"
+        os.symlink("../../../elsewhere", apps / "media")
+        os.symlink("../../../../elsewhere/media.yaml", apps / "default" / "shared.yaml")
         return repo
     return case.root
 

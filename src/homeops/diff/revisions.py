@@ -24,7 +24,10 @@ from typing import Any
 
 from .. import proc
 from ..errors import ToolError, UsageError
+from ..flux.tree import PRODUCER
 from ..load.tree import SourceTree
+from ..model.base import NamedResource
+from ..model.flux import SOURCE_KINDS
 from ..render.flux import (
     FolderFiles,
     ProducerRender,
@@ -247,6 +250,10 @@ def select_changed(
     base_clusters, head_clusters = clusters_of(base), clusters_of(head)
     keys = {(n, rid) for n, c in base_clusters.items() for rid in c.releases}
     keys |= {(n, rid) for n, c in head_clusters.items() for rid in c.releases}
+    if rebuilt is not None:
+        owned = {f for e in head.entries.values() for f in e.files}
+        local = _touches_local_chart(head_clusters, changes.all - owned)
+        keys = _candidates(base, head, ks, keys) | local
     releases = set()
     for key in keys:
         if release_inputs(base, base_clusters, key) != release_inputs(head, head_clusters, key):
@@ -256,6 +263,36 @@ def select_changed(
         if res is not None and _touches(local_chart_paths(res), changes.all):
             releases.add(key)
     return Selection(frozenset(ks), frozenset(releases))
+
+
+def _touches_local_chart(clusters: dict[str, Any], changed: Iterable[str]) -> set[ReleaseKey]:
+    changed = list(changed)
+    if not changed:
+        return set()
+    return {(name, rid) for name, c in clusters.items() for rid, res in c.releases.items()
+            if _touches(local_chart_paths(res), changed)}  # fmt: skip
+
+
+def _candidates(base: Snapshot, head: Snapshot, ks: set[Key], keys: set[ReleaseKey]) -> set[ReleaseKey]:
+    """The HelmReleases that can differ when only the Kustomizations ``ks`` were re-expanded: the ones
+    they produce, and, when one of them changed a ConfigMap, Secret, source or CRD, every release of
+    that cluster (compared in full by the caller)."""
+    out: set[ReleaseKey] = set()
+    wide: set[str] = set()
+    for key in ks:
+        before = base.entries.get(key)
+        after = head.entries.get(key)
+        old = {(r.kind, r.namespace, r.name): r.obj for r in (before.objects if before else ())}
+        new = {(r.kind, r.namespace, r.name): r.obj for r in (after.objects if after else ())}
+        for ident in old.keys() | new.keys():
+            if old.get(ident) == new.get(ident):
+                continue
+            kind, namespace, name = ident
+            if kind == "HelmRelease":
+                out.add((key[0], NamedResource(kind, namespace, name)))
+            elif kind in ("ConfigMap", "Secret", "CustomResourceDefinition", *SOURCE_KINDS):
+                wide.add(key[0])
+    return out | {k for k in keys if k[0] in wide}
 
 
 def _entry_state(snapshot: Snapshot, key: Key) -> Any:
@@ -303,8 +340,7 @@ def diff_revisions(
         if path_orig is not None:
             base_tree = SourceTree(Path(path_orig))
             base = Side(str(path_orig), load_snapshot(base_tree), FolderFiles(base_tree.root))
-            head_tree = _head_tree(head_root)
-            changes = folder_changes(base_tree, head_tree)
+            changes = folder_changes(base_tree, SourceTree(head_root))
         else:
             repo = Repo.of(head_root)
             if base_ref is not None:
@@ -312,29 +348,21 @@ def diff_revisions(
             else:
                 commit, label = repo.merge_base()
             base = git_side(repo, commit, label, stack)
-            head_tree = _head_tree(head_root)
             changes = repo.changes(commit)
-        head, selection = _head(base, head_tree, changes, all_producers)
+        head, selection = _head(base, head_root, changes, all_producers)
         files = FolderFiles(head_root)
-        if selection is None:
-            base_renders = render(base.snapshot, base.files, options=options, progress=progress)
-            head_decryptor = decryptor_for(files, options)
-            head_renders = render(head.snapshot, files, options=options, progress=progress,
-                                  decryptor=head_decryptor)  # fmt: skip
-        else:
-            base_decryptor = decryptor_for(base.files, options)
-            base_renders = render(base.snapshot, base.files, kustomizations=selection.kustomizations,
-                                  releases=selection.releases, options=options, progress=progress,
-                                  decryptor=base_decryptor)  # fmt: skip
-            head_decryptor = decryptor_for(files, options)
-            head_renders = render(head.snapshot, files, kustomizations=selection.kustomizations,
-                                  releases=selection.releases, options=options, progress=progress,
-                                  decryptor=head_decryptor)  # fmt: skip
+        ks_keys = selection.kustomizations if selection is not None else None
+        hr_keys = selection.releases if selection is not None else None
+        decryptors = (decryptor_for(base.files, options), decryptor_for(files, options))
+        base_renders = render(base.snapshot, base.files, kustomizations=ks_keys, releases=hr_keys,
+                              options=options, progress=progress, decryptor=decryptors[0])  # fmt: skip
+        head_renders = render(head.snapshot, files, kustomizations=ks_keys, releases=hr_keys,
+                              options=options, progress=progress, decryptor=decryptors[1])  # fmt: skip
+        base_renders = _absent_through_failure(base_renders, head.snapshot, head_renders)
+        head_renders = _absent_through_failure(head_renders, base.snapshot, base_renders)
         sensitive: frozenset[str] = frozenset()
         if not show_secrets:
-            sensitive = head_decryptor.sensitive()
-            if selection is not None:
-                sensitive |= base_decryptor.sensitive()
+            sensitive = decryptors[0].sensitive() | decryptors[1].sensitive()
         result = compare(
             base_renders, head_renders, ignore=ignore, show_secrets=show_secrets, sensitive=sensitive
         )
@@ -342,25 +370,46 @@ def diff_revisions(
     raise AssertionError("unreachable")  # pragma: no cover - ExitStack never swallows
 
 
-def _head_tree(root: Path) -> SourceTree:
+def _absent_through_failure(
+    renders: list[ProducerRender], other: Snapshot, other_renders: Sequence[ProducerRender]
+) -> list[ProducerRender]:
+    """``renders`` plus, as failed, every producer the other side rendered that is missing here because a
+    Kustomization that applies it (directly or further up) failed here: a failure, never a removal."""
+    failed = {(r.cluster, r.producer) for r in renders if r.kind == "Kustomization" and r.failed}
+    if not failed:
+        return renders
+    have = {(r.cluster, r.producer) for r in renders}
+    releases = {(n, str(rid)): res for n, c in clusters_of(other).items() for rid, res in c.releases.items()}
+    parents = {(k[0], str(k[1])): e.parent for k, e in other.entries.items()}
+    extra = []
+    for r in other_renders:
+        if (r.cluster, r.producer) in have:
+            continue
+        res = releases.get((r.cluster, r.producer)) if r.kind == "HelmRelease" else None
+        up = res.notes.get(PRODUCER) if res is not None else parents.get((r.cluster, r.producer))
+        seen = set()
+        while up is not None and (r.cluster, str(up)) not in failed and up not in seen:
+            seen.add(up)
+            up = parents.get((r.cluster, str(up)))
+        if up is not None and (r.cluster, str(up)) in failed:
+            extra.append(ProducerRender(r.producer, r.cluster, r.kind, error=f"not rendered: {up} failed"))
+    return sorted([*renders, *extra], key=lambda r: (r.cluster, r.kind != "Kustomization", r.producer))
+
+
+def _head(base: Side, root: Path, changes: Changes, all_producers: bool) -> tuple[Side, Selection | None]:
     from ..load.cache import ParseCache
 
-    return SourceTree(root, cache=ParseCache(root))
-
-
-def _head(
-    base: Side, head_tree: SourceTree, changes: Changes, all_producers: bool
-) -> tuple[Side, Selection | None]:
-    label = str(head_tree.root)
-    files = FolderFiles(head_tree.root)
+    label = str(root)
+    files = FolderFiles(root)
+    # A partial rebuild parses only the changed files: loading the parse cache would cost more.
+    head_tree = SourceTree(root)
     if not changes and not all_producers:
         return Side(label, base.snapshot, files), Selection(frozenset(), frozenset())
     why = needs_full_load(base.snapshot, head_tree, changes)
     if why is None and not all_producers:
         snapshot, rebuilt = rebuild(base.snapshot, head_tree, changes)
-        head_tree.save_cache()
         return Side(label, snapshot, files), select_changed(base.snapshot, snapshot, changes, rebuilt)
-    snapshot = load_snapshot(head_tree)
+    snapshot = load_snapshot(SourceTree(root, cache=ParseCache(root)))
     if all_producers:
         return Side(label, snapshot, files), None
     chosen = select_changed(base.snapshot, snapshot, changes)

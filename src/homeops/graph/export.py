@@ -35,6 +35,10 @@ def _ident(node: Node, ids: dict[Node, str]) -> str:
     return ids[node]
 
 
+_MERMAID_SHAPES = {"Kustomization": ("[", "]"), "HelmRelease": ("([", "])")}
+_DOT_SHAPES = {"Kustomization": "box", "HelmRelease": "ellipse"}
+
+
 def to_mermaid(graph: Graph, kinds: tuple[str, ...] | None = None) -> str:
     nodes, edges = _select(graph, kinds)
     ids: dict[Node, str] = {}
@@ -44,7 +48,7 @@ def to_mermaid(graph: Graph, kinds: tuple[str, ...] | None = None) -> str:
         if len(clusters) > 1:
             lines.append(f"  subgraph {_safe(cluster)}[\"cluster {cluster}\"]")
         for node in (n for n in nodes if n.cluster == cluster):
-            shape = ("[", "]") if node.kind == "Kustomization" else ("([", "])") if node.kind == "HelmRelease" else ("[/", "/]")
+            shape = _MERMAID_SHAPES.get(node.kind, ("[/", "/]"))
             lines.append(f"    {_ident(node, ids)}{shape[0]}\"{node.kind}<br/>{node.short}\"{shape[1]}")
         if len(clusters) > 1:
             lines.append("  end")
@@ -66,13 +70,12 @@ def to_dot(graph: Graph, kinds: tuple[str, ...] | None = None) -> str:
         lines.append(f'  subgraph "cluster_{cluster}" {{')
         lines.append(f'    label="cluster {cluster}";')
         for node in (n for n in nodes if n.cluster == cluster):
-            shape = "box" if node.kind == "Kustomization" else "ellipse" if node.kind == "HelmRelease" else "note"
+            shape = _DOT_SHAPES.get(node.kind, "note")
             lines.append(f'    "{_key(node)}" [label="{node.kind}\\n{node.short}", shape={shape}];')
         lines.append("  }")
     for edge in edges:
-        lines.append(
-            f'  "{_key(edge.source)}" -> "{_key(edge.target)}" [label="{edge.kind}", style={_EDGE_STYLE[edge.kind]}];'
-        )
+        attributes = f'label="{edge.kind}", style={_EDGE_STYLE[edge.kind]}'
+        lines.append(f'  "{_key(edge.source)}" -> "{_key(edge.target)}" [{attributes}];')
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -89,7 +92,7 @@ def to_json(graph: Graph, kinds: tuple[str, ...] | None = None) -> str:
     nodes, edges = _select(graph, kinds)
     payload = {
         "nodes": [
-            {**node_json(n), "path": graph.nodes[n].origin.path if graph.nodes.get(n) else None} for n in nodes
+            {**node_json(n), "path": _origin_path(graph, n)} for n in nodes
         ],
         "edges": [
             {"from": node_json(e.source), "to": node_json(e.target), "kind": e.kind, "detail": e.detail}
@@ -100,6 +103,11 @@ def to_json(graph: Graph, kinds: tuple[str, ...] | None = None) -> str:
         ],
     }
     return json.dumps(payload, indent=2) + "\n"
+
+
+def _origin_path(graph: Graph, node: Node) -> str | None:
+    res = graph.nodes.get(node)
+    return res.origin.path if res is not None else None
 
 
 def rollout_text(rollouts: Iterable[tuple[str, Rollout]]) -> str:

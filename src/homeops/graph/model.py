@@ -186,7 +186,8 @@ def _add_edges(graph: Graph, cluster: str, objects: list[Resource]) -> None:
             secret_producers[(key[0], str(Certificate(res).secret_name))] = node
         elif res.group == CNPG_GROUP and res.kind == "Cluster":
             for name in PostgresCluster(res).produced_secrets:
-                secret_producers[(key[0], name)] = node
+                # an explicit producer of the same name (the ExternalSecret of an initdb secret) wins
+                secret_producers.setdefault((key[0], name), node)
         elif res.group == "" and res.kind == "Secret":
             secret_producers.setdefault(key, node)
         elif res.group == "" and res.kind == "PersistentVolumeClaim":
@@ -206,6 +207,12 @@ def _add_edges(graph: Graph, cluster: str, objects: list[Resource]) -> None:
                 kind, name = store
                 namespace = "" if kind == "ClusterSecretStore" else res.namespace
                 graph.link(node, Node(cluster, kind, namespace, name), "store")
+        elif res.group == CNPG_GROUP and res.kind == "Cluster":
+            # the database waits for the credentials it is given (superuser, initdb owner)
+            for name in PostgresCluster(res).consumed_secrets:
+                target = secret_producers.get((res.namespace or "default", name))
+                if target is not None and target != node:
+                    graph.link(node, target, "secret", name)
         elif res.group == GATEWAY_GROUP and res.kind == "HTTPRoute":
             for parent in HTTPRoute(res).parent_refs:
                 target = gateways.get((parent.namespace or "default", parent.name))
@@ -221,9 +228,10 @@ def _add_edges(graph: Graph, cluster: str, objects: list[Resource]) -> None:
                         if node not in graph.nodes:
                             graph.add(node, res)
                             if isinstance(producer, NamedResource):
-                                graph.link(node, Node(cluster, "Kustomization", producer.namespace, producer.name),
-                                           "applies")
-                        graph.link(node, target, "claim" if kind == "PersistentVolumeClaim" else "secret", name)
+                                applier = Node(cluster, "Kustomization", producer.namespace, producer.name)
+                                graph.link(node, applier, "applies")
+                        via = "claim" if kind == "PersistentVolumeClaim" else "secret"
+                        graph.link(node, target, via, name)
 
 
 def _release_edges(
@@ -242,16 +250,18 @@ def _release_edges(
         graph.link(node, Node(cluster, ref.kind, ref.namespace, ref.name), "source")
     namespace = release.release_namespace or "default"
     for value_ref in release.values_from:
-        target = secrets.get((release.namespace or "default", value_ref.name)) if value_ref.kind == "Secret" else None
+        if value_ref.kind != "Secret":
+            continue
+        target = secrets.get((release.namespace or "default", value_ref.name))
         if target is not None:
             graph.link(node, target, "secret", value_ref.name)
-    for ref in app_template_refs(release.values):
-        name = resolve_template(ref.name, release.release_name, namespace)
+    for needed in app_template_refs(release.values):
+        name = resolve_template(needed.name, release.release_name, namespace)
         if not name:
             continue
-        if ref.kind == "Secret" and (namespace, name) in secrets:
+        if needed.kind == "Secret" and (namespace, name) in secrets:
             graph.link(node, secrets[(namespace, name)], "secret", name)
-        elif ref.kind == "PersistentVolumeClaim" and (namespace, name) in claims:
+        elif needed.kind == "PersistentVolumeClaim" and (namespace, name) in claims:
             graph.link(node, claims[(namespace, name)], "claim", name)
     for parent in app_template_route_parents(release.values):
         target = gateways.get((parent.namespace or namespace, parent.name))
@@ -373,7 +383,10 @@ def rollout(graph: Graph, cluster: str | None = None) -> Rollout:
     kinds = ("Kustomization", "HelmRelease")
     members = [n for n in graph.nodes if n.kind in kinds and (cluster is None or n.cluster == cluster)]
     deps = {
-        n: {e.target for e in graph.needs.get(n, ()) if e.kind in ("dependsOn", "applies") and e.target.kind in kinds}
+        n: {
+            e.target for e in graph.needs.get(n, ())
+            if e.kind in ("dependsOn", "applies") and e.target.kind in kinds
+        }
         for n in members
     }
     placed: set[Node] = set()
@@ -414,7 +427,8 @@ def _tree(node: Node, via: str, step: object, seen: set[Node]) -> TreeNode:
     if node in seen:
         return TreeNode(node, via, (), repeated=True)
     seen.add(node)
-    children = tuple(_tree(child, kind, step, seen) for child, kind in sorted(step(node), key=lambda x: (x[1], x[0])))
+    ordered = sorted(step(node), key=lambda x: (x[1], x[0]))
+    children = tuple(_tree(child, kind, step, seen) for child, kind in ordered)
     return TreeNode(node, via, children)
 
 

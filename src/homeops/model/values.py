@@ -15,6 +15,9 @@ from typing import Any
 
 Path = tuple[str | int, ...]
 
+PIN_MARKER = "homeops: pin digest"
+"""Comment text homeops writes next to an image tag whose digest it could not know (rule IMG003)."""
+
 _RELEASE_EXPR = re.compile(r"\{\{-?\s*\.Release\.(Name|Namespace)\s*-?\}\}")
 
 

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from ..errors import HomeopsError
 from ..model.base import NamedResource, Resource, get_path
-from ..model.flux import FLUX_HELM_GROUP, HelmRelease
+from ..model.flux import FLUX_HELM_GROUP, SOURCE_KINDS, HelmRelease
 from ..model.kinds import Secret, is_sops_encrypted
 from .secrets import Decryptor, placeholder, reveal
 from .snapshot import Entry, Key, Snapshot
@@ -121,10 +121,14 @@ class _Cluster:
 
     name: str
     objects: dict[NamedResource, Resource] = field(default_factory=dict)
+    """Sources and CustomResourceDefinitions, by id."""
     configs: dict[tuple[str, str, str], Resource] = field(default_factory=dict)
     releases: dict[NamedResource, Resource] = field(default_factory=dict)
     api_versions: tuple[str, ...] = ()
     cluster_scoped: frozenset[tuple[str, str]] = frozenset()
+
+
+_INDEXED = frozenset({"ConfigMap", "Secret", "HelmRelease", "CustomResourceDefinition", *SOURCE_KINDS})
 
 
 def clusters_of(snapshot: Snapshot) -> dict[str, _Cluster]:
@@ -136,11 +140,17 @@ def clusters_of(snapshot: Snapshot) -> dict[str, _Cluster]:
     for entry in snapshot.entries.values():
         cluster = out.setdefault(entry.cluster, _Cluster(entry.cluster))
         for res in entry.objects:
-            cluster.objects.setdefault(res.id, res)
-            if res.group == "" and res.kind in ("ConfigMap", "Secret"):
-                cluster.configs.setdefault((res.kind, res.namespace, res.name), res)
-            elif res.kind == "HelmRelease" and res.group == FLUX_HELM_GROUP:
-                cluster.releases.setdefault(res.id, res)
+            kind = res.obj.get("kind")
+            if kind not in _INDEXED:
+                continue  # only what rendering looks up; indexing every object costs a diff its speed
+            if kind in ("ConfigMap", "Secret"):
+                if res.group == "":
+                    cluster.configs.setdefault((kind, res.namespace, res.name), res)
+            elif kind == "HelmRelease":
+                if res.group == FLUX_HELM_GROUP:
+                    cluster.releases.setdefault(res.id, res)
+            else:
+                cluster.objects.setdefault(res.id, res)
     for name, cluster in out.items():
         info = snapshot.clusters.get(name)
         for res in info.bootstrap if info is not None else ():
@@ -357,6 +367,10 @@ def render_one_release(cluster: str, res: Resource, ctx: Any) -> ProducerRender:
     except HomeopsError as exc:
         message = f"{exc.where}: {exc.message}" if exc.where is not None else exc.message
         return ProducerRender(producer, cluster, "HelmRelease", error=message, hint=exc.hint)
+    except Exception as exc:  # a bug must not stop the other releases: report it with this one
+        error = f"internal error: {type(exc).__name__}: {exc}"
+        hint = "a bug in homeops: please report it"
+        return ProducerRender(producer, cluster, "HelmRelease", error=error, hint=hint)
     objects = tuple(annotate(obj, producer, cluster) for obj in out.objects)
     return ProducerRender(producer, cluster, "HelmRelease", objects, placeholders=tuple(out.placeholders),
                           release=out.info, cached=out.cached)  # fmt: skip

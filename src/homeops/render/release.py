@@ -125,6 +125,8 @@ def _values_files(chart: ChartSource) -> dict[str, Any] | None:
     merged: dict[str, Any] = {}
     for rel in chart.values_files:
         data = chart.read_values_file(rel)
+        if data is None and chart.ignore_missing_values_files:
+            continue
         if data is None:
             raise RenderError(
                 f"valuesFiles entry {rel!r} does not exist", hint="fix the path (relative to the source root)"

@@ -289,9 +289,11 @@ def needs_full_load(snapshot: Snapshot, tree: SourceTree, changes: Changes) -> s
         except OSError:
             continue
         for doc in parsed.documents:
-            if isinstance(doc, dict) and doc.get("kind") == "Kustomization" and str(
-                doc.get("apiVersion", "")
-            ).startswith(FLUX_KUSTOMIZE_GROUP + "/"):
+            if (
+                isinstance(doc, dict)
+                and doc.get("kind") == "Kustomization"
+                and str(doc.get("apiVersion", "")).startswith(FLUX_KUSTOMIZE_GROUP + "/")
+            ):
                 return f"{path} holds a Flux Kustomization that no other one applies"
     return None
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import RenderError
 from ..load.tree import normalize
-from ..model.base import NamedResource, ObjectRef, Resource
+from ..model.base import NamedResource, ObjectRef, Resource, get_path
 from ..model.flux import (
     FLUX_SOURCE_GROUP,
     GitRepository,
@@ -41,6 +41,7 @@ class ChartSource:
     """The source object (OCIRepository, HelmRepository, HelmChart, GitRepository)."""
     local_folder: str | None = None
     """The repo-relative chart folder, for a chart built from this repository."""
+    ignore_missing_values_files: bool = False
 
 
 class SourceLookup:
@@ -82,7 +83,9 @@ def resolve_chart(release: HelmRelease, lookup: SourceLookup, cache: ChartCache)
             if inner is None:
                 raise RenderError(f"HelmChart {source.namespace}/{source.name} has no sourceRef")
             files = _strings(chart.spec.get("valuesFiles"))
-            return _from_source(chart.chart, chart.version, inner, files, lookup, cache)
+            found = _from_source(chart.chart, chart.version, inner, files, lookup, cache)
+            ignore = chart.spec.get("ignoreMissingValuesFiles") is True
+            return replace(found, ignore_missing_values_files=ignore)
         raise RenderError(f"chartRef kind {ref.kind!r} is not supported (OCIRepository or HelmChart)")
     template = release.chart
     if template is None:
@@ -94,8 +97,10 @@ def resolve_chart(release: HelmRelease, lookup: SourceLookup, cache: ChartCache)
         raise RenderError(
             "spec.chart.spec.sourceRef is missing", hint="name the HelmRepository or GitRepository"
         )
-    files = _strings(release.spec.get("chart", {}).get("spec", {}).get("valuesFiles"))
-    return _from_source(template.chart, template.version, template.source_ref, files, lookup, cache)
+    spec = get_path(release.spec, "chart", "spec")
+    files = _strings(spec.get("valuesFiles"))
+    found = _from_source(template.chart, template.version, template.source_ref, files, lookup, cache)
+    return replace(found, ignore_missing_values_files=spec.get("ignoreMissingValuesFiles") is True)
 
 
 def _strings(value: Any) -> tuple[str, ...]:

@@ -68,7 +68,8 @@ def _suggest(graph: Graph, missing: Node) -> str | None:
     same_name = sorted(n for n in graph.nodes if n.kind == missing.kind and n.name == missing.name
                        and n.cluster == missing.cluster)
     if same_name:
-        return f"a {missing.kind} named {missing.name!r} exists in namespace {same_name[0].namespace!r}: set namespace"
+        return (f"a {missing.kind} named {missing.name!r} exists in namespace {same_name[0].namespace!r}: "
+                "set namespace")
     close = sorted(
         n for n in graph.nodes
         if n.kind == missing.kind and n.cluster == missing.cluster and _close(n.name, missing.name)
@@ -193,8 +194,10 @@ def _chart_name(ctx: Context, cluster: str, release: HelmRelease) -> str | None:
     why="Without dependsOn Flux applies the app as soon as its parent is applied: its ExternalSecret fails "
     "until the store exists and its pods crash-loop until the database is up — a race on every fresh "
     "install or disaster recovery.",
-    bad="# immich/ks.yaml (app uses an ExternalSecret and a CNPG database)\nspec:\n  path: ./kubernetes/main/apps/media/immich/app\n",
-    good="spec:\n  dependsOn:\n    - name: onepassword-store\n      namespace: external-secrets\n    - name: cloudnative-pg\n      namespace: database\n",
+    bad="# immich/ks.yaml (app uses an ExternalSecret and a CNPG database)\nspec:\n"
+    "  path: ./kubernetes/main/apps/media/immich/app\n",
+    good="spec:\n  dependsOn:\n    - name: onepassword-store\n      namespace: external-secrets\n"
+    "    - name: cloudnative-pg\n      namespace: database\n",
     fix="Add the Kustomization that provides it to spec.dependsOn (directly or through a dependency or a "
     "parent that already waits for it).",
 )
@@ -209,7 +212,9 @@ def provider_not_awaited(ctx: Context) -> Iterator[Hit]:
             if res.group == ESO_GROUP and res.kind == "ExternalSecret":
                 store = ExternalSecret(res).store_ref
                 if store:
-                    needs[f"store:{store[0]}:{store[1]}"] = f"{store[0]} {store[1]!r} (for ExternalSecret {res.name!r})"
+                    needs[f"store:{store[0]}:{store[1]}"] = (
+                        f"{store[0]} {store[1]!r} (for ExternalSecret {res.name!r})"
+                    )
             elif res.group == CNPG_GROUP and res.kind == "Cluster":
                 needs["operator:cnpg"] = f"the CloudNativePG operator (for database {res.name!r})"
         if not needs:
@@ -218,7 +223,8 @@ def provider_not_awaited(ctx: Context) -> Iterator[Hit]:
         awaited |= {n for a in list(awaited) for n in closure(graph, a, ("dependsOn", "applies"))}
         for capability, what in sorted(needs.items()):
             provided_by = table.get(capability, set())
-            if capability in providers.bootstrapped or not provided_by or node in provided_by or provided_by & awaited:
+            if (capability in providers.bootstrapped or not provided_by or node in provided_by
+                    or provided_by & awaited):
                 continue
             names = ", ".join(sorted(p.short for p in provided_by))
             yield ctx.hit(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..inventory import FoundImage, found_images
+from ..model.values import PIN_MARKER
 from .base import Hit, Severity, rule
 from .context import Context
 
@@ -34,7 +35,7 @@ def _unique(ctx: Context) -> Iterator[FoundImage]:
 def image_not_pinned(ctx: Context) -> Iterator[Hit]:
     for found in _unique(ctx):
         image = found.image
-        if image.digest or image.tag in (None, "latest"):
+        if image.digest or image.tag in (None, "latest") or _pin_pending(ctx, found) is not None:
             continue
         yield ctx.hit(
             found.res,
@@ -70,3 +71,45 @@ def image_latest(ctx: Context) -> Iterator[Hit]:
             continue
         yield ctx.hit(found.res, found.path, f"{found.owner} runs {image.repository} with {what}",
                       "pin a released version with its digest")
+
+
+def _pin_pending(ctx: Context, found: FoundImage) -> int | None:
+    """The line of a ``# homeops: pin digest`` marker on this image's tag (or image) line, if any."""
+    path = (*found.path, "tag") if found.path[-1] == "image" and found.explicit_tag else found.path
+    for candidate in (path, found.path):
+        line = ctx.line_of(found.res, *candidate)
+        try:
+            text = ctx.tree.read_text(found.res.origin.path).splitlines()
+        except (OSError, UnicodeDecodeError):
+            return None
+        if 0 < line <= len(text) and PIN_MARKER in text[line - 1]:
+            return line
+    return None
+
+
+@rule(
+    id="IMG003",
+    name="image-pin-pending",
+    family="images",
+    severity=Severity.INFO,
+    seed="Images are pinned by digest; Renovate updates automatically",
+    summary="An image tag is marked for the user to pin with its digest",
+    why="homeops writes a tag without a digest when it cannot know the digest (offline, a new image) and "
+    "marks the line; until the digest is added the deployment is not reproducible.",
+    bad="tag: 1.2.3  # homeops: pin digest\n",
+    good="tag: 1.2.3@sha256:4d0ccca1d151f860b3f469c60df78bf1ab798f15e88dc1912d31d6741653eb99\n",
+    fix="Look up the digest (crane digest IMAGE:TAG, or let Renovate pin it) and append @sha256:… to the "
+    "tag.",
+)
+def image_pin_pending(ctx: Context) -> Iterator[Hit]:
+    for found in _unique(ctx):
+        if found.image.digest:
+            continue
+        line = _pin_pending(ctx, found)
+        if line is not None:
+            yield Hit(
+                found.res.origin.path,
+                line,
+                f"{found.owner} runs {found.image} until its digest is pinned",
+                "append @sha256:<digest> to the tag and remove the marker",
+            )

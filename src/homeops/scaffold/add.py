@@ -28,7 +28,7 @@ def add_app(repo: str | Path, options: AppOptions, *, cluster: str | None = None
     from ..workspace import open_workspace
 
     check_options(options)
-    workspace = open_workspace(repo, use_cache=False)
+    workspace = open_workspace(repo)
     conventions = read_conventions(workspace.flux, cluster=cluster)
     _refuse_existing(workspace.flux, conventions, options)
     files = FileSet(workspace.root)

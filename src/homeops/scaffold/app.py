@@ -98,6 +98,11 @@ def _check_providers(conv: Conventions, options: AppOptions) -> None:
             f"no {options.route} Gateway found in this repository (found: {known})",
             hint="name the Gateways envoy-internal/envoy-external, or pass --route none",
         )
+    if options.route != "none" and conv.domain is None:
+        raise UsageError(
+            "no domain for the app's hostname: no route in this repository names one and no SECRET_DOMAIN "
+            "is substituted", hint="define SECRET_DOMAIN in the cluster settings, or pass --route none",
+        )
     if options.database and conv.cnpg_provider is None:
         raise UsageError(
             "this repository has no CloudNativePG operator for the app's database",
@@ -127,7 +132,7 @@ def _image(image: ImageRef) -> dict[str, Any]:
 
 
 def _hostname(conv: Conventions, name: str) -> str:
-    domain = conv.domain or "${SECRET_DOMAIN}"
+    domain = conv.domain
     return f"{{{{ .Release.Name }}}}.{domain}" if conv.release_hostname else f"{name}.{domain}"
 
 

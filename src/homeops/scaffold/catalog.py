@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..model.values import ImageRef
+from ..model.values import PIN_MARKER, ImageRef
 
-#: The comment written next to an image tag whose digest homeops does not know.
-PIN_MARKER = "homeops: pin digest"
+__all__ = ["PIN_MARKER"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ file is what a person would have typed.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -73,13 +74,17 @@ _AMBIGUOUS = re.compile(
 _DOTTED = re.compile(r"^[0-9]+(\.[0-9]+){2,}$")
 
 
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.lru_cache(maxsize=4096)
 def _reads_back(text: str) -> bool:
     if text != text.strip() or text.startswith(("'", '"')) or " #" in text or "\t" in text:
         return False
     if _AMBIGUOUS.match(text) and not _DOTTED.match(text):
         return False
     try:
-        loaded = yaml.safe_load(f"k: {text}\n")
+        loaded = yaml.load(f"k: {text}\n", Loader=_Loader)
     except yaml.YAMLError:
         return False
     return isinstance(loaded, dict) and loaded.get("k") == text and type(loaded.get("k")) is str

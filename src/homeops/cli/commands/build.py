@@ -24,20 +24,33 @@ from ...errors import ExitCode, UsageError
 def add_render_options(parser: argparse.ArgumentParser) -> None:
     """Options ``build`` and ``diff`` share."""
     parser.add_argument("--offline", action="store_true", help="use only the chart cache, never the network")
-    parser.add_argument("--age-key", metavar="FILE",
-                        help="age key file to decrypt SOPS secrets (default: SOPS_AGE_KEY, "
-                        "SOPS_AGE_KEY_FILE, then sops' default key file; without a key encrypted values "
-                        "render as placeholders)")
-    parser.add_argument("--show-secrets", action="store_true",
-                        help="show Secret values instead of <redacted>")
-    parser.add_argument("--kube-version", metavar="V",
-                        help="Kubernetes version charts see (default: kubernetes-version in .homeops.yaml, "
-                        "else 1.33.0)")
-    parser.add_argument("--api-versions", metavar="LIST", default="",
-                        help="extra API versions charts see, comma-separated (group/version[/Kind]); the "
-                        "cluster's own CRDs are always included")
-    parser.add_argument("--no-render-cache", action="store_true",
-                        help="render every HelmRelease again instead of reusing identical earlier renders")
+    parser.add_argument(
+        "--age-key",
+        metavar="FILE",
+        help="age key file to decrypt SOPS secrets (default: SOPS_AGE_KEY, "
+        "SOPS_AGE_KEY_FILE, then sops' default key file; without a key encrypted values "
+        "render as placeholders)",
+    )
+    parser.add_argument(
+        "--show-secrets", action="store_true", help="show Secret values instead of <redacted>"
+    )
+    parser.add_argument(
+        "--kube-version",
+        metavar="V",
+        help="Kubernetes version charts see (default: kubernetes-version in .homeops.yaml, else 1.33.0)",
+    )
+    parser.add_argument(
+        "--api-versions",
+        metavar="LIST",
+        default="",
+        help="extra API versions charts see, comma-separated (group/version[/Kind]); the "
+        "cluster's own CRDs are always included",
+    )
+    parser.add_argument(
+        "--no-render-cache",
+        action="store_true",
+        help="render every HelmRelease again instead of reusing identical earlier renders",
+    )
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,8 +63,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "(a producer's name or namespace/name). Exit codes: 0 all rendered, 3 some producer failed "
         "(listed on stderr; the others are printed), 2 usage error.",
     )
-    parser.add_argument("what", choices=("ks", "hr", "all"),
-                        help="ks: Flux Kustomizations; hr: rendered HelmReleases; all: both")
+    parser.add_argument(
+        "what",
+        choices=("ks", "hr", "all"),
+        help="ks: Flux Kustomizations; hr: rendered HelmReleases; all: both",
+    )
     parser.add_argument("args", nargs="*", metavar="[NAME] [PATH]", help="producer name, repository folder")
     parser.add_argument("--output", "-o", choices=("yaml", "json"), default="yaml")
     parser.add_argument("--cluster", help="only this cluster")

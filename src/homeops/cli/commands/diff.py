@@ -30,16 +30,29 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         epilog="'homeops diff images [PATH]' compares the images instead. Exit codes: 0 no differences, "
         "1 differences, 3 a producer failed to render on a side, 2 usage error.",
     )
-    parser.add_argument("args", nargs="*", metavar="[images] [PATH]",
-                        help="'images' to compare images; the repository folder (default: .)")
+    parser.add_argument(
+        "args",
+        nargs="*",
+        metavar="[images] [PATH]",
+        help="'images' to compare images; the repository folder (default: .)",
+    )
     base = parser.add_mutually_exclusive_group()
-    base.add_argument("--base", metavar="REF", help="Git revision to compare with (default: the merge-base "
-                      "of HEAD and its upstream, else origin/main, main, master)")
+    base.add_argument(
+        "--base",
+        metavar="REF",
+        help="Git revision to compare with (default: the merge-base "
+        "of HEAD and its upstream, else origin/main, main, master)",
+    )
     base.add_argument("--path-orig", metavar="DIR", help="compare with another folder instead of a revision")
     parser.add_argument("--output", "-o", choices=("text", "unified", "markdown", "json"), default="text")
-    parser.add_argument("--ignore", action="append", default=[], metavar="FIELD",
-                        help="also ignore this field (dotted, '*' for one segment: metadata.labels.team); "
-                        "repeatable. Chart labels and checksums are ignored by default")
+    parser.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="FIELD",
+        help="also ignore this field (dotted, '*' for one segment: metadata.labels.team); "
+        "repeatable. Chart labels and checksums are ignored by default",
+    )
     parser.add_argument("--all", action="store_true", help="render every producer, not only the changed ones")
     add_render_options(parser)
 
