@@ -31,8 +31,8 @@ def markers(root: Path) -> Counter[Place]:
     """Every ``# expect:`` marker under ``root``, as (rule, path, line) with multiplicity."""
     found: Counter[Place] = Counter()
     for path in sorted(root.rglob("*")):
-        if not path.is_file() or path.is_symlink():
-            continue
+        if not path.is_file() or path.is_symlink() or path.suffix == ".md":
+            continue  # the README of a fixture may quote a marker without meaning one
         text = path.read_bytes().decode("utf-8", "replace")
         rel = path.relative_to(root).as_posix()
         for number, line in enumerate(text.splitlines(), 1):

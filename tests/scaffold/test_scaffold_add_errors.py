@@ -125,7 +125,7 @@ def test_an_image_without_digest_is_marked_and_check_says_so(flat: Path) -> None
     image = next(i for i, text in enumerate(lines, 1) if text.strip() == "image:")
     assert lines[image + 1].strip() == "tag: 4.0.1  # homeops: pin digest"
     reported = [f for f in findings(flat) if f.path == path]
-    assert [f.line for f in reported] == [image]
+    assert [f.line for f in reported] == [image + 2]  # the tag line, where the marker is
     assert "ghcr.io/a/sonarr:4.0.1" in reported[0].message and "digest" in reported[0].message
 
 

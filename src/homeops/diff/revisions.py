@@ -363,9 +363,11 @@ def diff_revisions(
         sensitive: frozenset[str] = frozenset()
         if not show_secrets:
             sensitive = decryptors[0].sensitive() | decryptors[1].sensitive()
+        many = len(base.snapshot.clusters.keys() | head.snapshot.clusters.keys()) > 1
         result = compare(
-            base_renders, head_renders, ignore=ignore, show_secrets=show_secrets, sensitive=sensitive
-        )
+            base_renders, head_renders, ignore=ignore, show_secrets=show_secrets, sensitive=sensitive,
+            name_clusters=many,
+        )  # fmt: skip
         return RevisionDiff(result, base.label, str(path), selection, base_renders, head_renders, changes)
     raise AssertionError("unreachable")  # pragma: no cover - ExitStack never swallows
 
@@ -423,15 +425,18 @@ def compare(
     ignore: Sequence[str] = (),
     show_secrets: bool = False,
     sensitive: frozenset[str] = frozenset(),
+    name_clusters: bool | None = None,
 ) -> DiffResult:
     """Diff two renders cluster by cluster (objects of different clusters never match each other).
+    Producers are prefixed with ``[cluster]`` when ``name_clusters`` (default: when the renders span
+    more than one cluster).
 
     Unless ``show_secrets``, Secret values and every decrypted value are replaced by a marker that is
     equal on both sides exactly when the values are, so changes show without the values.
     """
     patterns = (*DEFAULT_IGNORES, *ignore)
     clusters = sorted({r.cluster for r in (*base, *head)})
-    many = len(clusters) > 1
+    many = len(clusters) > 1 if name_clusters is None else name_clusters
     key = secrets.token_bytes(16)
 
     def marker(value: Any) -> str:

@@ -86,21 +86,9 @@ def _check_target(target: Path, force: bool) -> None:
 
 def sops_config(recipient: str, top: str) -> str:
     """The ``.sops.yaml`` of a new repository: Kubernetes Secrets under ``top`` encrypt data only."""
-    return "\n".join([
-        "---",
-        "# Written by `homeops new`. sops uses the first rule whose path_regex matches a file's path.",
-        "creation_rules:",
-        "  # Kubernetes Secrets: only data and stringData are encrypted, so kind and metadata stay",
-        "  # readable for Flux, kustomize and reviewers.",
-        f"  - path_regex: '^{top}/.+\\.sops\\.ya?ml$'",
-        "    encrypted_regex: '^(data|stringData)$'",
-        "    mac_only_encrypted: true",
-        f"    age: {recipient}",
-        "stores:",
-        "  yaml:",
-        "    indent: 2",
-        "",
-    ])
+    from ..secrets.ops import sops_config_text
+
+    return sops_config_text([top], recipient, writer="homeops new")[0]
 
 
 def create_repo(target: str | Path, options: NewOptions) -> NewResult:

@@ -96,10 +96,19 @@ def init(repo: str | Path, *, key_file: str | Path | None = None, force: bool = 
 
 
 def _initial_config(tree: SourceTree, public: str) -> tuple[str, tuple[str, ...]]:
-    kube_dirs = sorted(_kubernetes_secret_dirs(tree))
+    return sops_config_text(sorted(_kubernetes_secret_dirs(tree)), public)
+
+
+def sops_config_text(
+    kube_dirs: Sequence[str], public: str, *, writer: str = "homeops secrets init"
+) -> tuple[str, tuple[str, ...]]:
+    """A ``.sops.yaml``: Kubernetes Secrets under ``kube_dirs`` encrypt data only, the rest whole.
+
+    Returns the text and the path regexes of its rules, in order.
+    """
     lines = [
         "---",
-        "# Written by `homeops secrets init`. For each file sops uses the first rule whose path_regex",
+        f"# Written by `{writer}`. For each file sops uses the first rule whose path_regex",
         "# matches the file's path relative to this file.",
         "creation_rules:",
     ]
