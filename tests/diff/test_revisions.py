@@ -64,6 +64,8 @@ def test_a_changed_value_shows_in_the_release_and_in_what_it_renders(
     }
     release = next(c for c in result["changes"] if c["kind"] == "HelmRelease")
     assert release["fields"] == [{"path": "spec.values.nested.d", "before": "inline", "after": "changed"}]
+    _, ignored, _ = diff(capsys, str(remote.work), "--ignore", "spec.values.nested.d")
+    assert keys(ignored) == {("changed", "HelmRelease/demo/echo", "ConfigMap", "echo-rendered")}
 
 
 def test_added_and_deleted_apps(remote: GitRemote, capsys: pytest.CaptureFixture[str]) -> None:

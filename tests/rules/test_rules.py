@@ -10,6 +10,7 @@ that must be clean. A ``pass: <repo>`` line in the rule's README reuses a layout
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,7 +75,7 @@ def test_fail_fixture_finds_exactly_the_marked_lines(case: Case, tmp_path: Path)
     for place in _LINE_ZERO.get(case.rule, ()):
         expected[place] += 1
     found = findings(repo)
-    own = +type(expected)({p: n for p, n in expected.items() if p[0] == case.rule})
+    own = Counter({place: n for place, n in expected.items() if place[0] == case.rule})
     assert own, f"{case.name}: no '# expect: {case.rule}' marker"
     assert places(found, case.rule) == own, (
         f"{case.name}: {case.rule} findings differ from the markers\nfound:\n"

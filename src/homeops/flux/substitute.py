@@ -73,7 +73,10 @@ class _Parser:
         self.i = 0
 
     def error(self, message: str) -> SubstitutionError:
-        return SubstitutionError(f"{message} in {self.s!r}")
+        start = self.s.rfind("${", 0, self.i + 1)
+        start = max(start if start >= 0 else self.i - 20, 0)
+        snippet = self.s[start : start + 40].split("\n", 1)[0]
+        return SubstitutionError(f"{message} in {snippet!r}")
 
     def parse_text(self, stop: str = "") -> tuple[Any, ...]:
         """Text and expressions up to the end or an unescaped character in ``stop``."""

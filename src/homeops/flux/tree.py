@@ -305,6 +305,11 @@ class _Expander:
         try:
             built = build(self.tree, path, overrides=overrides, flux=True)
         except HomeopsError as exc:
+            if exc.where is None or exc.where.line == 0:
+                # The engine could not place it: it came from this Kustomization's own spec (its
+                # patches, images, components), so point at that.
+                field = "patches" if ks.patches else "path"
+                exc.where = Where(ks.origin.path, _line_of(self.tree, ks.res, "spec", field))
             producer.error = exc
             return producer
         producer.files = built.files
@@ -366,6 +371,16 @@ class _Expander:
         notes[PRODUCER] = ks.id
         notes[CLUSTER] = self.cluster
         return Resource(obj, res.origin, notes)
+
+
+def _line_of(tree: SourceTree, res: Resource, *path: str) -> int:
+    from ..load import yamlio
+
+    try:
+        nodes = yamlio.compose(yamlio.decode(tree.read_bytes(res.origin.path)))
+    except (OSError, UnicodeDecodeError):
+        return res.origin.line
+    return yamlio.locate(nodes[res.origin.index], path) if res.origin.index < len(nodes) else res.origin.line
 
 
 def _secret_keys(res: Resource) -> Iterable[Any]:

@@ -110,6 +110,22 @@ def _origin_path(graph: Graph, node: Node) -> str | None:
     return res.origin.path if res is not None else None
 
 
+def to_text(graph: Graph, kinds: tuple[str, ...] | None = None) -> str:
+    """Each node and what it needs, one block per node, grouped by cluster."""
+    nodes, edges = _select(graph, kinds)
+    needs: dict[Node, list[Edge]] = {}
+    for edge in edges:
+        needs.setdefault(edge.source, []).append(edge)
+    lines: list[str] = []
+    for cluster in sorted({n.cluster for n in nodes}):
+        lines.append(f"cluster {cluster}:")
+        for node in (n for n in nodes if n.cluster == cluster):
+            lines.append(f"  {node.kind} {node.short}")
+            for edge in needs.get(node, []):
+                lines.append(f"    {edge.kind} → {edge.target.kind} {edge.target.short}")
+    return "\n".join(lines) + "\n"
+
+
 def rollout_text(rollouts: Iterable[tuple[str, Rollout]]) -> str:
     lines: list[str] = []
     for cluster, plan in rollouts:

@@ -186,6 +186,9 @@ def _failure(exc: yaml.YAMLError) -> ParseFailure:
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     context = getattr(exc, "context", None)
     reason = f"{context}, {problem}" if context else str(problem)
+    opened = getattr(exc, "context_mark", None)
+    if opened is not None and int(opened.line) + 1 != line:
+        reason += f" (it starts on line {int(opened.line) + 1})"
     return ParseFailure(line, reason)
 
 

@@ -189,11 +189,8 @@ class PostgresCluster(K8sObject):
 
     @property
     def produced_secrets(self) -> tuple[str, ...]:
-        names = [f"{self.name}-app", f"{self.name}-superuser", f"{self.name}-ca", f"{self.name}-replication"]
-        owner = _str(get_path(self.spec, "bootstrap", "initdb", "secret", "name"))
-        if owner:
-            names.append(owner)
-        return tuple(names)
+        # bootstrap.initdb.secret is supplied by the user (consumed_secrets), never produced.
+        return (f"{self.name}-app", f"{self.name}-superuser", f"{self.name}-ca", f"{self.name}-replication")
 
     @property
     def consumed_secrets(self) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..load.tree import normalize
 from ..model.base import ObjectRef, Resource
 from ..model.flux import FLUX_HELM_GROUP, HelmRelease
 from ..model.kinds import GATEWAY_GROUP, HTTPRoute, pod_spec
@@ -119,8 +120,9 @@ def not_included(ctx: Context) -> Iterator[Hit]:
     for res in ctx.flux.unapplied_kustomizations:
         spec = res.obj.get("spec")
         raw = spec.get("path") if isinstance(spec, dict) else None
-        if isinstance(raw, str):
-            owned.add(posixpath.normpath(raw.lstrip("./") or "."))
+        folder = normalize(raw.lstrip("/")) if isinstance(raw, str) else None
+        if folder is not None:  # str.lstrip("./") would eat the dot of "./.config" and climb out of "../x"
+            owned.add(folder)
     manifests = sorted({res.origin.path for res in ctx.flux.documents})
     reachable_dirs = {posixpath.dirname(p) for p in reachable}
     reachable_dirs |= {d for p in list(reachable_dirs) for d in _ancestors(p)}

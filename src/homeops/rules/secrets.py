@@ -152,6 +152,7 @@ _CREDENTIAL_ENDINGS = (
 )
 #: Keys that hold either a secret value or the name of a Secret (``githubConfigSecret: runner-secret``).
 _AMBIGUOUS_ENDINGS = ("secret",)
+_NOT_PASSWORDS = frozenset({"bypass", "compass", "surpass", "overpass", "underpass", "trespass"})
 _REFERENCE_ENDINGS = ("name", "ref", "file", "path", "env", "secretname", "existingsecret", "keyname", "length")
 _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 
@@ -161,6 +162,10 @@ def _credential_key(key: str, value: str) -> bool:
     if norm.endswith(_REFERENCE_ENDINGS) or norm.startswith(("existing", "use", "enable", "create")):
         return False
     if norm.endswith(_CREDENTIAL_ENDINGS):
+        return True
+    # Abbreviations in the last word of the key: DB_PASS, PAPERLESS_DBPASS, ADMIN_PWD (not "bypass").
+    last = re.split(r"[^a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key).lower())[-1]
+    if last in ("pass", "pwd") or (last.endswith(("pass", "pwd")) and last not in _NOT_PASSWORDS):
         return True
     # "…Secret: app-secret" names a Secret; a value that is not a resource name is the secret itself.
     return norm.endswith(_AMBIGUOUS_ENDINGS) and not _K8S_NAME.match(value.strip())

@@ -30,7 +30,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from ...graph.export import rollout_text, to_dot, to_json, to_mermaid, tree_json, tree_text
+    from ...graph.export import rollout_text, to_dot, to_json, to_mermaid, to_text, tree_json, tree_text
     from ...graph.model import build_graph, impact, rollout, why
     from ...workspace import open_workspace
 
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     kinds = None if args.all_kinds else (
         "Kustomization", "HelmRelease", "OCIRepository", "HelmRepository", "GitRepository", "HelmChart", "Bucket"
     )
-    writer = {"mermaid": to_mermaid, "dot": to_dot, "json": to_json, "text": to_mermaid}[args.format]
+    writer = {"mermaid": to_mermaid, "dot": to_dot, "json": to_json, "text": to_text}[args.format]
     out.write(writer(graph, kinds))
     return int(ExitCode.OK)
 
