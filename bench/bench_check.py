@@ -2,7 +2,7 @@
 
 1. On the largest corpus repository: a fresh Python process that only parses every YAML file with
    libyaml (the baseline), against `homeops check` with an empty cache (cold) and with a warm cache.
-   Targets: cold ≤ 1.5× the baseline, warm ≤ 0.5×.
+   Targets: cold ≤ 1.5x the baseline, warm ≤ 0.5x.
 2. Scaling on generated repositories of 100, 1,000 and 5,000 apps (bench/genrepo.py): cold check time
    per app should stay flat (linear growth).
 3. `homeops --help` start-up (target < 200 ms).
@@ -65,12 +65,15 @@ def measure_repo(repo: Path, runs: int, env: dict[str, str], cache: Path) -> dic
 
     baseline = median(runs, lambda: timed([sys.executable, "-c", BASELINE, str(repo)], env))
     cold_s = median(runs, cold)
-    warm(); warm_s = median(runs, warm)  # noqa: E702 (first run fills the cache)
+    warm()
+    warm_s = median(runs, warm)
     return {"baseline": baseline, "cold": cold_s, "warm": warm_s}
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repo", type=Path, default=CORPUS / "bjw-s-labs__home-ops")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--apps", default="100,1000,5000")
@@ -82,9 +85,17 @@ def main() -> int:
         if args.repo.is_dir():
             r = measure_repo(args.repo, args.runs, env, work / "cache")
             print(f"repo {args.repo.name}")
-            print(f"  baseline (fresh process, libyaml parse of every YAML file): {r['baseline'] * 1000:.0f} ms")
-            print(f"  homeops check, cold cache: {r['cold'] * 1000:.0f} ms = {r['cold'] / r['baseline']:.2f}x baseline")
-            print(f"  homeops check, warm cache: {r['warm'] * 1000:.0f} ms = {r['warm'] / r['baseline']:.2f}x baseline")
+            print(
+                f"  baseline (fresh process, libyaml parse of every YAML file): {r['baseline'] * 1000:.0f} ms"
+            )
+            print(
+                f"  homeops check, cold cache: {r['cold'] * 1000:.0f} ms = "
+                f"{r['cold'] / r['baseline']:.2f}x baseline"
+            )
+            print(
+                f"  homeops check, warm cache: {r['warm'] * 1000:.0f} ms = "
+                f"{r['warm'] / r['baseline']:.2f}x baseline"
+            )
         else:
             print(f"repo {args.repo} not found: skipped")
         print("scaling (generated flat repositories, cold cache):")
@@ -100,7 +111,8 @@ def main() -> int:
             per_app = r["cold"] / count * 1000
             first = first or per_app
             print(
-                f"  {count:>5} apps: check {r['cold']:.2f} s ({per_app:.2f} ms/app, {per_app / first:.2f}x the "
+                f"  {count:>5} apps: check {r['cold']:.2f} s ({per_app:.2f} ms/app, "
+                f"{per_app / first:.2f}x the "
                 f"per-app cost at the smallest size); baseline parse {r['baseline']:.2f} s = "
                 f"{r['cold'] / r['baseline']:.2f}x; warm {r['warm']:.2f} s"
             )

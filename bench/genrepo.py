@@ -155,8 +155,10 @@ def generate(out: Path, apps: int) -> None:
         app = f"app{i:05d}"
         base = out / "kubernetes/apps" / ns
         write(base / app / "ks.yaml", KS.format(app=app, ns=ns))
-        write(base / app / "app/kustomization.yaml",
-              kustomization(["./helmrelease.yaml", "./ocirepository.yaml", "./externalsecret.yaml"]))
+        write(
+            base / app / "app/kustomization.yaml",
+            kustomization(["./helmrelease.yaml", "./ocirepository.yaml", "./externalsecret.yaml"]),
+        )
         digest = f"{i:064x}"
         write(base / app / "app/helmrelease.yaml", HELMRELEASE.format(app=app, i=i, digest=digest))
         write(base / app / "app/ocirepository.yaml", OCI.format(app=app))

@@ -89,6 +89,7 @@ class Transaction:
 
     def commit(self) -> None:
         backups: list[tuple[Path, Path | None]] = []
+        saved: Path | None
         backup_dir = Path(tempfile.mkdtemp(prefix="homeops-backup-"))
         try:
             for i, target in enumerate([t for _, t in self._staged] + self._deletes):

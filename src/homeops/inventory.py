@@ -44,13 +44,23 @@ def found_images(resources: Iterable[Resource]) -> Iterator[FoundImage]:
             for field, i, container in containers(pod):
                 value = container.get("image")
                 if isinstance(value, str) and value and "${" not in value:
-                    yield FoundImage(res, (*base, field, i, "image"), ImageRef.parse(value), True,
-                                     f"{res.kind} {res.name!r}")
+                    yield FoundImage(
+                        res,
+                        (*base, field, i, "image"),
+                        ImageRef.parse(value),
+                        True,
+                        f"{res.kind} {res.name!r}",
+                    )
         elif res.kind == "HelmRelease" and res.group == FLUX_HELM_GROUP:
             for found in images(HelmRelease(res).values):
                 if "${" not in str(found.image):
-                    yield FoundImage(res, ("spec", "values", *found.path), found.image, found.explicit_tag,
-                                     f"HelmRelease {res.name!r}")
+                    yield FoundImage(
+                        res,
+                        ("spec", "values", *found.path),
+                        found.image,
+                        found.explicit_tag,
+                        f"HelmRelease {res.name!r}",
+                    )
 
 
 def kustomization_rows(flux: FluxTree) -> list[dict[str, Any]]:
@@ -83,7 +93,9 @@ def kustomization_rows(flux: FluxTree) -> list[dict[str, Any]]:
 
 
 def helm_release_rows(flux: FluxTree) -> list[dict[str, Any]]:
-    sources = {(str(r.notes.get(CLUSTER)), r.id): r for r in flux.objects if r.group == "source.toolkit.fluxcd.io"}
+    sources = {
+        (str(r.notes.get(CLUSTER)), r.id): r for r in flux.objects if r.group == "source.toolkit.fluxcd.io"
+    }
     rows = []
     for res in sorted(
         (r for r in flux.objects if r.kind == "HelmRelease" and r.group == FLUX_HELM_GROUP),
@@ -109,7 +121,9 @@ def helm_release_rows(flux: FluxTree) -> list[dict[str, Any]]:
     return rows
 
 
-def _chart(release: HelmRelease, sources: dict[Any, Resource], cluster: str) -> tuple[str | None, str | None, str | None]:
+def _chart(
+    release: HelmRelease, sources: dict[Any, Resource], cluster: str
+) -> tuple[str | None, str | None, str | None]:
     chart = release.chart
     if chart is not None:
         ref = chart.source_ref
@@ -123,7 +137,8 @@ def _chart(release: HelmRelease, sources: dict[Any, Resource], cluster: str) -> 
         return None, None, f"{ref.kind}/{ref.name}"
     url = spec.get("url")
     name = str(url).rstrip("/").rsplit("/", 1)[-1] if url else spec.get("chart")
-    refspec = spec.get("ref") if isinstance(spec.get("ref"), dict) else {}
+    ref_spec = spec.get("ref")
+    refspec: dict[str, Any] = ref_spec if isinstance(ref_spec, dict) else {}
     version = refspec.get("tag") or refspec.get("semver") or refspec.get("digest") or spec.get("version")
     return (str(name) if name else None), (str(version) if version else None), f"{ref.kind}/{ref.name}"
 

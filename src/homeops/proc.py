@@ -121,8 +121,9 @@ def run_interactive(
     full_env = dict(os.environ)
     if env:
         full_env.update(env)
-    return subprocess.run([exe, *argv[1:]], cwd=str(cwd) if cwd is not None else None, env=full_env,
-                          check=False).returncode
+    return subprocess.run(
+        [exe, *argv[1:]], cwd=str(cwd) if cwd is not None else None, env=full_env, check=False
+    ).returncode
 
 
 def _redact(text: str, secrets: Sequence[str]) -> str:

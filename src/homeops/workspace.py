@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from .errors import UsageError
@@ -13,7 +12,7 @@ from .load.tree import SourceTree
 from .rules.config import Config, load_config
 
 if TYPE_CHECKING:
-    from .flux.tree import FluxTree
+    from .flux.tree import FluxTree, SecretValues
 
 
 @dataclass(slots=True)
@@ -22,6 +21,8 @@ class Workspace:
 
     tree: SourceTree
     config: Config
+    secret_values: SecretValues | None = None
+    """Set before ``flux`` is first read to let substituteFrom see decrypted SOPS values."""
     _flux: FluxTree | None = field(default=None, repr=False)
 
     @property
@@ -33,7 +34,7 @@ class Workspace:
         if self._flux is None:
             from .flux.tree import load_flux_tree
 
-            self._flux = load_flux_tree(self.tree)
+            self._flux = load_flux_tree(self.tree, secret_values=self.secret_values)
             self.tree.save_cache()
         return self._flux
 

@@ -10,7 +10,7 @@ import yaml
 _Dumper: type[Any] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-class _BlockDumper(_Dumper):  # type: ignore[misc,valid-type]
+class _BlockDumper(_Dumper):  # type: ignore[misc]
     pass
 
 
@@ -27,8 +27,16 @@ _BlockDumper.add_representer(str, _str)
 
 def dump_yaml(data: Any) -> str:
     """One document, the same bytes for the same data."""
-    return str(yaml.dump(data, Dumper=_BlockDumper, sort_keys=False, default_flow_style=False,
-                         allow_unicode=True, width=10_000))
+    return str(
+        yaml.dump(
+            data,
+            Dumper=_BlockDumper,
+            sort_keys=False,
+            default_flow_style=False,
+            allow_unicode=True,
+            width=10_000,
+        )
+    )
 
 
 def dump_all(documents: Iterable[Any]) -> str:

@@ -313,8 +313,9 @@ def test_colour_flag(capsys: pytest.CaptureFixture[str]) -> None:
 # -- result cache --------------------------------------------------------------------------------
 
 
-def test_result_cache(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_result_cache(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     cache = tmp_path / "cache"
     monkeypatch.setenv("HOMEOPS_CACHE_DIR", str(cache))
     first = run(capsys, str(repo), "-o", "json")
@@ -342,8 +343,9 @@ def test_result_cache(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
     assert findings_json(capsys, str(repo)) == []
 
 
-def test_no_cache_writes_nothing(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_cache_writes_nothing(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     cache = tmp_path / "cache"
     monkeypatch.setenv("HOMEOPS_CACHE_DIR", str(cache))
     assert run(capsys, str(repo), "--no-cache")[0] == 0

@@ -9,7 +9,9 @@ from homeops.diff.report import to_json, to_markdown, to_text, to_unified
 from homeops.report.style import Style
 
 
-def deployment(image: str = "nginx:1.27", env: list[dict[str, str]] | None = None, **labels: str) -> dict[str, Any]:
+def deployment(
+    image: str = "nginx:1.27", env: list[dict[str, str]] | None = None, **labels: str
+) -> dict[str, Any]:
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -18,7 +20,11 @@ def deployment(image: str = "nginx:1.27", env: list[dict[str, str]] | None = Non
             "template": {
                 "spec": {
                     "containers": [
-                        {"name": "app", "image": image, "env": env or [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]},
+                        {
+                            "name": "app",
+                            "image": image,
+                            "env": env or [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}],
+                        },
                         {"name": "sidecar", "image": "busybox:1.36"},
                     ]
                 }
@@ -28,7 +34,12 @@ def deployment(image: str = "nginx:1.27", env: list[dict[str, str]] | None = Non
 
 
 def config_map(name: str, value: str = "v") -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "default"}, "data": {"k": value}}
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": "default"},
+        "data": {"k": value},
+    }
 
 
 def test_add_change_delete() -> None:
@@ -36,7 +47,11 @@ def test_add_change_delete() -> None:
     head = [Rendered("ks/apps", (deployment(image="nginx:1.28"), config_map("new")))]
     result = diff(base, head)
     statuses = {(c.key.kind, c.key.name): c.status for c in result.changes}
-    assert statuses == {("ConfigMap", "new"): "added", ("ConfigMap", "old"): "removed", ("Deployment", "web"): "changed"}
+    assert statuses == {
+        ("ConfigMap", "new"): "added",
+        ("ConfigMap", "old"): "removed",
+        ("Deployment", "web"): "changed",
+    }
     changed = next(c for c in result.changes if c.status == "changed")
     assert [(f.before, f.after) for f in changed.fields] == [("nginx:1.27", "nginx:1.28")]
 
@@ -66,7 +81,10 @@ def test_chart_label_noise_is_ignored_by_default_but_configurable() -> None:
 
 def test_a_side_that_fails_is_reported_not_shown_as_deletions() -> None:
     base = [Rendered("hr/immich", (deployment(), config_map("a"))), Rendered("ks/other", (config_map("b"),))]
-    head = [Rendered("hr/immich", error="chart not in cache"), Rendered("ks/other", (config_map("b", "changed"),))]
+    head = [
+        Rendered("hr/immich", error="chart not in cache"),
+        Rendered("ks/other", (config_map("b", "changed"),)),
+    ]
     result = diff(base, head)
     assert [(f.producer, f.side) for f in result.failures] == [("hr/immich", "head")]
     assert all(c.producer == "ks/other" for c in result.changes)

@@ -130,8 +130,17 @@ def _walk(tree: dict[str, Any], via: str = "") -> list[tuple[str, str]]:
 
 
 def test_impact_of_the_secret_store(capsys: pytest.CaptureFixture[str]) -> None:
-    (tree,) = run_json(capsys, "graph", str(CLUSTERS), "--cluster", "main", "--impact",
-                       "Kustomization/external-secrets/onepassword", "-f", "json")
+    (tree,) = run_json(
+        capsys,
+        "graph",
+        str(CLUSTERS),
+        "--cluster",
+        "main",
+        "--impact",
+        "Kustomization/external-secrets/onepassword",
+        "-f",
+        "json",
+    )
     assert _walk(tree)[0] == ("", "Kustomization external-secrets/onepassword")
     reached = _walk(tree)
     nodes = {node for _, node in reached}
@@ -149,8 +158,9 @@ def test_impact_of_the_secret_store(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_impact_as_a_text_tree(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "graph", str(CLUSTERS), "--cluster", "main", "--impact",
-                         "envoy-gateway-config")
+    code, out, err = run(
+        capsys, "graph", str(CLUSTERS), "--cluster", "main", "--impact", "envoy-gateway-config"
+    )
     assert code == 0
     lines = out.splitlines()
     assert lines[:2] == ["[main] blocks if it fails:", "Kustomization network/envoy-gateway-config"]
@@ -196,7 +206,11 @@ def test_json_graph_shape(capsys: pytest.CaptureFixture[str]) -> None:
     assert set(graph) == {"nodes", "edges", "missing"}
     keys = {(n["cluster"], n["kind"], n["namespace"], n["name"]) for n in graph["nodes"]}
     assert {n["kind"] for n in graph["nodes"]} <= {
-        "Kustomization", "HelmRelease", "OCIRepository", "HelmRepository", "GitRepository"
+        "Kustomization",
+        "HelmRelease",
+        "OCIRepository",
+        "HelmRepository",
+        "GitRepository",
     }
     for edge in graph["edges"]:
         for end in ("from", "to"):
@@ -205,11 +219,17 @@ def test_json_graph_shape(capsys: pytest.CaptureFixture[str]) -> None:
         assert edge["kind"] in ("dependsOn", "applies", "source")
         assert edge["from"]["cluster"] == edge["to"]["cluster"]  # isolated clusters: no edge crosses
     assert graph["missing"] == []
-    immich = next(n for n in graph["nodes"] if n["cluster"] == "main" and n["name"] == "immich"
-                  and n["kind"] == "HelmRelease")
+    immich = next(
+        n
+        for n in graph["nodes"]
+        if n["cluster"] == "main" and n["name"] == "immich" and n["kind"] == "HelmRelease"
+    )
     assert immich["path"] == "kubernetes/main/apps/media/immich/app/helmrelease.yaml"
-    edges = {(e["from"]["name"], e["kind"], e["to"]["name"]) for e in graph["edges"]
-             if e["from"]["cluster"] == "main"}
+    edges = {
+        (e["from"]["name"], e["kind"], e["to"]["name"])
+        for e in graph["edges"]
+        if e["from"]["cluster"] == "main"
+    }
     assert ("immich", "dependsOn", "immich-db") in edges
     assert ("immich", "source", "app-template") in edges
 
@@ -263,8 +283,12 @@ def test_dot_shape(capsys: pytest.CaptureFixture[str]) -> None:
     for source, target, kind, style in edges:
         assert source in nodes and target in nodes
         assert style == {"dependsOn": "solid", "applies": "dashed"}.get(kind, "dotted")
-    assert ("staging/Kustomization/flux-system/apps", "staging/Kustomization/flux-system/infra-configs",
-            "dependsOn", "solid") in edges
+    assert (
+        "staging/Kustomization/flux-system/apps",
+        "staging/Kustomization/flux-system/infra-configs",
+        "dependsOn",
+        "solid",
+    ) in edges
     assert 'subgraph "cluster_production"' in out
 
 
@@ -280,7 +304,9 @@ def test_get_kustomizations(capsys: pytest.CaptureFixture[str]) -> None:
     assert main_row["path"] == "./kubernetes/main/apps/media/immich/app"
     assert main_row["source"] == "GitRepository/home-ops"
     assert main_row["depends_on"] == [
-        "media/immich-db", "external-secrets/onepassword", "network/envoy-gateway-config"
+        "media/immich-db",
+        "external-secrets/onepassword",
+        "network/envoy-gateway-config",
     ]
     assert main_row["file"] == "kubernetes/main/apps/media/immich/install.yaml"
     assert main_row["status"] == "3 objects"
@@ -293,13 +319,20 @@ def test_get_helmreleases(capsys: pytest.CaptureFixture[str]) -> None:
     rows = run_json(capsys, "get", "hr", str(FLAT), "-o", "json")
     by_name = {r["name"]: r for r in rows}
     assert by_name["atuin"] == {
-        "name": "atuin", "namespace": "default", "cluster": "default",
-        "chart": "app-template", "version": "4.6.1", "source": "OCIRepository/atuin",
+        "name": "atuin",
+        "namespace": "default",
+        "cluster": "default",
+        "chart": "app-template",
+        "version": "4.6.1",
+        "source": "OCIRepository/atuin",
         "kustomization": "default/atuin",
-        "file": "kubernetes/apps/default/atuin/app/helmrelease.yaml", "line": 2,
+        "file": "kubernetes/apps/default/atuin/app/helmrelease.yaml",
+        "line": 2,
     }
     assert (by_name["cilium"]["chart"], by_name["cilium"]["version"], by_name["cilium"]["source"]) == (
-        "cilium", "1.16.5", "HelmRepository/cilium"
+        "cilium",
+        "1.16.5",
+        "HelmRepository/cilium",
     )
     cert_manager = by_name["cert-manager"]
     assert (cert_manager["chart"], cert_manager["version"]) == ("cert-manager", "v1.16.2")
@@ -313,6 +346,9 @@ def test_get_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     lines = out.splitlines()
     assert lines[0].split() == ["NAME", "NAMESPACE", "CLUSTER", "CHART", "VERSION", "SOURCE", "KUSTOMIZATION"]
-    assert any(line.split()[:6] == ["immich", "media", "staging", "app-template", "4.6.1",
-                                    "OCIRepository/app-template"] for line in lines)
+    assert any(
+        line.split()[:6]
+        == ["immich", "media", "staging", "app-template", "4.6.1", "OCIRepository/app-template"]
+        for line in lines
+    )
     assert len(lines) == 1 + 7

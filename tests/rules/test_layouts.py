@@ -25,7 +25,8 @@ def _flux(name: str) -> FluxTree:
 
 def _applied(flux: FluxTree, kind: str, name: str, cluster: str | None = None) -> dict[str, Any]:
     found = [
-        r for r in flux.objects
+        r
+        for r in flux.objects
         if r.kind == kind and r.name == name and (cluster is None or r.notes["cluster"] == cluster)
     ]
     assert found, f"no applied {kind} {name}"
@@ -61,7 +62,9 @@ def test_flat_layout_features() -> None:
     assert "namespace" not in ks_file["metadata"]
     names = {(p.ks.namespace, p.ks.name) for p in flux.producers.values()}
     assert {
-        ("default", "atuin"), ("external-secrets", "onepassword-store"), ("network", "envoy-gateway-config")
+        ("default", "atuin"),
+        ("external-secrets", "onepassword-store"),
+        ("network", "envoy-gateway-config"),
     } <= names
     # the HelmRelease file has no retries; the entry point's patch gives them to the applied release
     release_file = REPOS / "flat/kubernetes/apps/default/atuin/app/helmrelease.yaml"

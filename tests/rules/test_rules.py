@@ -27,8 +27,10 @@ class Case:
 
     @property
     def name(self) -> str:
-        return f"{self.rule}/{self.root.name}" if self.root.parent.name == self.rule else (
-            f"{self.rule}/repos/{self.root.name}"
+        return (
+            f"{self.rule}/{self.root.name}"
+            if self.root.parent.name == self.rule
+            else (f"{self.rule}/repos/{self.root.name}")
         )
 
 

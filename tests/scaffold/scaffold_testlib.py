@@ -38,8 +38,11 @@ def findings(repo: Path) -> list[Finding]:
 
 def serious(repo: Path) -> list[str]:
     """Findings of severity warning or error, formatted for an assertion message."""
-    return [f"{f.path}:{f.line} {f.rule} {f.message}" for f in findings(repo)
-            if f.severity in (Severity.ERROR, Severity.WARNING)]
+    return [
+        f"{f.path}:{f.line} {f.rule} {f.message}"
+        for f in findings(repo)
+        if f.severity in (Severity.ERROR, Severity.WARNING)
+    ]
 
 
 def keys_of(found: list[Finding]) -> set[tuple[str, str, int]]:
@@ -63,8 +66,10 @@ def files_under(root: Path) -> set[str]:
 
 def git(repo: Path, *args: str) -> str:
     env = {
-        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
         "PATH": "/usr/bin:/bin:/usr/local/bin",
         "HOME": str(repo),
     }

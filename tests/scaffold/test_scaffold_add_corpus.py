@@ -50,8 +50,9 @@ def _storage_classes(value: Any) -> list[str]:
 @pytest.mark.corpus
 @pytest.mark.slow
 @pytest.mark.parametrize(("folder", "namespace", "store", "gateway"), REPOS)
-def test_add_app_follows_the_repository(corpus: Path, tmp_path: Path, folder: str, namespace: str, store: str,
-                                        gateway: str) -> None:
+def test_add_app_follows_the_repository(
+    corpus: Path, tmp_path: Path, folder: str, namespace: str, store: str, gateway: str
+) -> None:
     repo = tmp_path / folder
     shutil.copytree(corpus / folder, repo, symlinks=True)
     apps = repo / "kubernetes/apps"
@@ -60,8 +61,17 @@ def test_add_app_follows_the_repository(corpus: Path, tmp_path: Path, folder: st
     before = findings(repo)
 
     for argv in (
-        ["homeops-full", "-n", namespace, "--route", "internal", "--storage", "pvc",
-         "--secret", "homeops-item"],
+        [
+            "homeops-full",
+            "-n",
+            namespace,
+            "--route",
+            "internal",
+            "--storage",
+            "pvc",
+            "--secret",
+            "homeops-item",
+        ],
         ["homeops-plain", "-n", namespace, "--route", "none", "--no-secret"],
         ["homeops-new-ns", "-n", "homeops-space", "--route", "external", "--storage", "nfs", "--no-secret"],
     ):
@@ -75,7 +85,12 @@ def test_add_app_follows_the_repository(corpus: Path, tmp_path: Path, folder: st
     app_dir = apps / namespace / "homeops-full"
     assert sorted(p.name for p in app_dir.iterdir()) == ["app", "ks.yaml"]
     assert sorted(p.name for p in (app_dir / "app").iterdir()) == [
-        "externalsecret.yaml", "helmrelease.yaml", "kustomization.yaml", "ocirepository.yaml", "pvc.yaml"]
+        "externalsecret.yaml",
+        "helmrelease.yaml",
+        "kustomization.yaml",
+        "ocirepository.yaml",
+        "pvc.yaml",
+    ]
     sibling = next(p for p in sorted((apps / namespace).glob("*/ks.yaml")) if "homeops" not in str(p))
     assert _first_comment(app_dir / "ks.yaml") == _first_comment(sibling)
 
@@ -101,8 +116,13 @@ def test_add_app_follows_the_repository(corpus: Path, tmp_path: Path, folder: st
     assert release["spec"]["interval"] == _most_common(intervals)
     route = release["spec"]["values"]["route"]["app"]
     assert route["parentRefs"] == [{"name": "envoy-internal", "namespace": "network"}]
-    sibling_hosts = [h for hosts in _sibling_values(apps, "helmrelease.yaml", "spec", "values", "route")
-                     for r in hosts.values() if isinstance(r, dict) for h in r.get("hostnames", [])]
+    sibling_hosts = [
+        h
+        for hosts in _sibling_values(apps, "helmrelease.yaml", "spec", "values", "route")
+        for r in hosts.values()
+        if isinstance(r, dict)
+        for h in r.get("hostnames", [])
+    ]
     domains = {h.split(".", 1)[1] for h in sibling_hosts if "." in h and not h.startswith("{{")}
     domains |= {h.split("}}.", 1)[1] for h in sibling_hosts if h.startswith("{{ .Release.Name }}.")}
     assert route["hostnames"][0].split(".", 1)[1].split("}}.")[-1] in domains
@@ -110,24 +130,39 @@ def test_add_app_follows_the_repository(corpus: Path, tmp_path: Path, folder: st
     assert secret["spec"]["secretStoreRef"] == {"kind": "ClusterSecretStore", "name": store}
     assert secret["spec"]["dataFrom"] == [{"extract": {"key": "homeops-item"}}]
     claim = doc(app_dir / "app/pvc.yaml")
-    used = [c for p in repo.rglob("*.yaml") if "homeops" not in str(p.relative_to(repo))
-            for c in _storage_classes(docs(p)) if "$" not in c]
+    used = [
+        c
+        for p in repo.rglob("*.yaml")
+        if "homeops" not in str(p.relative_to(repo))
+        for c in _storage_classes(docs(p))
+        if "$" not in c
+    ]
     assert claim["spec"]["storageClassName"] == _most_common(used)
 
     new_release = doc(apps / "homeops-space/homeops-new-ns/app/helmrelease.yaml")
     nfs = new_release["spec"]["values"]["persistence"]["media"]
     persistence = _sibling_values(apps, "helmrelease.yaml", "spec", "values", "persistence")
-    sibling_nfs = [(i["server"], i["path"]) for items in persistence
-                   for i in items.values() if isinstance(i, dict) and i.get("type") == "nfs"]
+    sibling_nfs = [
+        (i["server"], i["path"])
+        for items in persistence
+        for i in items.values()
+        if isinstance(i, dict) and i.get("type") == "nfs"
+    ]
     assert (nfs["server"], nfs["path"]) == _most_common(sibling_nfs)
 
     # The parent kustomization.yaml: two lines added, everything else byte for byte.
     parent_after = parent.read_text()
-    changed = [line for line in difflib.ndiff(parent_before.splitlines(), parent_after.splitlines())
-               if line[:1] in "+-"]
+    changed = [
+        line
+        for line in difflib.ndiff(parent_before.splitlines(), parent_after.splitlines())
+        if line[:1] in "+-"
+    ]
     assert sorted(changed) == ["+   - ./homeops-full/ks.yaml", "+   - ./homeops-plain/ks.yaml"]
-    listed = [line.strip()[2:] for line in parent_after.splitlines() if line.strip().startswith("- ./")
-              and line.strip().endswith("/ks.yaml")]
+    listed = [
+        line.strip()[2:]
+        for line in parent_after.splitlines()
+        if line.strip().startswith("- ./") and line.strip().endswith("/ks.yaml")
+    ]
     old = [e for e in listed if "homeops" not in e]
     if old == sorted(old):
         assert listed == sorted(listed), "a sorted list stays sorted"

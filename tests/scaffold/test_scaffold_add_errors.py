@@ -99,19 +99,34 @@ def test_layered_takes_an_environment_not_a_namespace(template: dict[str, Path],
 
 
 def test_images_without_a_version_or_with_a_bad_digest(flat: Path) -> None:
-    for image, message in (("ghcr.io/a/b", "names no version"), ("ghcr.io/a/b:latest", "names no version"),
-                           ("ghcr.io/a/b:1.0@sha256:xyz", "is not a sha256 digest")):
+    for image, message in (
+        ("ghcr.io/a/b", "names no version"),
+        ("ghcr.io/a/b:latest", "names no version"),
+        ("ghcr.io/a/b:1.0@sha256:xyz", "is not a sha256 digest"),
+    ):
         run = cli("add", "app", "sonarr", flat, "-n", "media", "--image", image)
         assert run.code == 2 and message in run.err, image
 
 
 def test_a_pinned_image_is_written_as_given(flat: Path) -> None:
-    run = cli("add", "app", "sonarr", flat, "-n", "media", "--image", f"ghcr.io/a/sonarr:4.0.1@{DIGEST}",
-              "--port", "8989")
+    run = cli(
+        "add",
+        "app",
+        "sonarr",
+        flat,
+        "-n",
+        "media",
+        "--image",
+        f"ghcr.io/a/sonarr:4.0.1@{DIGEST}",
+        "--port",
+        "8989",
+    )
     assert run.code == 0, run.err
     values = doc(flat / "kubernetes/apps/media/sonarr/app/helmrelease.yaml")["spec"]["values"]
     assert values["controllers"]["sonarr"]["containers"]["app"]["image"] == {
-        "repository": "ghcr.io/a/sonarr", "tag": f"4.0.1@{DIGEST}"}
+        "repository": "ghcr.io/a/sonarr",
+        "tag": f"4.0.1@{DIGEST}",
+    }
     assert values["service"]["app"]["ports"]["http"]["port"] == 8989
     assert "todo: pin" not in run.err
 
@@ -143,16 +158,20 @@ def test_what_the_repository_lacks_is_refused(tmp_path: Path) -> None:
     (repo / "kubernetes/flux/cluster/ks.yaml").write_text(
         "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: cluster-apps\n"
         "  namespace: flux-system\nspec:\n  interval: 1h\n  path: ./kubernetes/apps\n  prune: true\n"
-        "  sourceRef:\n    kind: GitRepository\n    name: flux-system\n")
+        "  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+    )
     (app / "ks.yaml").write_text(
         "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: hello\nspec:\n"
         "  interval: 1h\n  path: ./kubernetes/apps/default/hello/app\n  prune: true\n"
-        "  sourceRef:\n    kind: GitRepository\n    name: flux-system\n    namespace: flux-system\n")
+        "  sourceRef:\n    kind: GitRepository\n    name: flux-system\n    namespace: flux-system\n"
+    )
     (repo / "kubernetes/apps/default/kustomization.yaml").write_text(
         "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: default\n"
-        "resources:\n  - ./hello/ks.yaml\n")
+        "resources:\n  - ./hello/ks.yaml\n"
+    )
     (app / "app/kustomization.yaml").write_text(
-        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n")
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n"
+    )
     for argv, message in (
         (["--secret", "x"], "no ClusterSecretStore"),
         (["--no-secret", "--route", "internal"], "no internal Gateway"),
@@ -162,8 +181,21 @@ def test_what_the_repository_lacks_is_refused(tmp_path: Path) -> None:
     ):
         run = cli("add", "app", "web", repo, "-n", "default", *argv)
         assert run.code == 2 and message in run.err, (argv, run.err)
-    run = cli("add", "app", "web", repo, "-n", "default", "--no-secret", "--route", "none",
-              "--storage", "pvc", "--storage-class", "local-path")
+    run = cli(
+        "add",
+        "app",
+        "web",
+        repo,
+        "-n",
+        "default",
+        "--no-secret",
+        "--route",
+        "none",
+        "--storage",
+        "pvc",
+        "--storage-class",
+        "local-path",
+    )
     assert run.code == 0, run.err
     assert doc(repo / "kubernetes/apps/default/web/app/pvc.yaml")["spec"]["storageClassName"] == "local-path"
 
@@ -172,8 +204,9 @@ def test_the_parent_kustomization_keeps_comments_and_order(flat: Path) -> None:
     assert cli("add", "app", "zeta", flat, "-n", "default", "--no-secret").code == 0
     parent = flat / "kubernetes/apps/default/kustomization.yaml"
     text = parent.read_text().replace("resources:\n", "# apps of the default namespace\nresources:  # keep\n")
-    text = text.replace("  - ./example/ks.yaml\n  - ./zeta/ks.yaml\n",
-                        "  - ./zeta/ks.yaml  # last\n  - ./example/ks.yaml\n")
+    text = text.replace(
+        "  - ./example/ks.yaml\n  - ./zeta/ks.yaml\n", "  - ./zeta/ks.yaml  # last\n  - ./example/ks.yaml\n"
+    )
     parent.write_text(text)
     run = cli("add", "app", "sonarr", flat, "-n", "default", "--no-secret")
     assert run.code == 0, run.err
@@ -186,8 +219,10 @@ def test_a_new_namespace_is_listed_where_the_parent_lists_folders(flat: Path) ->
     apps = flat / "kubernetes/apps"
     namespaces = sorted(p.name for p in apps.iterdir() if p.is_dir())
     listing = "".join(f"  - ./{name}\n" for name in namespaces)
-    text = f"---\n# every namespace\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n" \
-           f"resources:\n{listing}"
+    text = (
+        f"---\n# every namespace\napiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+        f"resources:\n{listing}"
+    )
     (apps / "kustomization.yaml").write_text(text)
     run = cli("add", "app", "sonarr", flat, "-n", "media", "--no-secret")
     assert run.code == 0, run.err

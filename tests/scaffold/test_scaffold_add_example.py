@@ -14,8 +14,19 @@ def test_the_triad_in_the_example_repository(tmp_path: Path) -> None:
     repo = tmp_path / "home-ops"
     shutil.copytree(EXAMPLE, repo)
     before = findings(repo)
-    run = cli("add", "app", "paperless", repo, "-n", "media", "--route", "external", "--storage", "pvc",
-              "--database")
+    run = cli(
+        "add",
+        "app",
+        "paperless",
+        repo,
+        "-n",
+        "media",
+        "--route",
+        "external",
+        "--storage",
+        "pvc",
+        "--database",
+    )
     assert run.code == 0, run.err
     run = cli("add", "app", "hello", repo, "-n", "tools", "--no-secret")
     assert run.code == 0, run.err
@@ -25,7 +36,11 @@ def test_the_triad_in_the_example_repository(tmp_path: Path) -> None:
     app = media / "paperless"
     assert sorted(p.name for p in app.iterdir()) == ["app", "db", "install.yaml"]
     assert sorted(p.name for p in (app / "app").iterdir()) == [
-        "helmrelease.yaml", "kustomization.yaml", "pvc.yaml", "secrets.yaml"]
+        "helmrelease.yaml",
+        "kustomization.yaml",
+        "pvc.yaml",
+        "secrets.yaml",
+    ]
     db, main = docs(app / "install.yaml")
     assert db["metadata"]["name"] == "paperless-db" and db["spec"]["wait"] is True
     assert db["spec"]["dependsOn"] == [{"name": "cloudnative-pg-operator", "namespace": "dbms"}]

@@ -24,8 +24,16 @@ def _name(i: int, route: str, storage: str, secret: bool, database: bool) -> str
 
 
 def _add(repo: Path, layout: str, i: int, route: str, storage: str, secret: bool, database: bool) -> None:
-    argv: list[str | Path] = ["add", "app", _name(i, route, storage, secret, database), repo,
-                              "--route", route, "--storage", storage]
+    argv: list[str | Path] = [
+        "add",
+        "app",
+        _name(i, route, storage, secret, database),
+        repo,
+        "--route",
+        route,
+        "--storage",
+        storage,
+    ]
     argv += ["--secret", f"vault-item-{i}"] if secret else ["--no-secret"]
     argv += ["--database"] if database else ["--no-database"]
     if layout == "flat":
@@ -65,8 +73,12 @@ def test_every_option_combination_checks_clean(layout: str, tmp_path: Path) -> N
         folder, entries = _entry_docs(repo, layout, i, name)
         values = _release(folder)["spec"]["values"]
         container = values["controllers"][name]["containers"]["app"]
-        waits = {d["name"] for e in entries for d in e["spec"].get("dependsOn", []) if e["metadata"]["name"]
-                 in (name, f"app-{name}")}
+        waits = {
+            d["name"]
+            for e in entries
+            for d in e["spec"].get("dependsOn", [])
+            if e["metadata"]["name"] in (name, f"app-{name}")
+        }
         assert ("route" in values) == (route != "none"), name
         if route != "none":
             assert values["route"]["app"]["parentRefs"][0]["name"] == f"envoy-{route}"

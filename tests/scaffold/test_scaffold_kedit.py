@@ -91,8 +91,9 @@ def test_refuses_files_that_do_not_parse() -> None:
     ],
 )
 def test_set_scalar_changes_only_the_value_token(line: str, expected: str) -> None:
-    text = (f"---\napiVersion: v1\nkind: ConfigMap\n# settings\ndata:\n  A: b\n{line}\n  Z: z\n"
-            "---\nkind: Other\n")
+    text = (
+        f"---\napiVersion: v1\nkind: ConfigMap\n# settings\ndata:\n  A: b\n{line}\n  Z: z\n---\nkind: Other\n"
+    )
     after = set_scalar(text, 0, ("data", "CERT_ISSUER"), "letsencrypt-prod", rel="settings.yaml")
     assert after == text.replace(line, expected)
 

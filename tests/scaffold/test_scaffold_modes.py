@@ -81,7 +81,8 @@ def test_already_unknown_and_dry_run(flat: Path) -> None:
 
 def test_not_found(tmp_path: Path) -> None:
     (tmp_path / "settings.yaml").write_text(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata: {}\n")
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata: {}\n"
+    )
     run = cli("mode", "cert-issuer", "letsencrypt-prod", tmp_path)
     assert run.code == 2 and "no CERT_ISSUER is defined" in run.err
 
@@ -110,8 +111,9 @@ def test_app_env_changes_the_path_and_commits(layered: Path) -> None:
     run = cli("mode", "app-env", "example", "prod", layered, "--commit")
     assert run.code == 0, run.err
     after = (layered / APP_ENTRY).read_text()
-    assert _changed_lines(before, after) == [("  path: ./tenants/apps/example/overlays/staging",
-                                              "  path: ./tenants/apps/example/overlays/prod")]
+    assert _changed_lines(before, after) == [
+        ("  path: ./tenants/apps/example/overlays/staging", "  path: ./tenants/apps/example/overlays/prod")
+    ]
     assert git(layered, "show", "--name-only", "--format=", "HEAD").split() == [APP_ENTRY]
     assert git(layered, "log", "-1", "--format=%s").strip() == "mode: app-env example prod (was staging)"
     assert serious(layered) == []

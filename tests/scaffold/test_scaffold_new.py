@@ -22,8 +22,16 @@ from homeops.workspace import open_workspace
 
 LAYOUTS = ("flat", "clusters", "layered")
 DOMAIN = "sekrit-domain.test"
-BOOTSTRAP = ["cilium", "coredns", "spegel", "cert-manager", "external-secrets", "onepassword",
-             "cloudnative-pg-operator", "envoy-gateway"]
+BOOTSTRAP = [
+    "cilium",
+    "coredns",
+    "spegel",
+    "cert-manager",
+    "external-secrets",
+    "onepassword",
+    "cloudnative-pg-operator",
+    "envoy-gateway",
+]
 
 
 def _flux_kustomizations(repo: Path) -> dict[str, dict[str, Any]]:
@@ -31,8 +39,11 @@ def _flux_kustomizations(repo: Path) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for path in sorted(repo.rglob("*.yaml")):
         for data in docs(path):
-            if isinstance(data, dict) and data.get("kind") == "Kustomization" and \
-                    str(data.get("apiVersion", "")).startswith("kustomize.toolkit.fluxcd.io/"):
+            if (
+                isinstance(data, dict)
+                and data.get("kind") == "Kustomization"
+                and str(data.get("apiVersion", "")).startswith("kustomize.toolkit.fluxcd.io/")
+            ):
                 out.setdefault(data["metadata"]["name"], data)
     return out
 
@@ -60,8 +71,9 @@ def test_new_repository_checks_clean_without_a_key(layout: str, tmp_path: Path) 
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)
-def test_new_repository_encrypts_its_secrets_with_the_key(layout: str, tmp_path: Path, key_file: Path,
-                                                          keypair: tuple[str, str]) -> None:
+def test_new_repository_encrypts_its_secrets_with_the_key(
+    layout: str, tmp_path: Path, key_file: Path, keypair: tuple[str, str]
+) -> None:
     repo = tmp_path / "home-ops"
     run = cli("new", repo, "--layout", layout, "--domain", DOMAIN)
     assert run.code == 0, run.err
@@ -101,8 +113,11 @@ def test_flat_layout_shape(tmp_path: Path) -> None:
     assert entry["spec"]["path"] == "./kubernetes/apps"
     app = repo / "kubernetes/apps/default/example"
     assert {p.name for p in app.iterdir()} == {"ks.yaml", "app"}
-    assert {p.name for p in (app / "app").iterdir()} == {"helmrelease.yaml", "kustomization.yaml",
-                                                         "ocirepository.yaml"}
+    assert {p.name for p in (app / "app").iterdir()} == {
+        "helmrelease.yaml",
+        "kustomization.yaml",
+        "ocirepository.yaml",
+    }
     release = doc(app / "app/helmrelease.yaml")
     image = release["spec"]["values"]["controllers"]["example"]["containers"]["app"]["image"]
     assert "@sha256:" in image["tag"]
@@ -116,12 +131,18 @@ def test_clusters_layout_has_two_clusters_that_share_no_file(tmp_path: Path) -> 
     applied = workspace.flux.files_applied()
     assert applied and all(len(clusters) == 1 for clusters in applied.values())
     main = {p.removeprefix("kubernetes/main/") for p in files_under(repo) if p.startswith("kubernetes/main/")}
-    staging = {p.removeprefix("kubernetes/staging/") for p in files_under(repo)
-               if p.startswith("kubernetes/staging/")}
+    staging = {
+        p.removeprefix("kubernetes/staging/")
+        for p in files_under(repo)
+        if p.startswith("kubernetes/staging/")
+    }
     assert main == staging, "staging is a full copy of main"
     assert "apps/default/example/install.yaml" in main
-    assert {"apps/default/example/app/helmrelease.yaml", "apps/default/example/app/kustomization.yaml",
-            "components/common/cluster-settings.yaml"} <= main
+    assert {
+        "apps/default/example/app/helmrelease.yaml",
+        "apps/default/example/app/kustomization.yaml",
+        "components/common/cluster-settings.yaml",
+    } <= main
 
 
 def test_layered_layout_has_the_seed_004_layers(tmp_path: Path) -> None:
@@ -163,12 +184,14 @@ def test_bootstrap_order_is_a_dependsOn_chain(layout: str, tmp_path: Path) -> No
 
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("encrypted", [False, True])
-def test_reading_a_new_repository_gives_back_its_conventions(layout: str, encrypted: bool, tmp_path: Path,
-                                                             keypair: tuple[str, str]) -> None:
+def test_reading_a_new_repository_gives_back_its_conventions(
+    layout: str, encrypted: bool, tmp_path: Path, keypair: tuple[str, str]
+) -> None:
     repo = tmp_path / "r"
     create_repo(repo, NewOptions(layout, age_recipient=keypair[0] if encrypted else None))
-    settings = Settings("example.com", "admin@example.com", "Etc/UTC", "https://github.com/example/home-ops",
-                        encrypted)
+    settings = Settings(
+        "example.com", "admin@example.com", "Etc/UTC", "https://github.com/example/home-ops", encrypted
+    )
     expected = LAYOUT_BUILDERS[layout](settings).conventions
     flux = open_workspace(repo, use_cache=False).flux
     for conventions in expected:

@@ -11,9 +11,38 @@ from homeops.scaffold.yamltext import Alias, Anchored, Commented, Document, dump
 
 @pytest.mark.parametrize(
     "value",
-    ["08", "1.2", "yes", "on", "n", "true", "null", "~", "0x1f", "1e3", "-5", ".inf", "a: b", "#x", "@x",
-     "*x", "{{ .Release.Name }}.${SECRET_DOMAIN}", "${SECRET_DOMAIN}", "x # y", " lead", "trail ", "", "it's",
-     'q"q', "5.1.0", "10.11.1.21", "v1.16.2", "2026.7.11@sha256:ab", "Etc/UTC", "1h"],
+    [
+        "08",
+        "1.2",
+        "yes",
+        "on",
+        "n",
+        "true",
+        "null",
+        "~",
+        "0x1f",
+        "1e3",
+        "-5",
+        ".inf",
+        "a: b",
+        "#x",
+        "@x",
+        "*x",
+        "{{ .Release.Name }}.${SECRET_DOMAIN}",
+        "${SECRET_DOMAIN}",
+        "x # y",
+        " lead",
+        "trail ",
+        "",
+        "it's",
+        'q"q',
+        "5.1.0",
+        "10.11.1.21",
+        "v1.16.2",
+        "2026.7.11@sha256:ab",
+        "Etc/UTC",
+        "1h",
+    ],
 )
 def test_scalar_reads_back_as_the_same_string(value: str) -> None:
     assert yaml.safe_load(f"k: {scalar(value)}\n") == {"k": value}
@@ -44,9 +73,15 @@ def test_block_style_with_indented_sequences_and_header() -> None:
 
 
 def test_anchor_alias_and_comment() -> None:
-    text = dump({"metadata": {"name": Anchored("app", "immich")},
-                 "spec": {"postBuild": {"substitute": {"APP": Alias("app")}},
-                          "tag": Commented("1.2.3", "homeops: pin digest")}})
+    text = dump(
+        {
+            "metadata": {"name": Anchored("app", "immich")},
+            "spec": {
+                "postBuild": {"substitute": {"APP": Alias("app")}},
+                "tag": Commented("1.2.3", "homeops: pin digest"),
+            },
+        }
+    )
     assert "  name: &app immich\n" in text
     assert "      APP: *app\n" in text
     assert "  tag: 1.2.3  # homeops: pin digest\n" in text

@@ -46,7 +46,9 @@ class ObjectKey:
         group = api.rsplit("/", 1)[0] if "/" in api else ""
         meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
         assert isinstance(meta, dict)
-        return cls(group, str(obj.get("kind", "")), str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+        return cls(
+            group, str(obj.get("kind", "")), str(meta.get("namespace") or ""), str(meta.get("name") or "")
+        )
 
     def __str__(self) -> str:
         kind = f"{self.kind}.{self.group}" if self.group else self.kind
@@ -149,7 +151,9 @@ def diff(
     return result
 
 
-def _objects(table: Mapping[str, Rendered], failed: set[str]) -> dict[ObjectKey, tuple[str, Mapping[str, Any]]]:
+def _objects(
+    table: Mapping[str, Rendered], failed: set[str]
+) -> dict[ObjectKey, tuple[str, Mapping[str, Any]]]:
     out: dict[ObjectKey, tuple[str, Mapping[str, Any]]] = {}
     for name, rendered in sorted(table.items()):
         if name in failed:
@@ -196,7 +200,9 @@ def _strip(value: Any, path: tuple[str, ...], patterns: list[list[str]]) -> Any:
 
 
 def _matches(pattern: list[str], path: tuple[str, ...]) -> bool:
-    return len(pattern) == len(path) and all(fnmatch.fnmatchcase(p, q) for q, p in zip(pattern, path, strict=True))
+    return len(pattern) == len(path) and all(
+        fnmatch.fnmatchcase(p, q) for q, p in zip(pattern, path, strict=True)
+    )
 
 
 def _list_key(items: list[Any]) -> str | None:

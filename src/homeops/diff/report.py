@@ -38,7 +38,9 @@ def _value(value: Any) -> str:
 def to_text(result: DiffResult, style: Style) -> str:
     lines: list[str] = []
     for failure in result.failures:
-        lines.append(style.red(f"! {failure.producer}: could not render the {failure.side} side: {failure.error}"))
+        lines.append(
+            style.red(f"! {failure.producer}: could not render the {failure.side} side: {failure.error}")
+        )
     for producer, changes in sorted(result.by_producer().items()):
         lines.append(style.bold(producer))
         for change in changes:

@@ -24,7 +24,7 @@ from typing import Any
 
 from .. import proc
 from ..errors import ToolError, UsageError
-from ..flux.tree import PRODUCER
+from ..flux.tree import PRODUCER, SecretValues
 from ..load.tree import SourceTree
 from ..model.base import NamedResource
 from ..model.flux import SOURCE_KINDS
@@ -190,17 +190,23 @@ class Side:
     """:class:`~homeops.render.flux.RepoFiles` of the side."""
 
 
-def load_snapshot(tree: SourceTree) -> Snapshot:
+def load_snapshot(tree: SourceTree, secret_values: SecretValues | None = None) -> Snapshot:
     from ..flux.tree import load_flux_tree
 
-    snapshot = Snapshot.of(load_flux_tree(tree))
+    snapshot = Snapshot.of(load_flux_tree(tree, secret_values=secret_values))
     tree.save_cache()
     return snapshot
 
 
-def git_side(repo: Repo, commit: str, label: str, stack: ExitStack) -> Side:
-    """The base side at a commit: its snapshot from the cache (per tree id), or loaded and stored."""
+def git_side(repo: Repo, commit: str, label: str, stack: ExitStack, options: RenderOptions) -> Side:
+    """The base side at a commit: its snapshot from the cache (per tree id), or loaded and stored.
+
+    With an age key the tree is loaded with decrypted ``substituteFrom`` values and never cached.
+    """
     files = GitRevisionFiles(repo, commit, stack)
+    if options.age_key:
+        decryptor = decryptor_for(files, options)
+        return Side(label, load_snapshot(SourceTree(files.folder()), decryptor.secret_values), files)
     key = f"{repo.tree_id(commit)}-{code_fingerprint()}"
     snapshot = load_cached(key)
     if snapshot is None:
@@ -339,7 +345,10 @@ def diff_revisions(
     with ExitStack() as stack:
         if path_orig is not None:
             base_tree = SourceTree(Path(path_orig))
-            base = Side(str(path_orig), load_snapshot(base_tree), FolderFiles(base_tree.root))
+            base_files = FolderFiles(base_tree.root)
+            base = Side(
+                str(path_orig), load_snapshot(base_tree, _secret_values(base_files, options)), base_files
+            )
             changes = folder_changes(base_tree, SourceTree(head_root))
         else:
             repo = Repo.of(head_root)
@@ -347,9 +356,9 @@ def diff_revisions(
                 commit, label = repo.resolve(base_ref), base_ref
             else:
                 commit, label = repo.merge_base()
-            base = git_side(repo, commit, label, stack)
+            base = git_side(repo, commit, label, stack, options)
             changes = repo.changes(commit)
-        head, selection = _head(base, head_root, changes, all_producers)
+        head, selection = _head(base, head_root, changes, all_producers, options)
         files = FolderFiles(head_root)
         ks_keys = selection.kustomizations if selection is not None else None
         hr_keys = selection.releases if selection is not None else None
@@ -398,7 +407,14 @@ def _absent_through_failure(
     return sorted([*renders, *extra], key=lambda r: (r.cluster, r.kind != "Kustomization", r.producer))
 
 
-def _head(base: Side, root: Path, changes: Changes, all_producers: bool) -> tuple[Side, Selection | None]:
+def _secret_values(files: Any, options: RenderOptions) -> SecretValues | None:
+    """Decrypted Secret values for ``substituteFrom`` when an age key is given, else None."""
+    return decryptor_for(files, options).secret_values if options.age_key else None
+
+
+def _head(
+    base: Side, root: Path, changes: Changes, all_producers: bool, options: RenderOptions
+) -> tuple[Side, Selection | None]:
     from ..load.cache import ParseCache
 
     label = str(root)
@@ -407,11 +423,14 @@ def _head(base: Side, root: Path, changes: Changes, all_producers: bool) -> tupl
     head_tree = SourceTree(root)
     if not changes and not all_producers:
         return Side(label, base.snapshot, files), Selection(frozenset(), frozenset())
+    secret_values = _secret_values(files, options)
     why = needs_full_load(base.snapshot, head_tree, changes)
+    if secret_values is not None:
+        why = why or "an age key is given: the tree is loaded with decrypted values"
     if why is None and not all_producers:
         snapshot, rebuilt = rebuild(base.snapshot, head_tree, changes)
         return Side(label, snapshot, files), select_changed(base.snapshot, snapshot, changes, rebuilt)
-    snapshot = load_snapshot(SourceTree(root, cache=ParseCache(root)))
+    snapshot = load_snapshot(SourceTree(root, cache=ParseCache(root)), secret_values)
     if all_producers:
         return Side(label, snapshot, files), None
     chosen = select_changed(base.snapshot, snapshot, changes)

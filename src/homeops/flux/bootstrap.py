@@ -13,6 +13,7 @@ import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from ..errors import HomeopsError
@@ -77,11 +78,16 @@ def _read_helmfile(tree: SourceTree, rel: str, doc: dict[str, Any], result: Boot
         result.releases.append(Release(name, namespace, str(release.get("chart") or name)))
         for hook in release.get("hooks") or []:
             if isinstance(hook, dict) and hook.get("command") == "kubectl":
+                values = {"Name": name, "Namespace": namespace}
                 for target in _applied(hook.get("args")):
-                    resolved = _TEMPLATE.sub(lambda m: name if m.group(1) == "Name" else namespace, target)
+                    resolved = _TEMPLATE.sub(partial(_release_value, values), target)
                     path = normalize(posixpath.join(base, resolved))
                     if path is not None and tree.exists(path):
                         result.applied_files.add(path)
+
+
+def _release_value(values: dict[str, str], match: re.Match[str]) -> str:
+    return values[match.group(1)]
 
 
 def _applied(args: Any) -> Iterator[str]:
@@ -122,7 +128,9 @@ def _bootstrap_objects(tree: SourceTree, result: Bootstrap) -> None:
     for rel in files:
         if rel in covered or any(rel.startswith(r + "/") for r in roots):
             continue
-        for index, (data, line) in enumerate(zip(tree.parsed(rel).documents, tree.parsed(rel).lines, strict=True)):
+        for index, (data, line) in enumerate(
+            zip(tree.parsed(rel).documents, tree.parsed(rel).lines, strict=True)
+        ):
             if isinstance(data, dict) and "apiVersion" in data and isinstance(data.get("kind"), str):
                 result.objects.append(Resource(data, Origin(rel, line, index)))
 

@@ -363,7 +363,9 @@ def _retype(text: str) -> Any:
     return text
 
 
-def strings_with_vars(value: Any, path: tuple[str | int, ...] = ()) -> list[tuple[tuple[str | int, ...], str]]:
+def strings_with_vars(
+    value: Any, path: tuple[str | int, ...] = ()
+) -> list[tuple[tuple[str | int, ...], str]]:
     """(path, text) of every string in ``value`` that contains ``${`` (for reporting by field)."""
     found: list[tuple[tuple[str | int, ...], str]] = []
     if isinstance(value, str):

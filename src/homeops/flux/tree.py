@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import posixpath
 from collections import defaultdict, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import HomeopsError, Where
 from ..load.tree import SourceTree, normalize
 from ..model.base import NamedResource, ObjectRef, Origin, Resource, deep_copy
-from ..model.flux import FLUX_KUSTOMIZE_GROUP, FLUX_SOURCE_GROUP, Kustomization
+from ..model.flux import FLUX_KUSTOMIZE_GROUP, Kustomization
 from ..model.kinds import ConfigMap, Secret, is_sops_encrypted
 from .bootstrap import Bootstrap, find_bootstrap
 from .substitute import Outcome, Variables, disabled, substitute
@@ -36,8 +36,26 @@ SUBSTITUTION = "substitution"
 
 #: Folder names under ``kubernetes/`` that are not cluster names.
 _NOT_CLUSTER_NAMES = frozenset(
-    {"apps", "flux", "components", "bootstrap", "infrastructure", "infra", "platform", "core", "crds",
-     "config", "base", "templates", "talos", "system", "cluster", "clusters", "shared", "common"}
+    {
+        "apps",
+        "flux",
+        "components",
+        "bootstrap",
+        "infrastructure",
+        "infra",
+        "platform",
+        "core",
+        "crds",
+        "config",
+        "base",
+        "templates",
+        "talos",
+        "system",
+        "cluster",
+        "clusters",
+        "shared",
+        "common",
+    }
 )
 
 
@@ -174,14 +192,16 @@ def _covers(folder: str, path: str) -> bool:
 
 def find_roots(kustomizations: list[Resource]) -> list[Resource]:
     """Entry points: Flux Kustomizations whose file no *other* Kustomization's path covers."""
-    paths = [(res, _ks_path(res)) for res in kustomizations]
+    owners: dict[str, list[int]] = defaultdict(list)
+    for i, res in enumerate(kustomizations):
+        folder = _ks_path(res)
+        if folder:  # "" (the whole source) is not a claim on any folder in particular
+            owners[folder].append(i)
     roots = []
-    for res in kustomizations:
-        covered = any(
-            other is not res and folder is not None and folder != "" and _covers(folder, res.origin.path)
-            for other, folder in paths
-        )
-        if not covered:
+    for i, res in enumerate(kustomizations):
+        parts = res.origin.path.split("/")
+        candidates = ["/".join(parts[:n]) for n in range(1, len(parts) + 1)]
+        if not any(j != i for candidate in candidates for j in owners.get(candidate, ())):
             roots.append(res)
     return roots
 
@@ -201,8 +221,16 @@ def cluster_name(path: str) -> str:
 # -- expansion ----------------------------------------------------------------------------------
 
 
-def load_flux_tree(tree: SourceTree) -> FluxTree:
-    """Read a repository and expand every cluster's Flux tree."""
+SecretValues = Callable[[Resource], "Mapping[str, str] | None"]
+"""Reads a SOPS-encrypted Secret's values (with a key), or returns None when it cannot."""
+
+
+def load_flux_tree(tree: SourceTree, *, secret_values: SecretValues | None = None) -> FluxTree:
+    """Read a repository and expand every cluster's Flux tree.
+
+    ``secret_values`` lets ``substituteFrom`` see real values of SOPS-encrypted Secrets (rendering
+    with a key); without it their variables are known to exist but stay as written.
+    """
     docs, problems = load_documents(tree)
     result = FluxTree(tree=tree, problems=problems, documents=docs, bootstrap=find_bootstrap(tree))
     kustomizations = [res for res in docs if _is_flux_ks(res)]
@@ -213,10 +241,10 @@ def load_flux_tree(tree: SourceTree) -> FluxTree:
     for name, cluster_roots in sorted(by_cluster.items()):
         result.clusters[name] = Cluster(
             name,
-            tuple(_with_default_ns(r).id for r in cluster_roots),
+            tuple(with_default_ns(r).id for r in cluster_roots),
             tuple(sorted({r.origin.path for r in cluster_roots})),
         )
-        _Expander(result, name, docs).run(cluster_roots)
+        _Expander(result, name, docs, secret_values).run(cluster_roots)
     applied = {(res.origin.path, res.origin.index) for res in result.objects if _is_flux_ks(res)}
     root_keys = {(r.origin.path, r.origin.index) for r in roots}
     result.unapplied_kustomizations = [
@@ -225,7 +253,8 @@ def load_flux_tree(tree: SourceTree) -> FluxTree:
     return result
 
 
-def _with_default_ns(res: Resource) -> Resource:
+def with_default_ns(res: Resource) -> Resource:
+    """The Kustomization with ``flux-system`` as its namespace when it names none."""
     if res.namespace:
         return res
     obj = dict(res.obj)
@@ -238,8 +267,11 @@ def _with_default_ns(res: Resource) -> Resource:
 class _Expander:
     """Breadth-first expansion of one cluster, deferring Kustomizations whose variables are not known."""
 
-    def __init__(self, result: FluxTree, cluster: str, docs: list[Resource]) -> None:
+    def __init__(
+        self, result: FluxTree, cluster: str, docs: list[Resource], secret_values: SecretValues | None = None
+    ) -> None:
         self.result = result
+        self.secret_values = secret_values
         self.tree = result.tree
         self.cluster = cluster
         self.docs = docs
@@ -257,7 +289,7 @@ class _Expander:
             if ref is not None:
                 self.own_sources.add((ref.kind, ref.name))
         queue: deque[tuple[Resource, NamedResource | None, int]] = deque(
-            (_with_default_ns(root), None, 0) for root in roots
+            (with_default_ns(root), None, 0) for root in roots
         )
         while queue:
             res, parent, deferrals = queue.popleft()
@@ -272,7 +304,7 @@ class _Expander:
             self.result.producers[(self.cluster, ks.id)] = producer
             for child in producer.objects:
                 if _is_flux_ks(child):
-                    queue.append((_with_default_ns(child), ks.id, 0))
+                    queue.append((with_default_ns(child), ks.id, 0))
 
     def _unresolved_sources(self, ks: Kustomization) -> bool:
         for ref in ks.substitute_from:
@@ -343,7 +375,11 @@ class _Expander:
             if ref.kind == "ConfigMap":
                 values.update({k: v.replace("\n", "") for k, v in ConfigMap(found).data.items()})
             elif is_sops_encrypted(found.obj):
-                opaque.update(str(k) for k in _secret_keys(found))
+                decrypted = self.secret_values(found) if self.secret_values else None
+                if decrypted is None:
+                    opaque.update(str(k) for k in _secret_keys(found))
+                else:
+                    values.update({k: v.replace("\n", "") for k, v in decrypted.items()})
             else:
                 for key, value in Secret(found).values().items():
                     if value.strip().startswith("op://"):
@@ -381,6 +417,25 @@ def _line_of(tree: SourceTree, res: Resource, *path: str) -> int:
     except (OSError, UnicodeDecodeError):
         return res.origin.line
     return yamlio.locate(nodes[res.origin.index], path) if res.origin.index < len(nodes) else res.origin.line
+
+
+def expand_one(
+    tree: SourceTree,
+    cluster: str,
+    ks: Resource,
+    parent: NamedResource | None,
+    *,
+    known: Iterable[Resource],
+    own_sources: Iterable[tuple[str, str]],
+    secret_values: SecretValues | None = None,
+) -> Producer:
+    """Expand one Kustomization exactly as :func:`load_flux_tree` does, with the ConfigMaps and
+    Secrets of the rest of its cluster (``known``) already there. Used to re-render part of a tree."""
+    expander = _Expander(FluxTree(tree=tree), cluster, [], secret_values)
+    expander.own_sources = set(own_sources)
+    for res in known:
+        expander._remember(res)
+    return expander._expand(Kustomization(ks), parent)
 
 
 def _secret_keys(res: Resource) -> Iterable[Any]:

@@ -46,10 +46,10 @@ def to_mermaid(graph: Graph, kinds: tuple[str, ...] | None = None) -> str:
     clusters = sorted({n.cluster for n in nodes})
     for cluster in clusters:
         if len(clusters) > 1:
-            lines.append(f"  subgraph {_safe(cluster)}[\"cluster {cluster}\"]")
+            lines.append(f'  subgraph {_safe(cluster)}["cluster {cluster}"]')
         for node in (n for n in nodes if n.cluster == cluster):
             shape = _MERMAID_SHAPES.get(node.kind, ("[/", "/]"))
-            lines.append(f"    {_ident(node, ids)}{shape[0]}\"{node.kind}<br/>{node.short}\"{shape[1]}")
+            lines.append(f'    {_ident(node, ids)}{shape[0]}"{node.kind}<br/>{node.short}"{shape[1]}')
         if len(clusters) > 1:
             lines.append("  end")
     for edge in edges:
@@ -91,9 +91,7 @@ def node_json(node: Node) -> dict[str, str]:
 def to_json(graph: Graph, kinds: tuple[str, ...] | None = None) -> str:
     nodes, edges = _select(graph, kinds)
     payload = {
-        "nodes": [
-            {**node_json(n), "path": _origin_path(graph, n)} for n in nodes
-        ],
+        "nodes": [{**node_json(n), "path": _origin_path(graph, n)} for n in nodes],
         "edges": [
             {"from": node_json(e.source), "to": node_json(e.target), "kind": e.kind, "detail": e.detail}
             for e in edges

@@ -108,8 +108,11 @@ class Graph:
                 (len(parts) == 1 and node.name == parts[0])
                 or (len(parts) == 2 and (node.namespace, node.name) == (parts[0], parts[1]))
                 or (len(parts) == 2 and (node.kind.lower(), node.name) == (parts[0].lower(), parts[1]))
-                or (len(parts) == 3 and (node.kind.lower(), node.namespace, node.name)
-                    == (parts[0].lower(), parts[1], parts[2]))
+                or (
+                    len(parts) == 3
+                    and (node.kind.lower(), node.namespace, node.name)
+                    == (parts[0].lower(), parts[1], parts[2])
+                )
             ):
                 out.append(node)
         order = {"Kustomization": 0, "HelmRelease": 1}
@@ -129,8 +132,11 @@ def build_graph(flux: FluxTree) -> Graph:
     for (cluster, ident), producer in sorted(flux.producers.items()):
         node = Node(cluster, "Kustomization", ident.namespace, ident.name)
         if producer.parent is not None:
-            graph.link(node, Node(cluster, "Kustomization", producer.parent.namespace, producer.parent.name),
-                       "applies")
+            graph.link(
+                node,
+                Node(cluster, "Kustomization", producer.parent.namespace, producer.parent.name),
+                "applies",
+            )
         for ref in producer.ks.depends_on:
             graph.link(node, Node(cluster, "Kustomization", ref.namespace, ref.name), "dependsOn")
         source = producer.ks.source_ref
@@ -281,8 +287,11 @@ def _pod_refs(pod: object) -> Iterator[tuple[str, str]]:
                 if isinstance(ref, dict) and isinstance(ref.get("name"), str):
                     yield "Secret", ref["name"]
             for env in container.get("env") or []:
-                ref = env.get("valueFrom", {}).get("secretKeyRef") if isinstance(env, dict) and isinstance(
-                    env.get("valueFrom"), dict) else None
+                ref = (
+                    env.get("valueFrom", {}).get("secretKeyRef")
+                    if isinstance(env, dict) and isinstance(env.get("valueFrom"), dict)
+                    else None
+                )
                 if isinstance(ref, dict) and isinstance(ref.get("name"), str):
                     yield "Secret", ref["name"]
     for volume in pod.get("volumes") or []:
@@ -384,7 +393,8 @@ def rollout(graph: Graph, cluster: str | None = None) -> Rollout:
     members = [n for n in graph.nodes if n.kind in kinds and (cluster is None or n.cluster == cluster)]
     deps = {
         n: {
-            e.target for e in graph.needs.get(n, ())
+            e.target
+            for e in graph.needs.get(n, ())
             if e.kind in ("dependsOn", "applies") and e.target.kind in kinds
         }
         for n in members
@@ -434,5 +444,3 @@ def _tree(node: Node, via: str, step: object, seen: set[Node]) -> TreeNode:
 
 def kustomization_node(cluster: str, ks: Kustomization) -> Node:
     return Node(cluster, "Kustomization", ks.namespace, ks.name)
-
-

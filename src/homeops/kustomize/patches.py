@@ -8,7 +8,6 @@ id (apiVersion, kind, name, namespace); with a target, to every object the targe
 from __future__ import annotations
 
 import functools
-
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any

@@ -64,8 +64,8 @@ class ParseCache:
     def save(self) -> None:
         if not self._dirty:
             return
-        from ..fsutil import atomic_write
         from ..errors import WriteError
+        from ..fsutil import atomic_write
 
         try:
             payload = marshal.dumps({"format": _FORMAT, "entries": self._entries})

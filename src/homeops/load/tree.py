@@ -13,10 +13,9 @@ import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-from ..errors import UsageError
 from typing import TYPE_CHECKING
 
+from ..errors import UsageError
 from .ignore import FLUX_DEFAULT_IGNORES, IgnoreRules
 
 if TYPE_CHECKING:

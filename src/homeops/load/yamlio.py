@@ -19,20 +19,18 @@ import codecs
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
 _CLoader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Resolvers:
-    """Implicit resolvers of YAML 1.1 (what Kubernetes uses) minus timestamps."""
-
-    table: dict[Any, list[tuple[str, re.Pattern[str]]]] = {
-        key: [(tag, rx) for tag, rx in value if tag != "tag:yaml.org,2002:timestamp"]
-        for key, value in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
+#: Implicit resolvers of YAML 1.1 (what Kubernetes uses) minus timestamps.
+_RESOLVERS: dict[Any, list[tuple[str, re.Pattern[str]]]] = {
+    key: [(tag, rx) for tag, rx in value if tag != "tag:yaml.org,2002:timestamp"]
+    for key, value in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def _construct_unknown(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
@@ -62,14 +60,14 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
 
 
 def _install(loader_cls: type[Any]) -> None:
-    loader_cls.yaml_implicit_resolvers = _Resolvers.table
+    loader_cls.yaml_implicit_resolvers = _RESOLVERS
     loader_cls.add_multi_constructor("!", _construct_unknown)
     loader_cls.add_multi_constructor("tag:", _construct_unknown)
     loader_cls.add_constructor("tag:yaml.org,2002:timestamp", _construct_str_timestamp)
     loader_cls.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 
-class FastLoader(_CLoader):  # type: ignore[misc,valid-type]
+class FastLoader(_CLoader):  # type: ignore[misc]
     """libyaml parser and composer, our constructors."""
 
 
@@ -78,14 +76,14 @@ class TolerantLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.get_event()
+            event = self.get_event()  # type: ignore[no-untyped-call]
             anchor = event.anchor
             if anchor not in self.anchors:
                 raise yaml.composer.ComposerError(
                     None, None, f"found undefined alias {anchor!r}", event.start_mark
                 )
             return self.anchors[anchor]
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[no-untyped-call]
         anchor = event.anchor
         if anchor is not None and anchor in self.anchors:
             # Forget the earlier definition so the base composer does not object.
@@ -199,7 +197,9 @@ def compose(text: str) -> list[yaml.Node]:
         nodes: list[yaml.Node] = []
         try:
             while loader.check_node():
-                nodes.append(loader.get_node())
+                # check_node() guarantees a document, so get_node() returns its node (never None);
+                # keeping one entry per document keeps indexes aligned with the parsed documents.
+                nodes.append(cast(yaml.Node, loader.get_node()))
             return nodes
         except yaml.YAMLError:
             continue

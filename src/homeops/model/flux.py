@@ -137,7 +137,9 @@ class Kustomization(FluxObject):
 
     @property
     def depends_on(self) -> tuple[ObjectRef, ...]:
-        return refs(self.spec.get("dependsOn"), default_kind="Kustomization", default_namespace=self.namespace)
+        return refs(
+            self.spec.get("dependsOn"), default_kind="Kustomization", default_namespace=self.namespace
+        )
 
     @property
     def target_namespace(self) -> str | None:
@@ -239,7 +241,9 @@ class HelmRelease(FluxObject):
         name = _str(spec.get("chart"))
         if not name:
             return None
-        return ChartTemplate(name, _str(spec.get("version")), source_ref(spec.get("sourceRef"), self.namespace))
+        return ChartTemplate(
+            name, _str(spec.get("version")), source_ref(spec.get("sourceRef"), self.namespace)
+        )
 
     @property
     def chart_ref(self) -> ObjectRef | None:

@@ -251,11 +251,29 @@ class HTTPRoute(K8sObject):
 #: Kinds that have no namespace (kustomize stamps one on CRD kinds it does not know; the API ignores it).
 CLUSTER_SCOPED_KINDS = frozenset(
     {
-        "Namespace", "Node", "PersistentVolume", "StorageClass", "CSIDriver", "CSINode", "VolumeSnapshotClass",
-        "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PriorityClass", "RuntimeClass",
-        "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "APIService", "IngressClass",
-        "ClusterSecretStore", "ClusterExternalSecret", "ClusterIssuer", "GatewayClass", "ClusterPolicy",
-        "ClusterImagePolicy", "ClusterSecretStoreRef",
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "StorageClass",
+        "CSIDriver",
+        "CSINode",
+        "VolumeSnapshotClass",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "CustomResourceDefinition",
+        "PriorityClass",
+        "RuntimeClass",
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+        "APIService",
+        "IngressClass",
+        "ClusterSecretStore",
+        "ClusterExternalSecret",
+        "ClusterIssuer",
+        "GatewayClass",
+        "ClusterPolicy",
+        "ClusterImagePolicy",
+        "ClusterSecretStoreRef",
     }
 )
 

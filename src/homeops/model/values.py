@@ -158,7 +158,9 @@ def _env_refs(container: Mapping[str, Any], path: Path) -> Iterator[ValueRef]:
         for key, kind in (("secretRef", "Secret"), ("configMapRef", "ConfigMap")):
             ref = item.get(key)
             if isinstance(ref, dict) and isinstance(ref.get("name"), str):
-                yield ValueRef(kind, ref["name"], (*path, "envFrom", i, key, "name"), ref.get("optional") is True)
+                yield ValueRef(
+                    kind, ref["name"], (*path, "envFrom", i, key, "name"), ref.get("optional") is True
+                )
         for key, kind in (("secret", "Secret"), ("configMap", "ConfigMap")):
             if isinstance(item.get(key), str):
                 yield ValueRef(kind, item[key], (*path, "envFrom", i, key), item.get("optional") is True)
@@ -168,7 +170,7 @@ def _env_refs(container: Mapping[str, Any], path: Path) -> Iterator[ValueRef]:
         items = list(env.items())
     elif isinstance(env, list):
         items = list(enumerate(env))
-    for key, item in items:
+    for env_key, item in items:
         if not isinstance(item, dict):
             continue
         source = item.get("valueFrom")
@@ -177,7 +179,7 @@ def _env_refs(container: Mapping[str, Any], path: Path) -> Iterator[ValueRef]:
             if isinstance(ref, dict) and isinstance(ref.get("name"), str):
                 optional = ref.get("optional") is True
                 sub = ("valueFrom", ref_key) if isinstance(source, dict) else (ref_key,)
-                yield ValueRef(kind, ref["name"], (*path, "env", key, *sub, "name"), optional)
+                yield ValueRef(kind, ref["name"], (*path, "env", env_key, *sub, "name"), optional)
 
 
 def app_template_refs(values: Mapping[str, Any]) -> Iterator[ValueRef]:

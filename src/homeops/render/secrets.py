@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import HomeopsError, RenderError
 from ..load.yamlio import parse
-from ..model.base import Origin
+from ..model.base import Origin, Resource
 
 REDACTED = "<redacted>"
 _ENC_PREFIX = "ENC["
@@ -71,6 +71,21 @@ class Decryptor:
         if origin.index >= len(found):
             raise RenderError(f"{origin.path}: sops returned no document {origin.index}")
         return found[origin.index]
+
+    def secret_values(self, res: Resource) -> dict[str, str] | None:
+        """The values of a SOPS-encrypted Secret (``stringData`` and decoded ``data``), or None
+        without a key or when sops cannot decrypt it. For Flux ``substituteFrom``; kept in memory."""
+        if not self.enabled:
+            return None
+        try:
+            doc = self.document(res.origin)
+        except HomeopsError:
+            return None
+        if not isinstance(doc, dict):
+            return None
+        from ..model.kinds import Secret
+
+        return Secret(Resource({k: v for k, v in doc.items() if k != "sops"}, res.origin)).values()
 
     def _decrypt(self, rel: str) -> tuple[Any, ...] | HomeopsError:
         from ..secrets.sops import decrypt

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..flux.tree import CLUSTER, PRODUCER, FluxTree, Producer
+from ..flux.tree import CLUSTER, PRODUCER, FluxTree, Producer, expand_one
 from ..load.cache import cache_dir
 from ..load.tree import SourceTree
 from ..model.base import NamedResource, Origin, Resource
@@ -317,7 +317,7 @@ def rebuild(base: Snapshot, tree: SourceTree, changes: Changes) -> tuple[Snapsho
         info = base.clusters[cluster]
         known = [*info.bootstrap, *(r for k, e in entries.items() if k[0] == cluster and k != key
                                      for r in e.objects if _is_config(r))]  # fmt: skip
-        new = Entry.of(expand_one(tree, cluster, ks_res, parent, known, info.own_sources))
+        new = Entry.of(expand_one(tree, cluster, ks_res, parent, known=known, own_sources=info.own_sources))
         entries[key] = new
         rebuilt.add(key)
         old_objects = old.objects if old is not None else []
@@ -328,12 +328,12 @@ def rebuild(base: Snapshot, tree: SourceTree, changes: Changes) -> tuple[Snapsho
 
 
 def _children(objects: Iterable[Resource]) -> dict[NamedResource, Resource]:
-    from ..flux.tree import _with_default_ns
+    from ..flux.tree import with_default_ns
 
     out: dict[NamedResource, Resource] = {}
     for res in objects:
         if _is_flux_ks(res):
-            child = _with_default_ns(res)
+            child = with_default_ns(res)
             out.setdefault(child.id, child)
     return out
 
@@ -386,24 +386,3 @@ def _follow_variables(
         ks = Kustomization(entry.ks)
         if any((ref.kind, ks.namespace, ref.name) in changed for ref in ks.substitute_from):
             dirty[key] = (entry.ks, entry.parent)
-
-
-def expand_one(
-    tree: SourceTree,
-    cluster: str,
-    ks: Resource,
-    parent: NamedResource | None,
-    known: Iterable[Resource],
-    own_sources: frozenset[tuple[str, str]],
-) -> Producer:
-    """Expand one Kustomization exactly as :func:`~homeops.flux.tree.load_flux_tree` does, with the
-    ConfigMaps and Secrets of the rest of its cluster already known."""
-    # The tree module's expander is used directly so that both paths share one implementation.
-    from ..flux import tree as flux_tree
-
-    expander = flux_tree._Expander(flux_tree.FluxTree(tree=tree), cluster, [])
-    expander.own_sources = set(own_sources)
-    for res in known:
-        index = expander.config_maps if res.kind == "ConfigMap" else expander.secrets
-        index.setdefault((res.namespace, res.name), res)
-    return expander._expand(Kustomization(ks), parent)

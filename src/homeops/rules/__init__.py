@@ -11,8 +11,7 @@ def check_tree(root: Path) -> list[str]:
     Used by ``homeops configure`` to refuse a write that would leave the repository failing ``check``.
     """
     from ..workspace import open_workspace
-    from .base import Severity
-    from .base import at_or_above
+    from .base import Severity, at_or_above
     from .engine import run_checks
 
     workspace = open_workspace(root, use_cache=False)

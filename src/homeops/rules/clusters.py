@@ -33,7 +33,8 @@ def isolated(ctx: Context) -> bool:
     summary="One file is applied by two clusters that must stay isolated",
     why="A change meant for staging then reaches production in the same commit, which is exactly what "
     "separate clusters exist to prevent.",
-    bad="# kubernetes/staging/apps/media/kustomization.yaml\nresources:\n  - ../../../main/apps/media/immich\n",
+    bad="# kubernetes/staging/apps/media/kustomization.yaml\nresources:\n"
+    "  - ../../../main/apps/media/immich\n",
     good="# copy and adapt explicitly\nresources:\n  - ./immich\n",
     fix="Copy the files into the other cluster's tree and adapt them there.",
 )

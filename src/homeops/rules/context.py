@@ -125,7 +125,7 @@ class Context:
     @cached_property
     def kustomization_ids(self) -> dict[str, set[NamedResource]]:
         out: dict[str, set[NamedResource]] = defaultdict(set)
-        for (cluster, ident) in self.flux.producers:
+        for cluster, ident in self.flux.producers:
             out[cluster].add(ident)
         return out
 

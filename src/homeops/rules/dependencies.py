@@ -13,8 +13,9 @@ from .base import Hit, Severity, rule
 from .context import Context
 
 
-def _resource_hit(ctx: Context, graph: Graph, node: Node, path: tuple[str | int, ...], message: str,
-                  hint: str | None = None) -> Hit | None:
+def _resource_hit(
+    ctx: Context, graph: Graph, node: Node, path: tuple[str | int, ...], message: str, hint: str | None = None
+) -> Hit | None:
     res = graph.nodes.get(node)
     return ctx.hit(res, path, message, hint) if res is not None else None
 
@@ -41,7 +42,10 @@ def dependency_missing(ctx: Context) -> Iterator[Hit]:
         index = [r.name for r in _depends_on(graph, edge.source)]
         position = index.index(edge.target.name) if edge.target.name in index else 0
         hit = _resource_hit(
-            ctx, graph, edge.source, ("spec", "dependsOn", position, "name"),
+            ctx,
+            graph,
+            edge.source,
+            ("spec", "dependsOn", position, "name"),
             f"{edge.source.kind} {edge.source.short} depends on {edge.target.kind} {edge.target.short}, "
             f"which does not exist in cluster {edge.source.cluster!r}",
             _suggest(graph, edge.target),
@@ -65,13 +69,19 @@ def _depends_on(graph: Graph, node: Node) -> list[Node]:
 
 
 def _suggest(graph: Graph, missing: Node) -> str | None:
-    same_name = sorted(n for n in graph.nodes if n.kind == missing.kind and n.name == missing.name
-                       and n.cluster == missing.cluster)
+    same_name = sorted(
+        n
+        for n in graph.nodes
+        if n.kind == missing.kind and n.name == missing.name and n.cluster == missing.cluster
+    )
     if same_name:
-        return (f"a {missing.kind} named {missing.name!r} exists in namespace {same_name[0].namespace!r}: "
-                "set namespace")
+        return (
+            f"a {missing.kind} named {missing.name!r} exists in namespace {same_name[0].namespace!r}: "
+            "set namespace"
+        )
     close = sorted(
-        n for n in graph.nodes
+        n
+        for n in graph.nodes
         if n.kind == missing.kind and n.cluster == missing.cluster and _close(n.name, missing.name)
     )
     return f"did you mean {close[0].short}?" if close else None
@@ -108,8 +118,9 @@ def dependency_cycle(ctx: Context) -> Iterator[Hit]:
     for members in cycles(graph):
         first = members[0]
         chain = " → ".join(n.short for n in _cycle_through(first, set(members), successors))
-        hit = _resource_hit(ctx, graph, first, ("spec", "dependsOn"),
-                            f"dependsOn cycle in cluster {first.cluster!r}: {chain}")
+        hit = _resource_hit(
+            ctx, graph, first, ("spec", "dependsOn"), f"dependsOn cycle in cluster {first.cluster!r}: {chain}"
+        )
         if hit is not None:
             yield hit
 
@@ -223,12 +234,17 @@ def provider_not_awaited(ctx: Context) -> Iterator[Hit]:
         awaited |= {n for a in list(awaited) for n in closure(graph, a, ("dependsOn", "applies"))}
         for capability, what in sorted(needs.items()):
             provided_by = table.get(capability, set())
-            if (capability in providers.bootstrapped or not provided_by or node in provided_by
-                    or provided_by & awaited):
+            if (
+                capability in providers.bootstrapped
+                or not provided_by
+                or node in provided_by
+                or provided_by & awaited
+            ):
                 continue
             names = ", ".join(sorted(p.short for p in provided_by))
             yield ctx.hit(
-                producer.ks.res, ("spec",),
+                producer.ks.res,
+                ("spec",),
                 f"Kustomization {node.short} uses {what} but does not dependsOn {names}, which provides it",
                 f"add to spec.dependsOn: {names}",
             )
@@ -276,11 +292,10 @@ def infra_depends_on_app(ctx: Context) -> Iterator[Hit]:
             target = producers.get((cluster, dep.id))
             if target is not None and layer(target.path) == "apps":
                 yield ctx.hit(
-                    producer.ks.res, ("spec", "dependsOn"),
+                    producer.ks.res,
+                    ("spec", "dependsOn"),
                     f"infrastructure Kustomization {node.short} ({producer.path}) depends on app "
                     f"Kustomization {dep.short} ({target.path})",
                     "make the app depend on the infrastructure instead",
                 )
                 break
-
-

@@ -52,7 +52,8 @@ def index_page(rules: list[Rule]) -> str:
     ]
     for rule in rules:
         lines.append(
-            f"| [{rule.id}]({rule.id}.md) | `{rule.name}` | {rule.severity.value} | {rule.family} | {rule.summary} |"
+            f"| [{rule.id}]({rule.id}.md) | `{rule.name}` | {rule.severity.value} | {rule.family} "
+            f"| {rule.summary} |"
         )
     return "\n".join(lines) + "\n"
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 
 from ..flux.tree import FluxTree
-from .base import Finding, Hit, Rule, Severity, at_or_above
+from .base import Finding, Hit, Rule, Severity
 from .catalog import all_rules
 from .config import Config
 from .context import Context
@@ -33,7 +33,9 @@ def run_checks(
     for rule in all_rules():
         if chosen is not None and rule.id not in chosen and rule.name not in chosen:
             continue
-        severity = config.severities.get(rule.id, rule.severity) if rule.id in config.severities else rule.severity
+        severity = (
+            config.severities.get(rule.id, rule.severity) if rule.id in config.severities else rule.severity
+        )
         if severity is None:
             continue
         try:

@@ -69,8 +69,12 @@ def image_latest(ctx: Context) -> Iterator[Hit]:
             what = "no tag (which means :latest)"
         else:
             continue
-        yield ctx.hit(found.res, found.path, f"{found.owner} runs {image.repository} with {what}",
-                      "pin a released version with its digest")
+        yield ctx.hit(
+            found.res,
+            found.path,
+            f"{found.owner} runs {image.repository} with {what}",
+            "pin a released version with its digest",
+        )
 
 
 def _pin_pending(ctx: Context, found: FoundImage) -> int | None:

@@ -19,7 +19,7 @@ from .context import Context
     why="Flux stops reconciling the whole Kustomization that includes a file it cannot parse, so one "
     "typo blocks every object next to it.",
     bad="apiVersion: v1\nkind: ConfigMap\ndata:\n  key: [unclosed\n",
-    good="apiVersion: v1\nkind: ConfigMap\ndata:\n  key: \"[unclosed\"\n",
+    good='apiVersion: v1\nkind: ConfigMap\ndata:\n  key: "[unclosed"\n',
     fix="Fix the syntax at the reported line (quote values that start with [, {, *, & or contain ': ').",
 )
 def invalid_yaml(ctx: Context) -> Iterator[Hit]:
@@ -70,4 +70,6 @@ def build_failed(ctx: Context) -> Iterator[Hit]:
 )
 def symlink_outside(ctx: Context) -> Iterator[Hit]:
     for path in ctx.tree.escapes:
-        yield Hit(path, 0, "symlink points outside the repository; Flux cannot follow it and homeops does not")
+        yield Hit(
+            path, 0, "symlink points outside the repository; Flux cannot follow it and homeops does not"
+        )

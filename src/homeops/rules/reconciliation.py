@@ -39,7 +39,8 @@ def no_remediation(ctx: Context) -> Iterator[Hit]:
         missing = [
             action
             for action in ("install", "upgrade")
-            if release.retries(action) is None and get_path(release.spec, action, "strategy", "name") != "RetryOnFailure"
+            if release.retries(action) is None
+            and get_path(release.spec, action, "strategy", "name") != "RetryOnFailure"
         ]
         if not missing:
             continue
@@ -49,7 +50,8 @@ def no_remediation(ctx: Context) -> Iterator[Hit]:
             continue
         field = missing[0]
         hit = ctx.hit(
-            res, ("spec", field) if field in release.spec else ("spec",),
+            res,
+            ("spec", field) if field in release.spec else ("spec",),
             f"HelmRelease {release.name!r} does not retry a failed {' or '.join(missing)}",
             f"set {' and '.join(f'{m}.remediation.retries' for m in missing)} (e.g. 3)",
         )
@@ -58,11 +60,14 @@ def no_remediation(ctx: Context) -> Iterator[Hit]:
             yield hit
     for (path, line), releases in sorted(grouped.items()):
         actions = sorted({a for _, missing in releases for a in missing})
+        settings = " or ".join(f"{a}.remediation.retries" for a in actions)
+        plural, verb = ("s", "y") if len(releases) != 1 else ("", "ies")
         names = ", ".join(name for name, _ in sorted(releases)[:3]) + (", …" if len(releases) > 3 else "")
         yield Hit(
-            path, line,
-            f"the HelmRelease defaults patched in here do not set {' or '.join(f'{a}.remediation.retries' for a in actions)}: "
-            f"{len(releases)} HelmRelease{'s' if len(releases) != 1 else ''} never retr{'y' if len(releases) != 1 else 'ies'} "
+            path,
+            line,
+            f"the HelmRelease defaults patched in here do not set {settings}: "
+            f"{len(releases)} HelmRelease{plural} never retr{verb} "
             f"a failed {' or '.join(actions)} ({names})",
             f"add {' and '.join(f'{a}.remediation.retries: 3' for a in actions)} to this patch",
         )
@@ -109,7 +114,7 @@ _REQUIRES_INTERVAL = ("Kustomization", "HelmRelease", "GitRepository", "OCIRepos
     name="invalid-duration",
     family="reconciliation",
     severity=Severity.ERROR,
-    seed="Interval must be duration format (e.g. \"1h\", \"30m\")",
+    seed='Interval must be duration format (e.g. "1h", "30m")',
     summary="An interval, timeout or retryInterval is missing or not a Go duration",
     why="The Flux API rejects the object ('spec.interval: Invalid value'), so the parent Kustomization "
     "fails to apply it at all.",
@@ -136,8 +141,12 @@ def invalid_duration(ctx: Context) -> Iterator[Hit]:
             elif isinstance(value, str) and "${" in value:
                 continue
             elif not isinstance(value, str) or not DURATION.match(value):
-                hit = ctx.hit(res, ("spec", field), f"{res.kind} {res.name!r}: {field} {value!r} is not a duration",
-                              "use a Go duration such as 30m or 1h")
+                hit = ctx.hit(
+                    res,
+                    ("spec", field),
+                    f"{res.kind} {res.name!r}: {field} {value!r} is not a duration",
+                    "use a Go duration such as 30m or 1h",
+                )
             else:
                 continue
             if (hit.path, hit.line) not in seen:
@@ -166,8 +175,12 @@ def deprecated_api(ctx: Context) -> Iterator[Hit]:
         replacement = DEPRECATED_VERSIONS.get((res.group, res.version))
         if replacement is None:
             continue
-        hit = ctx.hit(res, ("apiVersion",), f"{res.kind} {res.name!r} uses {res.api_version}",
-                      f"use {res.group}/{replacement}")
+        hit = ctx.hit(
+            res,
+            ("apiVersion",),
+            f"{res.kind} {res.name!r} uses {res.api_version}",
+            f"use {res.group}/{replacement}",
+        )
         if (hit.path, hit.line) not in seen:
             seen.add((hit.path, hit.line))
             yield hit

@@ -84,7 +84,8 @@ def source_missing(ctx: Context) -> Iterator[Hit]:
         for ref, path in checks:
             if ref.id not in sources:
                 yield ctx.hit(
-                    res, path,
+                    res,
+                    path,
                     f"HelmRelease {release.name!r}: {ref.kind} {ref.namespace}/{ref.name} does not exist",
                 )
 
@@ -145,8 +146,10 @@ def not_included(ctx: Context) -> Iterator[Hit]:
             message = f"{shown} is not included by {kfile}: Flux skips it"
             hint = f"add ./{relative} to the resources of {kfile}, or delete it"
         else:
-            message = (f"{shown} is applied by nothing: no kustomization.yaml includes it and no Flux "
-                       "Kustomization points at it")
+            message = (
+                f"{shown} is applied by nothing: no kustomization.yaml includes it and no Flux "
+                "Kustomization points at it"
+            )
             hint = "add a Flux Kustomization whose spec.path is this folder (or include it), or delete it"
         yield Hit(where, 1, message, hint)
 
@@ -239,8 +242,14 @@ def references(ctx: Context) -> Iterator[Reference]:
                     continue
                 name = resolve_template(ref.name, release.release_name, namespace)
                 if name and "${" not in name:
-                    yield Reference(res, ("spec", "values", *ref.path), ref.kind, name, namespace,
-                                    f"HelmRelease {release.name!r}")
+                    yield Reference(
+                        res,
+                        ("spec", "values", *ref.path),
+                        ref.kind,
+                        name,
+                        namespace,
+                        f"HelmRelease {release.name!r}",
+                    )
             continue
         pod = pod_spec(res)
         if pod is not None:
@@ -264,8 +273,9 @@ def _pod_references(res: Resource, pod: Any) -> Iterator[Reference]:
                 for key, kind in (("secretRef", "Secret"), ("configMapRef", "ConfigMap")):
                     name = _required_name(source.get(key), "name")
                     if name is not None:
-                        yield Reference(res, (*base, field, i, "envFrom", j, key, "name"), kind, name,
-                                        namespace, owner)
+                        yield Reference(
+                            res, (*base, field, i, "envFrom", j, key, "name"), kind, name, namespace, owner
+                        )
             for j, env in enumerate(container.get("env") or []):
                 value_from = env.get("valueFrom") if isinstance(env, dict) else None
                 if not isinstance(value_from, dict):
@@ -273,8 +283,14 @@ def _pod_references(res: Resource, pod: Any) -> Iterator[Reference]:
                 for key, kind in (("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap")):
                     name = _required_name(value_from.get(key), "name")
                     if name is not None:
-                        yield Reference(res, (*base, field, i, "env", j, "valueFrom", key, "name"), kind,
-                                        name, namespace, owner)
+                        yield Reference(
+                            res,
+                            (*base, field, i, "env", j, "valueFrom", key, "name"),
+                            kind,
+                            name,
+                            namespace,
+                            owner,
+                        )
     for i, volume in enumerate(pod.get("volumes") or []):
         if not isinstance(volume, dict):
             continue
@@ -296,9 +312,9 @@ def _required_name(ref: Any, key: str) -> str | None:
 
 
 def _produced(index: ClusterIndex, kind: str, namespace: str, name: str) -> bool:
-    table = {
-        "Secret": index.secrets, "ConfigMap": index.config_maps, "PersistentVolumeClaim": index.claims
-    }[kind]
+    table = {"Secret": index.secrets, "ConfigMap": index.config_maps, "PersistentVolumeClaim": index.claims}[
+        kind
+    ]
     return bool(table.get((namespace, name)) or (namespace == "default" and table.get(("", name))))
 
 
@@ -436,9 +452,11 @@ def gateway_missing(ctx: Context) -> Iterator[Hit]:
             for i, parent in enumerate(route.parent_refs):
                 if parent.kind == "Gateway" and (_ns(parent.namespace), parent.name) not in _gateways(index):
                     yield ctx.hit(
-                        res, ("spec", "parentRefs", i, "name"),
+                        res,
+                        ("spec", "parentRefs", i, "name"),
                         f"HTTPRoute {res.name!r} attaches to Gateway {_ns(parent.namespace)}/{parent.name}, "
-                        "which does not exist", _known(index),
+                        "which does not exist",
+                        _known(index),
                     )
         elif res.kind == "HelmRelease" and res.group == FLUX_HELM_GROUP:
             release = HelmRelease(res)
@@ -450,7 +468,8 @@ def gateway_missing(ctx: Context) -> Iterator[Hit]:
                 key = (_ns(route_parent.namespace or namespace), name)
                 if key not in _gateways(index):
                     yield ctx.hit(
-                        res, ("spec", "values", *route_parent.path),
+                        res,
+                        ("spec", "values", *route_parent.path),
                         f"HelmRelease {release.name!r} routes through Gateway {key[0]}/{key[1]}, "
                         "which does not exist",
                         _known(index),

@@ -42,7 +42,7 @@ def _code_fingerprint() -> str:
 
 def result_key(tree: SourceTree, select: Iterable[str] | None) -> str:
     digest = hashlib.sha256()
-    digest.update(f"{_FORMAT}\n{_code_fingerprint()}\n{str(tree.root)}\n".encode())
+    digest.update(f"{_FORMAT}\n{_code_fingerprint()}\n{tree.root!s}\n".encode())
     digest.update(",".join(sorted(select or ())).encode() + b"\n")
     digest.update(tree.fingerprint().encode())
     return digest.hexdigest()
@@ -56,7 +56,9 @@ def load(key: str) -> CachedCheck | None:
     try:
         data = json.loads(_path(key).read_text(encoding="utf-8"))
         findings = [
-            Finding(f["rule"], f["name"], Severity(f["severity"]), f["path"], f["line"], f["message"], f["hint"])
+            Finding(
+                f["rule"], f["name"], Severity(f["severity"]), f["path"], f["line"], f["message"], f["hint"]
+            )
             for f in data["findings"]
         ]
         return CachedCheck(findings, {k: int(v) for k, v in data["stats"].items()})
@@ -70,8 +72,15 @@ def store(key: str, findings: list[Finding], stats: dict[str, int]) -> None:
 
     payload: dict[str, Any] = {
         "findings": [
-            {"rule": f.rule, "name": f.name, "severity": f.severity.value, "path": f.path, "line": f.line,
-             "message": f.message, "hint": f.hint}
+            {
+                "rule": f.rule,
+                "name": f.name,
+                "severity": f.severity.value,
+                "path": f.path,
+                "line": f.line,
+                "message": f.message,
+                "hint": f.hint,
+            }
             for f in findings
         ],
         "stats": stats,

@@ -70,7 +70,8 @@ def plaintext_secret(ctx: Context) -> Iterator[Hit]:
     why="The .sops. name promises encryption; a rendered but not yet encrypted file (configure stopped "
     "half-way, a manual edit) commits plaintext credentials while looking safe.",
     bad="# cluster-secrets.sops.yaml\nstringData:\n  SECRET_DOMAIN: example.com\n",
-    good="# cluster-secrets.sops.yaml\nstringData:\n  SECRET_DOMAIN: ENC[AES256_GCM,data:...]\nsops:\n  mac: ...\n",
+    good="# cluster-secrets.sops.yaml\nstringData:\n  SECRET_DOMAIN: ENC[AES256_GCM,data:...]\n"
+    "sops:\n  mac: ...\n",
     fix="Run 'homeops secrets encrypt' before committing (the pre-commit hook enforces it).",
 )
 def sops_not_encrypted(ctx: Context) -> Iterator[Hit]:
@@ -79,7 +80,9 @@ def sops_not_encrypted(ctx: Context) -> Iterator[Hit]:
         if not SOPS_FILE.search(name) or name == ".sops.yaml":
             continue
         if not _file_encrypted(ctx, path):
-            yield Hit(path, 1, "file is named *.sops.* but is not SOPS-encrypted", "run 'homeops secrets encrypt'")
+            yield Hit(
+                path, 1, "file is named *.sops.* but is not SOPS-encrypted", "run 'homeops secrets encrypt'"
+            )
 
 
 def _file_encrypted(ctx: Context, path: str) -> bool:
@@ -105,8 +108,10 @@ def _file_encrypted(ctx: Context, path: str) -> bool:
     summary="An encrypted file is not covered by any .sops.yaml creation rule",
     why="sops decides recipients from .sops.yaml; a file no rule covers cannot be re-encrypted by "
     "'sops updatekeys' or a key rotation, so it silently keeps the old key.",
-    bad="# .sops.yaml\ncreation_rules:\n  - path_regex: kubernetes/.*\\.sops\\.yaml\n# but the file is talos/talsecret.sops.yaml\n",
-    good="creation_rules:\n  - path_regex: talos/.*\\.sops\\.yaml\n    age: age1...\n  - path_regex: kubernetes/.*\\.sops\\.yaml\n    age: age1...\n",
+    bad="# .sops.yaml\ncreation_rules:\n  - path_regex: kubernetes/.*\\.sops\\.yaml\n"
+    "# but the file is talos/talsecret.sops.yaml\n",
+    good="creation_rules:\n  - path_regex: talos/.*\\.sops\\.yaml\n    age: age1...\n"
+    "  - path_regex: kubernetes/.*\\.sops\\.yaml\n    age: age1...\n",
     fix="Add a creation rule whose path_regex matches the file (or move the file where a rule applies).",
 )
 def sops_no_rule(ctx: Context) -> Iterator[Hit]:
@@ -117,8 +122,12 @@ def sops_no_rule(ctx: Context) -> Iterator[Hit]:
         config = load_sops_config(ctx.tree.root)
     except HomeopsError as exc:
         where = exc.where
-        yield Hit(where.path if where else ".sops.yaml", where.line if where else 1,
-                  f".sops.yaml cannot be used: {exc.message}", exc.hint)
+        yield Hit(
+            where.path if where else ".sops.yaml",
+            where.line if where else 1,
+            f".sops.yaml cannot be used: {exc.message}",
+            exc.hint,
+        )
         return
     encrypted = [
         path
@@ -130,8 +139,12 @@ def sops_no_rule(ctx: Context) -> Iterator[Hit]:
     if not encrypted:
         return
     if config is None:
-        yield Hit(encrypted[0], 1, f"{len(encrypted)} encrypted file(s) but no .sops.yaml in the repository",
-                  "run 'homeops secrets init' to create one")
+        yield Hit(
+            encrypted[0],
+            1,
+            f"{len(encrypted)} encrypted file(s) but no .sops.yaml in the repository",
+            "run 'homeops secrets init' to create one",
+        )
         return
     for path in encrypted:
         try:
@@ -147,13 +160,34 @@ def sops_no_rule(ctx: Context) -> Iterator[Hit]:
 
 #: Keys whose literal value is a credential whatever it looks like.
 _CREDENTIAL_ENDINGS = (
-    "password", "passwd", "passphrase", "token", "apikey", "accesskey", "secretkey", "privatekey",
-    "clientsecret", "authkey", "apisecret", "webhooksecret", "encryptionkey",
+    "password",
+    "passwd",
+    "passphrase",
+    "token",
+    "apikey",
+    "accesskey",
+    "secretkey",
+    "privatekey",
+    "clientsecret",
+    "authkey",
+    "apisecret",
+    "webhooksecret",
+    "encryptionkey",
 )
 #: Keys that hold either a secret value or the name of a Secret (``githubConfigSecret: runner-secret``).
 _AMBIGUOUS_ENDINGS = ("secret",)
 _NOT_PASSWORDS = frozenset({"bypass", "compass", "surpass", "overpass", "underpass", "trespass"})
-_REFERENCE_ENDINGS = ("name", "ref", "file", "path", "env", "secretname", "existingsecret", "keyname", "length")
+_REFERENCE_ENDINGS = (
+    "name",
+    "ref",
+    "file",
+    "path",
+    "env",
+    "secretname",
+    "existingsecret",
+    "keyname",
+    "length",
+)
 _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 
 
@@ -175,12 +209,20 @@ def _literal(value: Any) -> bool:
     if not isinstance(value, str):
         return False
     text = value.strip()
-    if len(text) < 4 or "${" in text or "{{" in text or text.startswith(("/", "./", "$")) or _is_placeholder(text):
+    if (
+        len(text) < 4
+        or "${" in text
+        or "{{" in text
+        or text.startswith(("/", "./", "$"))
+        or _is_placeholder(text)
+    ):
         return False
     return text.lower() not in ("true", "false", "none", "null", "changeme", "secret", "password")
 
 
-def literal_credentials(values: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
+def literal_credentials(
+    values: Any, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
     """(path, key) of every credential-named key holding a literal string."""
     if isinstance(values, dict):
         for key, item in values.items():

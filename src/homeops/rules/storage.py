@@ -21,7 +21,8 @@ from .context import Context
     "there is none): databases land on slow NFS, media on small Ceph pools, and moving them later means "
     "copying data.",
     bad="persistence:\n  config:\n    size: 5Gi\n",
-    good="persistence:\n  config:\n    existingClaim: immich-config\n# or\n  config:\n    storageClass: rook-ceph-block\n    size: 5Gi\n",
+    good="persistence:\n  config:\n    existingClaim: immich-config\n# or\n"
+    "  config:\n    storageClass: rook-ceph-block\n    size: 5Gi\n",
     fix="Set existingClaim (a PVC defined next to the app) or storageClass (rook-ceph-block for databases "
     "and configs, NFS for media).",
 )
@@ -35,8 +36,10 @@ def storage_unspecified(ctx: Context) -> Iterator[Hit]:
             if isinstance(entry, dict) and (entry.get("volumeName") or entry.get("dataSourceRef")):
                 continue
             hit = ctx.hit(
-                res, ("spec", "values", *item.path),
-                f"HelmRelease {release.name!r} persistence {item.name!r} names neither existingClaim nor storageClass",
+                res,
+                ("spec", "values", *item.path),
+                f"HelmRelease {release.name!r} persistence {item.name!r} names neither existingClaim nor "
+                "storageClass",
             )
             if (hit.path, hit.line) not in seen:
                 seen.add((hit.path, hit.line))
@@ -45,8 +48,12 @@ def storage_unspecified(ctx: Context) -> Iterator[Hit]:
         if res.kind == "PersistentVolumeClaim" and res.group == "":
             claim = PersistentVolumeClaim(res)
             if claim.storage_class is None and not claim.spec.get("volumeName"):
-                hit = ctx.hit(res, ("spec",), f"PersistentVolumeClaim {res.name!r} sets no storageClassName",
-                              "set spec.storageClassName")
+                hit = ctx.hit(
+                    res,
+                    ("spec",),
+                    f"PersistentVolumeClaim {res.name!r} sets no storageClassName",
+                    "set spec.storageClassName",
+                )
                 if (hit.path, hit.line) not in seen:
                     seen.add((hit.path, hit.line))
                     yield hit

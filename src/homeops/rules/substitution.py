@@ -37,8 +37,9 @@ def _where_var(ctx: Context, res: Resource, var: str) -> tuple[str | int, ...]:
     summary="A ${VAR} has no value in its Kustomization and no default",
     why="Flux ≥ 2.9 fails the Kustomization on an undefined variable (strict substitution); older versions "
     "silently substitute an empty string, producing hostnames like 'app.' and empty image tags.",
-    bad="hostnames: [\"app.${SECRET_DOMIAN}\"]   # typo, or not in cluster-secrets\n",
-    good="hostnames: [\"app.${SECRET_DOMAIN}\"]\n# with SECRET_DOMAIN in postBuild.substitute or a substituteFrom source\n",
+    bad='hostnames: ["app.${SECRET_DOMIAN}"]   # typo, or not in cluster-secrets\n',
+    good='hostnames: ["app.${SECRET_DOMAIN}"]\n'
+    "# with SECRET_DOMAIN in postBuild.substitute or a substituteFrom source\n",
     fix="Define the variable (postBuild.substitute, or the ConfigMap/Secret in substituteFrom), give it a "
     "default (${VAR:=value}), or escape a literal as $${VAR}.",
 )
@@ -52,7 +53,8 @@ def undefined_variable(ctx: Context) -> Iterator[Hit]:
         owner = producer.id.short if producer else "?"
         for var in sorted(outcome.missing):
             hit = ctx.hit(
-                res, _where_var(ctx, res, var),
+                res,
+                _where_var(ctx, res, var),
                 f"${{{var}}} is not defined for Kustomization {owner} and has no default",
                 f"define {var} in postBuild.substitute or substituteFrom, add a default "
                 f"(${{{var}:=…}}), or write $${{{var}}} for a literal",
@@ -71,7 +73,8 @@ def undefined_variable(ctx: Context) -> Iterator[Hit]:
     summary="postBuild.substituteFrom names a ConfigMap or Secret that does not exist in the namespace",
     why="kustomize-controller fails the Kustomization when a non-optional substituteFrom source is missing "
     "('substitute from ConfigMap/cluster-settings error: not found'); nothing in it is applied.",
-    bad="postBuild:\n  substituteFrom:\n    - kind: Secret\n      name: cluster-secret   # it is cluster-secrets\n",
+    bad="postBuild:\n  substituteFrom:\n    - kind: Secret\n"
+    "      name: cluster-secret   # it is cluster-secrets\n",
     good="postBuild:\n  substituteFrom:\n    - kind: Secret\n      name: cluster-secrets\n",
     fix="Create the ConfigMap/Secret in the Kustomization's own namespace (usually flux-system), fix the "
     "name, or mark it optional: true.",
@@ -82,7 +85,8 @@ def substitute_from_missing(ctx: Context) -> Iterator[Hit]:
         for kind, name in producer.missing_sources:
             position = names.index(name) if name in names else 0
             yield ctx.hit(
-                producer.ks.res, ("spec", "postBuild", "substituteFrom", position, "name"),
+                producer.ks.res,
+                ("spec", "postBuild", "substituteFrom", position, "name"),
                 f"Kustomization {producer.id.short} substitutes from {kind} {producer.ks.namespace}/{name}, "
                 "which nothing in the cluster creates in that namespace",
             )
@@ -98,7 +102,8 @@ def substitute_from_missing(ctx: Context) -> Iterator[Hit]:
     why="One malformed expression (e.g. a shell script's ${!var} in a ConfigMap) fails the whole "
     "Kustomization's substitution, so nothing in it is applied.",
     bad="data:\n  run.sh: echo ${!name}\n",
-    good="data:\n  run.sh: echo $${!name}   # escaped\n# or: annotate the object kustomize.toolkit.fluxcd.io/substitute: disabled\n",
+    good="data:\n  run.sh: echo $${!name}   # escaped\n"
+    "# or: annotate the object kustomize.toolkit.fluxcd.io/substitute: disabled\n",
     fix="Escape literal shell expressions as $${…}, or annotate the object with "
     "kustomize.toolkit.fluxcd.io/substitute: disabled.",
 )
@@ -106,8 +111,12 @@ def substitution_syntax(ctx: Context) -> Iterator[Hit]:
     for res in ctx.flux.objects:
         outcome = res.notes.get(SUBSTITUTION)
         if isinstance(outcome, Outcome) and outcome.errors:
-            yield ctx.hit(res, (), f"{res.kind} {res.name!r}: {outcome.errors[0]}",
-                          "escape it as $${…} or disable substitution for this object")
+            yield ctx.hit(
+                res,
+                (),
+                f"{res.kind} {res.name!r}: {outcome.errors[0]}",
+                "escape it as $${…} or disable substitution for this object",
+            )
 
 
 _CONFIG_VAR = re.compile(r"\$\{[A-Z][A-Z0-9_]*(:?[-=][^}]*)?\}")
@@ -124,6 +133,8 @@ def _cluster_variables(ctx: Context) -> dict[str, set[str]]:
         names = out.setdefault(producer.cluster, set())
         names.update(producer.variables.values, producer.variables.opaque)
     return out
+
+
 _CHECKED_KINDS = {"HelmRelease", "HTTPRoute", "Ingress", "Certificate", "Gateway", "Kustomization", "Service"}
 
 
@@ -136,7 +147,7 @@ _CHECKED_KINDS = {"HelmRelease", "HTTPRoute", "Ingress", "Certificate", "Gateway
     summary="A ${VAR} placeholder is applied by a Kustomization without postBuild substitution",
     why="Without postBuild Flux applies the text '${SECRET_DOMAIN}' literally: hostnames, certificates "
     "and routes then name a domain that does not exist.",
-    bad="# ks.yaml without postBuild, applying:\nhostnames: [\"app.${SECRET_DOMAIN}\"]\n",
+    bad='# ks.yaml without postBuild, applying:\nhostnames: ["app.${SECRET_DOMAIN}"]\n',
     good="spec:\n  postBuild:\n    substituteFrom:\n      - kind: Secret\n        name: cluster-secrets\n",
     fix="Add postBuild.substitute/substituteFrom to the Kustomization (or to all children through the "
     "parent's patches).",
@@ -154,7 +165,8 @@ def unsubstituted_variable(ctx: Context) -> Iterator[Hit]:
                 match = next((m for m in _CONFIG_VAR.finditer(text) if _name(m.group(0)) in names), None)
                 if match:
                     yield ctx.hit(
-                        res, path,
+                        res,
+                        path,
                         f"{res.kind} {res.name!r} contains {match.group(0)} but Kustomization "
                         f"{producer.id.short} does not substitute variables",
                     )
@@ -178,5 +190,8 @@ def invalid_variable_name(ctx: Context) -> Iterator[Hit]:
     for producer in ctx.producers():
         for name in producer.ks.substitute:
             if not VAR_NAME.match(name):
-                yield ctx.hit(producer.ks.res, ("spec", "postBuild", "substitute", name),
-                              f"variable name {name!r} is invalid; Flux rejects the Kustomization")
+                yield ctx.hit(
+                    producer.ks.res,
+                    ("spec", "postBuild", "substitute", name),
+                    f"variable name {name!r} is invalid; Flux rejects the Kustomization",
+                )

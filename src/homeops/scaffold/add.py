@@ -44,7 +44,8 @@ def _refuse_existing(flux: object, conventions: Conventions, options: AppOptions
 
     assert isinstance(flux, FluxTree)
     wanted = (
-        {("flux-system", f"app-{options.name}")} if conventions.layout == "layered"
+        {("flux-system", f"app-{options.name}")}
+        if conventions.layout == "layered"
         else {(options.namespace or "", options.name), (options.namespace or "", f"{options.name}-db")}
     )
     for (cluster, ident), producer in flux.producers.items():

@@ -101,7 +101,8 @@ def _check_providers(conv: Conventions, options: AppOptions) -> None:
     if options.route != "none" and conv.domain is None:
         raise UsageError(
             "no domain for the app's hostname: no route in this repository names one and no SECRET_DOMAIN "
-            "is substituted", hint="define SECRET_DOMAIN in the cluster settings, or pass --route none",
+            "is substituted",
+            hint="define SECRET_DOMAIN in the cluster settings, or pass --route none",
         )
     if options.database and conv.cnpg_provider is None:
         raise UsageError(
@@ -164,15 +165,21 @@ def release(conv: Conventions, options: AppOptions) -> dict[str, Any]:
         values["persistence"] = {
             "media": {"type": "nfs", "server": server, "path": path, "globalMounts": [{"path": "/media"}]}
         }
-    chart_ref: dict[str, Any] = {"kind": "OCIRepository",
-                                 "name": name if conv.chart.per_app else conv.chart.name}
+    chart_ref: dict[str, Any] = {
+        "kind": "OCIRepository",
+        "name": name if conv.chart.per_app else conv.chart.name,
+    }
     if not conv.chart.per_app and conv.chart.namespace:
         chart_ref["namespace"] = conv.chart.namespace
     spec: dict[str, Any] = {"interval": conv.hr_interval, "chartRef": chart_ref}
     spec.update({action: res.RETRIES[action] for action in conv.hr_retries})
     spec["values"] = values
-    return {"apiVersion": res.FLUX_HR, "kind": "HelmRelease", "metadata": {"name": name},
-            "spec": res.ordered(spec, conv.sorted_keys)}
+    return {
+        "apiVersion": res.FLUX_HR,
+        "kind": "HelmRelease",
+        "metadata": {"name": name},
+        "spec": res.ordered(spec, conv.sorted_keys),
+    }
 
 
 def _app_files(conv: Conventions, options: AppOptions, folder: str, files: FileSet) -> list[str]:
@@ -182,17 +189,20 @@ def _app_files(conv: Conventions, options: AppOptions, folder: str, files: FileS
     written: dict[str, str] = {}
     written["helmrelease.yaml"] = dump(release(conv, options), _header(conv, "HelmRelease"))
     if conv.chart.per_app:
-        written["ocirepository.yaml"] = dump(res.oci_repository(name, conv.chart),
-                                             _header(conv, "OCIRepository"))
+        written["ocirepository.yaml"] = dump(
+            res.oci_repository(name, conv.chart), _header(conv, "OCIRepository")
+        )
     if options.secret is not None:
         assert conv.store is not None
-        secret = res.external_secret(name, store=conv.store, target=f"{name}-secret", item=options.secret,
-                                     refresh=conv.secret_refresh)
+        secret = res.external_secret(
+            name, store=conv.store, target=f"{name}-secret", item=options.secret, refresh=conv.secret_refresh
+        )
         written[conv.secret_file] = dump(secret, _header(conv, "ExternalSecret"))
     if options.storage == "pvc":
         assert storage_class is not None
-        written["pvc.yaml"] = dump(res.claim(name, storage_class=storage_class),
-                                   _header(conv, "PersistentVolumeClaim"))
+        written["pvc.yaml"] = dump(
+            res.claim(name, storage_class=storage_class), _header(conv, "PersistentVolumeClaim")
+        )
     for file_name, text in written.items():
         files.write(f"{folder}/{file_name}", text)
     return [f"./{file_name}" for file_name in sorted(written)]
@@ -228,8 +238,11 @@ def _namespaced(conv: Conventions, options: AppOptions, files: FileSet) -> AppPl
     namespace = options.namespace
     app_dir = f"{conv.apps_root}/{namespace}/{name}"
     if files.exists(app_dir):
-        raise UsageError(f"app {name!r} already exists in namespace {namespace!r}", where=Where(app_dir),
-                         hint="choose another name, or remove the folder first")
+        raise UsageError(
+            f"app {name!r} already exists in namespace {namespace!r}",
+            where=Where(app_dir),
+            hint="choose another name, or remove the folder first",
+        )
     app_entries = _app_files(conv, options, f"{app_dir}/app", files)
     files.write(f"{app_dir}/app/kustomization.yaml", _kustomization(conv, app_entries))
     style = conv.entry
@@ -241,18 +254,25 @@ def _namespaced(conv: Conventions, options: AppOptions, files: FileSet) -> AppPl
         files.write(f"{app_dir}/db/kustomization.yaml", _kustomization(conv, db_entries))
         assert conv.cnpg_provider is not None
         db = res.flux_kustomization(
-            style, name=f"{name}-db", path=f"{app_dir}/db",
+            style,
+            name=f"{name}-db",
+            path=f"{app_dir}/db",
             target_namespace=namespace if style.target_namespace else None,
-            depends_on=[conv.cnpg_provider], wait=True,
+            depends_on=[conv.cnpg_provider],
+            wait=True,
         )
         documents.append(Document(db, _header(conv, "flux-ks")))
         names.append(f"{name}-db")
         depends.append(Ref(f"{name}-db", namespace))
     depends.extend(_providers(conv, options))
     app = res.flux_kustomization(
-        style, name=name, path=f"{app_dir}/app",
+        style,
+        name=name,
+        path=f"{app_dir}/app",
         target_namespace=namespace if style.target_namespace else None,
-        depends_on=depends, wait=style.wait, app_var=name if style.app_var else None,
+        depends_on=depends,
+        wait=style.wait,
+        app_var=name if style.app_var else None,
         anchors=style.anchors,
     )
     documents.append(Document(app, _header(conv, "flux-ks")))
@@ -281,13 +301,19 @@ def _wire_namespace(conv: Conventions, namespace: str, entry: str, files: FileSe
         files.write(kfile, add_list_item(text, "resources", entry, rel=kfile))
         return
     if files.is_dir(folder) and files.read(f"{folder}/kustomization.yml") is not None:
-        raise UsageError(f"{folder}/kustomization.yml: homeops edits kustomization.yaml only",
-                         where=Where(f"{folder}/kustomization.yml"), hint="rename it to kustomization.yaml")
+        raise UsageError(
+            f"{folder}/kustomization.yml: homeops edits kustomization.yaml only",
+            where=Where(f"{folder}/kustomization.yml"),
+            hint="rename it to kustomization.yaml",
+        )
     style = conv.namespace_style
     entries = []
     if style.namespace_file:
-        doc = res.namespace(style.namespace_name or namespace, annotations=style.namespace_annotations,
-                            labels=style.namespace_labels)
+        doc = res.namespace(
+            style.namespace_name or namespace,
+            annotations=style.namespace_annotations,
+            labels=style.namespace_labels,
+        )
         files.write(f"{folder}/namespace.yaml", dump(doc, _header(conv, "Namespace")))
         entries.append("./namespace.yaml")
     entries.append(entry)
@@ -329,15 +355,18 @@ def _layered(conv: Conventions, options: AppOptions, files: FileSet) -> AppPlan:
     entry = f"{conv.entry_folder}/app-{name}.yaml"
     if files.exists(app_dir) or files.exists(entry):
         where = Where(app_dir if files.exists(app_dir) else entry)
-        raise UsageError(f"app {name!r} already exists", where=where,
-                         hint="choose another name, or remove it first")
+        raise UsageError(
+            f"app {name!r} already exists", where=where, hint="choose another name, or remove it first"
+        )
     base_entries = _app_files(conv, options, f"{app_dir}/base", files)
     if options.database:
         base_entries = sorted([*base_entries, *_db_files(conv, options, f"{app_dir}/base", files)])
     files.write(f"{app_dir}/base/kustomization.yaml", _kustomization(conv, base_entries))
     for env, namespace in conv.environments.items():
-        files.write(f"{app_dir}/overlays/{env}/kustomization.yaml",
-                    _kustomization(conv, ["../../base"], namespace=namespace))
+        files.write(
+            f"{app_dir}/overlays/{env}/kustomization.yaml",
+            _kustomization(conv, ["../../base"], namespace=namespace),
+        )
     depends: list[Ref] = []
     if conv.environment_provider is not None:
         depends.append(conv.environment_provider)
@@ -347,8 +376,13 @@ def _layered(conv: Conventions, options: AppOptions, files: FileSet) -> AppPlan:
         depends.append(conv.cnpg_provider)
     ks_name = f"app-{name}"
     doc = res.flux_kustomization(
-        conv.entry, name=ks_name, path=f"{app_dir}/overlays/{environment}", namespace="flux-system",
-        depends_on=depends, wait=conv.entry.wait, app_var=name if conv.entry.app_var else None,
+        conv.entry,
+        name=ks_name,
+        path=f"{app_dir}/overlays/{environment}",
+        namespace="flux-system",
+        depends_on=depends,
+        wait=conv.entry.wait,
+        app_var=name if conv.entry.app_var else None,
         anchors=conv.entry.anchors,
     )
     files.write(entry, dump(doc, _header(conv, "flux-ks")))

@@ -80,8 +80,9 @@ def _check_target(target: Path, force: bool) -> None:
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target} exists and is not a folder")
     if target.is_dir() and any(p.name != ".git" for p in target.iterdir()) and not force:
-        raise UsageError(f"{target} is not empty",
-                         hint="choose an empty or new folder, or pass --force to write over it")
+        raise UsageError(
+            f"{target} is not empty", hint="choose an empty or new folder, or pass --force to write over it"
+        )
 
 
 def sops_config(recipient: str, top: str) -> str:

@@ -22,9 +22,11 @@ from .yamltext import scalar
 def _documents(text: str, rel: str) -> list[yaml.Node]:
     parsed = yamlio.parse(text)
     if parsed.failure is not None:
-        raise LoadError(f"YAML does not parse: {parsed.failure.reason}",
-                        where=Where(rel, parsed.failure.line),
-                        hint="fix the file first; homeops does not edit files it cannot read")
+        raise LoadError(
+            f"YAML does not parse: {parsed.failure.reason}",
+            where=Where(rel, parsed.failure.line),
+            hint="fix the file first; homeops does not edit files it cannot read",
+        )
     return [node for node in yamlio.compose(text) if node is not None]
 
 
@@ -165,13 +167,19 @@ def _verify(before: str, after: str, rel: str, expect: Any) -> None:
     old = yamlio.parse(before)
     new = yamlio.parse(after)
     if new.failure is not None or len(old.documents) != len(new.documents):
-        raise WriteError(f"editing {rel} would break it; nothing was written", where=Where(rel),
-                         hint="please report this as a homeops bug, with the file")
+        raise WriteError(
+            f"editing {rel} would break it; nothing was written",
+            where=Where(rel),
+            hint="please report this as a homeops bug, with the file",
+        )
     wanted = [expect(old.documents[0]), *old.documents[1:]]
     got = list(new.documents)
     if _comparable(wanted) != _comparable(got):
-        raise WriteError(f"editing {rel} would change more than intended; nothing was written",
-                         where=Where(rel), hint="please report this as a homeops bug, with the file")
+        raise WriteError(
+            f"editing {rel} would change more than intended; nothing was written",
+            where=Where(rel),
+            hint="please report this as a homeops bug, with the file",
+        )
 
 
 def _comparable(value: Any) -> Any:
@@ -215,8 +223,11 @@ def set_scalar(text: str, doc_index: int, path: Sequence[str | int], value: str,
     elif style == "'":
         token = "'" + value.replace("'", "''") + "'"
     elif style in ("|", ">"):
-        raise WriteError(f"{rel}: the value at {'.'.join(str(p) for p in path)} is a block scalar",
-                         where=Where(rel), hint="edit it by hand")
+        raise WriteError(
+            f"{rel}: the value at {'.'.join(str(p) for p in path)} is a block scalar",
+            where=Where(rel),
+            hint="edit it by hand",
+        )
     else:
         token = scalar(value)
     result = text[:start] + token + text[end:]
@@ -249,5 +260,8 @@ def _verify_doc(before: str, after: str, rel: str, index: int, expect: Any) -> N
     if index < len(wanted):
         wanted[index] = expect(wanted[index])
     if new.failure is not None or list(new.documents) != wanted:
-        raise WriteError(f"editing {rel} would change more than intended; nothing was written",
-                         where=Where(rel), hint="please report this as a homeops bug, with the file")
+        raise WriteError(
+            f"editing {rel} would change more than intended; nothing was written",
+            where=Where(rel),
+            hint="please report this as a homeops bug, with the file",
+        )

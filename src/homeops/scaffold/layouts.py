@@ -99,13 +99,20 @@ def _secret(settings: Settings, namespace: str | None = None) -> dict[str, Any]:
     meta: dict[str, Any] = {"name": SECRETS}
     if namespace:
         meta["namespace"] = namespace
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": meta, "type": "Opaque",
-            "stringData": {"SECRET_DOMAIN": settings.domain, "SECRET_ACME_EMAIL": settings.email}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": meta,
+        "type": "Opaque",
+        "stringData": {"SECRET_DOMAIN": settings.domain, "SECRET_ACME_EMAIL": settings.email},
+    }
 
 
 def _substitute_from(settings: Settings, config_map: str) -> tuple[SubstituteFrom, ...]:
-    return (SubstituteFrom("ConfigMap", config_map),
-            SubstituteFrom("Secret", SECRETS, optional=not settings.encrypted))
+    return (
+        SubstituteFrom("ConfigMap", config_map),
+        SubstituteFrom("Secret", SECRETS, optional=not settings.encrypted),
+    )
 
 
 _DECRYPTION = {"provider": "sops", "secretRef": {"name": SOPS_AGE}}
@@ -114,26 +121,35 @@ _DECRYPTION = {"provider": "sops", "secretRef": {"name": SOPS_AGE}}
 def _child_defaults(settings: Settings, substitute: tuple[SubstituteFrom, ...]) -> dict[str, Any]:
     """The patch a cluster's app Kustomization gives every child Kustomization."""
     release_patch = {
-        "apiVersion": res.FLUX_HR, "kind": "HelmRelease", "metadata": {"name": "_"},
+        "apiVersion": res.FLUX_HR,
+        "kind": "HelmRelease",
+        "metadata": {"name": "_"},
         "spec": res.RETRIES,
     }
     spec: dict[str, Any] = {}
     if settings.encrypted:
         spec["decryption"] = _DECRYPTION
     if substitute:
-        spec["postBuild"] = {"substituteFrom": [
-            {"kind": s.kind, "name": s.name, **({"optional": True} if s.optional else {})} for s in substitute
-        ]}
-    spec["patches"] = [{"patch": _text(release_patch),
-                        "target": {"group": "helm.toolkit.fluxcd.io", "kind": "HelmRelease"}}]
+        spec["postBuild"] = {
+            "substituteFrom": [
+                {"kind": s.kind, "name": s.name, **({"optional": True} if s.optional else {})}
+                for s in substitute
+            ]
+        }
+    spec["patches"] = [
+        {"patch": _text(release_patch), "target": {"group": "helm.toolkit.fluxcd.io", "kind": "HelmRelease"}}
+    ]
     ks_patch = {"apiVersion": res.FLUX_KS, "kind": "Kustomization", "metadata": {"name": "_"}, "spec": spec}
-    return {"patch": _text(ks_patch),
-            "target": {"group": "kustomize.toolkit.fluxcd.io", "kind": "Kustomization"}}
+    return {
+        "patch": _text(ks_patch),
+        "target": {"group": "kustomize.toolkit.fluxcd.io", "kind": "Kustomization"},
+    }
 
 
 def _gateways(provider: Ref) -> tuple[dict[str, GatewayRef], dict[str, Ref]]:
-    gateways = {kind: GatewayRef(f"envoy-{kind}", GATEWAY_NAMESPACE, "https")
-                for kind in ("internal", "external")}
+    gateways = {
+        kind: GatewayRef(f"envoy-{kind}", GATEWAY_NAMESPACE, "https") for kind in ("internal", "external")
+    }
     return gateways, dict.fromkeys(gateways, provider)
 
 
@@ -168,8 +184,9 @@ def _namespaced_platform(
 
     Returns namespace → the entries its kustomization.yaml lists.
     """
-    platform = units(source_namespace=None if per_app_source else "flux-system", retries=False,
-                     secret_file=secret_file)
+    platform = units(
+        source_namespace=None if per_app_source else "flux-system", retries=False, secret_file=secret_file
+    )
     by_name = {u.name: u for u in platform}
     listing: dict[str, list[str]] = {}
     for (namespace, app), group in _by_app(platform).items():
@@ -178,18 +195,31 @@ def _namespaced_platform(
             folder = f"{apps_root}/{namespace}/{app}/{unit.folder}"
             _unit_folder(unit, folder, files, per_app_source=per_app_source)
             depends = [Ref(d, by_name[d].namespace) for d in unit.depends_on] or list(first_depends)
-            docs.append(Document(res.flux_kustomization(
-                style, name=unit.name, path=folder,
-                target_namespace=namespace if style.target_namespace else None,
-                depends_on=depends, wait=unit.wait,
-            )))
+            docs.append(
+                Document(
+                    res.flux_kustomization(
+                        style,
+                        name=unit.name,
+                        path=folder,
+                        target_namespace=namespace if style.target_namespace else None,
+                        depends_on=depends,
+                        wait=unit.wait,
+                    )
+                )
+            )
         files[f"{apps_root}/{namespace}/{app}/{style.file}"] = dump_documents(docs)
         listing.setdefault(namespace, []).append(f"./{app}/{style.file}")
     return listing
 
 
-def _namespace_folders(files: dict[str, str], apps_root: str, listing: Mapping[str, list[str]],
-                       components: tuple[str, ...], *, own_namespace: Iterable[str] = ()) -> None:
+def _namespace_folders(
+    files: dict[str, str],
+    apps_root: str,
+    listing: Mapping[str, list[str]],
+    components: tuple[str, ...],
+    *,
+    own_namespace: Iterable[str] = (),
+) -> None:
     skip = set(own_namespace)
     for namespace, entries in listing.items():
         resources = [] if namespace in skip else ["./namespace.yaml"]
@@ -200,8 +230,9 @@ def _namespace_folders(files: dict[str, str], apps_root: str, listing: Mapping[s
         )
 
 
-def _common_component(files: dict[str, str], secrets: dict[str, dict[str, Any]], folder: str,
-                      settings: Settings, prefix: str) -> None:
+def _common_component(
+    files: dict[str, str], secrets: dict[str, dict[str, Any]], folder: str, settings: Settings, prefix: str
+) -> None:
     entries = ["./cluster-settings.yaml"]
     files[f"{folder}/cluster-settings.yaml"] = dump(_config_map(SETTINGS, _settings_map(settings, prefix)))
     if settings.encrypted:
@@ -209,8 +240,10 @@ def _common_component(files: dict[str, str], secrets: dict[str, dict[str, Any]],
         entries.append("./cluster-secrets.sops.yaml")
     files[f"{folder}/kustomization.yaml"] = dump(
         res.component(entries),
-        ["Every namespace gets the cluster settings (and secrets): each app Kustomization lives in its",
-         "app's namespace and finds its postBuild.substituteFrom sources next to it."],
+        [
+            "Every namespace gets the cluster settings (and secrets): each app Kustomization lives in its",
+            "app's namespace and finds its postBuild.substituteFrom sources next to it.",
+        ],
     )
 
 
@@ -270,16 +303,22 @@ def flat(settings: Settings) -> Skeleton:
     spec: dict[str, Any] = {}
     if settings.encrypted:
         spec["decryption"] = _DECRYPTION
-    spec.update({
-        "interval": "1h",
-        "path": f"./{apps_root}",
-        "prune": True,
-        "sourceRef": {"kind": "GitRepository", "name": "flux-system", "namespace": "flux-system"},
-        "wait": False,
-        "patches": [_child_defaults(settings, ())],
-    })
-    entry = {"apiVersion": res.FLUX_KS, "kind": "Kustomization",
-             "metadata": {"name": "cluster-apps", "namespace": "flux-system"}, "spec": spec}
+    spec.update(
+        {
+            "interval": "1h",
+            "path": f"./{apps_root}",
+            "prune": True,
+            "sourceRef": {"kind": "GitRepository", "name": "flux-system", "namespace": "flux-system"},
+            "wait": False,
+            "patches": [_child_defaults(settings, ())],
+        }
+    )
+    entry = {
+        "apiVersion": res.FLUX_KS,
+        "kind": "Kustomization",
+        "metadata": {"name": "cluster-apps", "namespace": "flux-system"},
+        "spec": spec,
+    }
     files["kubernetes/flux/cluster/ks.yaml"] = dump(entry)
     chart = ChartSource(per_app=True, url=APP_TEMPLATE_URL, tag=APP_TEMPLATE_VERSION)
     conventions = _app_conventions("flat", "default", apps_root, style, chart, provider_ns=None)
@@ -300,30 +339,45 @@ def clusters(settings: Settings) -> Skeleton:
     return Skeleton(files, secrets, tuple(conventions))
 
 
-def _cluster(files: dict[str, str], secrets: dict[str, dict[str, Any]], settings: Settings, cluster: str,
-             prefix: str) -> Conventions:
+def _cluster(
+    files: dict[str, str], secrets: dict[str, dict[str, Any]], settings: Settings, cluster: str, prefix: str
+) -> Conventions:
     base = f"kubernetes/{cluster}"
     apps_root = f"{base}/apps"
     style = EntryStyle(file="install.yaml", source_name=GIT_REPOSITORY)
     sources = Ref("helm-repositories", "flux-system")
-    listing = _namespaced_platform(files, apps_root, style, per_app_source=False, first_depends=(sources,),
-                                   secret_file="secrets.yaml")
+    listing = _namespaced_platform(
+        files, apps_root, style, per_app_source=False, first_depends=(sources,), secret_file="secrets.yaml"
+    )
     repo_folder = f"{apps_root}/flux-system/repositories"
     chart = _shared_chart()
     _shared_sources(files, f"{repo_folder}/app", chart)
-    files[f"{repo_folder}/install.yaml"] = dump(res.flux_kustomization(
-        style, name=sources.name, path=f"{repo_folder}/app", wait=True,
-    ))
+    files[f"{repo_folder}/install.yaml"] = dump(
+        res.flux_kustomization(
+            style,
+            name=sources.name,
+            path=f"{repo_folder}/app",
+            wait=True,
+        )
+    )
     listing["flux-system"] = ["./repositories/install.yaml"]
-    _namespace_folders(files, apps_root, listing, ("../../components/common",),
-                       own_namespace=("flux-system",))
+    _namespace_folders(
+        files, apps_root, listing, ("../../components/common",), own_namespace=("flux-system",)
+    )
     _common_component(files, secrets, f"{base}/components/common", settings, prefix)
-    files[f"{base}/flux/cluster.yaml"] = dump_documents([
-        Document({"apiVersion": res.FLUX_SOURCE, "kind": "GitRepository",
-                  "metadata": {"name": GIT_REPOSITORY, "namespace": "flux-system"},
-                  "spec": {"interval": "1h", "url": settings.git_url, "ref": {"branch": "main"}}}),
-        Document(_root_ks(settings, "cluster", f"{base}/flux", GIT_REPOSITORY)),
-    ])
+    files[f"{base}/flux/cluster.yaml"] = dump_documents(
+        [
+            Document(
+                {
+                    "apiVersion": res.FLUX_SOURCE,
+                    "kind": "GitRepository",
+                    "metadata": {"name": GIT_REPOSITORY, "namespace": "flux-system"},
+                    "spec": {"interval": "1h", "url": settings.git_url, "ref": {"branch": "main"}},
+                }
+            ),
+            Document(_root_ks(settings, "cluster", f"{base}/flux", GIT_REPOSITORY)),
+        ]
+    )
     apps = _root_ks(settings, "cluster-apps", apps_root, GIT_REPOSITORY)
     apps["spec"]["patches"] = [_child_defaults(settings, _substitute_from(settings, SETTINGS))]
     files[f"{base}/flux/apps.yaml"] = dump(apps)
@@ -332,13 +386,20 @@ def _cluster(files: dict[str, str], secrets: dict[str, dict[str, Any]], settings
 
 def _root_ks(settings: Settings, name: str, path: str, source: str) -> dict[str, Any]:
     spec: dict[str, Any] = {
-        "interval": "1h", "path": f"./{path}", "prune": True, "wait": False,
+        "interval": "1h",
+        "path": f"./{path}",
+        "prune": True,
+        "wait": False,
         "sourceRef": {"kind": "GitRepository", "name": source},
     }
     if settings.encrypted:
         spec["decryption"] = _DECRYPTION
-    return {"apiVersion": res.FLUX_KS, "kind": "Kustomization",
-            "metadata": {"name": name, "namespace": "flux-system"}, "spec": spec}
+    return {
+        "apiVersion": res.FLUX_KS,
+        "kind": "Kustomization",
+        "metadata": {"name": name, "namespace": "flux-system"},
+        "spec": spec,
+    }
 
 
 def _shared_chart() -> ChartSource:
@@ -375,10 +436,18 @@ def layered(settings: Settings) -> Skeleton:
     chart = _shared_chart()
     _shared_sources(files, "infrastructure/sources", chart)
     platform = units(source_namespace="flux-system", retries=True)
-    infra: list[Document] = [Document(res.flux_kustomization(
-        style, name="sources", path="infrastructure/sources", namespace="flux-system", wait=True,
-        substitute_from=(),
-    ))]
+    infra: list[Document] = [
+        Document(
+            res.flux_kustomization(
+                style,
+                name="sources",
+                path="infrastructure/sources",
+                namespace="flux-system",
+                wait=True,
+                substitute_from=(),
+            )
+        )
+    ]
     created: set[str] = {"kube-system"}
     platform_units = [u for u in platform if u.name != "envoy-gateway-config"]
     for unit in platform_units:
@@ -389,43 +458,82 @@ def layered(settings: Settings) -> Skeleton:
             files[f"{folder}/namespace.yaml"] = dump(res.namespace(unit.namespace))
             _add_entry(files, f"{folder}/kustomization.yaml", "./namespace.yaml")
         depends = [Ref(d, "flux-system") for d in unit.depends_on] or [Ref("sources", "flux-system")]
-        infra.append(Document(res.flux_kustomization(
-            style, name=unit.name, path=folder, namespace="flux-system", target_namespace=unit.namespace,
-            depends_on=depends, wait=unit.wait, substitute_from=None if unit.substitutes else (),
-        )))
+        infra.append(
+            Document(
+                res.flux_kustomization(
+                    style,
+                    name=unit.name,
+                    path=folder,
+                    namespace="flux-system",
+                    target_namespace=unit.namespace,
+                    depends_on=depends,
+                    wait=unit.wait,
+                    substitute_from=None if unit.substitutes else (),
+                )
+            )
+        )
     files[f"{home}/infrastructure.yaml"] = dump_documents(infra)
     gateways = next(u for u in platform if u.name == "envoy-gateway-config")
     _unit_folder(gateways, "platform-services", files, per_app_source=False)
-    files[f"{home}/platform-services.yaml"] = dump(res.flux_kustomization(
-        style, name="platform-services", path="platform-services", namespace="flux-system",
-        depends_on=[Ref(d, "flux-system") for d in gateways.depends_on], wait=True,
-    ))
+    files[f"{home}/platform-services.yaml"] = dump(
+        res.flux_kustomization(
+            style,
+            name="platform-services",
+            path="platform-services",
+            namespace="flux-system",
+            depends_on=[Ref(d, "flux-system") for d in gateways.depends_on],
+            wait=True,
+        )
+    )
     env_entries = []
     for namespace in ENVIRONMENTS.values():
         files[f"tenants/environments/{namespace}.yaml"] = dump(res.namespace(namespace))
         env_entries.append(f"./{namespace}.yaml")
     files["tenants/environments/kustomization.yaml"] = dump(res.kustomization(env_entries))
-    files[f"{home}/tenants.yaml"] = dump(res.flux_kustomization(
-        style, name="tenants", path="tenants/environments", namespace="flux-system", wait=True,
-        substitute_from=(),
-    ))
+    files[f"{home}/tenants.yaml"] = dump(
+        res.flux_kustomization(
+            style,
+            name="tenants",
+            path="tenants/environments",
+            namespace="flux-system",
+            wait=True,
+            substitute_from=(),
+        )
+    )
     files[f"{home}/{PLATFORM_SETTINGS}.yaml"] = dump(
         _config_map(PLATFORM_SETTINGS, _settings_map(settings, "10.11"), "flux-system"),
         ["Cluster-level operator switches and settings, substituted into the layers (postBuild)."],
     )
     if settings.encrypted:
         secrets[f"{home}/cluster-secrets.sops.yaml"] = _secret(settings, "flux-system")
-    sync = {"interval": "1h", "path": f"./{home}", "prune": True,
-            "sourceRef": {"kind": "GitRepository", "name": "flux-system"}}
+    sync = {
+        "interval": "1h",
+        "path": f"./{home}",
+        "prune": True,
+        "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
+    }
     if settings.encrypted:
         sync["decryption"] = _DECRYPTION
-    files[f"{home}/flux-system/gotk-sync.yaml"] = dump_documents([
-        Document({"apiVersion": res.FLUX_SOURCE, "kind": "GitRepository",
-                  "metadata": {"name": "flux-system", "namespace": "flux-system"},
-                  "spec": {"interval": "1h", "url": settings.git_url, "ref": {"branch": "main"}}}),
-        Document({"apiVersion": res.FLUX_KS, "kind": "Kustomization",
-                  "metadata": {"name": "flux-system", "namespace": "flux-system"}, "spec": sync}),
-    ])
+    files[f"{home}/flux-system/gotk-sync.yaml"] = dump_documents(
+        [
+            Document(
+                {
+                    "apiVersion": res.FLUX_SOURCE,
+                    "kind": "GitRepository",
+                    "metadata": {"name": "flux-system", "namespace": "flux-system"},
+                    "spec": {"interval": "1h", "url": settings.git_url, "ref": {"branch": "main"}},
+                }
+            ),
+            Document(
+                {
+                    "apiVersion": res.FLUX_KS,
+                    "kind": "Kustomization",
+                    "metadata": {"name": "flux-system", "namespace": "flux-system"},
+                    "spec": sync,
+                }
+            ),
+        ]
+    )
     files[f"{home}/flux-system/kustomization.yaml"] = dump(res.kustomization(["./gotk-sync.yaml"]))
     base = _app_conventions("layered", "home", "tenants/apps", style, chart, provider_ns="flux-system")
     conventions = dataclasses.replace(

@@ -71,10 +71,14 @@ class ModeChange:
 
     def diff(self) -> str:
         shown = self.shown_path
-        return "".join(difflib.unified_diff(
-            self.before.splitlines(keepends=True), self.after.splitlines(keepends=True),
-            fromfile=f"a/{shown}", tofile=f"b/{shown}",
-        ))
+        return "".join(
+            difflib.unified_diff(
+                self.before.splitlines(keepends=True),
+                self.after.splitlines(keepends=True),
+                fromfile=f"a/{shown}",
+                tofile=f"b/{shown}",
+            )
+        )
 
     @property
     def message(self) -> str:
@@ -122,30 +126,41 @@ def cert_issuer_places(tree: SourceTree) -> list[Place]:
 
 
 def _issuers(tree: SourceTree) -> set[str]:
-    return {str(get_path(data, "metadata", "name")) for _, _, data in _documents(tree)
-            if data.get("kind") == "ClusterIssuer"}
+    return {
+        str(get_path(data, "metadata", "name"))
+        for _, _, data in _documents(tree)
+        if data.get("kind") == "ClusterIssuer"
+    }
 
 
 def cert_issuer_change(path: str | Path, value: str) -> ModeChange:
     """The edit that sets ``CERT_ISSUER`` to ``value`` in the repository (or folder) at ``path``."""
     if value not in CERT_ISSUERS:
-        raise UsageError(f"unknown certificate issuer {value!r}",
-                         hint=f"use one of: {', '.join(CERT_ISSUERS)}")
+        raise UsageError(
+            f"unknown certificate issuer {value!r}", hint=f"use one of: {', '.join(CERT_ISSUERS)}"
+        )
     tree = SourceTree(path)
     places = cert_issuer_places(tree)
     if not places:
-        raise UsageError(f"no {VARIABLE} is defined under {path}",
-                         hint=f"define it in the settings ConfigMap ({VARIABLE}: letsencrypt-staging) "
-                         "that your Kustomizations substitute from")
+        raise UsageError(
+            f"no {VARIABLE} is defined under {path}",
+            hint=f"define it in the settings ConfigMap ({VARIABLE}: letsencrypt-staging) "
+            "that your Kustomizations substitute from",
+        )
     if len(places) > 1:
         listed = ", ".join(str(p) for p in places)
-        raise UsageError(f"{VARIABLE} is defined in {len(places)} places: {listed}",
-                         hint="pass the folder of one cluster as PATH (e.g. kubernetes/staging)")
+        raise UsageError(
+            f"{VARIABLE} is defined in {len(places)} places: {listed}",
+            hint="pass the folder of one cluster as PATH (e.g. kubernetes/staging)",
+        )
     place = places[0]
     issuers = _issuers(tree)
     if issuers and value not in issuers:
-        raise UsageError(f"no ClusterIssuer named {value!r} in this repository",
-                         where=Where(place.path, place.line), hint=f"issuers: {', '.join(sorted(issuers))}")
+        raise UsageError(
+            f"no ClusterIssuer named {value!r} in this repository",
+            where=Where(place.path, place.line),
+            hint=f"issuers: {', '.join(sorted(issuers))}",
+        )
     if place.value == value:
         raise UsageError(f"{VARIABLE} is already {value}", where=Where(place.path, place.line))
     return _change(tree, place, value, VARIABLE, place.value, value)
@@ -188,12 +203,16 @@ def app_env_change(path: str | Path, app: str, env: str) -> ModeChange:
     tree = SourceTree(path)
     places = app_env_places(tree, app)
     if not places:
-        raise UsageError(f"no Flux Kustomization deploys an overlay of app {app!r} under {path}",
-                         hint=f"app-env switches a spec.path of the form …/{app}/overlays/<env>")
+        raise UsageError(
+            f"no Flux Kustomization deploys an overlay of app {app!r} under {path}",
+            hint=f"app-env switches a spec.path of the form …/{app}/overlays/<env>",
+        )
     if len(places) > 1:
         listed = ", ".join(str(p) for p in places)
-        raise UsageError(f"app {app!r} is deployed by {len(places)} Kustomizations: {listed}",
-                         hint="pass a narrower PATH (the folder of one cluster)")
+        raise UsageError(
+            f"app {app!r} is deployed by {len(places)} Kustomizations: {listed}",
+            hint="pass a narrower PATH (the folder of one cluster)",
+        )
     place = places[0]
     current = _env_of(place.value, app)
     if current == env:
@@ -201,9 +220,11 @@ def app_env_change(path: str | Path, app: str, env: str) -> ModeChange:
     new_path = place.value[: len(place.value) - len(str(current))] + env
     target = posixpath.normpath(new_path.lstrip("/"))
     if not tree.is_dir(target) and not (tree.root / target).is_dir():
-        raise UsageError(f"app {app!r} has no {env} overlay ({target} does not exist)",
-                         where=Where(place.path, place.line),
-                         hint=f"create {target}/kustomization.yaml first")
+        raise UsageError(
+            f"app {app!r} has no {env} overlay ({target} does not exist)",
+            where=Where(place.path, place.line),
+            hint=f"create {target}/kustomization.yaml first",
+        )
     return _change(tree, place, new_path, f"app-env {app}", str(current), env)
 
 
@@ -216,16 +237,23 @@ def write(change: ModeChange) -> None:
 
     target = change.root / change.path
     if target.read_text(encoding="utf-8") != change.before:
-        raise WriteError(f"{change.path} changed while homeops was editing it; nothing was written",
-                         where=Where(change.path), hint="run the command again")
+        raise WriteError(
+            f"{change.path} changed while homeops was editing it; nothing was written",
+            where=Where(change.path),
+            hint="run the command again",
+        )
     atomic_write(target, change.after)
 
 
 def git_root(path: Path) -> Path:
     from .. import proc
 
-    result = proc.run(["git", "rev-parse", "--show-toplevel"], cwd=path, what="git rev-parse",
-                      hint="--commit needs the repository to be a Git work tree (git init)")
+    result = proc.run(
+        ["git", "rev-parse", "--show-toplevel"],
+        cwd=path,
+        what="git rev-parse",
+        hint="--commit needs the repository to be a Git work tree (git init)",
+    )
     return Path(result.text.strip())
 
 
@@ -240,9 +268,11 @@ def ensure_clean(change: ModeChange) -> Path:
     if tracked.returncode == 0:
         dirty = proc.run(["git", "diff", "--quiet", "HEAD", "--", rel], cwd=top, check=False)
         if dirty.returncode != 0:
-            raise UsageError(f"{rel} has uncommitted changes; --commit would commit them too",
-                             where=Where(change.path),
-                             hint="commit or stash them first, or run without --commit")
+            raise UsageError(
+                f"{rel} has uncommitted changes; --commit would commit them too",
+                where=Where(change.path),
+                hint="commit or stash them first, or run without --commit",
+            )
     return top
 
 
@@ -252,6 +282,10 @@ def commit(change: ModeChange, top: Path) -> str:
 
     rel = (change.root / change.path).resolve().relative_to(top.resolve()).as_posix()
     proc.run(["git", "add", "--", rel], cwd=top, what="git add")
-    proc.run(["git", "commit", "--quiet", "-m", change.message, "--", rel], cwd=top, what="git commit",
-             hint="set your identity (git config user.name / user.email) if git asks for it")
+    proc.run(
+        ["git", "commit", "--quiet", "-m", change.message, "--", rel],
+        cwd=top,
+        what="git commit",
+        hint="set your identity (git config user.name / user.email) if git asks for it",
+    )
     return proc.run(["git", "rev-parse", "HEAD"], cwd=top).text.strip()

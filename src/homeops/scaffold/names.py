@@ -20,8 +20,9 @@ def check_label(name: str, what: str, *, max_length: int = 63) -> str:
             "(a DNS-1123 label), e.g. 'home-assistant'",
         )
     if len(name) > max_length:
-        raise UsageError(f"{what} {name!r} is longer than {max_length} characters",
-                         hint="choose a shorter name")
+        raise UsageError(
+            f"{what} {name!r} is longer than {max_length} characters", hint="choose a shorter name"
+        )
     return name
 
 

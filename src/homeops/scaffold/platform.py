@@ -47,8 +47,9 @@ class Unit:
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
-def _release(name: str, chart: str, values: Mapping[str, Any], *, source_namespace: str | None,
-             retries: bool) -> dict[str, Any]:
+def _release(
+    name: str, chart: str, values: Mapping[str, Any], *, source_namespace: str | None, retries: bool
+) -> dict[str, Any]:
     return res.vendor_release(name, CHARTS[chart], values, source_namespace=source_namespace, retries=retries)
 
 
@@ -59,50 +60,131 @@ def units(
     ExternalSecrets go to files named ``secret_file``."""
 
     def hr(name: str, chart: str, values: Mapping[str, Any]) -> dict[str, tuple[dict[str, Any], ...]]:
-        return {"helmrelease.yaml": (_release(name, chart, values, source_namespace=source_namespace,
-                                              retries=retries),)}
+        return {
+            "helmrelease.yaml": (
+                _release(name, chart, values, source_namespace=source_namespace, retries=retries),
+            )
+        }
 
     return (
-        Unit("cilium", "kube-system", "cilium", "app",
-             hr("cilium", "cilium", {
-                 "ipam": {"mode": "kubernetes"},
-                 "kubeProxyReplacement": True,
-                 "k8sServiceHost": "127.0.0.1",
-                 "k8sServicePort": 7445,
-             }), chart=CHARTS["cilium"]),
-        Unit("coredns", "kube-system", "coredns", "app",
-             hr("coredns", "coredns", {"fullnameOverride": "coredns",
-                                       "service": {"clusterIP": "10.43.0.10"}}),
-             depends_on=("cilium",), chart=CHARTS["coredns"]),
-        Unit("spegel", "kube-system", "spegel", "app",
-             hr("spegel", "spegel", {"spegel": {"containerdSock": "/run/containerd/containerd.sock"}}),
-             depends_on=("coredns",), chart=CHARTS["spegel"]),
-        Unit("cert-manager", "cert-manager", "cert-manager", "app",
-             hr("cert-manager", "cert-manager", {"crds": {"enabled": True},
-                                                 "dns01RecursiveNameservers": "https://1.1.1.1:443/dns-query"}),
-             depends_on=("spegel",), chart=CHARTS["cert-manager"]),
-        Unit("external-secrets", "external-secrets", "external-secrets", "app",
-             hr("external-secrets", "external-secrets", {"installCRDs": True}),
-             depends_on=("cert-manager",), chart=CHARTS["external-secrets"]),
-        Unit(STORE, "external-secrets", STORE, "app",
-             {"clustersecretstore.yaml": (_store(),)}, depends_on=("external-secrets",)),
-        Unit("cert-manager-issuers", "cert-manager", "cert-manager", "issuers",
-             {"clusterissuers.yaml": tuple(_issuer(n, url) for n, url in ISSUERS.items()),
-              secret_file: (_cloudflare_token(),)},
-             depends_on=("cert-manager", STORE), wait=False, substitutes=True),
-        Unit("cloudnative-pg-operator", "dbms", "cloudnative-pg", "app",
-             hr("cloudnative-pg", "cloudnative-pg", {"crds": {"create": True},
-                                                     "monitoring": {"podMonitorEnabled": False}}),
-             depends_on=(STORE,), chart=CHARTS["cloudnative-pg"]),
-        Unit("envoy-gateway", GATEWAY_NAMESPACE, "envoy-gateway", "app",
-             hr("envoy-gateway", "envoy-gateway",
-                {"config": {"envoyGateway": {"provider": {"type": "Kubernetes"}}}}),
-             depends_on=("cloudnative-pg-operator",), chart=CHARTS["envoy-gateway"]),
-        Unit("envoy-gateway-config", GATEWAY_NAMESPACE, "envoy-gateway", "config",
-             {"gatewayclass.yaml": (_gateway_class(),),
-              "gateways.yaml": (_gateway("internal"), _gateway("external")),
-              "certificate.yaml": (_certificate(),)},
-             depends_on=("envoy-gateway", "cert-manager-issuers"), wait=False, substitutes=True),
+        Unit(
+            "cilium",
+            "kube-system",
+            "cilium",
+            "app",
+            hr(
+                "cilium",
+                "cilium",
+                {
+                    "ipam": {"mode": "kubernetes"},
+                    "kubeProxyReplacement": True,
+                    "k8sServiceHost": "127.0.0.1",
+                    "k8sServicePort": 7445,
+                },
+            ),
+            chart=CHARTS["cilium"],
+        ),
+        Unit(
+            "coredns",
+            "kube-system",
+            "coredns",
+            "app",
+            hr("coredns", "coredns", {"fullnameOverride": "coredns", "service": {"clusterIP": "10.43.0.10"}}),
+            depends_on=("cilium",),
+            chart=CHARTS["coredns"],
+        ),
+        Unit(
+            "spegel",
+            "kube-system",
+            "spegel",
+            "app",
+            hr("spegel", "spegel", {"spegel": {"containerdSock": "/run/containerd/containerd.sock"}}),
+            depends_on=("coredns",),
+            chart=CHARTS["spegel"],
+        ),
+        Unit(
+            "cert-manager",
+            "cert-manager",
+            "cert-manager",
+            "app",
+            hr(
+                "cert-manager",
+                "cert-manager",
+                {"crds": {"enabled": True}, "dns01RecursiveNameservers": "https://1.1.1.1:443/dns-query"},
+            ),
+            depends_on=("spegel",),
+            chart=CHARTS["cert-manager"],
+        ),
+        Unit(
+            "external-secrets",
+            "external-secrets",
+            "external-secrets",
+            "app",
+            hr("external-secrets", "external-secrets", {"installCRDs": True}),
+            depends_on=("cert-manager",),
+            chart=CHARTS["external-secrets"],
+        ),
+        Unit(
+            STORE,
+            "external-secrets",
+            STORE,
+            "app",
+            {"clustersecretstore.yaml": (_store(),)},
+            depends_on=("external-secrets",),
+        ),
+        Unit(
+            "cert-manager-issuers",
+            "cert-manager",
+            "cert-manager",
+            "issuers",
+            {
+                "clusterissuers.yaml": tuple(_issuer(n, url) for n, url in ISSUERS.items()),
+                secret_file: (_cloudflare_token(),),
+            },
+            depends_on=("cert-manager", STORE),
+            wait=False,
+            substitutes=True,
+        ),
+        Unit(
+            "cloudnative-pg-operator",
+            "dbms",
+            "cloudnative-pg",
+            "app",
+            hr(
+                "cloudnative-pg",
+                "cloudnative-pg",
+                {"crds": {"create": True}, "monitoring": {"podMonitorEnabled": False}},
+            ),
+            depends_on=(STORE,),
+            chart=CHARTS["cloudnative-pg"],
+        ),
+        Unit(
+            "envoy-gateway",
+            GATEWAY_NAMESPACE,
+            "envoy-gateway",
+            "app",
+            hr(
+                "envoy-gateway",
+                "envoy-gateway",
+                {"config": {"envoyGateway": {"provider": {"type": "Kubernetes"}}}},
+            ),
+            depends_on=("cloudnative-pg-operator",),
+            chart=CHARTS["envoy-gateway"],
+        ),
+        Unit(
+            "envoy-gateway-config",
+            GATEWAY_NAMESPACE,
+            "envoy-gateway",
+            "config",
+            {
+                "gatewayclass.yaml": (_gateway_class(),),
+                "gateways.yaml": (_gateway("internal"), _gateway("external")),
+                "certificate.yaml": (_certificate(),),
+            },
+            depends_on=("envoy-gateway", "cert-manager-issuers"),
+            wait=False,
+            substitutes=True,
+        ),
     )
 
 
@@ -111,11 +193,20 @@ def _store() -> dict[str, Any]:
         "apiVersion": res.ESO,
         "kind": "ClusterSecretStore",
         "metadata": {"name": STORE},
-        "spec": {"provider": {"onepasswordSDK": {
-            "vault": "homelab",
-            "auth": {"serviceAccountSecretRef": {"name": STORE_TOKEN_SECRET, "namespace": "external-secrets",
-                                                 "key": "token"}},
-        }}},
+        "spec": {
+            "provider": {
+                "onepasswordSDK": {
+                    "vault": "homelab",
+                    "auth": {
+                        "serviceAccountSecretRef": {
+                            "name": STORE_TOKEN_SECRET,
+                            "namespace": "external-secrets",
+                            "key": "token",
+                        }
+                    },
+                }
+            }
+        },
     }
 
 
@@ -138,16 +229,23 @@ def _issuer(name: str, server: str) -> dict[str, Any]:
         "apiVersion": "cert-manager.io/v1",
         "kind": "ClusterIssuer",
         "metadata": {"name": name},
-        "spec": {"acme": {
-            "server": server,
-            "email": "${SECRET_ACME_EMAIL}",
-            "privateKeySecretRef": {"name": name},
-            "solvers": [{
-                "dns01": {"cloudflare": {"apiTokenSecretRef": {"name": "cloudflare-api-token",
-                                                               "key": "api-token"}}},
-                "selector": {"dnsZones": ["${SECRET_DOMAIN}"]},
-            }],
-        }},
+        "spec": {
+            "acme": {
+                "server": server,
+                "email": "${SECRET_ACME_EMAIL}",
+                "privateKeySecretRef": {"name": name},
+                "solvers": [
+                    {
+                        "dns01": {
+                            "cloudflare": {
+                                "apiTokenSecretRef": {"name": "cloudflare-api-token", "key": "api-token"}
+                            }
+                        },
+                        "selector": {"dnsZones": ["${SECRET_DOMAIN}"]},
+                    }
+                ],
+            }
+        },
     }
 
 
@@ -172,14 +270,16 @@ def _gateway(kind: str) -> dict[str, Any]:
         "spec": {
             "gatewayClassName": "envoy",
             "addresses": [{"type": "IPAddress", "value": f"${{GATEWAY_{kind.upper()}_IP}}"}],
-            "listeners": [{
-                "name": "https",
-                "protocol": "HTTPS",
-                "port": 443,
-                "hostname": "*.${SECRET_DOMAIN}",
-                "allowedRoutes": {"namespaces": {"from": "All"}},
-                "tls": {"certificateRefs": [{"kind": "Secret", "name": "wildcard-tls"}]},
-            }],
+            "listeners": [
+                {
+                    "name": "https",
+                    "protocol": "HTTPS",
+                    "port": 443,
+                    "hostname": "*.${SECRET_DOMAIN}",
+                    "allowedRoutes": {"namespaces": {"from": "All"}},
+                    "tls": {"certificateRefs": [{"kind": "Secret", "name": "wildcard-tls"}]},
+                }
+            ],
         },
     }
 

@@ -69,8 +69,11 @@ def detect_layout(flux: FluxTree) -> tuple[str, list[str]]:
     tree = flux.tree
     if tree.is_dir("clusters") and tree.is_dir("tenants/apps"):
         return "layered", _subdirs(flux, "clusters")
-    named = [c for c in _subdirs(flux, "kubernetes")
-             if tree.is_dir(f"kubernetes/{c}/apps") and cluster_name(f"kubernetes/{c}/x/y") == c]
+    named = [
+        c
+        for c in _subdirs(flux, "kubernetes")
+        if tree.is_dir(f"kubernetes/{c}/apps") and cluster_name(f"kubernetes/{c}/x/y") == c
+    ]
     if named:
         return "clusters", named
     if tree.is_dir("kubernetes/apps"):
@@ -83,8 +86,9 @@ def _choose_cluster(layout: str, clusters: list[str], wanted: str | None) -> str
         if layout == "flat" and wanted in ("default", ""):
             return "default"
         if wanted not in clusters:
-            raise UsageError(f"no cluster {wanted!r} in this repository",
-                             hint=f"clusters: {', '.join(clusters) or 'none'}")
+            raise UsageError(
+                f"no cluster {wanted!r} in this repository", hint=f"clusters: {', '.join(clusters) or 'none'}"
+            )
         return wanted
     if len(clusters) == 1:
         return clusters[0]
@@ -108,8 +112,10 @@ class _Repo:
         self.producers = [p for (c, _), p in sorted(flux.producers.items()) if c == cluster]
         self.objects = [r for r in flux.objects if r.notes.get(CLUSTER) == cluster]
         self.app_template_sources = {
-            (r.namespace, r.name) for r in flux.documents
-            if r.kind == "OCIRepository" and r.group == FLUX_SOURCE_GROUP
+            (r.namespace, r.name)
+            for r in flux.documents
+            if r.kind == "OCIRepository"
+            and r.group == FLUX_SOURCE_GROUP
             and is_app_template(None, str(get_path(r.obj, "spec", "url") or ""))
         }
 
@@ -128,8 +134,11 @@ class _Repo:
 
     def app_releases(self) -> list[Resource]:
         """app-template HelmReleases of this cluster, as written."""
-        return [self.raw_of(r) for r in self.objects
-                if r.kind == "HelmRelease" and r.group == FLUX_HELM_GROUP and self.is_app_template(r)]
+        return [
+            self.raw_of(r)
+            for r in self.objects
+            if r.kind == "HelmRelease" and r.group == FLUX_HELM_GROUP and self.is_app_template(r)
+        ]
 
     def app_entries(self) -> list[Resource]:
         """Raw Flux Kustomizations (in app entry files) that deploy an app-template release."""
@@ -147,10 +156,14 @@ class _Repo:
 
     def entry_docs(self) -> list[Resource]:
         """Every raw Flux Kustomization in an entry file under the apps root."""
-        return [r for r in self.flux.documents
-                if r.kind == "Kustomization" and r.group == FLUX_KUSTOMIZE_GROUP
-                and r.origin.path.startswith(self.apps_root + "/")
-                and posixpath.basename(r.origin.path) in _ENTRY_FILES]
+        return [
+            r
+            for r in self.flux.documents
+            if r.kind == "Kustomization"
+            and r.group == FLUX_KUSTOMIZE_GROUP
+            and r.origin.path.startswith(self.apps_root + "/")
+            and posixpath.basename(r.origin.path) in _ENTRY_FILES
+        ]
 
     def producer_ref(self, res: Resource) -> Ref | None:
         producer = self.flux.producer_of(res) or self._covering(res.origin.path)
@@ -222,8 +235,10 @@ def read_conventions(flux: FluxTree, *, cluster: str | None = None) -> Conventio
         apps_root, entry_folder = "kubernetes/apps", None
     repo = _Repo(flux, name, apps_root)
     if not repo.producers:
-        raise UsageError(f"cluster {name!r} has no Flux Kustomization that homeops can follow",
-                         hint="run 'homeops check' to see why")
+        raise UsageError(
+            f"cluster {name!r} has no Flux Kustomization that homeops can follow",
+            hint="run 'homeops check' to see why",
+        )
     variables = _variables(repo)
     entry = _entry_style(repo, layout)
     releases = [r for r in repo.app_releases() if repo.under_root(r)] or repo.app_releases()
@@ -236,8 +251,14 @@ def read_conventions(flux: FluxTree, *, cluster: str | None = None) -> Conventio
         apps_root=apps_root,
         entry=entry,
         chart=_chart(repo, releases),
-        hr_interval=_most([str(get_path(r.obj, "spec", "interval")) for r in releases
-                           if get_path(r.obj, "spec", "interval")], "1h"),
+        hr_interval=_most(
+            [
+                str(get_path(r.obj, "spec", "interval"))
+                for r in releases
+                if get_path(r.obj, "spec", "interval")
+            ],
+            "1h",
+        ),
         hr_retries=_retries(repo, releases),
         sorted_keys=_majority([_is_sorted(r.obj.get("spec")) for r in releases], False),
         secret_file=_secret_file(repo),
@@ -259,8 +280,9 @@ def read_conventions(flux: FluxTree, *, cluster: str | None = None) -> Conventio
         environments, provider = _environments(repo)
         import dataclasses
 
-        conventions = dataclasses.replace(conventions, entry_folder=entry_folder, environments=environments,
-                                          environment_provider=provider)
+        conventions = dataclasses.replace(
+            conventions, entry_folder=entry_folder, environments=environments, environment_provider=provider
+        )
     return conventions
 
 
@@ -324,8 +346,11 @@ def _entry_style(repo: _Repo, layout: str) -> EntryStyle:
 
 def _source_key(ref: dict[str, Any]) -> tuple[str, str, str | None]:
     namespace = ref.get("namespace")
-    return str(ref.get("kind", "GitRepository")), str(ref.get("name", "")), \
-        str(namespace) if namespace else None
+    return (
+        str(ref.get("kind", "GitRepository")),
+        str(ref.get("name", "")),
+        str(namespace) if namespace else None,
+    )
 
 
 def _substitute_key(spec: dict[str, Any]) -> tuple[SubstituteFrom, ...]:
@@ -346,14 +371,21 @@ def _chart(repo: _Repo, releases: list[Resource]) -> ChartSource:
         if not isinstance(ref, dict):
             continue
         folder = posixpath.dirname(res.origin.path)
-        local = any(r.kind == "OCIRepository" and r.name == ref.get("name")
-                    and posixpath.dirname(r.origin.path) == folder for r in repo.flux.documents)
+        local = any(
+            r.kind == "OCIRepository"
+            and r.name == ref.get("name")
+            and posixpath.dirname(r.origin.path) == folder
+            for r in repo.flux.documents
+        )
         per_app_votes.append(local and ref.get("name") == res.name)
         if not local:
             namespace = ref.get("namespace")
             shared.append((str(ref.get("name")), str(namespace) if namespace else None))
-    sources = [r for r in repo.flux.documents
-               if r.kind == "OCIRepository" and (r.namespace, r.name) in repo.app_template_sources]
+    sources = [
+        r
+        for r in repo.flux.documents
+        if r.kind == "OCIRepository" and (r.namespace, r.name) in repo.app_template_sources
+    ]
     tags = [t for t in (_text_at(r, "spec", "ref", "tag") for r in sources) if t]
     urls = [u for u in (_text_at(r, "spec", "url") for r in sources) if u]
     intervals = [i for i in (_text_at(r, "spec", "interval") for r in sources) if i]
@@ -372,8 +404,10 @@ def _chart(repo: _Repo, releases: list[Resource]) -> ChartSource:
 
 
 def _has_retries(spec: Any, action: str) -> bool:
-    return (get_path(spec, action, "remediation", "retries") is not None
-            or get_path(spec, action, "strategy", "name") == "RetryOnFailure")
+    return (
+        get_path(spec, action, "remediation", "retries") is not None
+        or get_path(spec, action, "strategy", "name") == "RetryOnFailure"
+    )
 
 
 def _retries(repo: _Repo, releases: list[Resource]) -> tuple[str, ...]:
@@ -411,10 +445,14 @@ def _store(repo: _Repo) -> tuple[str | None, Ref | None]:
     stores = {r.name: r for r in repo.placed("ClusterSecretStore", ESO_GROUP)}
     if not stores:
         return None, None
-    used = [ExternalSecret(r).store_ref for r in repo.objects
-            if r.kind == "ExternalSecret" and r.group == ESO_GROUP]
-    votes = [ref[1] for ref in used
-             if ref is not None and ref[0] == "ClusterSecretStore" and ref[1] in stores]
+    used = [
+        ExternalSecret(r).store_ref
+        for r in repo.objects
+        if r.kind == "ExternalSecret" and r.group == ESO_GROUP
+    ]
+    votes = [
+        ref[1] for ref in used if ref is not None and ref[0] == "ClusterSecretStore" and ref[1] in stores
+    ]
     name = _most(votes, sorted(stores)[0])
     return name, repo.producer_ref(stores[name])
 
@@ -433,8 +471,10 @@ def _gateways(repo: _Repo, releases: list[Resource]) -> tuple[dict[str, GatewayR
     found: dict[str, GatewayRef] = {}
     providers: dict[str, Ref] = {}
     for kind in ("internal", "external"):
-        candidates = sorted((r for r in gateways if kind in r.name),
-                            key=lambda r: (-used[(r.namespace, r.name)], r.namespace, r.name))
+        candidates = sorted(
+            (r for r in gateways if kind in r.name),
+            key=lambda r: (-used[(r.namespace, r.name)], r.namespace, r.name),
+        )
         if not candidates:
             continue
         gateway = candidates[0]
@@ -458,8 +498,11 @@ def _persistence(res: Resource) -> Iterator[dict[str, Any]]:
 
 
 def _cnpg(repo: _Repo) -> Ref | None:
-    sources = {(r.namespace, r.name): str(get_path(r.obj, "spec", "url") or "") for r in repo.objects
-               if r.group == FLUX_SOURCE_GROUP}
+    sources = {
+        (r.namespace, r.name): str(get_path(r.obj, "spec", "url") or "")
+        for r in repo.objects
+        if r.group == FLUX_SOURCE_GROUP
+    }
     for res in repo.objects:
         if res.kind != "HelmRelease" or res.group != FLUX_HELM_GROUP:
             continue
@@ -486,8 +529,11 @@ def _storage_class(repo: _Repo, variables: set[str]) -> str | None:
 def _nfs(releases: list[Resource], variables: set[str]) -> tuple[str, str] | None:
     mounts = []
     for res in releases:
-        mounts += [(str(i["server"]), str(i["path"])) for i in _persistence(res)
-                   if i.get("type") == "nfs" and i.get("server") and i.get("path")]
+        mounts += [
+            (str(i["server"]), str(i["path"]))
+            for i in _persistence(res)
+            if i.get("type") == "nfs" and i.get("server") and i.get("path")
+        ]
     if mounts:
         return _most(mounts, None)
     if {"NFS_SERVER", "NFS_PATH"} <= variables:
@@ -539,8 +585,9 @@ def _headers(repo: _Repo, releases: list[Resource]) -> dict[str, tuple[str, ...]
     for kind, match in _HEADER_KINDS.items():
         # app-template releases often carry the chart's own schema, other releases a generic one
         pool = releases if kind == "HelmRelease" else repo.flux.documents
-        paths = sorted({r.origin.path for r in pool
-                        if repo.under_root(r) and match(r) and r.origin.index == 0})
+        paths = sorted(
+            {r.origin.path for r in pool if repo.under_root(r) and match(r) and r.origin.index == 0}
+        )
         lines = repo.header(paths)
         if lines:
             out[kind] = lines
@@ -576,8 +623,13 @@ def _namespace_style(repo: _Repo) -> NamespaceStyle:
         if isinstance(meta, dict):
             name = meta.get("name")
             # a fixed name other than the folder's (onedr0p's "_") is a placeholder kustomize replaces
-            shapes.append((None if name == namespace else str(name), _pairs(meta.get("annotations")),
-                           _pairs(meta.get("labels"))))
+            shapes.append(
+                (
+                    None if name == namespace else str(name),
+                    _pairs(meta.get("annotations")),
+                    _pairs(meta.get("labels")),
+                )
+            )
     common = [c for c in (components[0] if components else ()) if all(c in other for other in components)]
     placeholder, annotations, labels = _most(shapes, (None, (), ()))
     return NamespaceStyle(

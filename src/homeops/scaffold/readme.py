@@ -49,7 +49,8 @@ def readme(layout: str, settings: Settings, skeleton: Skeleton) -> str:
         f"1. Settings ({_SETTINGS[layout]}): timezone, gateway addresses, `STORAGE_CLASS` (install that "
         "storage provider), `NFS_SERVER`/`NFS_PATH`. " + secret_note,
         "2. The Git URL of this repository"
-        + ("" if layout == "flat" else f" (`{settings.git_url}` is a placeholder)") + ".",
+        + ("" if layout == "flat" else f" (`{settings.git_url}` is a placeholder)")
+        + ".",
         "3. Bootstrap secrets, never committed:",
         "   - `kubectl -n flux-system create secret generic sops-age --from-file=age.agekey=<your age key>`"
         + ("" if settings.encrypted else " (once you have one)"),
@@ -71,8 +72,10 @@ def readme(layout: str, settings: Settings, skeleton: Skeleton) -> str:
         "`CERT_ISSUER`.",
     ]
     if layout == "layered":
-        lines.append("- `homeops mode app-env NAME staging|prod [--commit]`: points "
-                     "`clusters/home/app-NAME.yaml` at the other overlay.")
+        lines.append(
+            "- `homeops mode app-env NAME staging|prod [--commit]`: points "
+            "`clusters/home/app-NAME.yaml` at the other overlay."
+        )
     lines += [
         "",
         "The example app (`example`) runs it-tools, pinned by digest. Chart versions are pinned; Renovate "

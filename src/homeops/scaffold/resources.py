@@ -102,8 +102,12 @@ def flux_kustomization(
         post_build["substituteFrom"] = [_substitute_from(s) for s in sources]
     if post_build:
         spec["postBuild"] = post_build
-    return {"apiVersion": FLUX_KS, "kind": "Kustomization", "metadata": meta,
-            "spec": ordered(spec, style.sorted_keys)}
+    return {
+        "apiVersion": FLUX_KS,
+        "kind": "Kustomization",
+        "metadata": meta,
+        "spec": ordered(spec, style.sorted_keys),
+    }
 
 
 def _substitute_from(entry: SubstituteFrom) -> dict[str, Any]:

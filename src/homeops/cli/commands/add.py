@@ -49,24 +49,41 @@ def add_parser(subparsers: Any) -> None:
     app.add_argument("name", metavar="NAME", help="app name (a DNS-1123 label)")
     app.add_argument("path", nargs="?", default=".", metavar="PATH", help="repository (default: .)")
     app.add_argument("--namespace", "-n", help="namespace (flat and clusters layouts)")
-    app.add_argument("--route", choices=("internal", "external", "none"), default="internal",
-                     help="expose through the internal or external Gateway (default: internal)")
-    app.add_argument("--storage", choices=("pvc", "nfs", "none"), default="none",
-                     help="a claim for /config, the repository's NFS share at /media, or nothing")
+    app.add_argument(
+        "--route",
+        choices=("internal", "external", "none"),
+        default="internal",
+        help="expose through the internal or external Gateway (default: internal)",
+    )
+    app.add_argument(
+        "--storage",
+        choices=("pvc", "nfs", "none"),
+        default="none",
+        help="a claim for /config, the repository's NFS share at /media, or nothing",
+    )
     secret = app.add_mutually_exclusive_group()
-    secret.add_argument("--secret", metavar="ITEM",
-                        help="vault item the ExternalSecret reads (default: NAME)")
+    secret.add_argument(
+        "--secret", metavar="ITEM", help="vault item the ExternalSecret reads (default: NAME)"
+    )
     secret.add_argument("--no-secret", action="store_true", help="no ExternalSecret")
-    app.add_argument("--database", action=argparse.BooleanOptionalAction, default=False,
-                     help="a CloudNativePG database in db/ (DATABASE_URL from its app secret)")
-    app.add_argument("--image", metavar="REPO:TAG[@DIGEST]",
-                     help="container image (default: the example image, it-tools); without a digest the "
-                     "tag is marked '# homeops: pin digest'")
+    app.add_argument(
+        "--database",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="a CloudNativePG database in db/ (DATABASE_URL from its app secret)",
+    )
+    app.add_argument(
+        "--image",
+        metavar="REPO:TAG[@DIGEST]",
+        help="container image (default: the example image, it-tools); without a digest the "
+        "tag is marked '# homeops: pin digest'",
+    )
     app.add_argument("--port", type=int, help="HTTP port of the container (default: 8080)")
     app.add_argument("--cluster", help="cluster to add the app to (repositories with several)")
     app.add_argument("--env", help="layered repositories: environment the app starts in (default: staging)")
-    app.add_argument("--storage-class", help="storage class for the claim and database (default: the "
-                     "repository's)")
+    app.add_argument(
+        "--storage-class", help="storage class for the claim and database (default: the repository's)"
+    )
 
 
 def _image(text: str | None) -> Any:
@@ -79,8 +96,9 @@ def _image(text: str | None) -> Any:
     if not image.repository or " " in text:
         raise UsageError(f"{text!r} is not an image reference", hint="use REPO:TAG or REPO:TAG@sha256:DIGEST")
     if image.digest is not None and not _DIGEST.match(image.digest):
-        raise UsageError(f"{image.digest!r} is not a sha256 digest",
-                         hint="a digest is sha256: and 64 hex digits")
+        raise UsageError(
+            f"{image.digest!r} is not a sha256 digest", hint="a digest is sha256: and 64 hex digits"
+        )
     return image
 
 
@@ -108,13 +126,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"created {rel}")
     for rel in result.changed:
         after = _read(args.path, rel)
-        sys.stdout.writelines(difflib.unified_diff(
-            result.before[rel].splitlines(keepends=True), after.splitlines(keepends=True),
-            fromfile=f"a/{rel}", tofile=f"b/{rel}",
-        ))
+        sys.stdout.writelines(
+            difflib.unified_diff(
+                result.before[rel].splitlines(keepends=True),
+                after.splitlines(keepends=True),
+                fromfile=f"a/{rel}",
+                tofile=f"b/{rel}",
+            )
+        )
     layout = result.conventions.layout
-    print(f"added app {args.name!r} ({layout} layout, cluster {result.conventions.cluster}): "
-          f"{', '.join(result.plan.kustomizations)} in {result.plan.entry}", file=sys.stderr)
+    print(
+        f"added app {args.name!r} ({layout} layout, cluster {result.conventions.cluster}): "
+        f"{', '.join(result.plan.kustomizations)} in {result.plan.entry}",
+        file=sys.stderr,
+    )
     for note in result.plan.notes:
         print(f"  todo: {note}", file=sys.stderr)
     return int(ExitCode.OK)

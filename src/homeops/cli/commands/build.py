@@ -148,8 +148,13 @@ def run(args: argparse.Namespace) -> int:
 
     name, path = split_name_path(args.args)
     workspace = open_workspace(path)
-    snapshot = Snapshot.of(workspace.flux)
     options = render_options(args, workspace.config.kubernetes_version)
+    files = FolderFiles(workspace.root)
+    decryptor = decryptor_for(files, options)
+    if decryptor.enabled:
+        # substituteFrom sees the real values of SOPS Secrets; they stay in memory only.
+        workspace.secret_values = decryptor.secret_values
+    snapshot = Snapshot.of(workspace.flux)
     if args.cluster and args.cluster not in snapshot.clusters:
         known = ", ".join(sorted(snapshot.clusters)) or "none"
         raise UsageError(f"no cluster named {args.cluster!r}", hint=f"clusters: {known}")
@@ -167,8 +172,6 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"no {_what(args.what)} named {name!r}", hint="'homeops get ks' and 'homeops get hr' list them"
         )
-    files = FolderFiles(workspace.root)
-    decryptor = decryptor_for(files, options)
     results = render(snapshot, files, kustomizations=ks_keys, releases=hr_keys, options=options,
                      progress=progress_bar(sys.stderr), decryptor=decryptor)  # fmt: skip
     objects = [obj for r in results for obj in r.objects]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-
 from typing import TYPE_CHECKING
 
 from ...errors import ExitCode
@@ -33,18 +32,21 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="lowest severity that makes the exit code 1 (default: error, or fail-on in .homeops.yaml)",
     )
     parser.add_argument("--select", metavar="RULES", help="comma-separated rule ids or names to run")
-    parser.add_argument("--min-severity", choices=("error", "warning", "info"), default="info",
-                        help="hide findings below this severity")
+    parser.add_argument(
+        "--min-severity",
+        choices=("error", "warning", "info"),
+        default="info",
+        help="hide findings below this severity",
+    )
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the parse cache")
 
 
 def run(args: argparse.Namespace) -> int:
+    from ...errors import UsageError
     from ...report.findings import summary_line, to_github, to_json, to_sarif, to_text
     from ...report.style import Style
-    from ...rules.base import Severity
+    from ...rules.base import Severity, at_or_above
     from ...rules.catalog import all_rules, find_rule
-    from ...rules.base import at_or_above
-    from ...errors import UsageError
     from ...workspace import open_workspace
 
     workspace = open_workspace(args.path, use_cache=not args.no_cache)
@@ -74,15 +76,20 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         if stats["clusters"] == 0 and stats["templates"]:
-            print(f"homeops: note: no Flux entry point found; {stats['templates']} template files "
-                  "(*.j2) — run 'homeops configure' to render them", file=sys.stderr)
+            print(
+                f"homeops: note: no Flux entry point found; {stats['templates']} template files "
+                "(*.j2) — run 'homeops configure' to render them",
+                file=sys.stderr,
+            )
     fail_on = args.fail_on or workspace.config.fail_on.value
     if fail_on == "none":
         return int(ExitCode.OK)
     return int(ExitCode.FINDINGS if at_or_above(findings, Severity(fail_on)) else ExitCode.OK)
 
 
-def _findings(workspace: Workspace, select: list[str] | None, *, use_cache: bool) -> tuple[list[Finding], dict[str, int]]:
+def _findings(
+    workspace: Workspace, select: list[str] | None, *, use_cache: bool
+) -> tuple[list[Finding], dict[str, int]]:
     """The findings of the whole repository, from the result cache when nothing changed."""
     from ...rules import results
 

@@ -22,8 +22,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="list Flux Kustomizations, HelmReleases or images",
         description="List what the repository's clusters apply.",
     )
-    parser.add_argument("what", choices=("ks", "kustomizations", "hr", "helmreleases", "images"),
-                        help="ks: Flux Kustomizations; hr: HelmReleases; images: every image the cluster runs")
+    parser.add_argument(
+        "what",
+        choices=("ks", "kustomizations", "hr", "helmreleases", "images"),
+        help="ks: Flux Kustomizations; hr: HelmReleases; images: every image the cluster runs",
+    )
     parser.add_argument("path", nargs="?", default=".", help="repository folder (default: .)")
     parser.add_argument("--output", "-o", choices=("table", "json"), default="table")
     parser.add_argument("--cluster", help="only this cluster")

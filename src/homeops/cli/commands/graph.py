@@ -13,20 +13,29 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser = sub.add_parser(
         "graph",
         help="show what depends on what: rollout order, cycles, blast radius",
-        description="The dependency graph of every cluster: Kustomization and HelmRelease dependsOn, sources, "
+        description="The dependency graph of every cluster: Kustomization and HelmRelease dependsOn, "
+        "sources, "
         "secret producers and consumers, gateways and routes, claims and workloads.",
     )
     parser.add_argument("path", nargs="?", default=".", help="repository folder (default: .)")
-    parser.add_argument("--format", "-f", choices=("mermaid", "dot", "json", "text"), default="mermaid",
-                        help="graph output format (default: mermaid)")
+    parser.add_argument(
+        "--format",
+        "-f",
+        choices=("mermaid", "dot", "json", "text"),
+        default="mermaid",
+        help="graph output format (default: mermaid)",
+    )
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--order", action="store_true", help="print the rollout waves")
     group.add_argument("--impact", metavar="NAME", help="everything that blocks if NAME fails (a tree)")
     group.add_argument("--why", metavar="NAME", help="what NAME waits for (its dependency chain)")
     parser.add_argument("--cluster", help="only this cluster")
-    parser.add_argument("--all-kinds", action="store_true",
-                        help="include secrets, stores, gateways and claims (default: Kustomizations, "
-                        "HelmReleases and sources)")
+    parser.add_argument(
+        "--all-kinds",
+        action="store_true",
+        help="include secrets, stores, gateways and claims (default: Kustomizations, "
+        "HelmReleases and sources)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,8 +47,10 @@ def run(args: argparse.Namespace) -> int:
     graph = build_graph(workspace.flux)
     if args.cluster:
         if args.cluster not in workspace.flux.clusters:
-            raise UsageError(f"no cluster {args.cluster!r}",
-                             hint=f"clusters: {', '.join(sorted(workspace.flux.clusters)) or 'none found'}")
+            raise UsageError(
+                f"no cluster {args.cluster!r}",
+                hint=f"clusters: {', '.join(sorted(workspace.flux.clusters)) or 'none found'}",
+            )
         graph = graph.subgraph(args.cluster)
     out = sys.stdout
     if args.order:
@@ -60,8 +71,10 @@ def run(args: argparse.Namespace) -> int:
         target = args.impact or args.why
         matches = graph.find(target)
         if not matches:
-            raise UsageError(f"nothing named {target!r} in the graph",
-                             hint="use NAME, NAMESPACE/NAME or KIND/NAMESPACE/NAME")
+            raise UsageError(
+                f"nothing named {target!r} in the graph",
+                hint="use NAME, NAMESPACE/NAME or KIND/NAMESPACE/NAME",
+            )
         trees = [impact(graph, m) if args.impact else why(graph, m) for m in matches[:1]]
         if args.format == "json":
             out.write(json.dumps([tree_json(t) for t in trees], indent=2) + "\n")
@@ -73,10 +86,19 @@ def run(args: argparse.Namespace) -> int:
                 others = ", ".join(m.label for m in matches[1:])
                 print(f"homeops: note: {target!r} also matches {others}; be more specific", file=sys.stderr)
         return int(ExitCode.OK)
-    kinds = None if args.all_kinds else (
-        "Kustomization", "HelmRelease", "OCIRepository", "HelmRepository", "GitRepository", "HelmChart", "Bucket"
+    kinds = (
+        None
+        if args.all_kinds
+        else (
+            "Kustomization",
+            "HelmRelease",
+            "OCIRepository",
+            "HelmRepository",
+            "GitRepository",
+            "HelmChart",
+            "Bucket",
+        )
     )
     writer = {"mermaid": to_mermaid, "dot": to_dot, "json": to_json, "text": to_text}[args.format]
     out.write(writer(graph, kinds))
     return int(ExitCode.OK)
-

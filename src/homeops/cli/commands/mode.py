@@ -21,19 +21,37 @@ def add_parser(subparsers: Any) -> None:
     )
     modes = parser.add_subparsers(dest="mode", metavar="MODE", required=True, parser_class=Intermixed)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--commit", action="store_true",
-                        help="commit the changed file (and only it) with git")
+    common.add_argument(
+        "--commit", action="store_true", help="commit the changed file (and only it) with git"
+    )
     common.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
-    p = modes.add_parser("cert-issuer", parents=[common], help="set CERT_ISSUER (found by content)",
-                         description="Set CERT_ISSUER where the repository defines it (the platform-settings "
-                         "or cluster-settings ConfigMap).")
-    p.add_argument("value", choices=("letsencrypt-staging", "letsencrypt-prod"), metavar="ISSUER",
-                   help="letsencrypt-staging or letsencrypt-prod")
-    p.add_argument("path", nargs="?", default=".", metavar="PATH",
-                   help="repository, or the folder of one cluster (default: .)")
-    p = modes.add_parser("app-env", parents=[common], help="point an app's Kustomization at another overlay",
-                         description="Change spec.path of the Flux Kustomization that deploys NAME from "
-                         "…/NAME/overlays/<env> to the other environment.")
+    p = modes.add_parser(
+        "cert-issuer",
+        parents=[common],
+        help="set CERT_ISSUER (found by content)",
+        description="Set CERT_ISSUER where the repository defines it (the platform-settings "
+        "or cluster-settings ConfigMap).",
+    )
+    p.add_argument(
+        "value",
+        choices=("letsencrypt-staging", "letsencrypt-prod"),
+        metavar="ISSUER",
+        help="letsencrypt-staging or letsencrypt-prod",
+    )
+    p.add_argument(
+        "path",
+        nargs="?",
+        default=".",
+        metavar="PATH",
+        help="repository, or the folder of one cluster (default: .)",
+    )
+    p = modes.add_parser(
+        "app-env",
+        parents=[common],
+        help="point an app's Kustomization at another overlay",
+        description="Change spec.path of the Flux Kustomization that deploys NAME from "
+        "…/NAME/overlays/<env> to the other environment.",
+    )
     p.add_argument("app", metavar="NAME", help="app name (the folder under tenants/apps)")
     p.add_argument("env", choices=("staging", "prod"), metavar="ENV", help="staging or prod")
     p.add_argument("path", nargs="?", default=".", metavar="PATH", help="repository (default: .)")

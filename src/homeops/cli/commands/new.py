@@ -24,21 +24,30 @@ def add_parser(subparsers: Any) -> None:
         "option), 3 failure, 4 sops missing.",
     )
     parser.add_argument("dir", metavar="DIR", help="folder to create (must be empty unless --force)")
-    parser.add_argument("--layout", required=True, choices=("flat", "clusters", "layered"),
-                        help="flat: kubernetes/apps/<ns>/<app>; clusters: kubernetes/main + "
-                        "kubernetes/staging; layered: clusters/home + infrastructure + platform-services "
-                        "+ tenants")
+    parser.add_argument(
+        "--layout",
+        required=True,
+        choices=("flat", "clusters", "layered"),
+        help="flat: kubernetes/apps/<ns>/<app>; clusters: kubernetes/main + "
+        "kubernetes/staging; layered: clusters/home + infrastructure + platform-services "
+        "+ tenants",
+    )
     parser.add_argument("--domain", default="example.com", help="SECRET_DOMAIN (default: example.com)")
     parser.add_argument("--email", help="ACME account e-mail, SECRET_ACME_EMAIL (default: admin@DOMAIN)")
     parser.add_argument("--timezone", default="Etc/UTC", help="TIMEZONE setting (default: Etc/UTC)")
-    parser.add_argument("--git-url", default="https://github.com/example/home-ops",
-                        help="URL Flux pulls this repository from (clusters and layered layouts)")
+    parser.add_argument(
+        "--git-url",
+        default="https://github.com/example/home-ops",
+        help="URL Flux pulls this repository from (clusters and layered layouts)",
+    )
     keys = parser.add_mutually_exclusive_group()
-    keys.add_argument("--age-recipient", metavar="AGE1…",
-                      help="age public key to encrypt the cluster secrets to")
+    keys.add_argument(
+        "--age-recipient", metavar="AGE1…", help="age public key to encrypt the cluster secrets to"
+    )
     keys.add_argument("--age-key", metavar="FILE", help="age key file whose (single) key to encrypt to")
-    keys.add_argument("--no-encrypt", action="store_true",
-                      help="do not look for an age key; write nothing encrypted")
+    keys.add_argument(
+        "--no-encrypt", action="store_true", help="do not look for an age key; write nothing encrypted"
+    )
     parser.add_argument("--force", action="store_true", help="write into a folder that is not empty")
 
 
@@ -61,7 +70,10 @@ def run(args: argparse.Namespace) -> int:
     if result.recipient:
         print(f"encrypted {', '.join(result.encrypted)} to {result.recipient}", file=note)
     else:
-        print("no age key: nothing encrypted; SECRET_DOMAIN and SECRET_ACME_EMAIL are in the settings "
-              "ConfigMap (see README.md)", file=note)
+        print(
+            "no age key: nothing encrypted; SECRET_DOMAIN and SECRET_ACME_EMAIL are in the settings "
+            "ConfigMap (see README.md)",
+            file=note,
+        )
     print("next: read README.md, then 'homeops check " + args.dir + "'", file=note)
     return int(ExitCode.OK)

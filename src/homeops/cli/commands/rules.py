@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
             atomic_write(folder / name, content)
         print(f"wrote {len(rules) + 1} pages to {folder}", file=sys.stderr)
         return int(ExitCode.OK)
-    rows = [
+    rows: list[dict[str, object]] = [
         {"id": r.id, "name": r.name, "severity": r.severity.value, "family": r.family, "summary": r.summary}
         for r in rules
     ]
