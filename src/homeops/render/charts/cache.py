@@ -328,9 +328,10 @@ class ChartCache:
         if folder in packaging:
             chain = " -> ".join(str(p) for p in [*packaging, folder])
             raise ChartSourceError(f"chart dependencies form a cycle: {chain}", source=str(folder))
-        # One record per folder, valid while the files' names, sizes and mtimes are unchanged.
+        # One record per chart content: the same chart checked out in another folder (a diff's base
+        # revision in a fresh temp dir) reuses it instead of adding a record per folder.
         fingerprint = _fingerprint(folder)
-        key = (str(folder),)
+        key = (fingerprint or str(folder),)
         with self._lock_for("local", key):
             known = self._store.get("local", key)
             if fingerprint and known is not None and known.get("fingerprint") == fingerprint:
@@ -424,7 +425,7 @@ def _clean_relpath(path: str, url: str) -> str:
 
 
 def _fingerprint(folder: Path) -> str | None:
-    """A hash of every file's path, size and mtime; None when the chart pulls in files from elsewhere."""
+    """A hash of every file's path and content; None when the chart pulls in files from elsewhere."""
     try:
         meta = parse_chart_yaml((folder / "Chart.yaml").read_bytes(), source=str(folder / "Chart.yaml"))
     except (OSError, ChartSourceError):
@@ -437,9 +438,11 @@ def _fingerprint(folder: Path) -> str | None:
         for name in sorted(filenames):
             full = os.path.join(dirpath, name)
             try:
-                st = os.stat(full)
+                with open(full, "rb") as handle:
+                    content = handle.read()
             except OSError:
                 return None
             rel = os.path.relpath(full, folder)
-            digest.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            digest.update(f"{rel}\0{len(content)}\0".encode())
+            digest.update(content)
     return digest.hexdigest()
