@@ -9,7 +9,7 @@ from typing import Any
 from .flux.tree import CLUSTER, FluxTree
 from .model.base import Resource
 from .model.flux import FLUX_HELM_GROUP, HelmRelease
-from .model.kinds import containers, pod_spec
+from .model.kinds import containers, pod_spec, pod_spec_path
 from .model.values import ImageRef, images
 
 
@@ -27,20 +27,12 @@ class FoundImage:
     """What runs it, for messages: ``HelmRelease 'atuin'``."""
 
 
-def _pod_path(res: Resource) -> tuple[str, ...]:
-    if res.kind == "Pod":
-        return ("spec",)
-    if res.kind == "CronJob":
-        return ("spec", "jobTemplate", "spec", "template", "spec")
-    return ("spec", "template", "spec")
-
-
 def found_images(resources: Iterable[Resource]) -> Iterator[FoundImage]:
     """Every image of every workload and HelmRelease among ``resources``."""
     for res in resources:
         pod = pod_spec(res)
         if pod is not None:
-            base = _pod_path(res)
+            base = pod_spec_path(res.kind)
             for field, i, container in containers(pod):
                 value = container.get("image")
                 if isinstance(value, str) and value and "${" not in value:

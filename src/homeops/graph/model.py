@@ -9,7 +9,7 @@ dependent to what it needs, with the reason (``dependsOn``, ``applies``, ``sourc
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..flux.tree import FluxTree
@@ -25,6 +25,7 @@ from ..model.kinds import (
     HTTPRoute,
     PostgresCluster,
     identity_namespace,
+    pod_references,
     pod_spec,
 )
 from ..model.values import app_template_refs, app_template_route_parents, resolve_template
@@ -227,7 +228,10 @@ def _add_edges(graph: Graph, cluster: str, objects: list[Resource]) -> None:
         else:
             pod = pod_spec(res)
             if pod is not None:
-                for kind, name in _pod_refs(pod):
+                for ref in pod_references(pod):
+                    kind, name = ref.kind, ref.name
+                    if kind == "ConfigMap":
+                        continue
                     table = claims if kind == "PersistentVolumeClaim" else secret_producers
                     target = table.get((res.namespace or "default", name))
                     if target is not None:
@@ -273,36 +277,6 @@ def _release_edges(
         target = gateways.get((parent.namespace or namespace, parent.name))
         if target is not None:
             graph.link(node, target, "gateway")
-
-
-def _pod_refs(pod: object) -> Iterator[tuple[str, str]]:
-    if not isinstance(pod, dict):
-        return
-    for field_name in ("initContainers", "containers"):
-        for container in pod.get(field_name) or []:
-            if not isinstance(container, dict):
-                continue
-            for source in container.get("envFrom") or []:
-                ref = source.get("secretRef") if isinstance(source, dict) else None
-                if isinstance(ref, dict) and isinstance(ref.get("name"), str):
-                    yield "Secret", ref["name"]
-            for env in container.get("env") or []:
-                ref = (
-                    env.get("valueFrom", {}).get("secretKeyRef")
-                    if isinstance(env, dict) and isinstance(env.get("valueFrom"), dict)
-                    else None
-                )
-                if isinstance(ref, dict) and isinstance(ref.get("name"), str):
-                    yield "Secret", ref["name"]
-    for volume in pod.get("volumes") or []:
-        if not isinstance(volume, dict):
-            continue
-        secret = volume.get("secret")
-        if isinstance(secret, dict) and isinstance(secret.get("secretName"), str):
-            yield "Secret", secret["secretName"]
-        claim = volume.get("persistentVolumeClaim")
-        if isinstance(claim, dict) and isinstance(claim.get("claimName"), str):
-            yield "PersistentVolumeClaim", claim["claimName"]
 
 
 # -- analysis -----------------------------------------------------------------------------------

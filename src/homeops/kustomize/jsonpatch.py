@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .resid import deep_copy
+from ..model.base import deep_copy
 
 
 class JsonPatchError(Exception):

@@ -14,10 +14,11 @@ from typing import Any
 
 from ..errors import KustomizeError, Where
 from ..load.yamlio import ParsedFile, parse
+from ..model.base import deep_copy
 from .jsonpatch import JsonPatchError
 from .jsonpatch import apply as apply_json
 from .kfile import PatchSpec, Selector
-from .resid import Res, deep_copy, format_id, split_gv, text
+from .resid import Res, format_id, split_gv, text
 from .selector import SelectorError, select
 from .strategic import MergeError, merge
 

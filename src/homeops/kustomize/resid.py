@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..model.base import Origin
+from ..model.base import Origin, deep_copy
 
 #: apiVersion → kinds kustomize v5.8 treats as cluster-scoped (measured against ``kubectl kustomize``).
 CLUSTER_SCOPED: frozenset[tuple[str, str]] = frozenset(
@@ -268,14 +268,6 @@ class Res:
 
     def __repr__(self) -> str:
         return f"Res({self.kind}/{self.namespace}/{self.name} from {self.origin})"
-
-
-def deep_copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: deep_copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [deep_copy(v) for v in value]
-    return value
 
 
 def format_id(res_id: ResId) -> str:

@@ -123,6 +123,34 @@ class Resource:
         return NamedResource(self.kind, self.namespace, self.name)
 
 
+@dataclass(frozen=True, slots=True)
+class View:
+    """A typed, read-only view of one resource; the kinds in flux.py and kinds.py extend it."""
+
+    res: Resource
+
+    @property
+    def id(self) -> NamedResource:
+        return self.res.id
+
+    @property
+    def origin(self) -> Origin:
+        return self.res.origin
+
+    @property
+    def name(self) -> str:
+        return self.res.name
+
+    @property
+    def namespace(self) -> str:
+        return self.res.namespace
+
+    @property
+    def spec(self) -> Mapping[str, Any]:
+        spec = self.res.obj.get("spec")
+        return spec if isinstance(spec, dict) else {}
+
+
 def deep_copy(value: Any) -> Any:
     """Copy JSON-like data (dicts, lists, scalars) much faster than :func:`copy.deepcopy`."""
     if isinstance(value, dict):

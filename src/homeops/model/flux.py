@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .base import NamedResource, ObjectRef, Origin, Resource, get_path
+from .base import ObjectRef, View, get_path
 
 FLUX_KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
 FLUX_HELM_GROUP = "helm.toolkit.fluxcd.io"
@@ -71,30 +71,8 @@ def source_ref(value: Any, namespace: str) -> ObjectRef | None:
 
 
 @dataclass(frozen=True, slots=True)
-class FluxObject:
+class FluxObject(View):
     """What every Flux object shares."""
-
-    res: Resource
-
-    @property
-    def id(self) -> NamedResource:
-        return self.res.id
-
-    @property
-    def origin(self) -> Origin:
-        return self.res.origin
-
-    @property
-    def name(self) -> str:
-        return self.res.name
-
-    @property
-    def namespace(self) -> str:
-        return self.res.namespace
-
-    @property
-    def spec(self) -> Mapping[str, Any]:
-        return _map(self.res.obj.get("spec"))
 
     @property
     def interval(self) -> str | None:

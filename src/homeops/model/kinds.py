@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .base import NamedResource, Origin, Resource, get_path
+from .base import Resource, View, get_path
 from .flux import (
     FLUX_HELM_GROUP,
     FLUX_KUSTOMIZE_GROUP,
@@ -35,30 +35,8 @@ CERT_MANAGER_GROUP = "cert-manager.io"
 
 
 @dataclass(frozen=True, slots=True)
-class K8sObject:
-    """What every typed view shares."""
-
-    res: Resource
-
-    @property
-    def id(self) -> NamedResource:
-        return self.res.id
-
-    @property
-    def origin(self) -> Origin:
-        return self.res.origin
-
-    @property
-    def name(self) -> str:
-        return self.res.name
-
-    @property
-    def namespace(self) -> str:
-        return self.res.namespace
-
-    @property
-    def spec(self) -> Mapping[str, Any]:
-        return _map(self.res.obj.get("spec"))
+class K8sObject(View):
+    """A typed view of a non-Flux kind."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,6 +276,62 @@ def pod_spec(res: Resource) -> Mapping[str, Any] | None:
     if kind == "CronJob":
         return _map(get_path(spec, "jobTemplate", "spec", "template", "spec"))
     return _map(get_path(spec, "template", "spec"))
+
+
+def pod_spec_path(kind: str) -> tuple[str, ...]:
+    """Where a workload of ``kind`` keeps its pod spec."""
+    if kind == "Pod":
+        return ("spec",)
+    if kind == "CronJob":
+        return ("spec", "jobTemplate", "spec", "template", "spec")
+    return ("spec", "template", "spec")
+
+
+@dataclass(frozen=True, slots=True)
+class PodRef:
+    """A Secret, ConfigMap or claim a pod needs (envFrom, env valueFrom, volumes)."""
+
+    kind: str
+    """Secret, ConfigMap or PersistentVolumeClaim."""
+    name: str
+    path: tuple[str | int, ...]
+    """Where in the pod spec."""
+    optional: bool
+
+
+_ENV_FROM = (("secretRef", "Secret"), ("configMapRef", "ConfigMap"))
+_ENV_VALUE_FROM = (("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap"))
+_VOLUMES = (
+    ("secret", "secretName", "Secret"),
+    ("configMap", "name", "ConfigMap"),
+    ("persistentVolumeClaim", "claimName", "PersistentVolumeClaim"),
+)
+
+
+def pod_references(pod: Mapping[str, Any]) -> Iterator[PodRef]:
+    """Every Secret, ConfigMap and PersistentVolumeClaim a pod spec names."""
+    for field, i, container in containers(pod):
+        for j, source in enumerate(_list(container.get("envFrom"))):
+            for key, kind in _ENV_FROM:
+                ref = source.get(key) if isinstance(source, dict) else None
+                if isinstance(ref, dict) and isinstance(ref.get("name"), str):
+                    yield PodRef(
+                        kind, ref["name"], (field, i, "envFrom", j, key, "name"), ref.get("optional") is True
+                    )
+        for j, env in enumerate(_list(container.get("env"))):
+            value_from = env.get("valueFrom") if isinstance(env, dict) else None
+            for key, kind in _ENV_VALUE_FROM:
+                ref = value_from.get(key) if isinstance(value_from, dict) else None
+                if isinstance(ref, dict) and isinstance(ref.get("name"), str):
+                    path = (field, i, "env", j, "valueFrom", key, "name")
+                    yield PodRef(kind, ref["name"], path, ref.get("optional") is True)
+    for i, volume in enumerate(_list(pod.get("volumes"))):
+        for key, name_key, kind in _VOLUMES:
+            spec = volume.get(key) if isinstance(volume, dict) else None
+            if isinstance(spec, dict) and isinstance(spec.get(name_key), str):
+                yield PodRef(
+                    kind, spec[name_key], ("volumes", i, key, name_key), spec.get("optional") is True
+                )
 
 
 def containers(pod: Mapping[str, Any]) -> Iterator[tuple[str, int, Mapping[str, Any]]]:

@@ -11,7 +11,7 @@ from typing import Any
 from ..load.tree import normalize
 from ..model.base import ObjectRef, Resource
 from ..model.flux import FLUX_HELM_GROUP, HelmRelease
-from ..model.kinds import GATEWAY_GROUP, HTTPRoute, pod_spec
+from ..model.kinds import GATEWAY_GROUP, HTTPRoute, pod_references, pod_spec, pod_spec_path
 from ..model.values import app_template_refs, app_template_route_parents, resolve_template
 from .base import Hit, Severity, rule
 from .context import ClusterIndex, Context
@@ -257,58 +257,11 @@ def references(ctx: Context) -> Iterator[Reference]:
 
 
 def _pod_references(res: Resource, pod: Any) -> Iterator[Reference]:
-    base: tuple[str, ...] = ("spec",) if res.kind == "Pod" else ("spec", "template", "spec")
-    if res.kind == "CronJob":
-        base = ("spec", "jobTemplate", "spec", "template", "spec")
-    namespace = _ns(res.namespace)
+    base = pod_spec_path(res.kind)
     owner = f"{res.kind} {res.name!r}"
-    for field in ("initContainers", "containers"):
-        items = pod.get(field)
-        for i, container in enumerate(items if isinstance(items, list) else []):
-            if not isinstance(container, dict):
-                continue
-            for j, source in enumerate(container.get("envFrom") or []):
-                if not isinstance(source, dict):
-                    continue
-                for key, kind in (("secretRef", "Secret"), ("configMapRef", "ConfigMap")):
-                    name = _required_name(source.get(key), "name")
-                    if name is not None:
-                        yield Reference(
-                            res, (*base, field, i, "envFrom", j, key, "name"), kind, name, namespace, owner
-                        )
-            for j, env in enumerate(container.get("env") or []):
-                value_from = env.get("valueFrom") if isinstance(env, dict) else None
-                if not isinstance(value_from, dict):
-                    continue
-                for key, kind in (("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap")):
-                    name = _required_name(value_from.get(key), "name")
-                    if name is not None:
-                        yield Reference(
-                            res,
-                            (*base, field, i, "env", j, "valueFrom", key, "name"),
-                            kind,
-                            name,
-                            namespace,
-                            owner,
-                        )
-    for i, volume in enumerate(pod.get("volumes") or []):
-        if not isinstance(volume, dict):
-            continue
-        for key, name_key, kind in (
-            ("secret", "secretName", "Secret"),
-            ("configMap", "name", "ConfigMap"),
-            ("persistentVolumeClaim", "claimName", "PersistentVolumeClaim"),
-        ):
-            name = _required_name(volume.get(key), name_key)
-            if name is not None:
-                yield Reference(res, (*base, "volumes", i, key, name_key), kind, name, namespace, owner)
-
-
-def _required_name(ref: Any, key: str) -> str | None:
-    """The name ``ref`` gives under ``key`` of an object that must exist (None: none, or optional)."""
-    if isinstance(ref, dict) and isinstance(ref.get(key), str) and ref.get("optional") is not True:
-        return str(ref[key])
-    return None
+    for ref in pod_references(pod):
+        if not ref.optional and ref.kind in ("Secret", "ConfigMap", "PersistentVolumeClaim"):
+            yield Reference(res, (*base, *ref.path), ref.kind, ref.name, _ns(res.namespace), owner)
 
 
 def _produced(index: ClusterIndex, kind: str, namespace: str, name: str) -> bool:
