@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +53,24 @@ def found_images(resources: Iterable[Resource]) -> Iterator[FoundImage]:
                         found.explicit_tag,
                         f"HelmRelease {res.name!r}",
                     )
+
+
+RUN_BY = "run_by"
+"""Note on rendered objects: the HelmRelease that produced them."""
+
+
+def _image_sources(
+    flux: FluxTree, rendered: Mapping[tuple[str, str], Sequence[Mapping[str, Any]]]
+) -> Iterator[Resource]:
+    for res in flux.objects:
+        if res.kind == "HelmRelease" and res.group == FLUX_HELM_GROUP:
+            producer = f"HelmRelease/{res.namespace}/{res.name}"
+            objects = rendered.get((str(res.notes.get(CLUSTER)), producer))
+            if objects is not None:
+                notes = {CLUSTER: res.notes.get(CLUSTER), RUN_BY: producer}
+                yield from (Resource(dict(obj), res.origin, notes) for obj in objects)
+                continue
+        yield res
 
 
 def kustomization_rows(flux: FluxTree) -> list[dict[str, Any]]:
@@ -135,9 +153,17 @@ def _chart(
     return (str(name) if name else None), (str(version) if version else None), f"{ref.kind}/{ref.name}"
 
 
-def image_rows(flux: FluxTree) -> list[dict[str, Any]]:
+def image_rows(
+    flux: FluxTree, rendered: Mapping[tuple[str, str], Sequence[Mapping[str, Any]]] | None = None
+) -> list[dict[str, Any]]:
+    """Every image the clusters run, with what runs it.
+
+    Without ``rendered``, HelmReleases contribute the images their values name. With it (cluster,
+    ``HelmRelease/<ns>/<name>``) → the objects the chart rendered to, whose workloads are read instead,
+    so images a chart brings itself are listed too.
+    """
     by_image: dict[tuple[str, str], dict[str, Any]] = {}
-    for found in found_images(flux.objects):
+    for found in found_images(_image_sources(flux, rendered or {})):
         cluster = str(found.res.notes.get(CLUSTER))
         key = (cluster, str(found.image))
         row = by_image.setdefault(
@@ -150,7 +176,8 @@ def image_rows(flux: FluxTree) -> list[dict[str, Any]]:
                 "used_by": [],
             },
         )
-        owner = f"{found.res.kind}/{found.res.namespace}/{found.res.name}".replace("//", "/")
+        owner = found.res.notes.get(RUN_BY) or f"{found.res.kind}/{found.res.namespace}/{found.res.name}"
+        owner = str(owner).replace("//", "/")
         if owner not in row["used_by"]:
             row["used_by"].append(owner)
     return [by_image[k] for k in sorted(by_image)]

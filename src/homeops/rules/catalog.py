@@ -17,6 +17,7 @@ def _load() -> None:
         secrets,
         storage,
         substitution,
+        templates,
     )
 
 

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -27,6 +27,9 @@ from ..model.kinds import (
 )
 from .base import Hit
 from .config import Config
+
+if TYPE_CHECKING:
+    from ..configure.ledger import Ledger
 
 
 @dataclass(slots=True)
@@ -86,6 +89,16 @@ class Context:
             for res in self.flux.bootstrap_objects(name):
                 _index_object(out[name], res)  # exists before Flux runs, applied by nothing in the tree
         return dict(out)
+
+    @cached_property
+    def ledger(self) -> Ledger | None:
+        """What ``homeops configure`` generated (output → template); None when it never ran.
+
+        Raises LoadError when the ledger file is damaged.
+        """
+        from ..configure.ledger import load_ledger
+
+        return load_ledger(self.tree.root)
 
     @property
     def bootstrap(self) -> Bootstrap:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 
 from ..flux.tree import FluxTree
 from .base import Finding, Hit, Rule, Severity
@@ -56,7 +57,36 @@ def run_checks(
     if ignored:
         findings = [f for f in findings if not (f.path and ignored.ignores(f.path))]
     findings = _unsuppressed(flux, findings)
+    findings = _through_templates(ctx, findings)
     return sorted(findings, key=Finding.sort_key)
+
+
+def _through_templates(ctx: Context, findings: list[Finding]) -> list[Finding]:
+    """Findings in files ``homeops configure`` generated, pointed back at the template line."""
+    from ..errors import HomeopsError
+
+    try:
+        ledger = ctx.ledger
+    except HomeopsError:
+        return findings  # reported by GEN001
+    if ledger is None:
+        return findings
+    out = []
+    for finding in findings:
+        source = ledger.template_line(finding.path, finding.line) if finding.rule != "GEN001" else None
+        if source is None:
+            out.append(finding)
+            continue
+        template, line = source
+        out.append(
+            replace(
+                finding,
+                message=f"{finding.message} (generated from {template}:{line})",
+                hint=f"fix {template}:{line} and run 'homeops configure'"
+                + (f"; {finding.hint}" if finding.hint else ""),
+            )
+        )
+    return out
 
 
 def _finding(rule: Rule, severity: Severity, hit: Hit) -> Finding:

@@ -6,6 +6,10 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ...workspace import Workspace
 
 from ...errors import ExitCode
 
@@ -30,6 +34,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.add_argument("path", nargs="?", default=".", help="repository folder (default: .)")
     parser.add_argument("--output", "-o", choices=("table", "json"), default="table")
     parser.add_argument("--cluster", help="only this cluster")
+    parser.add_argument(
+        "--rendered",
+        action="store_true",
+        help="images: render the HelmReleases (Helm's Go SDK) and list what the charts run, including "
+        "images the charts bring themselves; releases that cannot be rendered fall back to their values",
+    )
+    parser.add_argument("--offline", action="store_true", help="with --rendered: use only the chart cache")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -38,7 +49,10 @@ def run(args: argparse.Namespace) -> int:
 
     workspace = open_workspace(args.path)
     what = {"kustomizations": "ks", "helmreleases": "hr"}.get(args.what, args.what)
-    rows = {"ks": kustomization_rows, "hr": helm_release_rows, "images": image_rows}[what](workspace.flux)
+    if what == "images" and args.rendered:
+        rows = image_rows(workspace.flux, _rendered_releases(workspace, offline=args.offline))
+    else:
+        rows = {"ks": kustomization_rows, "hr": helm_release_rows, "images": image_rows}[what](workspace.flux)
     if args.cluster:
         rows = [r for r in rows if r.get("cluster") == args.cluster]
     if args.output == "json":
@@ -46,6 +60,24 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(table(rows, _COLUMNS[what]))
     return int(ExitCode.OK)
+
+
+def _rendered_releases(workspace: Workspace, *, offline: bool) -> dict[tuple[str, str], Sequence[Any]]:
+    """(cluster, producer) → rendered objects of every HelmRelease that renders; notes on the rest."""
+    from ...render.flux import FolderFiles, RenderOptions, releases_of, render
+    from ...render.snapshot import Snapshot
+
+    snapshot = Snapshot.of(workspace.flux)
+    results = render(snapshot, FolderFiles(workspace.root), kustomizations=[], releases=releases_of(snapshot),
+                     options=RenderOptions(offline=offline))  # fmt: skip
+    out: dict[tuple[str, str], Sequence[Any]] = {}
+    for result in results:
+        if result.failed:
+            print(f"homeops: note: {result.producer}: {result.error}; listing the images its values name",
+                  file=sys.stderr)  # fmt: skip
+        elif result.kind == "HelmRelease":
+            out[(result.cluster, result.producer)] = result.objects
+    return out
 
 
 def table(rows: Sequence[dict[str, object]], columns: Sequence[str]) -> str:
