@@ -6,7 +6,6 @@ Library code raises these; only the CLI catches them (once, at the top) and turn
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
 
 
@@ -25,14 +24,44 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130
 
 
-@dataclass(frozen=True, slots=True)
 class Where:
-    """A place in the repository that an error or finding points at."""
+    """A place in the repository that an error or finding points at (an immutable value).
+
+    Written out rather than a dataclass: every command imports this module, and ``dataclasses``
+    (which imports ``inspect``) would add a tenth of ``homeops --help``'s start-up.
+    """
+
+    __slots__ = ("line", "path")
 
     path: str
     """Path relative to the repository root, with forward slashes."""
-    line: int = 0
+    line: int
     """1-based line, 0 when unknown."""
+
+    def __init__(self, path: str, line: int = 0) -> None:
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "line", line)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}: Where is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}: Where is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not Where:
+            return NotImplemented
+        assert isinstance(other, Where)
+        return (self.path, self.line) == (other.path, other.line)
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.line))
+
+    def __reduce__(self) -> tuple[type[Where], tuple[str, int]]:
+        return Where, (self.path, self.line)
+
+    def __repr__(self) -> str:
+        return f"Where(path={self.path!r}, line={self.line!r})"
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}" if self.line else self.path

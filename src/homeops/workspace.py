@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import UsageError
 from .load.cache import ParseCache
 from .load.tree import SourceTree
+from .load.walk import repository_root
 from .rules.config import Config, load_config
 
 if TYPE_CHECKING:
@@ -39,14 +39,14 @@ class Workspace:
         return self._flux
 
 
-def open_workspace(path: str | Path = ".", *, use_cache: bool = True) -> Workspace:
-    """Open the repository at ``path`` (a folder; its own root, not searched upwards)."""
-    root = Path(path)
-    if not root.exists():
-        raise UsageError(f"{path}: no such directory")
-    if not root.is_dir():
-        raise UsageError(f"{path}: not a directory", hint="homeops works on a repository folder")
-    resolved = root.resolve()
-    cache = ParseCache(resolved) if use_cache else None
-    tree = SourceTree(resolved, cache=cache)
-    return Workspace(tree, load_config(resolved))
+def open_workspace(
+    path: str | Path = ".", *, use_cache: bool = True, tree: SourceTree | None = None
+) -> Workspace:
+    """Open the repository at ``path`` (a folder; its own root, not searched upwards).
+
+    ``tree``: the repository's source tree when the caller has already made it (see ``check``).
+    """
+    if tree is None:
+        resolved = Path(repository_root(str(path)))
+        tree = SourceTree(resolved, cache=ParseCache(resolved) if use_cache else None)
+    return Workspace(tree, load_config(tree.root))

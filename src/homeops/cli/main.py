@@ -31,7 +31,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "mode": ("mode", "switch a mode (certificate issuer, app environment) as a Git change"),
     "hook": ("hook", "install the git pre-commit hook"),
     "rules": ("rules", "list the rules of the catalog, or generate their documentation"),
-    "explain": ("explain", "explain a live cluster's state through the domain state machines"),
 }
 
 
@@ -42,7 +41,12 @@ def _available() -> dict[str, tuple[str, str]]:
     }
 
 
-def build_parser(selected: str | None) -> argparse.ArgumentParser:
+def build_parser(selected: str | None, *, list_all: bool = True) -> argparse.ArgumentParser:
+    """The parser, with the full options of the ``selected`` command only.
+
+    ``list_all=False`` leaves the other commands out altogether (each costs an ArgumentParser):
+    for a run that names its command and asks for no top-level help.
+    """
     parser = argparse.ArgumentParser(
         prog="homeops",
         description="Understand, check, graph, render and safely write Flux GitOps homelab repositories.",
@@ -59,7 +63,7 @@ def build_parser(selected: str | None) -> argparse.ArgumentParser:
         if name == selected:
             module = importlib.import_module(f"homeops.cli.commands.{module_name}")
             module.add_parser(sub)
-        else:
+        elif list_all or selected is None:
             sub.add_parser(name, help=help_text, add_help=False)
     return parser
 
@@ -88,12 +92,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args_list
     try:
-        parser = build_parser(_selected(args_list))
+        selected = _selected(args_list)
+        top_help = selected is not None and any(a in ("-h", "--help") for a in _before(args_list, selected))
+        parser = build_parser(selected, list_all=top_help)
         args = parser.parse_args(args_list)
         if not args.command:
             parser.print_help()
             return int(ExitCode.USAGE)
         module = importlib.import_module(f"homeops.cli.commands.{COMMANDS[args.command][0]}")
+        global _ran
+        _ran = args.command
         return int(module.run(args))
     except HomeopsError as exc:
         if debug:
@@ -124,5 +132,27 @@ def _error(message: str) -> None:
     print(f"homeops: error: {message}", file=sys.stderr)
 
 
+def _before(argv: Sequence[str], command: str) -> list[str]:
+    args = list(argv)
+    return args[: args.index(command)] if command in args else args
+
+
+_ran: str | None = None
+"""The command the last :func:`main` ran."""
+
+_NO_TEARDOWN = frozenset({"check"})
+"""Commands that leave nothing to clean up at exit: no temporary files, threads or Go runtime."""
+
+
 def entry() -> None:
-    sys.exit(main())
+    code = main()
+    if _ran in _NO_TEARDOWN:
+        # Freeing a whole parsed repository object by object at interpreter shutdown takes a
+        # noticeable part of a check; with the output flushed there is nothing left to do.
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BrokenPipeError:
+            pass
+        os._exit(code)
+    sys.exit(code)

@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any
 
 from ..errors import HomeopsError
+from ..kustomize import build
 from ..load.tree import SourceTree, normalize
 from ..model.base import Origin, Resource
 
@@ -107,8 +108,6 @@ def _in_bootstrap(path: str) -> bool:
 
 
 def _bootstrap_objects(tree: SourceTree, result: Bootstrap) -> None:
-    from ..kustomize import build
-
     files = [f for f in tree.yaml_files() if _in_bootstrap(f)]
     roots = sorted(
         posixpath.dirname(f)

@@ -187,7 +187,17 @@ class _Parser:
 
 def parse(text: str) -> tuple[Any, ...]:
     """Parse a string into text pieces and expressions; raises SubstitutionError on bad syntax."""
-    return _Parser(text).parse_text()
+    found = _PARSED.get(text)
+    if found is None:
+        found = _Parser(text).parse_text()
+        if len(_PARSED) >= 10_000:
+            _PARSED.clear()
+        _PARSED[text] = found
+    return found
+
+
+_PARSED: dict[str, tuple[Any, ...]] = {}
+"""Parsed strings (immutable pieces): the same few expressions recur in every object of a repository."""
 
 
 def references(text: str) -> list[tuple[str, bool]]:
@@ -329,17 +339,30 @@ def _walk(value: Any, fn: Callable[[str], str]) -> Any:
         new = fn(value)
         return _retype(new) if new != value and "\n" not in value else new
     if isinstance(value, dict):
-        changed = False
-        out: dict[Any, Any] = {}
+        # Most objects have few or no variables: a new mapping is made only from the first change on.
+        out: dict[Any, Any] | None = None
         for key, item in value.items():
             new_key = fn(key) if isinstance(key, str) and "$" in key else key
-            new_item = _walk(item, fn)
-            changed = changed or new_key is not key or new_item is not item
-            out[new_key] = new_item
-        return out if changed else value
+            new_item = _walk(item, fn) if isinstance(item, str | dict | list) else item
+            if out is not None:
+                out[new_key] = new_item
+            elif new_key is not key or new_item is not item:
+                out = {}
+                for earlier, earlier_item in value.items():
+                    if earlier is key:
+                        break
+                    out[earlier] = earlier_item
+                out[new_key] = new_item
+        return value if out is None else out
     if isinstance(value, list):
-        items = [_walk(item, fn) for item in value]
-        return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
+        items: list[Any] | None = None
+        for i, item in enumerate(value):
+            new_item = _walk(item, fn) if isinstance(item, str | dict | list) else item
+            if items is not None:
+                items.append(new_item)
+            elif new_item is not item:
+                items = [*value[:i], new_item]
+        return value if items is None else items
     return value
 
 

@@ -20,7 +20,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import parallel
 from ..errors import HomeopsError, Where
+from ..kustomize import Overrides, build
 from ..load.tree import SourceTree, normalize
 from ..model.base import NamedResource, ObjectRef, Origin, Resource, deep_copy
 from ..model.flux import FLUX_KUSTOMIZE_GROUP, Kustomization
@@ -281,6 +283,10 @@ class _Expander:
         for res in result.bootstrap_objects(cluster):
             self._remember(res)
         self.own_sources: set[tuple[str, str]] = {("GitRepository", "flux-system")}
+        self.considered: dict[int, Resource] = {}
+        """Queued Kustomizations already looked at for building ahead (by id; kept alive here)."""
+        self.ahead: dict[int, tuple[Any, ...]] = {}
+        """Builds done ahead (see :meth:`_build_ahead`), by id of the queued Kustomization."""
 
     def run(self, roots: list[Resource]) -> None:
         # The sources the entry points build from are this repository.
@@ -292,6 +298,8 @@ class _Expander:
             (with_default_ns(root), None, 0) for root in roots
         )
         while queue:
+            if id(queue[0][0]) not in self.considered:
+                self._build_ahead([res for res, _parent, _deferrals in queue])
             res, parent, deferrals = queue.popleft()
             ks = Kustomization(res)
             if ks.id in self.seen:
@@ -313,19 +321,58 @@ class _Expander:
                 return True
         return False
 
-    def _expand(self, ks: Kustomization, parent: NamedResource | None) -> Producer:
-        producer = Producer(ks=ks, cluster=self.cluster, parent=parent)
+    def _build_ahead(self, queued: list[Resource]) -> None:
+        """Build the folders of many queued Kustomizations on two cores, before expanding them in order.
+
+        A build depends only on the files and the Kustomization itself, so doing it early changes
+        nothing; substitution and the rest still happen in queue order. A build that fails here is
+        simply done again in order, where its error is recorded as usual.
+        """
+        jobs: list[Kustomization] = []
+        for res in queued:
+            if id(res) in self.considered:
+                continue
+            self.considered[id(res)] = res
+            ks = Kustomization(res)
+            if ks.id not in self.seen and isinstance(self._target(ks), tuple):
+                jobs.append(ks)
+        if len(jobs) < _PARALLEL_MIN_BUILDS:
+            return
+        built = parallel.run(jobs, self._build_plain, meanwhile=True)
+        for ks, plain in zip(jobs, built, strict=True):
+            if plain is not None:
+                self.ahead[id(ks.res)] = plain
+
+    def _build_plain(self, ks: Kustomization) -> tuple[Any, ...] | None:
+        """One build as plain data (it may come back from the helper process); None when it fails.
+
+        Without ``substituteFrom`` the variables are the Kustomization's own, so each object is also
+        finished (commonMetadata, substitution) here: [obj, path, line, index, outcome or None].
+        """
+        target = self._target(ks)
+        assert isinstance(target, tuple)
+        path, overrides = target
+        try:
+            built = build(self.tree, path, overrides=overrides, flux=True)
+        except HomeopsError:
+            return None
+        objects: list[Any] = [[r.obj, r.origin.path, r.origin.line, r.origin.index] for r in built.resources]
+        finished = not ks.substitute_from
+        if finished:
+            variables, missing = self._variables(ks)
+            for entry in objects:
+                entry[0], outcome = _content(entry[0], ks, variables, missing)
+                entry.append((outcome.missing, outcome.used, outcome.errors) if outcome else None)
+        return objects, sorted(built.files), built.fallback, finished
+
+    def _target(self, ks: Kustomization) -> tuple[str, Overrides] | str:
+        """What to build for a Kustomization: (path, Flux's overrides), or why nothing is built."""
         source = ks.source_ref
         if source is not None and (source.kind, source.name) not in self.own_sources:
-            producer.external = True
-            return producer
+            return "external"
         path = _ks_path(ks.res)
         if path is None or not self.tree.exists(path):
-            producer.missing_path = True
-            return producer
-        producer.path = path
-        from ..kustomize import Overrides, build
-
+            return "missing"
         overrides = Overrides(
             namespace=ks.target_namespace,
             patches=ks.patches,
@@ -334,6 +381,22 @@ class _Expander:
             name_prefix=ks.name_prefix,
             name_suffix=ks.name_suffix,
         )
+        return path, overrides
+
+    def _expand(self, ks: Kustomization, parent: NamedResource | None) -> Producer:
+        producer = Producer(ks=ks, cluster=self.cluster, parent=parent)
+        target = self._target(ks)
+        if target == "external":
+            producer.external = True
+            return producer
+        if not isinstance(target, tuple):
+            producer.missing_path = True
+            return producer
+        path, overrides = target
+        producer.path = path
+        ahead = self.ahead.pop(id(ks.res), None)
+        if ahead is not None:
+            return self._expanded_ahead(producer, ahead)
         try:
             built = build(self.tree, path, overrides=overrides, flux=True)
         except HomeopsError as exc:
@@ -347,7 +410,42 @@ class _Expander:
         producer.files = built.files
         producer.fallback = built.fallback
         producer.variables, producer.missing_sources = self._variables(ks)
-        objects = [self._finish(res, ks, producer) for res in built.resources]
+        finished = []
+        for res in built.resources:
+            obj, outcome = _content(res.obj, ks, producer.variables, producer.missing_sources)
+            finished.append(self._record(Resource(obj, res.origin, dict(res.notes)), outcome, producer))
+        return self._produced(producer, finished)
+
+    def _expanded_ahead(self, producer: Producer, plain: tuple[Any, ...]) -> Producer:
+        """:meth:`_expand`'s result from a build done ahead (see :meth:`_build_plain`)."""
+        objects, files, fallback, finished = plain
+        producer.files = frozenset(files)
+        producer.fallback = fallback
+        producer.variables, producer.missing_sources = self._variables(producer.ks)
+        done = []
+        for entry in objects:
+            obj, path, line, index = entry[:4]
+            outcome = None
+            if finished:
+                outcome = Outcome(set(entry[4][0]), set(entry[4][1]), list(entry[4][2])) if entry[4] else None
+            else:
+                obj, outcome = _content(obj, producer.ks, producer.variables, producer.missing_sources)
+            done.append(self._record(Resource(obj, Origin(path, line, index)), outcome, producer))
+        return self._produced(producer, done)
+
+    def _record(self, res: Resource, outcome: Outcome | None, producer: Producer) -> Resource:
+        """Note where an object comes from and what its substitution found."""
+        if outcome is not None:
+            if outcome.missing or outcome.errors:
+                res.notes[SUBSTITUTION] = outcome
+            producer.substitution.missing |= outcome.missing
+            producer.substitution.used |= outcome.used
+            producer.substitution.errors.extend(outcome.errors)
+        res.notes[PRODUCER] = producer.ks.id
+        res.notes[CLUSTER] = self.cluster
+        return res
+
+    def _produced(self, producer: Producer, objects: list[Resource]) -> Producer:
         producer.objects = objects
         self.result.objects.extend(objects)
         for res in objects:
@@ -389,31 +487,30 @@ class _Expander:
         values.update({k: v.replace("\n", "") for k, v in ks.substitute.items()})
         return Variables(values, frozenset(opaque)), missing
 
-    def _finish(self, res: Resource, ks: Kustomization, producer: Producer) -> Resource:
-        obj = res.obj
-        common = ks.common_metadata
-        if common:
-            obj = _apply_common_metadata(obj, common)
-        notes = dict(res.notes)
-        if ks.has_post_build and not disabled(obj) and not is_sops_encrypted(obj):
-            if producer.variables or producer.missing_sources or ks.substitute_from:
-                outcome = Outcome()
-                obj = substitute(obj, producer.variables, outcome)
-                if outcome.missing or outcome.errors:
-                    notes[SUBSTITUTION] = outcome
-                producer.substitution.missing |= outcome.missing
-                producer.substitution.used |= outcome.used
-                producer.substitution.errors.extend(outcome.errors)
-        notes[PRODUCER] = ks.id
-        notes[CLUSTER] = self.cluster
-        return Resource(obj, res.origin, notes)
+
+def _content(
+    obj: dict[str, Any], ks: Kustomization, variables: Variables, missing_sources: list[tuple[str, str]]
+) -> tuple[dict[str, Any], Outcome | None]:
+    """An object as Flux applies it: ``commonMetadata``, then post-build substitution (and its outcome)."""
+    common = ks.common_metadata
+    if common:
+        obj = _apply_common_metadata(obj, common)
+    if ks.has_post_build and not disabled(obj) and not is_sops_encrypted(obj):
+        if variables or missing_sources or ks.substitute_from:
+            outcome = Outcome()
+            return substitute(obj, variables, outcome), outcome
+    return obj, None
+
+
+_PARALLEL_MIN_BUILDS = 16
+"""Fewer builds than this are done in order: a helper process would cost more than it saves."""
 
 
 def _line_of(tree: SourceTree, res: Resource, *path: str) -> int:
     from ..load import yamlio
 
     try:
-        nodes = yamlio.compose(yamlio.decode(tree.read_bytes(res.origin.path)))
+        nodes = yamlio.compose(yamlio.decode(tree.read_bytes(res.origin.path)), tags=False)
     except (OSError, UnicodeDecodeError):
         return res.origin.line
     return yamlio.locate(nodes[res.origin.index], path) if res.origin.index < len(nodes) else res.origin.line

@@ -128,8 +128,9 @@ def build_graph(flux: FluxTree) -> Graph:
         by_cluster[str(res.notes.get("cluster"))].append(res)
     for (cluster, ident), producer in sorted(flux.producers.items()):
         graph.add(Node(cluster, "Kustomization", ident.namespace, ident.name), producer.ks.res)
-    for cluster, objects in by_cluster.items():
-        _add_nodes(graph, cluster, objects)
+    with_nodes = {cluster: _with_nodes(cluster, objects) for cluster, objects in by_cluster.items()}
+    for cluster in by_cluster:
+        _add_nodes(graph, cluster, with_nodes[cluster])
     for (cluster, ident), producer in sorted(flux.producers.items()):
         node = Node(cluster, "Kustomization", ident.namespace, ident.name)
         if producer.parent is not None:
@@ -145,8 +146,8 @@ def build_graph(flux: FluxTree) -> Graph:
             target = Node(cluster, source.kind, source.namespace, source.name)
             if target in graph.nodes:
                 graph.link(node, target, "source")
-    for cluster, objects in by_cluster.items():
-        _add_edges(graph, cluster, objects)
+    for cluster in by_cluster:
+        _add_edges(graph, cluster, with_nodes[cluster])
     return graph
 
 
@@ -169,58 +170,65 @@ _NODE_KINDS = {
 }
 
 
-def _node(cluster: str, res: Resource) -> Node:
-    kind = "Database" if res.group == CNPG_GROUP and res.kind == "Cluster" else res.kind
-    return Node(cluster, kind, identity_namespace(res.kind, res.namespace), res.name)
+def _node(cluster: str, res: Resource, group: str, kind: str) -> Node:
+    node_kind = "Database" if group == CNPG_GROUP and kind == "Cluster" else kind
+    return Node(cluster, node_kind, identity_namespace(kind, res.namespace), res.name)
 
 
-def _add_nodes(graph: Graph, cluster: str, objects: list[Resource]) -> None:
+def _add_nodes(graph: Graph, cluster: str, objects: list[tuple[Resource, str, str, Node]]) -> None:
+    for res, group, kind, node in objects:
+        if (group, kind) in _NODE_KINDS:
+            graph.add(node, res)
+
+
+def _with_nodes(cluster: str, objects: list[Resource]) -> list[tuple[Resource, str, str, Node]]:
+    """Each object with its API group, kind and node, worked out once (every pass below asks)."""
+    out = []
     for res in objects:
-        if (res.group, res.kind) in _NODE_KINDS:
-            graph.add(_node(cluster, res), res)
+        group, kind = res.group, res.kind
+        out.append((res, group, kind, _node(cluster, res, group, kind)))
+    return out
 
 
-def _add_edges(graph: Graph, cluster: str, objects: list[Resource]) -> None:
+def _add_edges(graph: Graph, cluster: str, objects: list[tuple[Resource, str, str, Node]]) -> None:
     secret_producers: dict[tuple[str, str], Node] = {}
     claims: dict[tuple[str, str], Node] = {}
     gateways: dict[tuple[str, str], Node] = {}
-    for res in objects:
-        node = _node(cluster, res)
+    for res, group, kind, node in objects:
         key = (res.namespace or "default", res.name)
-        if res.group == ESO_GROUP and res.kind == "ExternalSecret":
+        if group == ESO_GROUP and kind == "ExternalSecret":
             secret_producers[(key[0], ExternalSecret(res).target_name)] = node
-        elif res.group == CERT_MANAGER_GROUP and res.kind == "Certificate" and Certificate(res).secret_name:
+        elif group == CERT_MANAGER_GROUP and kind == "Certificate" and Certificate(res).secret_name:
             secret_producers[(key[0], str(Certificate(res).secret_name))] = node
-        elif res.group == CNPG_GROUP and res.kind == "Cluster":
+        elif group == CNPG_GROUP and kind == "Cluster":
             for name in PostgresCluster(res).produced_secrets:
                 # an explicit producer of the same name (the ExternalSecret of an initdb secret) wins
                 secret_producers.setdefault((key[0], name), node)
-        elif res.group == "" and res.kind == "Secret":
+        elif group == "" and kind == "Secret":
             secret_producers.setdefault(key, node)
-        elif res.group == "" and res.kind == "PersistentVolumeClaim":
+        elif group == "" and kind == "PersistentVolumeClaim":
             claims[key] = node
-        elif res.group == GATEWAY_GROUP and res.kind == "Gateway":
+        elif group == GATEWAY_GROUP and kind == "Gateway":
             gateways[key] = node
-    for res in objects:
-        node = _node(cluster, res)
+    for res, group, kind, node in objects:
         producer = res.notes.get("producer")
         if node in graph.nodes and isinstance(producer, NamedResource):
             graph.link(node, Node(cluster, "Kustomization", producer.namespace, producer.name), "applies")
-        if res.group == FLUX_HELM_GROUP and res.kind == "HelmRelease":
+        if group == FLUX_HELM_GROUP and kind == "HelmRelease":
             _release_edges(graph, cluster, node, HelmRelease(res), secret_producers, claims, gateways)
-        elif res.group == ESO_GROUP and res.kind == "ExternalSecret":
+        elif group == ESO_GROUP and kind == "ExternalSecret":
             store = ExternalSecret(res).store_ref
             if store is not None:
-                kind, name = store
-                namespace = "" if kind == "ClusterSecretStore" else res.namespace
-                graph.link(node, Node(cluster, kind, namespace, name), "store")
-        elif res.group == CNPG_GROUP and res.kind == "Cluster":
+                store_kind, name = store
+                namespace = "" if store_kind == "ClusterSecretStore" else res.namespace
+                graph.link(node, Node(cluster, store_kind, namespace, name), "store")
+        elif group == CNPG_GROUP and kind == "Cluster":
             # the database waits for the credentials it is given (superuser, initdb owner)
             for name in PostgresCluster(res).consumed_secrets:
                 target = secret_producers.get((res.namespace or "default", name))
                 if target is not None and target != node:
                     graph.link(node, target, "secret", name)
-        elif res.group == GATEWAY_GROUP and res.kind == "HTTPRoute":
+        elif group == GATEWAY_GROUP and kind == "HTTPRoute":
             for parent in HTTPRoute(res).parent_refs:
                 target = gateways.get((parent.namespace or "default", parent.name))
                 if target is not None:
@@ -229,10 +237,10 @@ def _add_edges(graph: Graph, cluster: str, objects: list[Resource]) -> None:
             pod = pod_spec(res)
             if pod is not None:
                 for ref in pod_references(pod):
-                    kind, name = ref.kind, ref.name
-                    if kind == "ConfigMap":
+                    ref_kind, name = ref.kind, ref.name
+                    if ref_kind == "ConfigMap":
                         continue
-                    table = claims if kind == "PersistentVolumeClaim" else secret_producers
+                    table = claims if ref_kind == "PersistentVolumeClaim" else secret_producers
                     target = table.get((res.namespace or "default", name))
                     if target is not None:
                         if node not in graph.nodes:
@@ -240,7 +248,7 @@ def _add_edges(graph: Graph, cluster: str, objects: list[Resource]) -> None:
                             if isinstance(producer, NamedResource):
                                 applier = Node(cluster, "Kustomization", producer.namespace, producer.name)
                                 graph.link(node, applier, "applies")
-                        via = "claim" if kind == "PersistentVolumeClaim" else "secret"
+                        via = "claim" if ref_kind == "PersistentVolumeClaim" else "secret"
                         graph.link(node, target, via, name)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from ..errors import KustomizeError, UnsupportedFeature, Where
 from ..load.tree import SourceTree, normalize
 from ..model.base import Resource
-from . import fallback, fluxgen, kfile
+from . import fluxgen, kfile
 from .engine import Builder
 from .kfile import ImageSpec, Kustomization, PatchSpec, Selector
 from .loader import Loader, path_kind
@@ -192,6 +192,8 @@ def _fallback(
     flux: bool,
     feature: UnsupportedFeature,
 ) -> BuildResult:
+    from . import fallback  # rarely needed, and it brings in subprocess handling
+
     found = kfile.find(tree, rel) if path_kind(tree, rel) == "dir" else None
     origin_path = found or rel
     raw: dict[str, Any] | None = None

@@ -137,7 +137,7 @@ class Kustomization:
 def line_of(tree: SourceTree, path: str, field_path: Sequence[str | int]) -> int:
     """1-based line of ``field_path`` in the kustomization file ``path`` (0 when unknown)."""
     try:
-        nodes = compose(decode(tree.read_bytes(path)))
+        nodes = compose(decode(tree.read_bytes(path)), tags=False)
     except (OSError, UnicodeDecodeError):
         return 0
     if not nodes:
@@ -263,7 +263,20 @@ _OPTION_FIELDS = ("labels", "annotations", "disableNameSuffixHash", "immutable")
 
 
 def load(tree: SourceTree, path: str, directory: str) -> Kustomization:
-    """Parse and validate the kustomization file at ``path`` (repo-relative)."""
+    """Parse and validate the kustomization file at ``path`` (repo-relative), once per tree.
+
+    Errors are raised afresh each time: callers complete their location.
+    """
+    from .loader import file_cache
+
+    known = file_cache(tree).kustomizations
+    found: Kustomization | None = known.get((path, directory))
+    if found is None:
+        found = known[(path, directory)] = _load(tree, path, directory)
+    return found
+
+
+def _load(tree: SourceTree, path: str, directory: str) -> Kustomization:
     parsed = tree.parsed(path)
     if parsed.failure is not None:
         raise KustomizeError(

@@ -49,6 +49,8 @@ class _FileCache:
 
     def __init__(self, tree: SourceTree) -> None:
         self.objects: dict[str, list[Template] | KustomizeError] = {}
+        self.kustomizations: dict[tuple[str, str], Any] = {}
+        """(file, folder) → its parsed :class:`~homeops.kustomize.kfile.Kustomization` (never an error)."""
         self.kinds: dict[str, str | None] = {}
         self.reals: dict[str, str] = {}
         self.visible: dict[str, bool] = {}
@@ -98,6 +100,11 @@ def _cache(tree: SourceTree) -> _FileCache:
     if found is None:
         found = _CACHES[tree] = _FileCache(tree)
     return found
+
+
+def file_cache(tree: SourceTree) -> _FileCache:
+    """What is known about ``tree``'s files, shared by every build of it."""
+    return _cache(tree)
 
 
 def path_kind(tree: SourceTree, rel: str) -> str | None:
@@ -169,7 +176,7 @@ class Loader:
         if found is None:
             parent = rel.rpartition("/")[0]
             found = (not parent or self._visible(parent)) and self.tree.flux_visible(
-                rel, is_dir=self._cache.kind(rel) == "dir"
+                rel, is_dir=self._cache.kind(rel) == "dir", parents_visible=True
             )
             self._cache.visible[rel] = found
         return found

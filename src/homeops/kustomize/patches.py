@@ -168,7 +168,7 @@ def _apply_strategic(
             if patch.allow_name_change or patch.allow_kind_change:
                 res.store_previous_id()
             try:
-                merged = merge(res.own_all(), patch_copy)
+                merged = merge(res.obj, patch_copy)
             except MergeError as exc:
                 raise KustomizeError(
                     f"cannot apply the patch to {res.kind} {res.name!r}: {exc}",
@@ -177,12 +177,12 @@ def _apply_strategic(
                 ) from None
             if merged is None:
                 continue
-            res.replace(merged)
+            res.take(merged)
             if not patch.allow_kind_change:
                 merged["kind"] = kind
             meta = merged.get("metadata")
-            if not isinstance(meta, dict):
-                meta = merged["metadata"] = {}
+            # the merge copies only what it changes: a mapping it left alone may be shared
+            meta = merged["metadata"] = dict(meta) if isinstance(meta, dict) else {}
             if not patch.allow_name_change:
                 meta["name"] = name
             if namespace:

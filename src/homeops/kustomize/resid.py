@@ -72,6 +72,8 @@ def effective_namespace(api_version: str, kind: str, namespace: str) -> str:
 
 def text(value: Any) -> str:
     """A scalar as kustomize reads it into a string field (None is empty)."""
+    if value.__class__ is str:
+        return value  # by far the most common case
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -163,8 +165,16 @@ class Res:
         return effective_namespace(self.api_version, self.kind, self.namespace)
 
     def cur_id(self) -> ResId:
-        group, version = split_gv(self.api_version)
-        return group, version, self.kind, self.name, self.effective_namespace()
+        # The properties spelt out: this runs for every object at every build step.
+        obj = self.obj
+        api_version, kind = text(obj.get("apiVersion")), text(obj.get("kind"))
+        meta = obj.get("metadata")
+        if isinstance(meta, dict):
+            name, namespace = text(meta.get("name")), text(meta.get("namespace"))
+        else:
+            name = namespace = ""
+        group, version = split_gv(api_version)
+        return group, version, kind, name, effective_namespace(api_version, kind, namespace)
 
     def prev_ids(self) -> list[ResId]:
         """Earlier ids, oldest first: the kinds and names recorded, the current group and version."""
@@ -241,6 +251,13 @@ class Res:
             self._owned.clear()
             self._keep.clear()
         return self.obj
+
+    def take(self, obj: dict[str, Any]) -> None:
+        """Take ``obj`` as the new content; it may share containers with anything (copy-on-write)."""
+        self.obj = obj
+        self._all = False
+        self._owned.clear()
+        self._keep.clear()
 
     def replace(self, obj: dict[str, Any]) -> None:
         """Take ``obj`` (which must be private to this object) as the new content."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..model.base import deep_copy
 from .resid import text
 
 
@@ -211,13 +212,17 @@ def _type_schema(*nodes: Any) -> _Schema | None:
 
 
 def merge(obj: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any] | None:
-    """Merge ``patch`` into ``obj`` (both private copies, both consumed); None when deleted."""
-    result = _walk(obj, patch, None)
+    """``obj`` with ``patch`` merged in; None when deleted. ``patch`` (a private copy) is consumed.
+
+    Copy-on-write: ``obj`` is left as it was; the result shares whatever the patch does not touch
+    with it, and has new containers (its top level included) wherever something changed.
+    """
+    result = _walk(obj, patch, None, shared=True)
     if result is CLEAR or result is None or result is MISSING:
         return None
     if not isinstance(result, dict):
         raise MergeError("the patch does not leave a Kubernetes object")
-    return result
+    return dict(result) if result is obj else result
 
 
 def _shape(value: Any) -> str:
@@ -228,20 +233,25 @@ def _shape(value: Any) -> str:
     return "scalar"
 
 
-def _walk(dest: Any, patch: Any, schema: _Schema | None) -> Any:
+def _walk(dest: Any, patch: Any, schema: _Schema | None, *, shared: bool = False) -> Any:
+    """Merge ``patch`` into ``dest``. ``shared``: ``dest`` belongs to the object being patched and
+    must not change; otherwise it is a private copy, changed in place (as kyaml changes its nodes)."""
     if schema is None:
         schema = _type_schema(dest, patch)
     present = [v for v in (dest, patch) if v is not MISSING and v is not None]
     if not present:
-        return _walk_map(dest, patch, schema)
+        return _walk_map(dest, patch, schema, shared)
     shape = _shape(present[0])
     for value in present[1:]:
         if _shape(value) != shape:
             raise MergeError(f"wrong node kind: expected a {shape} but the patch has a {_shape(value)}")
     if shape == "map":
-        return _walk_map(dest, patch, schema)
+        return _walk_map(dest, patch, schema, shared)
     if shape == "list":
         if schema is not None and schema.associative():
+            if shared and isinstance(dest, list):
+                # The element merge below works in place and relies on it: on a private copy.
+                dest = deep_copy(dest)
             return _walk_associative(dest, patch, schema)
         return patch if patch is not MISSING else dest
     return patch if patch is not MISSING else dest
@@ -257,7 +267,7 @@ def _directive(patch: Any) -> str:
     return value
 
 
-def _walk_map(dest: Any, patch: Any, schema: _Schema | None) -> Any:
+def _walk_map(dest: Any, patch: Any, schema: _Schema | None, shared: bool = False) -> Any:
     if dest is MISSING or dest is None:
         if _directive(patch) == "delete":
             return CLEAR
@@ -274,10 +284,15 @@ def _walk_map(dest: Any, patch: Any, schema: _Schema | None) -> Any:
         return dest
     if not isinstance(patch, dict):
         return dest
+    if dest is patch:
+        shared = False  # the patch's own mapping: a private copy
+    elif shared:
+        dest = dict(dest)  # copy-on-write: below, only what the patch reaches is copied
     for key in sorted(set(dest) | set(patch)):
         if key not in patch:
             continue
-        child = _walk(dest.get(key, MISSING), patch[key], schema.child(key) if schema is not None else None)
+        child_schema = schema.child(key) if schema is not None else None
+        child = _walk(dest.get(key, MISSING), patch[key], child_schema, shared=shared)
         if child is CLEAR or child is None or child is MISSING:
             dest.pop(key, None)
         else:

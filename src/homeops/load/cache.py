@@ -6,42 +6,64 @@ written atomically and only when something changed. A corrupt or foreign cache i
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: this runs at start-up
 if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
     from .yamlio import ParsedFile
 
 _FORMAT = 3
 
 
-def cache_dir() -> Path:
+def cache_root() -> str:
     """Where homeops keeps caches: ``$HOMEOPS_CACHE_DIR`` or the user's cache folder."""
     explicit = os.environ.get("HOMEOPS_CACHE_DIR")
     if explicit:
-        return Path(explicit)
+        return explicit
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "homeops"
+    return os.path.join(base, "homeops")
+
+
+def cache_dir() -> Path:
+    """:func:`cache_root` as a path."""
+    from pathlib import Path
+
+    return Path(cache_root())
 
 
 class ParseCache:
     """Parsed documents of one repository's files."""
 
-    def __init__(self, repo_root: Path, directory: Path | None = None) -> None:
+    def __init__(self, repo_root: str | Path, directory: str | Path | None = None) -> None:
+        import hashlib
+
         digest = hashlib.sha256(str(repo_root).encode()).hexdigest()[:16]
-        self.path = (directory or cache_dir()) / "parse" / f"{digest}.marshal"
+        self._file = os.path.join(directory or cache_root(), "parse", f"{digest}.marshal")
         self._entries: dict[str, tuple[Any, ...]] = {}
         self._dirty = False
         try:
-            with open(self.path, "rb") as handle:
+            with open(self._file, "rb") as handle:
                 stored = marshal.load(handle)
             if isinstance(stored, dict) and stored.get("format") == _FORMAT:
                 self._entries = stored["entries"]
         except (OSError, EOFError, ValueError, TypeError, KeyError):
             self._entries = {}
+
+    @property
+    def path(self) -> Path:
+        """The cache file."""
+        from pathlib import Path
+
+        return Path(self._file)
+
+    def has(self, rel: str, size: int, mtime_ns: int) -> bool:
+        """Whether a file of this size and modification time is cached (without loading it)."""
+        entry = self._entries.get(rel)
+        return entry is not None and entry[0] == size and entry[1] == mtime_ns
 
     def get(self, rel: str, size: int, mtime_ns: int) -> ParsedFile | None:
         entry = self._entries.get(rel)
@@ -54,10 +76,6 @@ class ParseCache:
 
     def put(self, rel: str, size: int, mtime_ns: int, parsed: ParsedFile) -> None:
         failure = (parsed.failure.line, parsed.failure.reason) if parsed.failure else None
-        try:
-            marshal.dumps(parsed.documents)
-        except ValueError:
-            return  # something marshal cannot hold; parse again next time
         self._entries[rel] = (size, mtime_ns, parsed.documents, parsed.lines, failure)
         self._dirty = True
 
@@ -69,7 +87,19 @@ class ParseCache:
 
         try:
             payload = marshal.dumps({"format": _FORMAT, "entries": self._entries})
-            atomic_write(self.path, payload, mode=0o600)
-        except (WriteError, ValueError):
+        except ValueError:  # something marshal cannot hold (rare): leave those files out, parse them again
+            self._entries = {rel: entry for rel, entry in self._entries.items() if _marshallable(entry)}
+            payload = marshal.dumps({"format": _FORMAT, "entries": self._entries})
+        try:
+            atomic_write(self._file, payload, mode=0o600)
+        except WriteError:
             pass  # a cache that cannot be written is only a slower next run
         self._dirty = False
+
+
+def _marshallable(value: Any) -> bool:
+    try:
+        marshal.dumps(value)
+    except ValueError:
+        return False
+    return True

@@ -9,14 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-
-
-@dataclass(frozen=True, slots=True)
-class _Pattern:
-    regex: re.Pattern[str]
-    negate: bool
-    dir_only: bool
 
 
 def _translate(glob: str) -> str:
@@ -56,12 +48,17 @@ def _translate(glob: str) -> str:
 
 
 class IgnoreRules:
-    """Patterns from one file, matched against paths relative to that file's folder."""
+    """Patterns from one file, matched against paths relative to that file's folder.
+
+    All patterns are matched at once: two regular expressions per kind of path (for names and for
+    whole paths) list the patterns last first, so the alternative that matches is the last pattern
+    that does, which decides as in Git. They are compiled on first use: a rules object costs nothing
+    until then.
+    """
 
     def __init__(self, lines: Iterable[str]) -> None:
-        self._patterns: list[_Pattern] = []
-        self._any_file: re.Pattern[str] | None = None
-        self._any_dir: re.Pattern[str] | None = None
+        self._sources: list[tuple[str, bool, bool, bool]] = []
+        """(regex of the pattern, negated, folders only, matched against the last name only)."""
         for raw in lines:
             line = raw.rstrip("\n\r")
             if not line.strip() or line.startswith("#"):
@@ -74,34 +71,36 @@ class IgnoreRules:
             line = line.rstrip("/")
             if not line:
                 continue
-            anchored = "/" in line
-            line = line.lstrip("/")
-            body = _translate(line)
-            prefix = "" if anchored else "(?:.*/)?"
-            self._patterns.append(_Pattern(re.compile(f"^{prefix}{body}$"), negate, dir_only))
-        # One alternation per kind of path answers "does any pattern match?" in a single regex call;
-        # most paths match nothing, and only those that do walk the patterns in order.
-        file_patterns = [p.regex.pattern for p in self._patterns if not p.dir_only]
-        all_patterns = [p.regex.pattern for p in self._patterns]
-        self._any_file = re.compile("|".join(f"(?:{p})" for p in file_patterns)) if file_patterns else None
-        self._any_dir = re.compile("|".join(f"(?:{p})" for p in all_patterns)) if all_patterns else None
+            if "/" in line:  # anchored to the file's folder
+                self._sources.append((_translate(line.lstrip("/")), negate, dir_only, False))
+            elif "**" in line or "[" in line:  # may match across a "/": against the whole path
+                self._sources.append((f"(?:.*/)?{_translate(line)}", negate, dir_only, False))
+            else:  # "*.log", "build": against the last name of the path
+                self._sources.append((_translate(line), negate, dir_only, True))
+        self._matchers: dict[bool, tuple[_Matcher, _Matcher]] = {}
+
+    def _compile(self, is_dir: bool) -> tuple[_Matcher, _Matcher]:
+        wanted = [
+            (i, src)
+            for i, (src, _negate, dir_only, _name) in enumerate(self._sources)
+            if is_dir or not dir_only
+        ]
+        names = [(i, src) for i, src in wanted if self._sources[i][3]]
+        paths = [(i, src) for i, src in wanted if not self._sources[i][3]]
+        found = self._matchers[is_dir] = (_matcher(names), _matcher(paths))
+        return found
 
     def __bool__(self) -> bool:
-        return bool(self._patterns)
+        return bool(self._sources)
 
     def match(self, rel: str, is_dir: bool) -> bool | None:
         """True if ``rel`` itself is ignored, False if re-included by ``!``, None if no pattern speaks.
 
         Callers walking a tree prune ignored folders; :meth:`ignores` also checks the parents.
         """
-        quick = self._any_dir if is_dir else self._any_file
-        if quick is None or not quick.match(rel):
-            return None
-        verdict: bool | None = None
-        for pattern in self._patterns:
-            if (is_dir or not pattern.dir_only) and pattern.regex.match(rel):
-                verdict = not pattern.negate
-        return verdict
+        names, paths = self._matchers.get(is_dir) or self._compile(is_dir)
+        last = max(names.last(rel.rpartition("/")[2]), paths.last(rel))
+        return None if last < 0 else not self._sources[last][1]
 
     def ignores(self, rel: str, is_dir: bool = False) -> bool:
         """Whether ``rel`` or one of its parent folders is ignored."""
@@ -110,6 +109,30 @@ class IgnoreRules:
             if self.match("/".join(parts[:i]), True):
                 return True
         return bool(self.match(rel, is_dir))
+
+
+class _Matcher:
+    """One regular expression for many patterns; :meth:`last` names the last that matches."""
+
+    __slots__ = ("indexes", "regex")
+
+    def __init__(self, regex: re.Pattern[str] | None, indexes: list[int]) -> None:
+        self.regex = regex
+        self.indexes = indexes
+        """Pattern index of each capturing group (the first group is index 0 here)."""
+
+    def last(self, text: str) -> int:
+        found = self.regex.match(text) if self.regex is not None else None
+        return self.indexes[found.lastindex - 1] if found is not None and found.lastindex else -1
+
+
+def _matcher(patterns: list[tuple[int, str]]) -> _Matcher:
+    """Patterns (index, regex) as one anchored alternation, the last pattern first."""
+    if not patterns:
+        return _Matcher(None, [])
+    ordered = sorted(patterns, reverse=True)
+    regex = re.compile("^(?:" + "|".join(f"({src})" for _i, src in ordered) + ")$")
+    return _Matcher(regex, [i for i, _src in ordered])
 
 
 #: What source-controller leaves out of every Git artifact (its built-in ``.sourceignore``).

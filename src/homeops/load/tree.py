@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 from .ignore import FLUX_DEFAULT_IGNORES, IgnoreRules
+from .prefetch import MINIMUM as _PARALLEL_MIN
+from .prefetch import YAML_SUFFIXES
+from .walk import Walk, read_ignore, walk
 
 if TYPE_CHECKING:
+    from ..parallel import Split
     from .cache import ParseCache
     from .yamlio import ParsedFile
 
-YAML_SUFFIXES = (".yaml", ".yml")
 #: Jinja and other template sources: inputs to render, never manifests.
 TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".tmpl", ".tpl")
 
@@ -44,7 +46,10 @@ class Document:
 class SourceTree:
     """Read access to one repository, with ignores, symlink safety and a parse cache."""
 
-    def __init__(self, root: str | Path, *, cache: ParseCache | None = None) -> None:
+    def __init__(
+        self, root: str | Path, *, cache: ParseCache | None = None, walked: Walk | None = None
+    ) -> None:
+        """``walked``: the result of :func:`homeops.load.walk.walk` on this root, when already done."""
         path = Path(root)
         if not path.exists():
             raise UsageError(f"{root}: no such file or directory")
@@ -57,10 +62,13 @@ class SourceTree:
         self._ignore_cache: dict[str, IgnoreRules | None] = {}
         self._files: list[str] | None = None
         self._inside_cache: dict[str, bool] = {"": True}
+        self._prefetch: Split[str] | None = None
         self.stats: dict[str, tuple[int, int]] = {}
         """(size, mtime_ns) of every walked file, for fingerprints."""
         self.escapes: list[str] = []
         """Symlinks that point outside the repository (never followed)."""
+        if walked is not None:
+            self._take(walked)
 
     # -- paths ---------------------------------------------------------------------------------
 
@@ -89,6 +97,8 @@ class SourceTree:
         found = self._inside_cache.get(rel)
         if found is not None:
             return found
+        if rel in self.stats:
+            return True  # the walk only keeps files inside
         full = self.abspath(rel)
         folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
         if folder != rel and not self._inside(folder):
@@ -162,30 +172,44 @@ class SourceTree:
         self._parsed[rel] = result
         return result
 
+    def adopt(self, split: Split[str]) -> None:
+        """Take over a helper already parsing files of this tree (:func:`homeops.load.prefetch.start`);
+        :meth:`preload` collects its work."""
+        if self._prefetch is None:
+            self._prefetch = split
+        else:
+            split.cancel()
+
     def preload(self, rels: list[str]) -> None:
         """Parse many files at once, on two cores when that is safe and worth it.
 
-        A forked child parses half of the files not yet parsed and sends them back with ``marshal``.
-        Only forks with a single thread and before Helm's Go library is loaded (it cannot survive a
-        fork); anything unexpected in the child just means the parent parses those files itself.
+        A forked helper parses files from one end of the list while this process parses from the other;
+        see :mod:`homeops.parallel`. Only forks with a single thread and before Helm's Go library is
+        loaded (it cannot survive a fork).
         """
+        from ..parallel import start
+
+        split, self._prefetch = self._prefetch, None
+        if split is None:
+            split = start(self._unparsed(rels), self._parse_plain, minimum=_PARALLEL_MIN)
+        if split is not None:
+            for index, result in split.finish(self._parse_plain).items():
+                if result is not None:
+                    self._remember(split.items[index], _from_marshal(result))
+        for rel in rels:
+            self.parsed(rel)
+
+    def _parse_plain(self, rel: str) -> tuple[Any, ...] | None:
+        """Parse one file as plain data, for the way back from the helper (None when unreadable)."""
+        from .prefetch import parse_plain
+
+        return parse_plain(self._root_text, rel) if self._inside(rel) else None
+
+    def _unparsed(self, rels: list[str]) -> list[str]:
         todo = [rel for rel in rels if rel not in self._parsed]
         if self._cache:
             todo = [rel for rel in todo if self._cached(rel) is None]
-        if len(todo) < _PARALLEL_MIN or not _fork_safe():
-            for rel in todo:
-                self.parsed(rel)
-            return
-        theirs, mine = todo[1::2], todo[0::2]
-        received = _parse_in_child(self, theirs)
-        for rel in mine:
-            self.parsed(rel)
-        for rel in theirs:
-            found = received.get(rel)
-            if found is None:
-                self.parsed(rel)
-            else:
-                self._remember(rel, found)
+        return todo
 
     def _cached(self, rel: str) -> ParsedFile | None:
         known = self.stats.get(rel)
@@ -213,8 +237,16 @@ class SourceTree:
     def files(self) -> list[str]:
         """Every file of the repository that Git would track (``.gitignore`` honoured), sorted."""
         if self._files is None:
-            self._files = sorted(self._walk("", [], {os.stat(self.root).st_ino}))
+            self._take(walk(self._root_text))
+        assert self._files is not None
         return self._files
+
+    def _take(self, walked: Walk) -> None:
+        self._files = walked.files
+        self.stats.update(walked.stats)
+        for rel in walked.escapes:
+            self._escape(rel)
+        self._ignore_cache.update(walked.ignores)
 
     def fingerprint(self) -> str:
         """A digest of every file's path, size and modification time: changes when any file does."""
@@ -229,136 +261,30 @@ class SourceTree:
     def yaml_files(self) -> list[str]:
         return [f for f in self.files() if f.endswith(YAML_SUFFIXES)]
 
-    def flux_visible(self, rel: str, is_dir: bool = False) -> bool:
-        """Whether source-controller would put this path in the Git artifact."""
+    def flux_visible(self, rel: str, is_dir: bool = False, *, parents_visible: bool = False) -> bool:
+        """Whether source-controller would put this path in the Git artifact.
+
+        ``parents_visible``: the caller knows every folder above is in it (only ``rel`` is matched).
+        """
+        rules = self._rules("", ".sourceignore")
+        if parents_visible:
+            return not (FLUX_DEFAULT_IGNORES.match(rel, is_dir) or (rules and rules.match(rel, is_dir)))
         if FLUX_DEFAULT_IGNORES.ignores(rel, is_dir):
             return False
-        rules = self._rules("", ".sourceignore")
         return not (rules and rules.ignores(rel, is_dir))
 
     def _rules(self, folder: str, name: str) -> IgnoreRules | None:
         key = join(folder, name)
         if key not in self._ignore_cache:
-            path = self.abspath(key)
-            try:
-                text = path.read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                self._ignore_cache[key] = None
-            else:
-                rules = IgnoreRules(text.splitlines())
-                self._ignore_cache[key] = rules if rules else None
+            self._ignore_cache[key] = read_ignore(self._root_text, key)
         return self._ignore_cache[key]
 
-    def _walk(self, folder: str, stack: list[tuple[str, IgnoreRules]], ancestors: set[int]) -> Iterator[str]:
-        """Files below ``folder``; ``ancestors`` holds the inodes of the folders above (loop guard)."""
-        try:
-            entries = sorted(os.scandir(self.abspath(folder)), key=lambda e: e.name)
-        except OSError:
-            return
-        if any(e.name == ".gitignore" for e in entries):
-            rules = self._rules(folder, ".gitignore")
-            if rules:
-                stack = [*stack, (folder, rules)]
-        for entry in entries:
-            name = entry.name
-            if name == ".git":
-                continue
-            rel = join(folder, name)
-            try:
-                is_link = entry.is_symlink()
-                is_dir = entry.is_dir()
-                is_file = not is_dir and entry.is_file()
-            except OSError:
-                continue
-            if is_link and not self._inside(rel):
-                self._escape(rel)
-                continue
-            if (is_dir or is_file) and _ignored(stack, rel, is_dir):
-                continue
-            if is_dir:
-                try:
-                    inode = entry.stat().st_ino if is_link else entry.inode()
-                except OSError:
-                    continue  # a dangling link
-                if inode in ancestors:
-                    continue  # a link back to a folder above: a loop
-                yield from self._walk(rel, stack, ancestors | {inode})
-            elif is_file:
-                st = entry.stat()
-                self.stats[rel] = (st.st_size, st.st_mtime_ns)
-                yield rel
 
+def _from_marshal(data: tuple[Any, ...]) -> ParsedFile:
+    from .yamlio import ParsedFile, ParseFailure
 
-_PARALLEL_MIN = 150
-"""Below this many files a fork costs more than it saves."""
-
-
-def _fork_safe() -> bool:
-    import sys
-    import threading
-
-    return (
-        hasattr(os, "fork")
-        and threading.active_count() == 1
-        and "helm_python" not in sys.modules
-        and os.environ.get("HOMEOPS_NO_FORK") != "1"
-    )
-
-
-def _parse_in_child(tree: SourceTree, rels: list[str]) -> dict[str, ParsedFile]:
-    """Start a child that parses ``rels``; return its results (empty on any failure)."""
-    import marshal
-
-    from .yamlio import ParsedFile, ParseFailure, parse
-
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: parse, send, exit without running any parent cleanup
-        code = 0
-        try:
-            os.close(read_end)
-            out = []
-            for rel in rels:
-                try:
-                    parsed = parse(tree.read_bytes(rel))
-                except OSError:
-                    continue
-                failure = (parsed.failure.line, parsed.failure.reason) if parsed.failure else None
-                out.append((rel, parsed.documents, parsed.lines, failure))
-            try:
-                payload = marshal.dumps(out)
-            except ValueError:
-                payload = marshal.dumps([])
-            with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(payload)
-        except BaseException:
-            code = 1
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    chunks = []
-    with os.fdopen(read_end, "rb") as pipe:
-        while chunk := pipe.read(1 << 20):
-            chunks.append(chunk)
-    os.waitpid(pid, 0)
-    try:
-        items = marshal.loads(b"".join(chunks)) if chunks else []
-    except (EOFError, ValueError, TypeError):
-        return {}
-    return {
-        rel: ParsedFile(docs, lines, ParseFailure(*failure) if failure else None)
-        for rel, docs, lines, failure in items
-    }
-
-
-def _ignored(stack: list[tuple[str, IgnoreRules]], rel: str, is_dir: bool) -> bool:
-    verdict: bool | None = None
-    for base, rules in stack:
-        sub = rel[len(base) + 1 :] if base else rel
-        found = rules.match(sub, is_dir)
-        if found is not None:
-            verdict = found
-    return bool(verdict)
+    documents, lines, failure = data
+    return ParsedFile(documents, lines, ParseFailure(*failure) if failure else None)
 
 
 def join(folder: str, name: str) -> str:

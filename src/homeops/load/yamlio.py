@@ -11,17 +11,32 @@ Differences from a plain ``yaml.safe_load_all``:
 A file that cannot be parsed yields a :class:`ParseFailure` (line, reason), never an exception.
 Field lines are found on demand by :func:`locate`, which re-composes the file: findings are rare, so
 paying for line tracking only when one is reported keeps the common path at libyaml speed.
+
+The common case (untagged scalars, maps, lists, anchors and aliases) is built straight from libyaml's
+event stream, which skips PyYAML's node tree and generic constructors and is about twice as fast; any
+file with something else (tags, merge keys, redefined anchors, errors) goes through the full loader,
+so both paths give the same data.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 import yaml
+from yaml.events import (
+    AliasEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 
 _CLoader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -136,6 +151,11 @@ def parse(raw: bytes | str) -> ParsedFile:
         return ParsedFile(
             (), (), ParseFailure(line, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})")
         )
+    if _CParser is not None:
+        try:
+            return _from_events(text, _CParser(text))
+        except (_Unsupported, yaml.YAMLError):
+            pass  # the full loader handles it, and words any problem as it always does
     try:
         return _load(text, FastLoader)
     except yaml.composer.ComposerError as exc:
@@ -162,10 +182,141 @@ def _load(text: str, loader_cls: type[Any]) -> ParsedFile:
             docs.append(loader.construct_document(node))
     finally:
         loader.dispose()
+    return _parsed(text, docs, lines)
+
+
+def _parsed(text: str, docs: list[Any], lines: list[int]) -> ParsedFile:
     if not docs and text.strip() and not _only_comments(text):
         # "---" alone: one empty document.
         docs, lines = [None], [1]
     return ParsedFile(tuple(docs), tuple(lines))
+
+
+# -- the event builder ------------------------------------------------------------------------------
+
+_CParser: Any = getattr(getattr(yaml, "_yaml", None), "CParser", None)
+
+
+class _Unsupported(Exception):
+    """The file needs the full loader (a tag, a merge key, an anchor defined twice, deep nesting)."""
+
+
+_PENDING = object()
+"""An anchored map or list still being built: an alias to it is recursive."""
+_MAX_DEPTH = 100
+"""Deeper documents go to the full loader, which decides about "nesting too deep" as it always did."""
+_IMPLICIT = {
+    first: resolvers + _RESOLVERS.get(None, [])
+    for first, resolvers in _RESOLVERS.items()
+    if first is not None
+}
+_WILDCARD = _RESOLVERS.get(None, [])
+_PLAIN: dict[str, Any] = {}
+"""Plain scalar text → its value (memoised: keys and common values repeat in every file)."""
+_PLAIN_LIMIT = 200_000
+_SCALARS = FastLoader("")
+"""Only its constructors are used, so an int or a float is read exactly as the full loader reads it."""
+
+
+def _plain(text: str) -> Any:
+    """The value of an untagged plain scalar: YAML 1.1 implicit types, timestamps left as text."""
+    for tag, regexp in _IMPLICIT.get(text[0] if text else "", _WILDCARD):
+        if regexp.match(text):
+            construct = _SCALARS.yaml_constructors.get(tag)
+            # merge (``<<``) and value (``=``) keys have no constructor: as values they are text
+            value = construct(_SCALARS, yaml.ScalarNode(tag, text)) if construct is not None else text
+            break
+    else:
+        value = text
+    if len(_PLAIN) >= _PLAIN_LIMIT:
+        _PLAIN.clear()
+    _PLAIN[text] = value
+    return value
+
+
+def _from_events(text: str, parser: Any) -> ParsedFile:
+    get: Callable[[], Any] = parser.get_event
+    docs: list[Any] = []
+    lines: list[int] = []
+    try:
+        get()  # stream start
+        event = get()
+        while event.__class__ is DocumentStartEvent:
+            event = get()
+            lines.append(event.start_mark.line + 1)
+            docs.append(_document(event, get))
+            get()  # document end
+            event = get()
+        if event.__class__ is not StreamEndEvent:
+            raise _Unsupported
+    finally:
+        parser.dispose()
+    return _parsed(text, docs, lines)
+
+
+def _document(event: Any, get: Callable[[], Any]) -> Any:
+    """Build one document from its first node event; consumes events up to its last node event."""
+    anchors: dict[str, Any] = {}
+    plain = _PLAIN
+    # One entry per open collection: [container, state, pending key, anchor]; state is None in a list,
+    # True in a map expecting a key, False in a map expecting the value of the pending key.
+    stack: list[list[Any]] = []
+    while True:
+        cls = event.__class__
+        if cls is ScalarEvent:
+            if event.tag is not None and event.tag != "!":
+                raise _Unsupported
+            text = event.value
+            if event.implicit[0]:
+                if text == "<<" and (event.anchor is not None or (stack and stack[-1][1] is True)):
+                    raise _Unsupported  # a merge key
+                value = plain.get(text, _PENDING)
+                if value is _PENDING:
+                    value = _plain(text)
+            else:
+                value = text
+            if event.anchor is not None:
+                if event.anchor in anchors:
+                    raise _Unsupported
+                anchors[event.anchor] = value
+        elif cls is MappingStartEvent or cls is SequenceStartEvent:
+            if (event.tag is not None and event.tag != "!") or len(stack) >= _MAX_DEPTH:
+                raise _Unsupported
+            if event.anchor is not None:
+                if event.anchor in anchors:
+                    raise _Unsupported
+                anchors[event.anchor] = _PENDING
+            stack.append(
+                [{}, True, None, event.anchor] if cls is MappingStartEvent else [[], None, None, event.anchor]
+            )
+            event = get()
+            continue
+        elif cls is MappingEndEvent or cls is SequenceEndEvent:
+            container, _state, _key, anchor = stack.pop()
+            value = container
+            if anchor is not None:
+                anchors[anchor] = value
+        elif cls is AliasEvent:
+            value = anchors.get(event.anchor, _PENDING)
+            if value is _PENDING:
+                raise _Unsupported  # undefined, or recursive: the full loader reports it
+        else:
+            raise _Unsupported
+        if not stack:
+            return value
+        top = stack[-1]
+        state = top[1]
+        if state is None:
+            top[0].append(value)
+        elif state:
+            if isinstance(value, dict | list):
+                raise _Unsupported  # a complex key: the full loader turns it into text
+            top[2] = value
+            top[1] = False
+        else:
+            top[0][top[2]] = value
+            top[1] = True
+        event = get()
 
 
 def _only_comments(text: str) -> bool:
@@ -190,9 +341,34 @@ def _failure(exc: yaml.YAMLError) -> ParseFailure:
     return ParseFailure(line, reason)
 
 
-def compose(text: str) -> list[yaml.Node]:
-    """The node trees of every document (for locating fields); tolerant of redefined anchors."""
-    for loader_cls in (FastLoader, TolerantLoader):
+class _UntaggedMixin:
+    """Every scalar a string: no implicit typing, which :func:`locate` never looks at."""
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> str:
+        return _DEFAULT_TAGS[kind]
+
+
+_DEFAULT_TAGS: dict[type[yaml.Node], str] = {
+    yaml.ScalarNode: "tag:yaml.org,2002:str",
+    yaml.SequenceNode: "tag:yaml.org,2002:seq",
+    yaml.MappingNode: "tag:yaml.org,2002:map",
+}
+
+
+class _UntaggedFast(_UntaggedMixin, FastLoader):
+    pass
+
+
+class _UntaggedTolerant(_UntaggedMixin, TolerantLoader):
+    pass
+
+
+def compose(text: str, *, tags: bool = True) -> list[yaml.Node]:
+    """The node trees of every document (for locating fields); tolerant of redefined anchors.
+
+    ``tags=False`` leaves every scalar a string, which is all :func:`locate` needs, and is faster.
+    """
+    for loader_cls in (FastLoader, TolerantLoader) if tags else (_UntaggedFast, _UntaggedTolerant):
         loader = loader_cls(text)
         nodes: list[yaml.Node] = []
         try:

@@ -60,10 +60,20 @@ class ObjectRef:
 
 def split_api_version(api_version: str) -> tuple[str, str]:
     """``apps/v1`` → (``apps``, ``v1``); ``v1`` → (``""``, ``v1``)."""
-    if "/" in api_version:
-        group, version = api_version.rsplit("/", 1)
-        return group, version
-    return "", api_version
+    found = _SPLIT.get(api_version)
+    if found is None:
+        if "/" in api_version:
+            group, version = api_version.rsplit("/", 1)
+            found = (group, version)
+        else:
+            found = ("", api_version)
+        if len(_SPLIT) < 10_000:
+            _SPLIT[api_version] = found
+    return found
+
+
+_SPLIT: dict[str, tuple[str, str]] = {}
+"""Memoised splits: a repository has a few dozen apiVersions, asked about for every object."""
 
 
 @dataclass(slots=True)
@@ -82,7 +92,8 @@ class Resource:
 
     @property
     def group(self) -> str:
-        return split_api_version(self.api_version)[0]
+        value = self.obj.get("apiVersion")
+        return split_api_version(value)[0] if isinstance(value, str) else ""
 
     @property
     def version(self) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: this runs at start-up
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def check_tree(root: Path) -> list[str]:

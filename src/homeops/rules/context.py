@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
@@ -31,6 +32,11 @@ from .config import Config
 if TYPE_CHECKING:
     from ..configure.ledger import Ledger
 
+T = TypeVar("T")
+
+LEDGER_FOLDER = ".homeops"
+"""Where ``homeops configure`` keeps its ledger (``configure.ledger.LEDGER_PATH`` is inside it)."""
+
 
 @dataclass(slots=True)
 class ClusterIndex:
@@ -54,6 +60,15 @@ class Context:
         self.tree = flux.tree
         self.config = config or Config()
         self._nodes: dict[str, list[yaml.Node]] = {}
+        self._lines: dict[str, list[str] | None] = {}
+        self._memo: dict[str, Any] = {}
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """A value several rules need, computed by the first that asks (``key`` names it)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        found: T = self._memo[key]
+        return found
 
     # -- locations -----------------------------------------------------------------------------
 
@@ -67,11 +82,20 @@ class Context:
                 text = yamlio.decode(self.tree.read_bytes(res.origin.path))
             except (OSError, UnicodeDecodeError):
                 text = ""
-            nodes = yamlio.compose(text)
+            nodes = yamlio.compose(text, tags=False)
             self._nodes[res.origin.path] = nodes
         if res.origin.index >= len(nodes):
             return res.origin.line
         return yamlio.locate(nodes[res.origin.index], path)
+
+    def lines(self, path: str) -> list[str] | None:
+        """The lines of a repository file (None when it cannot be read as UTF-8), read once."""
+        if path not in self._lines:
+            try:
+                self._lines[path] = self.tree.read_text(path).splitlines()
+            except (OSError, UnicodeDecodeError):
+                self._lines[path] = None
+        return self._lines[path]
 
     def hit(self, res: Resource, path: tuple[str | int, ...], message: str, hint: str | None = None) -> Hit:
         return Hit(res.origin.path, self.line_of(res, *path), message, hint)
@@ -96,6 +120,8 @@ class Context:
 
         Raises LoadError when the ledger file is damaged.
         """
+        if not os.path.lexists(os.path.join(self.tree.root, LEDGER_FOLDER)):
+            return None  # the common case, answered without importing the configure pipeline
         from ..configure.ledger import load_ledger
 
         return load_ledger(self.tree.root)
@@ -121,16 +147,24 @@ class Context:
 
     def subjects(self) -> Iterator[Resource]:
         """Every applied object, then every document of a file that nothing applies (as written)."""
-        yield from self.flux.objects
+        return iter(self._subjects)
+
+    @cached_property
+    def _subjects(self) -> list[Resource]:
         applied = self.applied_files
-        for res in self.flux.documents:
-            if res.origin.path not in applied:
-                yield res
+        return [*self.flux.objects, *(res for res in self.flux.documents if res.origin.path not in applied)]
 
     def helm_releases(self) -> Iterator[tuple[Resource, HelmRelease]]:
-        for res in self.subjects():
-            if res.kind == "HelmRelease" and res.group == FLUX_HELM_GROUP:
-                yield res, HelmRelease(res)
+        return iter(self._helm_releases)
+
+    @cached_property
+    def _helm_releases(self) -> list[tuple[Resource, HelmRelease]]:
+        # Several rules ask; the subjects are filtered once.
+        return [
+            (res, HelmRelease(res))
+            for res in self._subjects
+            if res.kind == "HelmRelease" and res.group == FLUX_HELM_GROUP
+        ]
 
     def cluster_of(self, res: Resource) -> str:
         return str(res.notes.get(CLUSTER, ""))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from ..inventory import FoundImage, found_images
 from ..model.values import PIN_MARKER
@@ -10,13 +10,20 @@ from .base import Hit, Severity, rule
 from .context import Context
 
 
-def _unique(ctx: Context) -> Iterator[FoundImage]:
+def _unique(ctx: Context) -> list[FoundImage]:
+    """Every image once per place; worked out once for the three image rules."""
+    return ctx.memo("images", lambda: _first_of_each(found_images(ctx.subjects())))
+
+
+def _first_of_each(images: Iterable[FoundImage]) -> list[FoundImage]:
     seen: set[tuple[str, tuple[str | int, ...], str]] = set()
-    for found in found_images(ctx.subjects()):
+    out = []
+    for found in images:
         key = (found.res.origin.path, found.path, str(found.image))
         if key not in seen:
             seen.add(key)
-            yield found
+            out.append(found)
+    return out
 
 
 @rule(
@@ -79,13 +86,12 @@ def image_latest(ctx: Context) -> Iterator[Hit]:
 
 def _pin_pending(ctx: Context, found: FoundImage) -> int | None:
     """The line of a ``# homeops: pin digest`` marker on this image's tag (or image) line, if any."""
+    text = ctx.lines(found.res.origin.path)
+    if text is None or not any(PIN_MARKER in line for line in text):
+        return None  # most files have no marker: no need to locate the image's line
     path = (*found.path, "tag") if found.path[-1] == "image" and found.explicit_tag else found.path
     for candidate in (path, found.path):
         line = ctx.line_of(found.res, *candidate)
-        try:
-            text = ctx.tree.read_text(found.res.origin.path).splitlines()
-        except (OSError, UnicodeDecodeError):
-            return None
         if 0 < line <= len(text) and PIN_MARKER in text[line - 1]:
             return line
     return None

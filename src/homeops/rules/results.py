@@ -1,77 +1,62 @@
 """The cache of whole ``check`` results, for a repository nothing has changed in since the last run.
 
-The key covers every file of the repository (path, size, modification time), the configuration, the
-rules asked for and homeops' own code; any change computes everything again. Stored as JSON under
-``$HOMEOPS_CACHE_DIR/results/``, written atomically, ignored when unreadable.
+The key covers every file of the repository (path, size, modification time), the configuration file,
+the rules asked for and homeops' own code; any change computes everything again. An entry keeps the
+findings and the exact output of every format asked for so far, so that an unchanged repository costs
+one walk, one small read and a print: this module imports nothing heavier than ``json``, and the rest
+of homeops is not loaded at all. Stored as JSON under ``$HOMEOPS_CACHE_DIR/results/``, written
+atomically, ignored when unreadable.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from .. import __version__
-from ..load.cache import cache_dir
-from ..load.tree import SourceTree
-from .base import Finding, Severity
+from ..load.cache import cache_root
 
-_FORMAT = 1
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: this runs at start-up
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+    from ..load.walk import Walk
+    from .base import Finding
+
+_FORMAT = 2
+_CONFIG_FILE = ".homeops.yaml"
 
 
-@dataclass(frozen=True, slots=True)
 class CachedCheck:
-    findings: list[Finding]
-    stats: dict[str, int]
-    """What was checked (files, clusters, Kustomizations, HelmReleases), for the summary line."""
+    """One stored ``check`` result."""
 
+    __slots__ = ("exits", "fail_on", "findings", "outputs", "stats")
 
-def _code_fingerprint() -> str:
-    package = Path(__file__).resolve().parent.parent
-    newest = 0
-    for folder, _dirs, files in os.walk(package):
-        for name in files:
-            if name.endswith(".py"):
-                newest = max(newest, os.stat(os.path.join(folder, name)).st_mtime_ns)
-    return f"{__version__}:{newest}"
+    def __init__(
+        self,
+        findings: list[dict[str, Any]],
+        stats: dict[str, int],
+        fail_on: str,
+        exits: dict[str, int],
+        outputs: dict[str, list[str]],
+    ) -> None:
+        self.findings = findings
+        """Every finding (before ``--min-severity``), as JSON objects."""
+        self.stats = stats
+        """What was checked (files, clusters, Kustomizations, HelmReleases), for the summary line."""
+        self.fail_on = fail_on
+        """The repository's configured ``fail-on``."""
+        self.exits = exits
+        """``--fail-on`` threshold → exit code."""
+        self.outputs = outputs
+        """Output variant (format, minimum severity, colour) → [stdout, stderr], exactly as printed."""
 
-
-def result_key(tree: SourceTree, select: Iterable[str] | None) -> str:
-    digest = hashlib.sha256()
-    digest.update(f"{_FORMAT}\n{_code_fingerprint()}\n{tree.root!s}\n".encode())
-    digest.update(",".join(sorted(select or ())).encode() + b"\n")
-    digest.update(tree.fingerprint().encode())
-    return digest.hexdigest()
-
-
-def _path(key: str) -> Path:
-    return cache_dir() / "results" / f"{key}.json"
-
-
-def load(key: str) -> CachedCheck | None:
-    try:
-        data = json.loads(_path(key).read_text(encoding="utf-8"))
-        findings = [
-            Finding(
-                f["rule"], f["name"], Severity(f["severity"]), f["path"], f["line"], f["message"], f["hint"]
-            )
-            for f in data["findings"]
-        ]
-        return CachedCheck(findings, {k: int(v) for k, v in data["stats"].items()})
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def store(key: str, findings: list[Finding], stats: dict[str, int]) -> None:
-    from ..errors import WriteError
-    from ..fsutil import atomic_write
-
-    payload: dict[str, Any] = {
-        "findings": [
+    @classmethod
+    def of(
+        cls, findings: Sequence[Finding], stats: dict[str, int], fail_on: str, exits: dict[str, int]
+    ) -> CachedCheck:
+        rows = [
             {
                 "rule": f.rule,
                 "name": f.name,
@@ -82,8 +67,86 @@ def store(key: str, findings: list[Finding], stats: dict[str, int]) -> None:
                 "hint": f.hint,
             }
             for f in findings
-        ],
-        "stats": stats,
+        ]
+        return cls(rows, stats, fail_on, exits, {})
+
+    def to_findings(self) -> list[Finding]:
+        from .base import Finding, Severity
+
+        return [
+            Finding(
+                f["rule"], f["name"], Severity(f["severity"]), f["path"], f["line"], f["message"], f["hint"]
+            )
+            for f in self.findings
+        ]
+
+
+def _code_fingerprint() -> str:
+    newest = 0
+    folders = [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
+    while folders:
+        with os.scandir(folders.pop()) as entries:
+            for entry in entries:
+                if entry.name.endswith(".py"):
+                    newest = max(newest, entry.stat().st_mtime_ns)
+                elif entry.is_dir() and entry.name != "__pycache__":
+                    folders.append(entry.path)
+    return f"{__version__}:{newest}"
+
+
+def result_key(root: str, walked: Walk, select: str | None) -> str:
+    """The key of one repository's state (``root`` resolved) and one ``--select``."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    digest.update(f"{_FORMAT}\n{_code_fingerprint()}\n{root}\n".encode("utf-8", "surrogateescape"))
+    digest.update(",".join(sorted(s.strip() for s in (select or "").split(","))).encode() + b"\n")
+    try:  # also when the configuration file is ignored by Git, and so not among the files
+        config = os.stat(os.path.join(root, _CONFIG_FILE))
+        digest.update(f"{config.st_size}\0{config.st_mtime_ns}\n".encode())
+    except OSError:
+        digest.update(b"-\n")
+    stats = walked.stats
+    digest.update(
+        "".join(f"{rel}\0{stats[rel][0]}\0{stats[rel][1]}\n" for rel in walked.files).encode(
+            "utf-8", "surrogateescape"
+        )
+    )
+    return digest.hexdigest()
+
+
+def _path(key: str) -> str:
+    return os.path.join(cache_root(), "results", f"{key}.json")
+
+
+def load(key: str) -> CachedCheck | None:
+    try:
+        with open(_path(key), encoding="utf-8") as handle:
+            data = json.load(handle)
+        if data.get("format") != _FORMAT:
+            return None
+        return CachedCheck(
+            list(data["findings"]),
+            {str(k): int(v) for k, v in data["stats"].items()},
+            str(data["fail_on"]),
+            {str(k): int(v) for k, v in data["exits"].items()},
+            {str(k): [str(v[0]), str(v[1])] for k, v in data["outputs"].items()},
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+        return None
+
+
+def store(key: str, entry: CachedCheck) -> None:
+    from ..errors import WriteError
+    from ..fsutil import atomic_write
+
+    payload = {
+        "format": _FORMAT,
+        "findings": entry.findings,
+        "stats": entry.stats,
+        "fail_on": entry.fail_on,
+        "exits": entry.exits,
+        "outputs": entry.outputs,
     }
     try:
         atomic_write(_path(key), json.dumps(payload), mode=0o600)

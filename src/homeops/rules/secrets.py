@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -192,6 +193,14 @@ _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 
 
 def _credential_key(key: str, value: str) -> bool:
+    verdict = _key_verdict(key)
+    # "…Secret: app-secret" names a Secret; a value that is not a resource name is the secret itself.
+    return verdict is True or (verdict is None and not _K8S_NAME.match(value.strip()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _key_verdict(key: str) -> bool | None:
+    """Whether a key names a credential: True, False, or None when its value decides (memoised)."""
     norm = re.sub(r"[^a-z0-9]", "", key.lower())
     if norm.endswith(_REFERENCE_ENDINGS) or norm.startswith(("existing", "use", "enable", "create")):
         return False
@@ -201,8 +210,7 @@ def _credential_key(key: str, value: str) -> bool:
     last = re.split(r"[^a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", key).lower())[-1]
     if last in ("pass", "pwd") or (last.endswith(("pass", "pwd")) and last not in _NOT_PASSWORDS):
         return True
-    # "…Secret: app-secret" names a Secret; a value that is not a resource name is the secret itself.
-    return norm.endswith(_AMBIGUOUS_ENDINGS) and not _K8S_NAME.match(value.strip())
+    return None if norm.endswith(_AMBIGUOUS_ENDINGS) else False
 
 
 def _literal(value: Any) -> bool:

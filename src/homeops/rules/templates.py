@@ -24,12 +24,13 @@ from .context import Context
     fix="Make the change in the template the ledger names, run 'homeops configure', and commit both.",
 )
 def generated_file_edited(ctx: Context) -> Iterator[Hit]:
-    from ..configure.ledger import LEDGER_PATH
     from ..errors import HomeopsError
 
     try:
         ledger = ctx.ledger
     except HomeopsError as exc:
+        from ..configure.ledger import LEDGER_PATH
+
         yield Hit(LEDGER_PATH, 1, exc.message, exc.hint)
         return
     if ledger is None:

@@ -1,16 +1,22 @@
-"""``homeops check [PATH]``: check a repository against the rule catalog."""
+"""``homeops check [PATH]``: check a repository against the rule catalog.
+
+An unchanged repository is answered from the result cache after one walk, with none of the rest of
+homeops imported. Otherwise the YAML files start parsing on the other core at once, while this process
+imports the modules that will read them (:mod:`homeops.load.prefetch`, :mod:`homeops.parallel`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
 
 from ...errors import ExitCode
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: this runs at start-up
 if TYPE_CHECKING:
+    from ...load.walk import Walk
     from ...rules.base import Finding
-    from ...workspace import Workspace
+    from ...rules.results import CachedCheck
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,73 +48,138 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from ...errors import UsageError
-    from ...report.findings import summary_line, to_github, to_json, to_sarif, to_text
-    from ...report.style import Style
-    from ...rules.base import Severity, at_or_above
-    from ...rules.catalog import all_rules, find_rule
-    from ...workspace import open_workspace
-
-    workspace = open_workspace(args.path, use_cache=not args.no_cache)
-    select = None
-    if args.select:
-        select = []
-        for key in args.select.split(","):
-            found = find_rule(key.strip())
-            if found is None:
-                raise UsageError(f"unknown rule {key.strip()!r}", hint="'homeops rules' lists every rule")
-            select.append(found.id)
-    findings, stats = _findings(workspace, select, use_cache=not args.no_cache)
-    shown = at_or_above(findings, Severity(args.min_severity))
-    output = sys.stdout
-    if args.output == "json":
-        output.write(to_json(shown))
-    elif args.output == "sarif":
-        output.write(to_sarif(shown, all_rules()))
-    elif args.output == "github":
-        output.write(to_github(shown))
-    else:
-        output.write(to_text(shown, Style.for_stream(sys.stdout, args.color)))
-        print(
-            f"{summary_line(shown)} (checked {stats['files']} files, "
-            f"{stats['clusters']} cluster{'s' if stats['clusters'] != 1 else ''}, "
-            f"{stats['kustomizations']} Kustomizations, {stats['helmreleases']} HelmReleases)",
-            file=sys.stderr,
-        )
-        if stats["clusters"] == 0 and stats["templates"]:
-            print(
-                f"homeops: note: no Flux entry point found; {stats['templates']} template files "
-                "(*.j2) — run 'homeops configure' to render them",
-                file=sys.stderr,
-            )
-    fail_on = args.fail_on or workspace.config.fail_on.value
-    if fail_on == "none":
-        return int(ExitCode.OK)
-    return int(ExitCode.FINDINGS if at_or_above(findings, Severity(fail_on)) else ExitCode.OK)
-
-
-def _findings(
-    workspace: Workspace, select: list[str] | None, *, use_cache: bool
-) -> tuple[list[Finding], dict[str, int]]:
-    """The findings of the whole repository, from the result cache when nothing changed."""
+    from ...load.walk import repository_root, walk
     from ...rules import results
 
-    key = results.result_key(workspace.tree, select) if use_cache else None
-    if key is not None:
+    root = repository_root(args.path)
+    walked = walk(root)
+    key = None
+    if not args.no_cache:
+        key = results.result_key(root, walked, args.select)
         cached = results.load(key)
         if cached is not None:
-            return cached.findings, cached.stats
+            return _replay(cached, key, args)
+    cached = _check(root, walked, args)
+    if key is not None:
+        results.store(key, cached)
+    return _print(cached, _variant(args), args)
+
+
+def _variant(args: argparse.Namespace) -> str:
+    """What the printed output depends on besides the findings."""
+    if args.output != "text":
+        return f"{args.output}:{args.min_severity}"
+    from ...report.style import use_colour
+
+    return f"text:{args.min_severity}:{'colour' if use_colour(sys.stdout, args.color) else 'plain'}"
+
+
+def _print(cached: CachedCheck, variant: str, args: argparse.Namespace) -> int:
+    out, err = cached.outputs[variant]
+    sys.stdout.write(out)
+    if err:
+        sys.stderr.write(err)
+    fail_on = args.fail_on or cached.fail_on
+    return int(ExitCode.OK) if fail_on == "none" else cached.exits[fail_on]
+
+
+def _replay(cached: CachedCheck, key: str, args: argparse.Namespace) -> int:
+    """Print a stored result, rendering (and storing) this output variant first if it is new."""
+    variant = _variant(args)
+    if variant not in cached.outputs:
+        from ...rules import results
+
+        cached.outputs[variant] = _render(cached.to_findings(), cached.stats, args)
+        results.store(key, cached)
+    return _print(cached, variant, args)
+
+
+def _check(root: str, walked: Walk, args: argparse.Namespace) -> CachedCheck:
+    """Check the repository: the findings, their exit codes and the output asked for."""
+    from ...load import prefetch
+    from ...load.cache import ParseCache
+
+    cache = None if args.no_cache else ParseCache(root)
+    parsing = prefetch.start(root, walked, cache)
+    # From here on a helper parses while this process imports what reads the documents; what only
+    # the rules need is imported later, while another helper builds Kustomizations.
+    from ... import parallel
+    from ...load.tree import SourceTree
+    from ...rules.base import Severity, at_or_above
+    from ...rules.results import CachedCheck
+    from ...workspace import open_workspace
+
+    tree = SourceTree(root, cache=cache, walked=walked)
+    if parsing is not None:
+        tree.adopt(parsing)
+    parallel.meanwhile(_import_rules)
+    workspace = open_workspace(root, tree=tree)
+    select = _selected_rules(args.select) if args.select else None
+    flux = workspace.flux
+    parallel.catch_up()
     from ...rules.engine import run_checks
 
-    flux = workspace.flux
     findings = run_checks(flux, workspace.config, select=select)
     stats = {
-        "files": len(workspace.tree.files()),
+        "files": len(tree.files()),
         "clusters": len(flux.clusters),
         "kustomizations": len(flux.producers),
         "helmreleases": sum(1 for r in flux.objects if r.kind == "HelmRelease"),
-        "templates": sum(1 for f in workspace.tree.files() if f.endswith(".j2")),
+        "templates": sum(1 for f in tree.files() if f.endswith(".j2")),
     }
-    if key is not None:
-        results.store(key, findings, stats)
-    return findings, stats
+    exits = {
+        threshold: int(ExitCode.FINDINGS if at_or_above(findings, Severity(threshold)) else ExitCode.OK)
+        for threshold in ("error", "warning", "info")
+    }
+    cached = CachedCheck.of(findings, stats, workspace.config.fail_on.value, exits)
+    cached.outputs[_variant(args)] = _render(findings, stats, args)
+    return cached
+
+
+def _import_rules() -> None:
+    from ...report import findings  # noqa: F401  (imported for later: see _check)
+    from ...rules import engine  # noqa: F401
+    from ...rules.catalog import all_rules
+
+    all_rules()
+
+
+def _selected_rules(select: str) -> list[str]:
+    from ...errors import UsageError
+    from ...rules.catalog import find_rule
+
+    ids = []
+    for key in select.split(","):
+        found = find_rule(key.strip())
+        if found is None:
+            raise UsageError(f"unknown rule {key.strip()!r}", hint="'homeops rules' lists every rule")
+        ids.append(found.id)
+    return ids
+
+
+def _render(findings: list[Finding], stats: dict[str, int], args: argparse.Namespace) -> list[str]:
+    """[stdout, stderr] of one output variant."""
+    from ...report.findings import summary_line, to_github, to_json, to_sarif, to_text
+    from ...report.style import Style
+    from ...rules.base import Severity, at_or_above
+    from ...rules.catalog import all_rules
+
+    shown = at_or_above(findings, Severity(args.min_severity))
+    if args.output == "json":
+        return [to_json(shown), ""]
+    if args.output == "sarif":
+        return [to_sarif(shown, all_rules()), ""]
+    if args.output == "github":
+        return [to_github(shown), ""]
+    clusters = stats["clusters"]
+    err = (
+        f"{summary_line(shown)} (checked {stats['files']} files, "
+        f"{clusters} cluster{'s' if clusters != 1 else ''}, "
+        f"{stats['kustomizations']} Kustomizations, {stats['helmreleases']} HelmReleases)\n"
+    )
+    if clusters == 0 and stats["templates"]:
+        err += (
+            f"homeops: note: no Flux entry point found; {stats['templates']} template files "
+            "(*.j2) — run 'homeops configure' to render them\n"
+        )
+    return [to_text(shown, Style.for_stream(sys.stdout, args.color)), err]

@@ -1,0 +1,124 @@
+"""Which files a repository has, as Git would track them: ``.gitignore`` honoured, ``.git`` skipped.
+
+Symlinks are followed only when they stay inside the repository; one that points outside is left out
+and recorded. This module imports almost nothing, so that a cached ``check`` can fingerprint the
+repository without loading the rest of homeops.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import UsageError
+from .ignore import IgnoreRules
+
+
+class Walk:
+    """The files of one repository and what was learnt on the way."""
+
+    __slots__ = ("escapes", "files", "ignores", "stats")
+
+    def __init__(self) -> None:
+        self.files: list[str] = []
+        """Repo-relative POSIX paths, sorted."""
+        self.stats: dict[str, tuple[int, int]] = {}
+        """(size, mtime_ns) of every file."""
+        self.escapes: list[str] = []
+        """Symlinks that point outside the repository (never followed)."""
+        self.ignores: dict[str, IgnoreRules | None] = {}
+        """Ignore files read on the way, by repo-relative path (None: absent or empty)."""
+
+
+def repository_root(path: str) -> str:
+    """The resolved folder ``path`` names; a usage error when it is missing or not a folder."""
+    if not os.path.exists(path):
+        raise UsageError(f"{path}: no such directory")
+    if not os.path.isdir(path):
+        raise UsageError(f"{path}: not a directory", hint="homeops works on a repository folder")
+    return os.path.realpath(path)
+
+
+def walk(root: str) -> Walk:
+    """Every file below ``root`` (an absolute folder without symlinks) that Git would track."""
+    result = Walk()
+    _Walker(root, result).folder("", [], {os.stat(root).st_ino})
+    result.files.sort()
+    return result
+
+
+def read_ignore(root: str, rel: str) -> IgnoreRules | None:
+    """The rules of one ignore file (None when absent, unreadable or empty)."""
+    try:
+        with open(os.path.join(root, rel), encoding="utf-8", errors="replace") as handle:
+            rules = IgnoreRules(handle.read().splitlines())
+    except OSError:
+        return None
+    return rules if rules else None
+
+
+def inside(root: str, full: str) -> bool:
+    """Whether ``full`` resolves (through any symlinks) to ``root`` or below it."""
+    try:
+        real = os.path.realpath(full)
+    except (OSError, RuntimeError):
+        return False
+    return real == root or real.startswith(root + os.sep)
+
+
+class _Walker:
+    def __init__(self, root: str, result: Walk) -> None:
+        self.root = root
+        self.result = result
+
+    def folder(self, folder: str, stack: list[tuple[str, IgnoreRules]], ancestors: set[int]) -> None:
+        """Add the files below ``folder``; ``ancestors``: inodes of the folders above (a loop guard)."""
+        base = os.path.join(self.root, folder) if folder else self.root
+        try:
+            with os.scandir(base) as scan:
+                entries = sorted(scan, key=lambda e: e.name)
+        except OSError:
+            return
+        if any(e.name == ".gitignore" for e in entries):
+            key = f"{folder}/.gitignore" if folder else ".gitignore"
+            rules = self.result.ignores[key] = read_ignore(self.root, key)
+            if rules:
+                stack = [*stack, (folder, rules)]
+        stats = self.result.stats
+        files = self.result.files
+        for entry in entries:
+            name = entry.name
+            if name == ".git":
+                continue
+            rel = f"{folder}/{name}" if folder else name
+            try:
+                is_link = entry.is_symlink()
+                is_dir = entry.is_dir()
+                is_file = not is_dir and entry.is_file()
+            except OSError:
+                continue
+            if is_link and not inside(self.root, entry.path):
+                self.result.escapes.append(rel)
+                continue
+            if stack and (is_dir or is_file) and _ignored(stack, rel, is_dir):
+                continue
+            try:
+                if is_dir:
+                    inode = entry.stat().st_ino if is_link else entry.inode()
+                    if inode not in ancestors:  # else a link back to a folder above: a loop
+                        self.folder(rel, stack, ancestors | {inode})
+                elif is_file:
+                    st = entry.stat()
+                    stats[rel] = (st.st_size, st.st_mtime_ns)
+                    files.append(rel)
+            except OSError:
+                continue  # a dangling link, or a file that went away
+
+
+def _ignored(stack: list[tuple[str, IgnoreRules]], rel: str, is_dir: bool) -> bool:
+    verdict: bool | None = None
+    for base, rules in stack:
+        sub = rel[len(base) + 1 :] if base else rel
+        found = rules.match(sub, is_dir)
+        if found is not None:
+            verdict = found
+    return bool(verdict)
