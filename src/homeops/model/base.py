@@ -134,11 +134,26 @@ class Resource:
         return NamedResource(self.kind, self.namespace, self.name)
 
 
-@dataclass(frozen=True, slots=True)
 class View:
-    """A typed, read-only view of one resource; the kinds in flux.py and kinds.py extend it."""
+    """A typed, read-only view of one resource; the kinds in flux.py and kinds.py extend it.
 
-    res: Resource
+    A plain slotted class rather than a dataclass: views hold nothing but the resource, compare by it,
+    and there are dozens of kinds, each of which would cost a dataclass's creation at import time.
+    """
+
+    __slots__ = ("res",)
+
+    def __init__(self, res: Resource) -> None:
+        self.res = res
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and isinstance(other, View) and other.res is self.res
+
+    def __hash__(self) -> int:
+        return hash((type(self), id(self.res)))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.res.id})"
 
     @property
     def id(self) -> NamedResource:

@@ -70,9 +70,10 @@ def source_ref(value: Any, namespace: str) -> ObjectRef | None:
     return ObjectRef(kind, name, _str(ref.get("namespace")) or namespace)
 
 
-@dataclass(frozen=True, slots=True)
 class FluxObject(View):
     """What every Flux object shares."""
+
+    __slots__ = ()
 
     @property
     def interval(self) -> str | None:
@@ -101,9 +102,10 @@ class SubstituteRef:
     optional: bool
 
 
-@dataclass(frozen=True, slots=True)
 class Kustomization(FluxObject):
     """A Flux ``Kustomization`` (kustomize.toolkit.fluxcd.io)."""
+
+    __slots__ = ()
 
     @property
     def path(self) -> str | None:
@@ -209,9 +211,10 @@ class ChartTemplate:
     source_ref: ObjectRef | None
 
 
-@dataclass(frozen=True, slots=True)
 class HelmRelease(FluxObject):
     """A Flux ``HelmRelease`` (helm.toolkit.fluxcd.io)."""
+
+    __slots__ = ()
 
     @property
     def chart(self) -> ChartTemplate | None:
@@ -288,8 +291,9 @@ class HelmRelease(FluxObject):
         return tuple(p for p in _list(self.spec.get("postRenderers")) if isinstance(p, dict))
 
 
-@dataclass(frozen=True, slots=True)
 class GitRepository(FluxObject):
+    __slots__ = ()
+
     @property
     def url(self) -> str | None:
         return _str(self.spec.get("url"))
@@ -299,8 +303,9 @@ class GitRepository(FluxObject):
         return _map(self.spec.get("ref"))
 
 
-@dataclass(frozen=True, slots=True)
 class OCIRepository(FluxObject):
+    __slots__ = ()
+
     @property
     def url(self) -> str | None:
         return _str(self.spec.get("url"))
@@ -321,8 +326,9 @@ class OCIRepository(FluxObject):
         return _bool(self.spec.get("insecure"))
 
 
-@dataclass(frozen=True, slots=True)
 class HelmRepository(FluxObject):
+    __slots__ = ()
+
     @property
     def url(self) -> str | None:
         return _str(self.spec.get("url"))
@@ -332,8 +338,9 @@ class HelmRepository(FluxObject):
         return self.spec.get("type") == "oci" or (self.url or "").startswith("oci://")
 
 
-@dataclass(frozen=True, slots=True)
 class HelmChart(FluxObject):
+    __slots__ = ()
+
     @property
     def chart(self) -> str | None:
         return _str(self.spec.get("chart"))
@@ -347,8 +354,9 @@ class HelmChart(FluxObject):
         return source_ref(self.spec.get("sourceRef"), self.namespace)
 
 
-@dataclass(frozen=True, slots=True)
 class Bucket(FluxObject):
+    __slots__ = ()
+
     @property
     def bucket_name(self) -> str | None:
         return _str(self.spec.get("bucketName"))

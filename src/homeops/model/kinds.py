@@ -34,19 +34,20 @@ GATEWAY_GROUP = "gateway.networking.k8s.io"
 CERT_MANAGER_GROUP = "cert-manager.io"
 
 
-@dataclass(frozen=True, slots=True)
 class K8sObject(View):
     """A typed view of a non-Flux kind."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True, slots=True)
+
 class GenericObject(K8sObject):
     """Any kind homeops does not model specially."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True, slots=True)
+
 class Namespace(K8sObject):
-    pass
+    __slots__ = ()
 
 
 def is_sops_encrypted(obj: Mapping[str, Any]) -> bool:
@@ -55,8 +56,9 @@ def is_sops_encrypted(obj: Mapping[str, Any]) -> bool:
     return isinstance(meta, dict) and "mac" in meta
 
 
-@dataclass(frozen=True, slots=True)
 class Secret(K8sObject):
+    __slots__ = ()
+
     @property
     def encrypted(self) -> bool:
         return is_sops_encrypted(self.res.obj)
@@ -89,8 +91,9 @@ class Secret(K8sObject):
         return out
 
 
-@dataclass(frozen=True, slots=True)
 class ConfigMap(K8sObject):
+    __slots__ = ()
+
     @property
     def data(self) -> dict[str, str]:
         return {str(k): "" if v is None else str(v) for k, v in _map(self.res.obj.get("data")).items()}
@@ -100,16 +103,18 @@ class ConfigMap(K8sObject):
         return is_sops_encrypted(self.res.obj)
 
 
-@dataclass(frozen=True, slots=True)
 class PersistentVolumeClaim(K8sObject):
+    __slots__ = ()
+
     @property
     def storage_class(self) -> str | None:
         return _str(self.spec.get("storageClassName"))
 
 
-@dataclass(frozen=True, slots=True)
 class ExternalSecret(K8sObject):
     """An external-secrets.io ``ExternalSecret``: produces the Secret ``target.name``."""
+
+    __slots__ = ()
 
     @property
     def target_name(self) -> str:
@@ -136,9 +141,10 @@ class ExternalSecret(K8sObject):
         return tuple(dict.fromkeys(keys))
 
 
-@dataclass(frozen=True, slots=True)
 class SecretStore(K8sObject):
     """``SecretStore`` or ``ClusterSecretStore``."""
+
+    __slots__ = ()
 
     @property
     def provider(self) -> str | None:
@@ -146,9 +152,10 @@ class SecretStore(K8sObject):
         return next(iter(provider), None)
 
 
-@dataclass(frozen=True, slots=True)
 class Certificate(K8sObject):
     """A cert-manager ``Certificate``: produces the TLS Secret ``secretName``."""
+
+    __slots__ = ()
 
     @property
     def secret_name(self) -> str | None:
@@ -161,9 +168,10 @@ class Certificate(K8sObject):
         return (_str(ref.get("kind")) or "Issuer", name) if name else None
 
 
-@dataclass(frozen=True, slots=True)
 class PostgresCluster(K8sObject):
     """A CloudNativePG ``Cluster``: produces ``<name>-app`` and ``<name>-superuser`` Secrets."""
+
+    __slots__ = ()
 
     @property
     def produced_secrets(self) -> tuple[str, ...]:
@@ -183,8 +191,9 @@ class PostgresCluster(K8sObject):
         return tuple(names)
 
 
-@dataclass(frozen=True, slots=True)
 class Gateway(K8sObject):
+    __slots__ = ()
+
     @property
     def listener_names(self) -> frozenset[str]:
         return frozenset(
@@ -215,8 +224,9 @@ def parent_refs(items: Any, namespace: str) -> tuple[ParentRef, ...]:
     return tuple(out)
 
 
-@dataclass(frozen=True, slots=True)
 class HTTPRoute(K8sObject):
+    __slots__ = ()
+
     @property
     def parent_refs(self) -> tuple[ParentRef, ...]:
         return parent_refs(self.spec.get("parentRefs"), self.namespace)
