@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .flux.tree import CLUSTER, FluxTree
 from .model.base import Resource
@@ -13,8 +12,7 @@ from .model.kinds import containers, pod_spec, pod_spec_path
 from .model.values import ImageRef, images
 
 
-@dataclass(frozen=True, slots=True)
-class FoundImage:
+class FoundImage(NamedTuple):
     """An image some workload or HelmRelease runs."""
 
     res: Resource

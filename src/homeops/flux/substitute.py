@@ -23,7 +23,8 @@ import fnmatch
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from ..errors import SubstitutionError
 
@@ -32,11 +33,10 @@ VAR_NAME = re.compile(r"^[_A-Za-z][_A-Za-z0-9]*$")
 _DEFAULT_OPS = ("-", "+", "=", "?", ":-", ":+", ":=", ":?")
 
 
-@dataclass(frozen=True, slots=True)
-class Variables:
+class Variables(NamedTuple):
     """The variables one Kustomization substitutes with."""
 
-    values: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, str] = MappingProxyType({})  # read-only: the default is shared
     opaque: frozenset[str] = frozenset()
     """Names known to exist whose values cannot be read (SOPS-encrypted, no key): left as written."""
 
@@ -58,8 +58,7 @@ class Outcome:
 # -- parsing ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Func:
+class _Func(NamedTuple):
     param: str
     op: str
     args: tuple[tuple[Any, ...], ...]

@@ -18,7 +18,7 @@ import posixpath
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import parallel
 from ..errors import HomeopsError, Where
@@ -61,8 +61,7 @@ _NOT_CLUSTER_NAMES = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class LoadProblem:
+class LoadProblem(NamedTuple):
     """A file that could not be read or parsed."""
 
     path: str
@@ -100,8 +99,7 @@ class Producer:
         return self.ks.id
 
 
-@dataclass(frozen=True, slots=True)
-class Cluster:
+class Cluster(NamedTuple):
     name: str
     roots: tuple[NamedResource, ...]
     root_files: tuple[str, ...]

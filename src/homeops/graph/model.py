@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..flux.tree import FluxTree
 from ..model.base import NamedResource, Resource
@@ -33,8 +34,7 @@ from ..model.values import app_template_refs, app_template_route_parents, resolv
 EDGE_KINDS = ("dependsOn", "applies", "source", "secret", "store", "gateway", "claim")
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Node:
+class Node(NamedTuple):
     cluster: str
     kind: str
     namespace: str
@@ -53,8 +53,7 @@ class Node:
         return f"{self.namespace}/{self.name}" if self.namespace else self.name
 
 
-@dataclass(frozen=True, slots=True)
-class Edge:
+class Edge(NamedTuple):
     source: Node
     """The dependent."""
     target: Node
@@ -361,8 +360,7 @@ def closure(graph: Graph, node: Node, kinds: tuple[str, ...]) -> set[Node]:
     return seen
 
 
-@dataclass(frozen=True, slots=True)
-class Rollout:
+class Rollout(NamedTuple):
     waves: tuple[tuple[Node, ...], ...]
     """Kustomizations and HelmReleases grouped by the earliest wave they can start in."""
     blocked: tuple[Node, ...]
@@ -394,8 +392,7 @@ def rollout(graph: Graph, cluster: str | None = None) -> Rollout:
     return Rollout(tuple(out), tuple(sorted(remaining)))
 
 
-@dataclass(frozen=True, slots=True)
-class TreeNode:
+class TreeNode(NamedTuple):
     node: Node
     via: str
     """The edge kind that leads here from the parent ("" at the root)."""

@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import KustomizeError, UnsupportedFeature, Where
 from ..load.tree import SourceTree, normalize
@@ -17,8 +15,7 @@ from .kfile import ImageSpec, Kustomization, PatchSpec, Selector
 from .loader import Loader, path_kind
 
 
-@dataclass(frozen=True, slots=True)
-class Overrides:
+class Overrides(NamedTuple):
     """What Flux's kustomize-controller writes into the root kustomization before building."""
 
     namespace: str | None = None
@@ -33,8 +30,7 @@ class Overrides:
     name_suffix: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class BuildResult:
+class BuildResult(NamedTuple):
     resources: list[Resource]
     """The objects, in build order; ``origin`` is the file and document each came from (generated
     objects: the kustomization file and the line of the generator entry)."""
@@ -66,7 +62,10 @@ def build(
         root = _root(tree, loader, rel, flux)
         if overrides is not None:
             root = _apply_overrides(root, overrides)
-        if root.generated and root == Kustomization(path=root.path, directory=root.directory, generated=True):
+        # Empty: nothing but a generated kustomization's defaults (extra_lines only places entries).
+        if root.generated and root == Kustomization(
+            root.path, root.directory, generated=True, extra_lines=root.extra_lines
+        ):
             raise KustomizeError(
                 f"{rel or '.'} has no YAML file: the kustomization Flux generates for it is empty, "
                 "and kustomize refuses an empty kustomization",
@@ -133,10 +132,10 @@ def _apply_overrides(root: Kustomization, overrides: Overrides) -> Kustomization
         )
         for i, have in enumerate(images):
             if have.name == spec.name:
-                images[i] = dataclasses.replace(spec, index=have.index)
+                images[i] = spec._replace(index=have.index)
                 break
         else:
-            spec = dataclasses.replace(spec, index=len(images))
+            spec = spec._replace(index=len(images))
             extra[("images", spec.index)] = 0
             images.append(spec)
     components = list(root.components)
@@ -155,7 +154,7 @@ def _apply_overrides(root: Kustomization, overrides: Overrides) -> Kustomization
         changes["name_prefix"] = overrides.name_prefix
     if overrides.name_suffix is not None:
         changes["name_suffix"] = overrides.name_suffix
-    return dataclasses.replace(root, **changes)
+    return root._replace(**changes)
 
 
 def _override_patch(root: Kustomization, patch: Mapping[str, Any], index: int) -> PatchSpec:

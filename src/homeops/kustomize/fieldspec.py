@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import specdata
 from .resid import Res
@@ -21,8 +21,7 @@ class FieldSpecError(Exception):
     """A field spec met a value of the wrong shape (the caller adds file and object)."""
 
 
-@dataclass(frozen=True, slots=True)
-class FieldSpec:
+class FieldSpec(NamedTuple):
     kind: str = ""
     group: str = ""
     version: str = ""
@@ -46,8 +45,7 @@ class FieldSpec:
         return self.selects(group, version, kind)
 
 
-@dataclass(frozen=True, slots=True)
-class NameBackReference:
+class NameBackReference(NamedTuple):
     """Objects of a target kind, and the fields of other objects that refer to them by name."""
 
     kind: str

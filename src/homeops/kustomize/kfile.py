@@ -8,9 +8,9 @@ error, and so it is here. Features this engine does not implement raise
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from ..errors import KustomizeError, UnsupportedFeature, Where
 from ..load.tree import SourceTree, join
@@ -24,8 +24,7 @@ KUSTOMIZATION_API_VERSION = "kustomize.config.k8s.io/v1beta1"
 COMPONENT_API_VERSION = "kustomize.config.k8s.io/v1alpha1"
 
 
-@dataclass(frozen=True, slots=True)
-class Selector:
+class Selector(NamedTuple):
     """A patch target: every field optional; name and namespace are anchored regular expressions."""
 
     group: str = ""
@@ -37,12 +36,11 @@ class Selector:
     annotation_selector: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class PatchSpec:
+class PatchSpec(NamedTuple):
     """One entry of ``patches`` or ``patchesJson6902`` (inline text or a file path)."""
 
     section: str
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index, which no caller needs here
     path: str = ""
     patch: str = ""
     target: Selector | None = None
@@ -52,20 +50,18 @@ class PatchSpec:
         return dict(self.options).get(name, False)
 
 
-@dataclass(frozen=True, slots=True)
-class GeneratorOptions:
+class GeneratorOptions(NamedTuple):
     labels: tuple[tuple[str, str], ...] = ()
     annotations: tuple[tuple[str, str], ...] = ()
     disable_name_suffix_hash: bool = False
     immutable: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class GeneratorArgs:
+class GeneratorArgs(NamedTuple):
     """One ``configMapGenerator`` or ``secretGenerator`` entry."""
 
     section: str
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index, which no caller needs here
     name: str = ""
     namespace: str = ""
     behavior: str = ""
@@ -76,32 +72,28 @@ class GeneratorArgs:
     type: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class ImageSpec:
-    index: int
+class ImageSpec(NamedTuple):
+    index: int  # type: ignore[assignment]  # shadows tuple.index, which no caller needs here
     name: str = ""
     new_name: str = ""
     new_tag: str = ""
     digest: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class ReplicaSpec:
-    index: int
+class ReplicaSpec(NamedTuple):
+    index: int  # type: ignore[assignment]  # shadows tuple.index, which no caller needs here
     name: str
-    count: int
+    count: int  # type: ignore[assignment]  # shadows tuple.count, which no caller needs here
 
 
-@dataclass(frozen=True, slots=True)
-class LabelSpec:
+class LabelSpec(NamedTuple):
     pairs: tuple[tuple[str, str], ...]
     include_selectors: bool = False
     include_templates: bool = False
     fields: tuple[FieldSpec, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Kustomization:
+class Kustomization(NamedTuple):
     """The directives of one kustomization file (or of one Flux generates for a folder)."""
 
     path: str
@@ -127,8 +119,8 @@ class Kustomization:
     secret_generator: tuple[GeneratorArgs, ...] = ()
     generator_options: GeneratorOptions | None = None
     configurations: tuple[str, ...] = ()
-    extra_lines: dict[tuple[str | int, ...], int] = field(default_factory=dict, compare=False)
-    """Lines of entries added by overrides (which are not in the file)."""
+    extra_lines: Mapping[tuple[str | int, ...], int] = MappingProxyType({})
+    """Lines of entries added by overrides (which are not in the file); read-only, the default is shared."""
 
 
 # -- locating lines --------------------------------------------------------------------------------

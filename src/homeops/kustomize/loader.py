@@ -12,8 +12,7 @@ from __future__ import annotations
 import os
 import stat
 import weakref
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import KustomizeError, UnsupportedFeature, Where
 from ..load.tree import SourceTree, normalize
@@ -36,8 +35,7 @@ def looks_remote(entry: str) -> bool:
     return entry.startswith(_REMOTE_PREFIXES) or "?ref=" in entry or "://" in entry
 
 
-@dataclass(frozen=True, slots=True)
-class Template:
+class Template(NamedTuple):
     """One object of a resource file, validated once per tree (never mutated)."""
 
     obj: dict[str, Any]

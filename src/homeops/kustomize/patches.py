@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import KustomizeError, Where
 from ..load.yamlio import ParsedFile, parse
@@ -23,8 +22,7 @@ from .selector import SelectorError, select
 from .strategic import MergeError, merge
 
 
-@dataclass(frozen=True, slots=True)
-class LoadedPatch:
+class LoadedPatch(NamedTuple):
     """A patch read and classified: strategic merge documents, or JSON 6902 operations."""
 
     where: Where

@@ -14,8 +14,7 @@ The rules that matter, all measured against ``kubectl kustomize``:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..model.base import deep_copy
 from .resid import text
@@ -32,8 +31,7 @@ CLEAR: Any = object()
 # -- schema ------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Field:
+class _Field(NamedTuple):
     strategy: str = ""
     keys: tuple[str, ...] = ()
     ref: str = ""
@@ -167,8 +165,7 @@ def _roots() -> dict[tuple[str, str], str]:
 _ROOTS = _roots()
 
 
-@dataclass(frozen=True, slots=True)
-class _Schema:
+class _Schema(NamedTuple):
     """A position in the schema: an object definition, or a list field with its strategy."""
 
     definition: str = ""

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import os
 import posixpath
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import UsageError
 from .ignore import FLUX_DEFAULT_IGNORES, IgnoreRules
@@ -29,13 +28,12 @@ if TYPE_CHECKING:
 TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".tmpl", ".tpl")
 
 
-@dataclass(frozen=True, slots=True)
-class Document:
+class Document(NamedTuple):
     """One YAML document of one file."""
 
     path: str
     """Repo-relative path of the file."""
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index, which no caller needs here
     """0-based position of the document in its file."""
     line: int
     """1-based line the document's content starts on."""

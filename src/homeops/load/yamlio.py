@@ -23,8 +23,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import yaml
 from yaml.events import (
@@ -110,8 +109,7 @@ _install(FastLoader)
 _install(TolerantLoader)
 
 
-@dataclass(frozen=True, slots=True)
-class ParseFailure:
+class ParseFailure(NamedTuple):
     """Why a file could not be parsed."""
 
     line: int
@@ -119,8 +117,7 @@ class ParseFailure:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedFile:
+class ParsedFile(NamedTuple):
     """The documents of one file, or why there are none."""
 
     documents: tuple[Any, ...]

@@ -3,33 +3,32 @@
 A :class:`Resource` is one Kubernetes object as a plain mapping plus its :class:`Origin`. The kustomize
 engine produces them, the Flux tree annotates them, the typed model (:mod:`homeops.model.kinds`,
 :mod:`homeops.model.flux`) reads them. Resources share parsed data with the source tree: copy before
-mutating (:func:`deep_copy`).
+mutating (:func:`deep_copy`). The value types are ``NamedTuple`` s, cheap to create at import (see
+DESIGN.md): they compare, hash and sort by their fields, as tuples do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Origin:
+class Origin(NamedTuple):
     """The file and document an object was read from."""
 
     path: str
     """Repo-relative path of the file."""
     line: int
     """1-based line the document starts on."""
-    index: int = 0
+    index: int = 0  # type: ignore[assignment]  # shadows tuple.index, which no caller needs here
     """0-based document index within the file."""
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}"
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class NamedResource:
+class NamedResource(NamedTuple):
     """Identity of an object inside one cluster."""
 
     kind: str
@@ -45,8 +44,7 @@ class NamedResource:
         return f"{self.namespace}/{self.name}" if self.namespace else self.name
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class ObjectRef:
+class ObjectRef(NamedTuple):
     """A reference from one object to another (``sourceRef``, ``dependsOn``, ``chartRef``)."""
 
     kind: str

@@ -8,8 +8,7 @@ as absent, so the rules can report it instead of the model crashing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .base import ObjectRef, View, get_path
 
@@ -93,8 +92,7 @@ class FluxObject(View):
         return DEPRECATED_VERSIONS.get((self.res.group, self.res.version))
 
 
-@dataclass(frozen=True, slots=True)
-class SubstituteRef:
+class SubstituteRef(NamedTuple):
     """One ``postBuild.substituteFrom`` entry."""
 
     kind: str
@@ -191,8 +189,7 @@ def _scalar_text(value: Any) -> str:
     return str(value)
 
 
-@dataclass(frozen=True, slots=True)
-class ValuesReference:
+class ValuesReference(NamedTuple):
     """One HelmRelease ``valuesFrom`` entry."""
 
     kind: str
@@ -202,8 +199,7 @@ class ValuesReference:
     optional: bool
 
 
-@dataclass(frozen=True, slots=True)
-class ChartTemplate:
+class ChartTemplate(NamedTuple):
     """``spec.chart.spec`` of a HelmRelease: a chart looked up in a source."""
 
     chart: str

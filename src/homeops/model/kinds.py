@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .base import Resource, View, get_path
 from .flux import (
@@ -201,8 +200,7 @@ class Gateway(K8sObject):
         )
 
 
-@dataclass(frozen=True, slots=True)
-class ParentRef:
+class ParentRef(NamedTuple):
     name: str
     namespace: str
     section: str | None
@@ -297,8 +295,7 @@ def pod_spec_path(kind: str) -> tuple[str, ...]:
     return ("spec", "template", "spec")
 
 
-@dataclass(frozen=True, slots=True)
-class PodRef:
+class PodRef(NamedTuple):
     """A Secret, ConfigMap or claim a pod needs (envFrom, env valueFrom, volumes)."""
 
     kind: str

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 Path = tuple[str | int, ...]
 
@@ -29,8 +28,7 @@ def resolve_template(text: str, release: str, namespace: str) -> str | None:
     return None if "{{" in out else out
 
 
-@dataclass(frozen=True, slots=True)
-class ImageRef:
+class ImageRef(NamedTuple):
     """A container image reference split into its parts."""
 
     repository: str
@@ -58,8 +56,7 @@ class ImageRef:
         return text
 
 
-@dataclass(frozen=True, slots=True)
-class ValueImage:
+class ValueImage(NamedTuple):
     """An image found in chart values, with the path of the mapping or string that holds it."""
 
     path: Path
@@ -139,8 +136,7 @@ def app_template_containers(values: Mapping[str, Any]) -> Iterator[tuple[Path, M
                         yield ("controllers", cname, field, i), container
 
 
-@dataclass(frozen=True, slots=True)
-class ValueRef:
+class ValueRef(NamedTuple):
     """An object named in chart values (a Secret, ConfigMap or claim the chart will mount)."""
 
     kind: str
@@ -199,8 +195,7 @@ def app_template_refs(values: Mapping[str, Any]) -> Iterator[ValueRef]:
             yield ValueRef("ConfigMap", item["name"], (*base, "name"))
 
 
-@dataclass(frozen=True, slots=True)
-class Persistence:
+class Persistence(NamedTuple):
     """One app-template ``persistence`` entry."""
 
     name: str
@@ -225,8 +220,7 @@ def app_template_persistence(values: Mapping[str, Any]) -> Iterator[Persistence]
         )
 
 
-@dataclass(frozen=True, slots=True)
-class RouteParent:
+class RouteParent(NamedTuple):
     name: str
     namespace: str | None
     path: Path

@@ -9,9 +9,8 @@ The documentation pages in ``docs/rules/`` are generated from these objects.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from .context import Context
@@ -30,8 +29,7 @@ class Severity(StrEnum):
         return self.value
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     """One violation a rule found: where, what, and (optionally) how to fix it here."""
 
     path: str
@@ -40,8 +38,7 @@ class Hit:
     hint: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """A hit after configuration: the stable unit of ``homeops check`` output."""
 
     rule: str
@@ -56,8 +53,7 @@ class Finding:
         return (self.path, self.line, self.rule, self.message)
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(NamedTuple):
     """One entry of the catalog."""
 
     id: str

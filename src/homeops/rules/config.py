@@ -18,9 +18,9 @@ Inline suppression: ``# homeops:ignore`` on the offending line silences every ru
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from ..errors import ConfigError, Where
 from ..load.ignore import IgnoreRules
@@ -30,11 +30,10 @@ CONFIG_FILE = ".homeops.yaml"
 _KEYS = ("rules", "ignore", "fail-on", "isolated-clusters", "kubernetes-version")
 
 
-@dataclass(frozen=True, slots=True)
-class Config:
+class Config(NamedTuple):
     """Options shared by the CLI flags, the config file and library calls."""
 
-    severities: Mapping[str, Severity | None] = field(default_factory=dict)
+    severities: Mapping[str, Severity | None] = MappingProxyType({})  # read-only: the default is shared
     """Rule id or name → new severity, or None to disable."""
     ignore: tuple[str, ...] = ()
     fail_on: Severity = Severity.ERROR

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import replace
 
 from .. import parallel
 from ..flux.tree import FluxTree
@@ -99,8 +98,7 @@ def _through_templates(ctx: Context, findings: list[Finding]) -> list[Finding]:
             continue
         template, line = source
         out.append(
-            replace(
-                finding,
+            finding._replace(
                 message=f"{finding.message} (generated from {template}:{line})",
                 hint=f"fix {template}:{line} and run 'homeops configure'"
                 + (f"; {finding.hint}" if finding.hint else ""),

@@ -5,8 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..load.tree import normalize
 from ..model.base import ObjectRef, Resource
@@ -217,8 +216,7 @@ def _kustomization_file(folder: str, ctx: Context) -> str:
 # -- Secrets, ConfigMaps, claims ---------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Reference:
+class Reference(NamedTuple):
     res: Resource
     path: tuple[str | int, ...]
     kind: str
