@@ -1,4 +1,5 @@
-"""Shared fixtures: the real-repo corpus, an isolated cache, the testdata folder."""
+"""Shared fixtures: the real-repo corpus, an isolated cache, an isolated sops/git environment, the testdata
+folder."""
 
 from __future__ import annotations
 
@@ -29,6 +30,40 @@ def corpus() -> Path:
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOMEOPS_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "homeops-cache"))
     monkeypatch.setenv("NO_COLOR", "1")
+
+
+SOPS_VARIABLES = (
+    "SOPS_AGE_KEY",
+    "SOPS_AGE_KEY_FILE",
+    "SOPS_AGE_KEY_CMD",
+    "SOPS_AGE_SSH_PRIVATE_KEY_FILE",
+    "SOPS_AGE_RECIPIENTS",
+    "SOPS_CONFIG",
+    "SOPS_PGP_FP",
+)
+
+
+@pytest.fixture
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No age key, sops configuration, editor or git identity of the person running the tests leaks in.
+
+    Folders whose tests run sops or git request it from an autouse fixture of their own conftest.
+    """
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    for name in (*SOPS_VARIABLES, "EDITOR", "VISUAL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for name, value in (
+        ("GIT_AUTHOR_NAME", "t"),
+        ("GIT_AUTHOR_EMAIL", "t@example.com"),
+        ("GIT_COMMITTER_NAME", "t"),
+        ("GIT_COMMITTER_EMAIL", "t@example.com"),
+    ):
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture

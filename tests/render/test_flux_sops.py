@@ -18,20 +18,8 @@ SECRET_FILE = "kubernetes/apps/demo/echo/app/secret.sops.yaml"
 
 
 @pytest.fixture(autouse=True)
-def _sops_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _sops_environment(isolated_env: None) -> None:
     """No key of the person running the tests may leak in."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    for name in (
-        "SOPS_AGE_KEY",
-        "SOPS_AGE_KEY_FILE",
-        "SOPS_AGE_KEY_CMD",
-        "SOPS_AGE_RECIPIENTS",
-        "SOPS_CONFIG",
-    ):
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

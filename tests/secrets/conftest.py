@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -14,26 +13,8 @@ from homeops.secrets import keys
 
 
 @pytest.fixture(autouse=True)
-def _sops_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _sops_environment(isolated_env: None) -> None:
     """No key, config or editor of the person running the tests may leak in."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    for name in (
-        "SOPS_AGE_KEY",
-        "SOPS_AGE_KEY_FILE",
-        "SOPS_AGE_KEY_CMD",
-        "SOPS_AGE_SSH_PRIVATE_KEY_FILE",
-        "SOPS_AGE_RECIPIENTS",
-        "SOPS_CONFIG",
-        "SOPS_PGP_FP",
-        "EDITOR",
-        "VISUAL",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
 
 
 @pytest.fixture(scope="session")
