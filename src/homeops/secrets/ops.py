@@ -229,12 +229,8 @@ def encrypt(
             failures.append((rel, exc))
             continue
         staged.append((rel, ciphertext))
-    if failures:
-        raise _batch_error("encrypt", failures, len(candidates) - len(skipped))
-    with Transaction() as txn:
-        for rel, ciphertext in staged:
-            txn.write(root / rel, ciphertext)
-    return EncryptResult(tuple(rel for rel, _ in staged), tuple(skipped))
+    written = _write_all(root, "encrypt", staged, failures, len(candidates) - len(skipped))
+    return EncryptResult(written, tuple(skipped))
 
 
 def _checked(paths: Iterable[str]) -> Iterator[str]:
@@ -245,6 +241,22 @@ def _checked(paths: Iterable[str]) -> Iterator[str]:
         if norm.rsplit("/", 1)[-1] == CONFIG_NAME:
             continue
         yield norm
+
+
+def _write_all(
+    root: Path,
+    verb: str,
+    staged: list[tuple[str, bytes]],
+    failures: list[tuple[str, HomeopsError]],
+    attempted: int,
+) -> tuple[str, ...]:
+    """Write every staged file in one transaction, or none when any file of the batch failed."""
+    if failures:
+        raise _batch_error(verb, failures, attempted)
+    with Transaction() as txn:
+        for rel, text in staged:
+            txn.write(root / rel, text)
+    return tuple(rel for rel, _ in staged)
 
 
 def _batch_error(verb: str, failures: Sequence[tuple[str, HomeopsError]], total: int) -> WriteError:
@@ -296,12 +308,8 @@ def decrypt(
             failures.append((rel, exc))
             continue
         staged.append((rel, plaintext))
-    if failures:
-        raise _batch_error("decrypt", failures, len(rels) - len(skipped))
-    with Transaction() as txn:
-        for rel, plaintext in staged:
-            txn.write(root / rel, plaintext)
-    return DecryptResult(tuple(rel for rel, _ in staged), tuple(skipped))
+    written = _write_all(root, "decrypt", staged, failures, len(rels) - len(skipped))
+    return DecryptResult(written, tuple(skipped))
 
 
 def show(path: str | Path, *, age_key_file: str | Path | None = None) -> bytes:
