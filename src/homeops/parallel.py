@@ -165,7 +165,7 @@ def _helper(items: Sequence[Any], work: Callable[[Any], Any], claims: Any, write
         try:
             payload = marshal.dumps(done)
         except ValueError:  # a result marshal cannot carry: send the others
-            payload = marshal.dumps([pair for pair in done if _marshallable(pair)])
+            payload = marshal.dumps([pair for pair in done if marshallable(pair)])
         with os.fdopen(write_end, "wb") as pipe:
             pipe.write(payload)
     except BaseException:
@@ -174,7 +174,8 @@ def _helper(items: Sequence[Any], work: Callable[[Any], Any], claims: Any, write
         os._exit(code)
 
 
-def _marshallable(value: Any) -> bool:
+def marshallable(value: Any) -> bool:
+    """Whether ``marshal`` can carry the value (plain builtins only, no custom classes)."""
     import marshal
 
     try:

@@ -91,3 +91,16 @@ def test_corrupt_cache_is_ignored(tmp_path: Path) -> None:
     cache.path.write_bytes(b"not marshal data")
     tree = SourceTree(repo, cache=ParseCache(repo.resolve(), tmp_path / "cache"))
     assert tree.documents("a.yaml")[0].data == {"kind": "A"}
+
+
+def test_cache_leaves_out_what_it_cannot_store_and_keeps_the_rest(tmp_path: Path) -> None:
+    from homeops.load.yamlio import ParsedFile
+
+    cache = ParseCache(tmp_path / "repo", tmp_path / "cache")
+    cache.put("good.yaml", 8, 1, ParsedFile(({"kind": "A"},), (1,), None))
+    cache.put("odd.yaml", 9, 2, ParsedFile(({"kind": object()},), (1,), None))
+    cache.save()
+    again = ParseCache(tmp_path / "repo", tmp_path / "cache")
+    stored = again.get("good.yaml", 8, 1)
+    assert stored is not None and stored.documents == ({"kind": "A"},)
+    assert again.get("odd.yaml", 9, 2) is None

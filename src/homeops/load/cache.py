@@ -88,18 +88,12 @@ class ParseCache:
         try:
             payload = marshal.dumps({"format": _FORMAT, "entries": self._entries})
         except ValueError:  # something marshal cannot hold (rare): leave those files out, parse them again
-            self._entries = {rel: entry for rel, entry in self._entries.items() if _marshallable(entry)}
+            from ..parallel import marshallable
+
+            self._entries = {rel: entry for rel, entry in self._entries.items() if marshallable(entry)}
             payload = marshal.dumps({"format": _FORMAT, "entries": self._entries})
         try:
             atomic_write(self._file, payload, mode=0o600)
         except WriteError:
             pass  # a cache that cannot be written is only a slower next run
         self._dirty = False
-
-
-def _marshallable(value: Any) -> bool:
-    try:
-        marshal.dumps(value)
-    except ValueError:
-        return False
-    return True
