@@ -163,30 +163,26 @@ class Registry:
 
     def _get(self, url: str, *, what: str, accept: str | None = None) -> Response:
         headers = {"Accept": accept} if accept else {}
+
+        def attempt(authorization: str | None) -> Response:
+            return get(
+                url,
+                what=what,
+                headers=headers,
+                authorization=authorization,
+                accept_status=(401,),
+                timeout=self._timeout,
+            )
+
         with self._lock:
             authorization = self._authorization
-        reply = get(
-            url,
-            what=what,
-            headers=headers,
-            authorization=authorization,
-            accept_status=(401,),
-            timeout=self._timeout,
-        )
+        reply = attempt(authorization)
         if reply.status != 401:
             return reply
-        challenge = reply.headers.get("WWW-Authenticate", "")
-        authorization = self._answer(challenge, what)
+        authorization = self._answer(reply.headers.get("WWW-Authenticate", ""), what)
         with self._lock:
             self._authorization = authorization
-        reply = get(
-            url,
-            what=what,
-            headers=headers,
-            authorization=authorization,
-            accept_status=(401,),
-            timeout=self._timeout,
-        )
+        reply = attempt(authorization)
         if reply.status == 401:
             raise self._denied(what)
         return reply
