@@ -109,3 +109,29 @@ def test_removed_field_is_marked_missing() -> None:
     after["data"] = {}
     change = diff([Rendered("p", (before,))], [Rendered("p", (after,))]).changes[0]
     assert change.fields[0].after is MISSING
+
+
+def chart_crd(name: str, policy: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": name, "annotations": {"homeops.dev/crds-on-upgrade": policy}},
+    }
+
+
+def test_a_new_chart_crd_is_noted_only_when_an_upgrade_would_skip_it() -> None:
+    upgraded = diff(
+        [Rendered("HelmRelease/x/app")],
+        [Rendered("HelmRelease/x/app", (chart_crd("a.example.com", "Skip"),))],
+    )
+    installed = diff([], [Rendered("HelmRelease/x/app", (chart_crd("a.example.com", "Skip"),))])
+    created = diff(
+        [Rendered("HelmRelease/x/app")],
+        [Rendered("HelmRelease/x/app", (chart_crd("a.example.com", "Create"),))],
+    )
+    (change,) = upgraded.changes
+    assert change.status == "added" and change.note is not None and "is Skip" in change.note
+    assert [c.note for c in installed.changes] == [None]
+    assert [c.note for c in created.changes] == [None]
+    assert '"note": null' in to_json(installed)
+    assert "# note: CustomResourceDefinition.apiextensions.k8s.io/a.example.com" in to_unified(upgraded)

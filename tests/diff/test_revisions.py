@@ -193,3 +193,48 @@ def test_a_kustomization_failing_hides_nothing_it_applies(
         "not rendered: Kustomization/demo/tools failed"
     )
     assert result["changes"] == []
+
+
+CRD = "charts/echo/crds/gizmos.yaml"
+
+
+def crd_change(result: dict[str, Any]) -> dict[str, Any]:
+    (change,) = [c for c in result["changes"] if c["kind"] == "CustomResourceDefinition"]
+    return change
+
+
+def test_a_chart_crd_change_is_flagged_when_the_upgrade_skips_crds(
+    remote: GitRemote, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit(remote.work, CRD, "    plural: gizmos\n", "    plural: gizmos\n    shortNames: [gz]\n")
+    code, result, _ = diff(capsys, str(remote.work))
+    assert code == 1
+    change = crd_change(result)
+    assert change["status"] == "changed" and change["producer"] == "HelmRelease/demo/echo"
+    assert change["fields"] == [{"path": "spec.names.shortNames", "before": None, "after": ["gz"]}]
+    assert "upgrade.crds is Skip" in change["note"]
+    capsys.readouterr()
+    main(["diff", str(remote.work)])
+    assert "note: not applied: the release's upgrade.crds is Skip" in capsys.readouterr().out
+
+
+def test_create_replace_rolls_crd_changes_out_and_create_only_adds(
+    remote: GitRemote, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit(remote.work, CRD, "    plural: gizmos\n", "    plural: gizmos\n    shortNames: [gz]\n")
+    edit(remote.work, ECHO_HR, "  install:\n", "  upgrade:\n    crds: CreateReplace\n  install:\n")
+    _, result, _ = diff(capsys, str(remote.work))
+    assert crd_change(result)["note"] is None
+    edit(remote.work, ECHO_HR, "crds: CreateReplace\n  install:", "crds: Create\n  install:")
+    _, result, _ = diff(capsys, str(remote.work))
+    assert "upgrade.crds is Create, which only creates missing CRDs" in crd_change(result)["note"]
+
+
+def test_a_crd_dropped_from_the_chart_stays_in_the_cluster(
+    remote: GitRemote, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (remote.work / CRD).unlink()
+    _, result, _ = diff(capsys, str(remote.work))
+    change = crd_change(result)
+    assert change["status"] == "removed"
+    assert change["note"].startswith("Helm never deletes a CRD")

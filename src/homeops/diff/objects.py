@@ -9,6 +9,9 @@ default; more can be ignored by configuration.
 Each side is a set of producers (Flux Kustomizations and HelmReleases), each rendered or failed. A
 producer that fails to render on either side is reported as such and contributes no object changes:
 a failure is never shown as the deletion of everything it used to produce.
+
+A change to a CRD from a chart's ``crds/`` folder carries a note when helm-controller will not apply it:
+on an upgrade ``spec.upgrade.crds`` decides (Skip by default), and Helm never deletes such CRDs.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import fnmatch
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from ..render.release import CRDS_ON_UPGRADE_ANNOTATION
 
 #: Field patterns ignored unless configured otherwise (``*`` matches one path segment).
 DEFAULT_IGNORES: tuple[str, ...] = (
@@ -89,6 +94,8 @@ class ObjectChange:
     before: Mapping[str, Any] | None
     after: Mapping[str, Any] | None
     fields: tuple[FieldChange, ...] = ()
+    note: str | None = None
+    """What the controller will do differently from what the diff shows (chart CRDs on upgrade)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,21 +141,49 @@ def diff(
                 result.failures.append(ProducerFailure(name, side, rendered.error))
     before = _objects(base_map, failed)
     after = _objects(head_map, failed)
+    upgraded = {name for name in base_map if name not in failed}
     for key in sorted(set(before) | set(after)):
         old = before.get(key)
         new = after.get(key)
         if old is None and new is not None:
-            result.changes.append(ObjectChange(key, new[0], "added", None, new[1]))
+            note = _crd_note("added", new[1], new[0] in upgraded)
+            result.changes.append(ObjectChange(key, new[0], "added", None, new[1], note=note))
         elif new is None and old is not None:
-            result.changes.append(ObjectChange(key, old[0], "removed", old[1], None))
+            note = _crd_note("removed", old[1], True)
+            result.changes.append(ObjectChange(key, old[0], "removed", old[1], None, note=note))
         elif old is not None and new is not None:
             fields = tuple(compare(strip(old[1], ignore), strip(new[1], ignore)))
             if fields:
-                result.changes.append(ObjectChange(key, new[0], "changed", old[1], new[1], fields))
+                note = _crd_note("changed", new[1], True)
+                result.changes.append(ObjectChange(key, new[0], "changed", old[1], new[1], fields, note))
             else:
                 result.unchanged += 1
     result.failures.sort(key=lambda f: (f.producer, f.side))
     return result
+
+
+def _crd_note(status: str, obj: Mapping[str, Any], upgrade: bool) -> str | None:
+    """Why helm-controller will not apply this change to a chart's ``crds/`` CRD, or None."""
+    meta = obj.get("metadata")
+    annotations = meta.get("annotations") if isinstance(meta, dict) else None
+    policy = annotations.get(CRDS_ON_UPGRADE_ANNOTATION) if isinstance(annotations, dict) else None
+    if policy is None:
+        return None
+    if status == "removed":
+        return "Helm never deletes a CRD installed from a chart's crds/ folder: it stays in the cluster"
+    if not upgrade or policy == "CreateReplace":
+        return None
+    if policy == "Create" and status == "added":
+        return None
+    if policy == "Create":
+        return (
+            "not applied: the release's upgrade.crds is Create, which only creates missing CRDs; "
+            "set it to CreateReplace to roll this change out"
+        )
+    return (
+        f"not applied: the release's upgrade.crds is {policy} (Flux's default is Skip), so an upgrade "
+        "leaves CRDs alone; set it to CreateReplace to roll this change out"
+    )
 
 
 def _objects(

@@ -46,6 +46,8 @@ def to_text(result: DiffResult, style: Style) -> str:
         for change in changes:
             colour = {"added": style.green, "removed": style.red, "changed": style.yellow}[change.status]
             lines.append(colour(f"  {_SYMBOL[change.status]} {change.key}"))
+            if change.note:
+                lines.append(style.yellow(f"      note: {change.note}"))
             for field in change.fields:
                 lines.append(f"      {_path(field)}: {_value(field.before)} → {_value(field.after)}")
     if not lines:
@@ -57,7 +59,8 @@ def unified(change: ObjectChange) -> str:
     before = dump_yaml(change.before) if change.before is not None else ""
     after = dump_yaml(change.after) if change.after is not None else ""
     name = str(change.key)
-    return "".join(
+    note = f"# note: {change.key}: {change.note}\n" if change.note else ""
+    return note + "".join(
         difflib.unified_diff(
             before.splitlines(keepends=True),
             after.splitlines(keepends=True),
@@ -122,6 +125,7 @@ def to_json(result: DiffResult) -> str:
             "kind": change.key.kind,
             "namespace": change.key.namespace,
             "name": change.key.name,
+            "note": change.note,
             "fields": [
                 {
                     "path": _path(f),

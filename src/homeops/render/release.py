@@ -4,6 +4,11 @@ The chart is fetched from its source, the values merged (:mod:`.values`), the ch
 Go SDK (:mod:`.helm`) for the release name and namespace helm-controller would use, CRDs kept or left
 out by ``install.crds``, test hooks dropped unless ``test.enable``, then helm-controller's post-renderer
 chain (:mod:`.postrender`) and the release namespace filled into namespaced objects.
+
+The chart's ``crds/`` objects carry the release's ``upgrade.crds`` policy in the annotation
+``homeops.dev/crds-on-upgrade``: on an upgrade helm-controller skips them (Skip, the default), only
+creates missing ones (Create) or replaces them (CreateReplace), and Helm never deletes them. The diff
+reads it to say which CRD changes an upgrade will not apply.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from .sources import ChartSource, SourceLookup, resolve_chart
 from .values import ValuesSource, merge_maps, release_values
 
 MAX_RELEASE_NAME = 53
+CRDS_ON_UPGRADE_ANNOTATION = "homeops.dev/crds-on-upgrade"
 
 
 def release_name(release: HelmRelease) -> str:
@@ -101,6 +107,7 @@ def render_helm_release(release: HelmRelease, ctx: ReleaseContext) -> ReleaseOut
         namespace=namespace,
         options=[options.kube_version, list(options.api_versions), options.include_crds, options.skip_tests],
         release=[release.name, release.namespace],
+        crds_on_upgrade=release.crds_policy("upgrade"),
         post_renderers=list(release.post_renderers),
         common_metadata=release.spec.get("commonMetadata"),
         cluster_scoped=sorted(ctx.custom_cluster_scoped),
@@ -170,13 +177,22 @@ def _render(
     hooks = postrender.post_render(hooks, release.post_renderers, where=where, lenient=True)
     labels, annotations = postrender.common_metadata(release.spec)
     labels = {**labels, **postrender.origin_labels(release.name, release.namespace)}
-    crds = [m.obj for m in rendered.crds]
+    crds = [_with_upgrade_policy(m.obj, release.crds_policy("upgrade")) for m in rendered.crds]
     scoped = ctx.custom_cluster_scoped | postrender.cluster_scoped_kinds(crds + resources)
     out = list(crds)
     for obj in (*resources, *hooks):
         obj = postrender.add_metadata(obj, labels, annotations)
         out.append(postrender.fill_namespace(obj, namespace, scoped))
     return out
+
+
+def _with_upgrade_policy(crd: Mapping[str, Any], policy: str) -> dict[str, Any]:
+    meta = crd.get("metadata")
+    meta = dict(meta) if isinstance(meta, dict) else {}
+    annotations = meta.get("annotations")
+    annotations = dict(annotations) if isinstance(annotations, dict) else {}
+    meta["annotations"] = {**annotations, CRDS_ON_UPGRADE_ANNOTATION: policy}
+    return {**crd, "metadata": meta}
 
 
 def _unpack_with_defaults(archive: Path, tmp: Path, defaults: Mapping[str, Any]) -> Path:
