@@ -76,7 +76,7 @@ def release(spec: dict[str, Any]) -> HelmRelease:
 def test_values_from_in_order_then_target_path_then_inline() -> None:
     objects = _Objects({
         ("ConfigMap", "one"): {"values.yaml": "a: one\nb: one\nnested: {x: one}\n"},
-        ("Secret", "two"): {"custom.yaml": "b: two\nnested: {y: two}\n", "password": "s3cret"},
+        ("Secret", "two"): {"custom.yaml": "b: two\nnested: {z: two}\n", "password": "s3cret"},
     })  # fmt: skip
     merged = release_values(
         release({
@@ -87,14 +87,14 @@ def test_values_from_in_order_then_target_path_then_inline() -> None:
                 {"kind": "ConfigMap", "name": "absent", "optional": True},
                 {"kind": "ConfigMap", "name": "one", "valuesKey": "absent-key", "optional": True},
             ],
-            "values": {"a": "inline", "nested": {"y": "inline"}},
+            "values": {"a": "inline", "nested": {"z": "inline"}},
         }),
         objects,
     )  # fmt: skip
     assert merged.values == {
         "a": "inline",
         "b": "two",
-        "nested": {"x": "one", "y": "inline"},
+        "nested": {"x": "one", "z": "inline"},  # (a key "y" would be true: YAML 1.1)
         "auth": {"password": "s3cret"},
     }
     assert merged.placeholders == [] and not merged.decrypted

@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..errors import RenderError
-from ..load.yamlio import parse
+from ..load.yamlio import HELM, parse
 from .charts.archive import chart_yaml, dependencies, parse_chart_yaml, read_member
 from .charts.cache import ChartArtifact
 from .charts.errors import ChartSourceError
@@ -365,7 +365,7 @@ def _sort(
 
 
 def _documents(content: str, path: str, label: str) -> list[dict[str, Any]]:
-    parsed = parse(content)
+    parsed = parse(content, schema=HELM)  # Helm's kube client reads manifests with sigs.k8s.io/yaml
     if parsed.failure is not None:
         raise HelmTemplateError(
             f"chart {label}: template {path} produced invalid YAML "

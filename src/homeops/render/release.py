@@ -24,7 +24,7 @@ from typing import Any
 
 from ..errors import RenderError
 from ..fsutil import private_tempdir
-from ..load.yamlio import parse
+from ..load.yamlio import HELM, parse
 from ..model.base import get_path
 from ..model.flux import HelmRelease
 from . import postrender
@@ -138,7 +138,7 @@ def _values_files(chart: ChartSource) -> dict[str, Any] | None:
             raise RenderError(
                 f"valuesFiles entry {rel!r} does not exist", hint="fix the path (relative to the source root)"
             )
-        parsed = parse(data)
+        parsed = parse(data, schema=HELM)  # Helm reads values files with sigs.k8s.io/yaml
         if parsed.failure is not None:
             raise RenderError(f"valuesFiles entry {rel!r} is not valid YAML: {parsed.failure.reason}")
         doc = parsed.documents[0] if parsed.documents else None

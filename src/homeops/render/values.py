@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..errors import RenderError
-from ..load.yamlio import parse
+from ..load.yamlio import HELM, parse
 from ..model.base import deep_copy
 from ..model.flux import HelmRelease, ValuesReference
 from .strvals import StrvalsError, set_path_value
@@ -107,7 +107,7 @@ def _apply(result: dict[str, Any], ref: ValuesReference, text: str, release: Hel
                 hint="targetPath uses Helm's --set syntax (a.b[0].c); commas in the value need quoting",
             ) from None
         return result
-    parsed = parse(text)
+    parsed = parse(text, schema=HELM)  # helm-controller reads valuesFrom with sigs.k8s.io/yaml
     if parsed.failure is not None:
         raise RenderError(f"{what} is not valid YAML: {parsed.failure.reason} (line {parsed.failure.line})")
     doc = parsed.documents[0] if parsed.documents else None

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ...fsutil import private_tempdir
-from ...load.yamlio import parse
+from ...load.yamlio import HELM, parse
 from .errors import ChartSourceError
 
 PINNED_MTIME = 315532800
@@ -62,7 +62,7 @@ def chart_yaml(data: bytes, *, source: str) -> dict[str, Any]:
 
 
 def parse_chart_yaml(raw: bytes, *, source: str) -> dict[str, Any]:
-    parsed = parse(raw)
+    parsed = parse(raw, schema=HELM)
     if parsed.failure is not None:
         raise ChartSourceError(
             f"{source}: Chart.yaml is not valid YAML (line {parsed.failure.line}: {parsed.failure.reason})",
