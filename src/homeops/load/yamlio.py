@@ -249,6 +249,12 @@ def _resolve(text: str, v2: bool) -> Any:
     return text
 
 
+def needs_quotes(text: str) -> bool:
+    """Whether ``text`` written as a plain scalar would read back as something else in go-yaml v3 or
+    v2 (a number, a boolean, null, a timestamp): writers must quote it."""
+    return _resolve(text, False) is not text or _resolve(text, True) is not text
+
+
 def _plain(text: str, memo: dict[str, Any], v2: bool) -> Any:
     """An untagged plain scalar as JSON holds it (memoised: keys and common values repeat)."""
     value = _resolve(text, v2)

@@ -1,0 +1,243 @@
+"""Remote kustomize bases (``github.com/org/repo//path?ref=v1.2.0``), fetched once into a cache.
+
+kustomize clones a remote base on every build; homeops fetches it once with real ``git`` into a
+content-addressed cache under ``$HOMEOPS_CACHE_DIR/kustomize`` and builds from there afterwards:
+
+    refs/<hash of url and ref>.json   what the ref named when it was resolved: commit, tag or branch
+    trees/<hash of url and commit>/   the files of that commit (written once, renamed into place)
+
+A ref is *pinned* when it names a commit or a tag: its record is used forever. A branch (or no ref:
+the default branch) moves, so its record is used for an hour, and offline for as long as it is there;
+such a base is itself worth a warning (see :func:`pinned`). ``HOMEOPS_OFFLINE=1`` (``--offline``)
+never touches the network. A failure is remembered for ten minutes, so that an unreachable host costs
+one attempt, not one per build or per run. Whatever cannot be fetched raises
+:class:`~homeops.kustomize.loader.RemoteUnavailable` with git's own words: an offline limit, not a
+fault of the repository.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any, NamedTuple
+from urllib.parse import parse_qs
+
+from ..errors import HomeopsError, Where
+from .loader import RemoteUnavailable
+
+_MUTABLE_TTL = 3600.0
+"""Seconds a branch's resolution is trusted."""
+_FAILURE_TTL = 600.0
+"""Seconds a failed fetch is remembered (not retried)."""
+_TIMEOUT = 60.0
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_VERSION = re.compile(r"v?\d+(\.\d+)*([-+][0-9A-Za-z.-]+)?")
+_HOSTS = ("github.com/", "gitlab.com/", "bitbucket.org/")
+
+
+class RemoteSpec(NamedTuple):
+    """A remote base as kustomize's repo spec reads it."""
+
+    url: str
+    """What ``git`` clones."""
+    path: str
+    """The folder inside the repository ('' for its root)."""
+    ref: str
+    """``?ref=`` (or ``?version=``); '' for the default branch."""
+    entry: str
+    """The entry as written."""
+
+
+def offline() -> bool:
+    """Whether homeops may use the network for remote bases (``HOMEOPS_OFFLINE``)."""
+    return os.environ.get("HOMEOPS_OFFLINE", "") not in ("", "0")
+
+
+def parse(entry: str) -> RemoteSpec | None:
+    """The repository, folder and ref of a remote base; None when ``entry`` is not a Git repository
+    (a plain ``https://`` file, which kustomize downloads over HTTP)."""
+    text, _, query = entry.partition("?")
+    params = parse_qs(query)
+    ref = (params.get("ref") or params.get("version") or [""])[0]
+    if text.startswith("git::"):
+        text = text[len("git::") :]
+    if text.startswith(_HOSTS):
+        text = "https://" + text
+    if text.startswith("git@") and ":" in text:
+        host, _, rest = text.partition(":")
+        prefix, rest = host + ":", rest
+    elif "://" in text:
+        scheme, _, rest = text.partition("://")
+        if scheme not in ("https", "http", "ssh", "file", "git"):
+            return None
+        if scheme == "file":
+            prefix, rest = "file://", rest
+        else:
+            host, _, rest = rest.partition("/")
+            prefix = f"{scheme}://{host}/"
+    else:
+        return None
+    repo, path = _split(prefix, rest)
+    if repo is None:
+        return None
+    return RemoteSpec(prefix + repo, path.strip("/"), ref, entry)
+
+
+def _split(prefix: str, rest: str) -> tuple[str | None, str]:
+    if "//" in rest:
+        repo, _, path = rest.partition("//")
+        return repo, path
+    if ".git/" in rest or rest.endswith(".git"):
+        repo, _, path = rest.partition(".git")
+        return repo + ".git", path
+    if prefix.endswith(("github.com/", "gitlab.com/", "bitbucket.org/")):
+        parts = rest.split("/")
+        if len(parts) < 2:
+            return None, ""
+        return "/".join(parts[:2]), "/".join(parts[2:])
+    if prefix == "file://":
+        return rest, ""
+    if rest.endswith((".yaml", ".yml", ".json")):
+        return None, ""  # a file on a web server
+    return rest, ""
+
+
+def pinned(spec: RemoteSpec) -> bool | None:
+    """True for a commit or a tag, False for a branch or no ref; None when unknown (a ref that is
+    neither a commit nor shaped like a version, not resolved yet)."""
+    if not spec.ref:
+        return False
+    if _SHA.fullmatch(spec.ref):
+        return True
+    record = _read_json(_ref_file(spec))
+    if record is not None and record.get("kind") in ("tag", "branch"):
+        return bool(record["kind"] == "tag")
+    return True if _VERSION.fullmatch(spec.ref) else None
+
+
+class Checkout(NamedTuple):
+    """A remote repository's files at one commit, in the cache."""
+
+    key: str
+    """Short, stable name of the tree (a hash of URL and commit)."""
+    root: Path
+    commit: str
+
+
+def checkout(spec: RemoteSpec, where: Where | None = None) -> Checkout:
+    """The cached tree of ``spec``'s commit, fetching it when allowed and needed."""
+    record = _read_json(_ref_file(spec))
+    now = time.time()
+    if record is not None and record.get("failed"):
+        if offline() or now - float(record.get("at", 0)) < _FAILURE_TTL:
+            raise _unavailable(spec, str(record["failed"]), where)
+        record = None
+    if record is not None:
+        mutable = record.get("kind") == "branch"
+        fresh = not mutable or now - float(record.get("at", 0)) < _MUTABLE_TTL
+        tree = _tree_dir(spec.url, str(record["commit"]))
+        if tree.is_dir() and (fresh or offline()):
+            return Checkout(tree.name[:16], tree, str(record["commit"]))
+    if offline():
+        raise _unavailable(spec, "it is not in homeops' cache and homeops is offline (--offline)", where)
+    try:
+        commit, kind = _resolve(spec)
+        tree = _tree_dir(spec.url, commit)
+        if not tree.is_dir():
+            _fetch(spec.url, commit, tree)
+    except HomeopsError as exc:
+        _write_json(_ref_file(spec), {"url": spec.url, "ref": spec.ref, "failed": exc.message, "at": now})
+        raise _unavailable(spec, exc.message, where) from None
+    record = {"url": spec.url, "ref": spec.ref, "commit": commit, "kind": kind, "at": now}
+    _write_json(_ref_file(spec), record)
+    return Checkout(tree.name[:16], tree, commit)
+
+
+def _unavailable(spec: RemoteSpec, why: str, where: Where | None) -> RemoteUnavailable:
+    return RemoteUnavailable(
+        f"remote base {spec.entry!r} could not be verified: {why}",
+        where=where,
+        hint="run once with network access (homeops caches the base), or check the URL and ref; "
+        "this is a limit of this machine, not a fault of the repository",
+    )
+
+
+def _resolve(spec: RemoteSpec) -> tuple[str, str]:
+    """(commit, kind) of the ref: a commit as given, else ``git ls-remote``."""
+    from ..render.charts import git
+
+    if _SHA.fullmatch(spec.ref):
+        return spec.ref, "commit"
+    if spec.ref:
+        try:
+            commit, _label = git.resolve(spec.url, "tag", spec.ref, timeout=_TIMEOUT)
+            return commit, "tag"
+        except HomeopsError as exc:
+            if "has no tag" not in exc.message:
+                raise
+        commit, _label = git.resolve(spec.url, "name", f"refs/heads/{spec.ref}", timeout=_TIMEOUT)
+        return commit, "branch"
+    commit, _label = git.resolve(spec.url, "name", "HEAD", timeout=_TIMEOUT)
+    return commit, "branch"
+
+
+def _fetch(url: str, commit: str, tree: Path) -> None:
+    """Export ``commit`` into ``tree``: into a private folder first, then renamed into place."""
+    import shutil
+    import tempfile
+
+    from ..render.charts import git
+
+    tree.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".fetch-", dir=tree.parent))
+    try:
+        dest = staging / "tree"
+        dest.mkdir()
+        git.export(url, commit, dest, timeout=_TIMEOUT)
+        try:
+            os.rename(dest, tree)
+        except OSError:
+            if not tree.is_dir():  # another process won the race otherwise
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _root() -> Path:
+    from ..load.cache import cache_root
+
+    return Path(cache_root()) / "kustomize"
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _ref_file(spec: RemoteSpec) -> Path:
+    return _root() / "refs" / f"{_digest(spec.url, spec.ref)}.json"
+
+
+def _tree_dir(url: str, commit: str) -> Path:
+    return _root() / "trees" / _digest(url, commit)
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    from ..errors import WriteError
+    from ..fsutil import atomic_write
+
+    try:
+        atomic_write(path, json.dumps(data, sort_keys=True))
+    except (WriteError, OSError):
+        pass  # a cache that cannot be written only costs a fetch next time
