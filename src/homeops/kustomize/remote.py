@@ -57,6 +57,13 @@ def offline() -> bool:
     return os.environ.get("HOMEOPS_OFFLINE", "") not in ("", "0")
 
 
+def local_allowed() -> bool:
+    """Whether ``file://`` remote bases may be fetched (``HOMEOPS_ALLOW_FILE_REMOTES=1``: local mirrors,
+    tests). Off by default: a ``file://`` base reads a repository elsewhere on this machine, which a
+    hostile kustomization could use to pull private files into build output."""
+    return os.environ.get("HOMEOPS_ALLOW_FILE_REMOTES", "") not in ("", "0")
+
+
 def parse(entry: str) -> RemoteSpec | None:
     """The repository, folder and ref of a remote base; None when ``entry`` is not a Git repository
     (a plain ``https://`` file, which kustomize downloads over HTTP)."""

@@ -26,7 +26,7 @@ import yaml
 from ..errors import KustomizeError, Where
 from ..load.tree import SourceTree, join
 from . import kfile
-from .loader import Loader, RemoteUnavailable, looks_remote
+from .loader import Loader, OutsideSource, RemoteUnavailable, looks_remote
 
 SOURCE = "source"
 """Folder of the copy that holds the repository's files."""
@@ -225,6 +225,14 @@ class _Walker:
                     "its cached remote bases",
                     where=where,
                     hint="vendor the file into the repository, or refer to a Git repository with ?ref=",
+                )
+            if spec.url.startswith("file://") and not remote.local_allowed():
+                raise OutsideSource(
+                    f"remote base {entry!r} is a repository on this machine, outside the source; "
+                    "homeops does not read it",
+                    where=where,
+                    hint="refer to the base by its Git server URL (set HOMEOPS_ALLOW_FILE_REMOTES=1 to "
+                    "allow local mirrors)",
                 )
             cached = remote.checkout(spec, where)
             found = self.remotes.get(cached.key)
