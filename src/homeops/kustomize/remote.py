@@ -29,6 +29,10 @@ from urllib.parse import parse_qs
 from ..errors import HomeopsError, Where
 from .loader import RemoteUnavailable
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..load.tree import SourceTree
+
 _MUTABLE_TTL = 3600.0
 """Seconds a branch's resolution is trusted."""
 _FAILURE_TTL = 600.0
@@ -113,17 +117,42 @@ def _split(prefix: str, rest: str) -> tuple[str | None, str]:
     return rest, ""
 
 
+_BRANCHES = frozenset(("main", "master", "develop", "development", "trunk", "HEAD", "dev", "next"))
+
+
 def pinned(spec: RemoteSpec) -> bool | None:
     """True for a commit or a tag, False for a branch or no ref; None when unknown (a ref that is
-    neither a commit nor shaped like a version, not resolved yet)."""
+    neither a commit nor shaped like a version nor a usual branch name, not resolved yet)."""
     if not spec.ref:
         return False
     if _SHA.fullmatch(spec.ref):
         return True
     record = _read_json(_ref_file(spec))
-    if record is not None and record.get("kind") in ("tag", "branch"):
-        return bool(record["kind"] == "tag")
+    if record is not None and record.get("kind") in ("tag", "branch", "commit"):
+        return bool(record["kind"] != "branch")
+    if spec.ref in _BRANCHES:
+        return False
     return True if _VERSION.fullmatch(spec.ref) else None
+
+
+def entries(tree: SourceTree, path: str) -> list[tuple[RemoteSpec, int]]:
+    """The remote bases a kustomization file names (``resources``, ``bases``, ``components``), with
+    their lines."""
+    from .kfile import line_of
+    from .loader import looks_remote
+
+    parsed = tree.parsed(path)
+    data = parsed.documents[0] if parsed.failure is None and parsed.documents else None
+    found: list[tuple[RemoteSpec, int]] = []
+    if not isinstance(data, dict):
+        return found
+    for field in ("resources", "bases", "components"):
+        items = data.get(field)
+        for index, item in enumerate(items if isinstance(items, list) else []):
+            spec = parse(item) if isinstance(item, str) and looks_remote(item) else None
+            if spec is not None:
+                found.append((spec, line_of(tree, path, [field, index])))
+    return found
 
 
 class Checkout(NamedTuple):

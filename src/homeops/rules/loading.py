@@ -136,3 +136,34 @@ def remote_not_verified(ctx: Context) -> Iterator[Hit]:
                 f"Kustomization {producer.ks.id.short} was not verified: {error.message}",
                 error.hint,
             )
+
+
+@rule(
+    id="LOAD006",
+    name="unpinned-remote-base",
+    family="loading",
+    severity=Severity.WARNING,
+    seed="GitOps is the authority: what is applied is what the repository says",
+    summary="A remote kustomize base follows a branch instead of a tag or a commit",
+    why="Flux fetches the remote base again at every reconciliation; without a pinned ref (a tag or a "
+    "commit in ?ref=) what is applied changes whenever someone pushes to that branch, without any "
+    "commit in this repository, and homeops can only check what the branch held when it looked.",
+    bad="resources:\n  - https://github.com/example/base//deploy?ref=main\n",
+    good="resources:\n  - https://github.com/example/base//deploy?ref=v1.4.2\n",
+    fix="Pin the base to a release tag or a commit with ?ref=.",
+)
+def unpinned_remote(ctx: Context) -> Iterator[Hit]:
+    from ..kustomize import kfile, remote
+    from ..kustomize.loader import RemoteUnavailable
+
+    files = set(ctx.applied_files)
+    for producer in ctx.producers():
+        if isinstance(producer.error, RemoteUnavailable) and producer.error.where is not None:
+            files.add(producer.error.where.path)
+    for path in sorted(files):
+        if path.rpartition("/")[2] not in kfile.KUSTOMIZATION_FILES:
+            continue
+        for spec, line in remote.entries(ctx.tree, path):
+            if remote.pinned(spec) is False:
+                what = f"?ref={spec.ref}, a branch" if spec.ref else "no ?ref=, so the default branch"
+                yield Hit(path, line, f"remote base {spec.entry!r} follows {what}: what Flux applies moves")
