@@ -23,7 +23,9 @@ from ...errors import ExitCode, UsageError
 
 def add_render_options(parser: argparse.ArgumentParser) -> None:
     """Options ``build`` and ``diff`` share."""
-    parser.add_argument("--offline", action="store_true", help="use only the chart cache, never the network")
+    parser.add_argument(
+        "--offline", action="store_true", help="use only the chart and remote-base caches, never the network"
+    )
     parser.add_argument(
         "--age-key",
         metavar="FILE",
@@ -88,6 +90,8 @@ def render_options(args: argparse.Namespace, kubernetes_version: str | None) -> 
     from ...render.flux import DEFAULT_KUBE_VERSION, RenderOptions
     from ...render.secrets import age_key_material
 
+    if args.offline:
+        os.environ["HOMEOPS_OFFLINE"] = "1"  # remote kustomize bases too (homeops.kustomize.remote)
     return RenderOptions(
         offline=args.offline,
         age_key=age_key_material(args.age_key),

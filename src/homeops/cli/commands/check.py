@@ -45,12 +45,19 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="hide findings below this severity",
     )
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the parse cache")
+    parser.add_argument(
+        "--offline", action="store_true", help="remote kustomize bases only from the cache, no network"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from ...load.walk import repository_root, walk
     from ...rules import results
 
+    if args.offline:
+        import os
+
+        os.environ["HOMEOPS_OFFLINE"] = "1"  # read by homeops.kustomize.remote, also in forked helpers
     root = repository_root(args.path)
     walked = walk(root)
     key = None
