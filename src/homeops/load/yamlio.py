@@ -465,14 +465,14 @@ def _go_folded_roundtrip(value: str) -> str:
 
 
 def _printable(value: str) -> bool:
-    """go-yaml's ``is_printable`` over the whole text (else it writes the scalar double-quoted): line
-    feeds, printable ASCII, and the Basic Multilingual Plane without surrogates, BOM and non-characters
-    (so not an emoji, which lies beyond it)."""
+    """go-yaml's ``is_printable`` over the whole text (else it writes the scalar double-quoted): tabs,
+    line feeds, printable ASCII, and the Basic Multilingual Plane without surrogates, BOM and
+    non-characters (so not an emoji, which lies beyond it)."""
     for ch in value:
         code = ord(ch)
         if not (
             0x20 <= code <= 0x7E
-            or code == 0x0A
+            or code in (0x09, 0x0A)  # go-yaml v3 counts tabs apart: they do not rule out block style
             or 0xA0 <= code <= 0xD7FF
             or (0xE000 <= code <= 0xFFFD and code != 0xFEFF)
         ):
@@ -527,12 +527,12 @@ def _allowed_alias_ratio(decoded: int) -> float:
     return 0.99 - 0.89 * (decoded - _ALIAS_LOW) / (_ALIAS_HIGH - _ALIAS_LOW)
 
 
-# One entry per open collection: [container, state, pending key, anchor, start count, merges, root].
+# One entry per open collection: [container, state, pending key, anchor, start count, merges, root, flow].
 # state: None in a list, True in a map expecting a key, False expecting the pending key's value,
 # _MERGE_LIST in a list that is the value of a merge key (its items must be maps). merges: None, or
 # the maps "<<" brings into this mapping. root: the document's top mapping under KUSTOMIZE (kustomize
-# makes its keys strings; below it, keys must already be strings).
-_CONTAINER, _STATE, _KEY, _ANCHOR, _START, _MERGES, _ROOT = range(7)
+# makes its keys strings; below it, keys must already be strings). flow: written in flow style.
+_CONTAINER, _STATE, _KEY, _ANCHOR, _START, _MERGES, _ROOT, _FLOW = range(8)
 _MERGE_LIST = object()
 _MISSING = object()
 _DROP = object()
@@ -561,6 +561,11 @@ def _document(event: Any, get: Callable[[], Any], reading: _Reading) -> Any:
                     value = memo.get(event.value, _PENDING)
                     if value is _PENDING:
                         value = _plain(event.value, memo, v2)
+                    if value is None and not event.value and stack and not v2:
+                        # go-yaml writes an empty scalar in a flow collection or as a key as '', so
+                        # kustomize reads it back as an empty string, not as null
+                        if stack[-1][_FLOW] or stack[-1][_STATE] is True:
+                            value = ""
                 elif style == ">" and not v2:
                     value = _refold(event.value)
                 else:
@@ -576,11 +581,13 @@ def _document(event: Any, get: Callable[[], Any], reading: _Reading) -> Any:
                 raise _Refused(event.start_mark.line + 1, f"nested deeper than {MAX_DEPTH} levels")
             if event.anchor is not None:
                 anchors[event.anchor] = _PENDING
+            flow = bool(event.flow_style)
             if cls is MappingStartEvent:
-                stack.append([{}, True, None, event.anchor, decoded, None, not stack and not v2])
+                stack.append([{}, True, None, event.anchor, decoded, None, not stack and not v2, flow])
             else:
                 merging = bool(stack) and stack[-1][_STATE] is False and stack[-1][_KEY] is _MERGE
-                stack.append([[], _MERGE_LIST if merging else None, None, event.anchor, decoded, None, False])
+                state = _MERGE_LIST if merging else None
+                stack.append([[], state, None, event.anchor, decoded, None, False, flow])
             event = get()
             continue
         elif cls is MappingEndEvent or cls is SequenceEndEvent:
