@@ -185,13 +185,17 @@ class _Walker:
         if k.root.loader.is_dir(rel):
             self.folder(k.root, rel, plugins=k.plugins)
         elif k.root.loader.is_file(rel):
-            self._copy(k.root, rel)
+            self._copy(k.root, rel, yaml=True)
             if k.plugins:
                 self._plugin_file(k, rel, at)
         return entry
 
-    def _file(self, k: _Kustomization, entry: str, at: tuple[str | int, ...]) -> str | None:
-        """Check one file entry and copy it; its repo-relative path (None when it is not a file)."""
+    def _file(
+        self, k: _Kustomization, entry: str, at: tuple[str | int, ...], *, yaml: bool = True
+    ) -> str | None:
+        """Check one file entry and copy it; its repo-relative path (None when it is not a file).
+
+        ``yaml``: kustomize parses the file (a patch, a schema...), so it must parse here too."""
         with k.at(at) as where:
             if looks_remote(entry):
                 raise RemoteUnavailable(
@@ -203,16 +207,17 @@ class _Walker:
             rel = k.root.loader.resolve(k.directory, entry, where, "file")
         if not k.root.loader.is_file(rel):
             return None  # missing (or a folder): kubectl says so
-        self._copy(k.root, rel)
+        self._copy(k.root, rel, yaml=yaml)
         return rel
 
     def _generator(self, k: _Kustomization, item: Mapping[str, Any], at: tuple[str | int, ...]) -> None:
         for i, source in enumerate(_strings(item.get("files"))):
-            self._file(k, source.partition("=")[2] if "=" in source else source, (*at, "files", i))
+            path = source.partition("=")[2] if "=" in source else source
+            self._file(k, path, (*at, "files", i), yaml=False)
         for i, source in enumerate(_strings(item.get("envs"))):
-            self._file(k, source, (*at, "envs", i))
+            self._file(k, source, (*at, "envs", i), yaml=False)
         if isinstance(item.get("env"), str):
-            self._file(k, item["env"], (*at, "env"))
+            self._file(k, item["env"], (*at, "env"), yaml=False)
 
     def _remote(self, k: _Kustomization, entry: str, at: tuple[str | int, ...]) -> str:
         from . import remote
@@ -300,9 +305,19 @@ class _Walker:
                     path = path.partition("=")[2]
                 if field == "paths" and _inline(path):
                     continue
-                self._file(k, path, at)
+                self._file(k, path, at, yaml=field not in ("files", "envs", "env"))
 
-    def _copy(self, root: _Root, rel: str) -> None:
+    def _copy(self, root: _Root, rel: str, *, yaml: bool = False) -> None:
+        """Copy a file; one kustomize parses must parse here first (go-yaml's limits: an alias bomb
+        would exhaust kubectl's memory, which has no bound of its own)."""
+        if yaml:
+            parsed = root.tree.parsed(rel)
+            if parsed.failure is not None:
+                raise KustomizeError(
+                    f"cannot parse {rel}: {parsed.failure.reason}",
+                    where=Where(rel, parsed.failure.line),
+                    hint="fix the YAML of the file",
+                )
         self.plan.copies.setdefault(root.dest(rel), (root.tree, rel))
 
 
