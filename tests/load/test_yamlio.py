@@ -199,3 +199,18 @@ def test_locate_finds_field_lines_through_merge_keys() -> None:
     assert locate(node, ["spec", "list", 1]) == 7
     assert locate(node, ["spec", "image"]) == 2
     assert locate(node, ["spec", "missing", "deeper"]) == 3
+
+
+def test_plain_values_as_each_reader_types_them() -> None:
+    from homeops.load.yamlio import plain_value
+
+    # what kustomize-controller reads back after substituting variables (sigs.k8s.io/yaml)
+    assert [plain_value(t, schema=HELM) for t in ("y", "on", "0x1F", "1e3", "1:20", "~", ".inf")] == [
+        True, True, 31, 1000, "1:20", None, ".inf",
+    ]  # fmt: skip
+    assert [plain_value(t) for t in ("y", "on", "2024-01-31", "<<")] == [
+        "y",
+        "on",
+        "2024-01-31T00:00:00Z",
+        "<<",
+    ]

@@ -255,6 +255,15 @@ def needs_quotes(text: str) -> bool:
     return _resolve(text, False) is not text or _resolve(text, True) is not text
 
 
+def plain_value(text: str, *, schema: str = KUSTOMIZE) -> Any:
+    """What an unquoted scalar reads as under ``schema``, as JSON carries it (a number JSON cannot
+    hold, ``.inf``, stays text: the Go reader would fail on it, homeops reports that elsewhere)."""
+    value = _plain(text, _MEMO_V2 if schema == HELM else _MEMO, schema == HELM)
+    if value.__class__ is _Special:
+        return value.value if value.value is not None else text
+    return "<<" if value is _MERGE else value
+
+
 def _plain(text: str, memo: dict[str, Any], v2: bool) -> Any:
     """An untagged plain scalar as JSON holds it (memoised: keys and common values repeat)."""
     value = _resolve(text, v2)
