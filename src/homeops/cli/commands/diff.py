@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ...errors import ExitCode, UsageError
-from .build import add_render_options, progress_bar, render_options
+from .build import add_render_options, render_options
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ...diff.report import to_json, to_markdown, to_text, to_unified
     from ...diff.revisions import diff_revisions, images_diff
-    from ...report.style import Style
+    from ...report.style import Style, progress_bar
     from ...rules.config import load_config
 
     images, path = _split(args.args)
