@@ -165,3 +165,12 @@ def test_graph_in_a_pipe_stays_mermaid_and_formats_are_chosen_with_f_or_o(
     assert out.startswith("flowchart LR\n")
     _, out, _ = to_terminal(monkeypatch, "graph", str(CLUSTERS), "-o", "dot")
     assert out.startswith("digraph homeops {")
+
+
+def test_graph_of_a_folder_without_flux_objects_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, terminal_env: None
+) -> None:
+    (tmp_path / "values.yaml").write_text("a: 1\n")
+    code, out, err = to_terminal(monkeypatch, "graph", str(tmp_path))
+    assert code == 0 and out == ""
+    assert "no Flux Kustomization or HelmRelease found" in err

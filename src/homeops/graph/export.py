@@ -208,7 +208,7 @@ def to_tree(graph: Graph, kinds: tuple[str, ...] | None = None) -> str:
         if rest:
             lines.append("not applied by a Kustomization of this repository:")
             lines.extend(f"  {text(TreeNode(n, '', ()))}" for n in rest)
-    return "\n".join(lines) + "\n"
+    return "".join(f"{line}\n" for line in lines)
 
 
 def tree_json(root: TreeNode) -> dict[str, object]:

@@ -68,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
                 hint=f"clusters: {', '.join(sorted(workspace.flux.clusters)) or 'none found'}",
             )
         graph = graph.subgraph(args.cluster)
+    if not graph.nodes:
+        print(f"homeops: note: no Flux Kustomization or HelmRelease found under {args.path}", file=sys.stderr)
     out = sys.stdout
     if args.format is None:
         args.format = "tree" if out.isatty() else "mermaid"
