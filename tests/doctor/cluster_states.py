@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 HEAD = "6b0c4d5e2f3a1b2c3d4e5f60718293a4b5c6d7e8"
+_head = [HEAD]
+"""The commit the healthy cluster applied (the test repository's HEAD when a test sets it)."""
 NOW = "2026-03-01T12:00:00Z"
 EARLIER = "2026-03-01T11:50:00Z"
 UID = iter(range(1000, 100000))
@@ -62,7 +64,7 @@ def ready(reason: str, message: str, when: str = EARLIER) -> list[dict[str, Any]
 def kustomization(
     name: str, path: str, depends: tuple[str, ...] = (), parent: str | None = "cluster-apps"
 ) -> Obj:
-    revision = f"main@sha1:{HEAD}"
+    revision = f"main@sha1:{_head[0]}"
     spec: dict[str, Any] = {
         "interval": "1h",
         "retryInterval": "2m",
@@ -195,7 +197,7 @@ def pod_of(deploy: Obj, suffix: str = "7d9f8c6b5-x2x4q") -> Obj:
 
 def healthy() -> list[Obj]:
     """The test repository, converged."""
-    revision = f"main@sha1:{HEAD}"
+    revision = f"main@sha1:{_head[0]}"
     echo = deployment("echo", "ghcr.io/mendhak/http-https-echo:37", secret="echo-secret", claim="echo-data")
     web = deployment("web", "ghcr.io/nginx/nginx-unprivileged:1.29.1")
     return [
@@ -565,11 +567,20 @@ def storage_claim(items: list[Obj]) -> list[Obj]:
 
 
 def placeholder(items: list[Obj]) -> list[Obj]:
-    """The ``web`` Kustomization lost its postBuild: ``${SECRET_DOMAIN}`` reached the cluster as written."""
-    deploy = find(items, "Deployment", "web")
-    deploy["spec"]["template"]["spec"]["containers"][0]["env"] = [
-        {"name": "PUBLIC_URL", "value": "https://web.${SECRET_DOMAIN}"}
-    ]
+    """The ``web`` Kustomization has no postBuild: ``${SECRET_DOMAIN}`` reached the cluster as written,
+    in the HelmRelease values and so in what Helm rendered from them."""
+    env = [{"name": "PUBLIC_URL", "value": "https://web.${SECRET_DOMAIN}"}]
+    hr = find(items, "HelmRelease", "web")
+    hr["spec"]["values"]["controllers"]["web"]["containers"]["app"]["env"] = env
+    find(items, "Deployment", "web")["spec"]["template"]["spec"]["containers"][0]["env"] = env
+    return items
+
+
+def escaped_placeholder(items: list[Obj]) -> list[Obj]:
+    """``$${NGINX_PORT}`` in Git under postBuild: Flux unescapes it to ``${NGINX_PORT}`` on purpose."""
+    find(items, "Kustomization", "web")["spec"]["postBuild"] = {"substitute": {"APP": "web"}}
+    hr = find(items, "HelmRelease", "web")
+    hr["spec"]["values"]["controllers"]["web"]["containers"]["app"]["args"] = ["--listen=${NGINX_PORT}"]
     return items
 
 
@@ -590,7 +601,17 @@ def dependency_missing(items: list[Obj]) -> list[Obj]:
 
 
 def image_drift(items: list[Obj]) -> list[Obj]:
-    """Git moved web to 1.29.2 (ImageUpdateFlow); the cluster still runs 1.29.1 — the repo is the change."""
+    """Git moved web to 1.29.1 (ImageUpdateFlow) in the last commit; the cluster has not applied it and
+    still runs 1.29.0."""
+    old = "ghcr.io/nginx/nginx-unprivileged:1.29.0"
+    ks = find(items, "Kustomization", "web")
+    ks["status"]["lastAppliedRevision"] = "main@sha1:0123456789abcdef0123456789abcdef01234567"
+    hr = find(items, "HelmRelease", "web")
+    hr["spec"]["values"]["controllers"]["web"]["containers"]["app"]["image"]["tag"] = "1.29.0"
+    find(items, "Deployment", "web")["spec"]["template"]["spec"]["containers"][0]["image"] = old
+    pod = next(o for o in items if o["kind"] == "Pod" and o["metadata"]["name"].startswith("web-"))
+    pod["spec"]["containers"][0]["image"] = old
+    pod["status"]["containerStatuses"][0]["image"] = old
     return items
 
 
@@ -644,6 +665,8 @@ SCENARIOS: dict[str, Callable[[list[Obj]], list[Obj]]] = {
     "httproute-gateway": httproute_gateway,
     "storage-claim": storage_claim,
     "placeholder": placeholder,
+    "escaped-placeholder": escaped_placeholder,
+    "image-drift": image_drift,
     "dependency-missing": dependency_missing,
     "bootstrapping": bootstrapping,
 }
@@ -658,7 +681,8 @@ def snapshot(items: list[Obj]) -> dict[str, Any]:
     }
 
 
-def write(path: Path, scenario: str | None = None) -> Path:
+def write(path: Path, scenario: str | None = None, head: str = HEAD) -> Path:
+    _head[0] = head
     items = healthy()
     if scenario:
         items = SCENARIOS[scenario](items)

@@ -88,18 +88,22 @@ class LiveCluster:
     def _list(self, client: Any, kind: Kind) -> list[dict[str, Any]] | None:
         """Every object of one kind in every namespace; None when the cluster does not serve it."""
         from lightkube import ApiError
+        from lightkube.core.resource_registry import resource_registry
         from lightkube.generic_resource import create_global_resource, create_namespaced_resource
         from lightkube.operators import not_equal
 
         create = create_namespaced_resource if kind.namespaced else create_global_resource
         for version in kind.versions:
-            resource = create(kind.group, version, kind.kind, kind.plural)
+            api_version = f"{kind.group}/{version}" if kind.group else version
+            # lightkube's own typed class when one is registered (core kinds), else a generic one
+            resource = resource_registry.get(api_version, kind.kind) or create(
+                kind.group, version, kind.kind, kind.plural
+            )
             options: dict[str, Any] = {"chunk_size": PAGE_SIZE}
             if kind.namespaced:
                 options["namespace"] = "*"
             if kind.kind == "Secret":
                 options["fields"] = {"type": not_equal(HELM_RELEASE_SECRET_TYPE)}
-            api_version = f"{kind.group}/{version}" if kind.group else version
             try:
                 return [
                     clean({"apiVersion": api_version, "kind": kind.kind, **_plain(obj)})

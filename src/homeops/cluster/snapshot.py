@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ..errors import LoadError, UsageError, Where
+from ..errors import UsageError, Where
 
 KEYS_ANNOTATION = "homeops.dev/data-keys"
 """On a Secret or ConfigMap of a snapshot: the names of the keys whose values were left out."""
@@ -144,12 +144,12 @@ def _read(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise LoadError(f"cannot read snapshot: {exc}", where=Where(str(path))) from exc
+        raise UsageError(f"cannot read snapshot: {exc}", where=Where(str(path))) from exc
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         if path.suffix == ".json" or text.lstrip().startswith(("{", "[")):
-            raise LoadError(
+            raise UsageError(
                 f"not valid JSON: {exc.msg}",
                 where=Where(str(path), exc.lineno),
                 hint="a snapshot is the JSON of a Kubernetes List (kubectl get ... -o json)",
@@ -160,7 +160,7 @@ def _read(path: Path) -> Any:
         documents = [d for d in yaml.safe_load_all(text) if d is not None]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise LoadError(
+        raise UsageError(
             f"not valid JSON or YAML: {getattr(exc, 'problem', None) or exc}",
             where=Where(str(path), mark.line + 1 if mark is not None else 0),
         ) from exc
@@ -170,7 +170,7 @@ def _read(path: Path) -> Any:
 def _objects(document: Any, path: Path) -> Iterator[dict[str, Any]]:
     """The objects of a List (also ``PodList`` and the like, whose items name no kind) or of one object."""
     if not isinstance(document, dict) or not isinstance(document.get("kind"), str):
-        raise LoadError(
+        raise UsageError(
             "not a Kubernetes List or object",
             where=Where(str(path), 1),
             hint="a snapshot is the JSON of a Kubernetes List (kubectl get ... -o json)",

@@ -193,40 +193,62 @@ def _placeholders(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
 
 
 def _placeholder(ctx: Context) -> Iterator[Problem]:
+    """Live objects Flux applied with ``${VAR}`` left in them, and objects whose substitution in Git
+    misses a variable (Flux then applies an empty string)."""
+    reported: set[Ref] = set()
     for ref, obj in sorted(ctx.view.objects.items()):
         own = labels(obj)
         if FLUX_KS_LABEL not in own or ref.kind in ("Kustomization", "Secret", "ConfigMap"):
             continue
         if get(obj, "metadata", "annotations", "kustomize.toolkit.fluxcd.io/substitute") == "disabled":
             continue
-        found = list(_placeholders(obj.get("spec")))
-        if not found:
-            continue
         applier = Ref("Kustomization", own.get(FLUX_KS_NS_LABEL, "flux-system"), own[FLUX_KS_LABEL])
-        names = sorted({m.group(0) for _, value in found for m in _PLACEHOLDER.finditer(value)})
-        evidence = tuple(f"spec.{path}: {value!r} was applied as written" for path, value in found[:5])
-        ks = ctx.view.get(applier)
-        has_post_build = isinstance(get(ks, "spec", "postBuild"), dict) if ks else False
-        reason = "VariableNotDefined" if has_post_build else "NoPostBuild"
-        fix = (
-            f"define {', '.join(names)} in the ConfigMap or Secret that {applier} substitutes from "
-            "(postBuild.substituteFrom)"
-            if has_post_build
-            else (
-                f"add postBuild.substituteFrom (the cluster settings) to {applier}, or replace "
-                f"{', '.join(names)} in Git"
+        # Under postBuild an undefined variable becomes "": a ${VAR} that survives was escaped ($${VAR})
+        # in Git on purpose. Only without postBuild does Flux apply the text as written.
+        if isinstance(get(ctx.view.get(applier), "spec", "postBuild"), dict):
+            continue
+        found = list(_placeholders(obj.get("spec")))
+        if found:
+            names = sorted({m.group(0) for _, value in found for m in _PLACEHOLDER.finditer(value)})
+            evidence = tuple(f"spec.{path}: {value!r} was applied as written" for path, value in found[:5])
+            fix = (
+                f"add postBuild.substituteFrom (the cluster settings) to {applier}, "
+                f"or replace {', '.join(names)} in Git"
             )
-        )
-        root = Hop(
-            applier,
-            ctx.explainer.state(applier)._replace(reason=reason),
-            "applies",
-            (
-                f"{applier} has {'no ' if not has_post_build else ''}postBuild substitution for "
-                f"{', '.join(names)}",
-            ),
-        )
-        yield Problem("placeholder", ctx.cluster, ref, root, evidence + root.evidence, fix)
+            reported.add(ref)
+            yield _substitution_problem(ctx, ref, applier, "NoPostBuild", names, evidence, fix)
+    yield from _missing_variables(ctx, reported)
+
+
+def _missing_variables(ctx: Context, reported: set[Ref]) -> Iterator[Problem]:
+    if ctx.repo is None:
+        return
+    from ..flux.tree import PRODUCER, SUBSTITUTION
+
+    for ref, res in sorted(ctx.repo.objects.items()):
+        outcome = res.notes.get(SUBSTITUTION)
+        producer = res.notes.get(PRODUCER)
+        missing = sorted(getattr(outcome, "missing", ()) or ())
+        if not missing or ref in reported or ctx.view.get(ref) is None or producer is None:
+            continue
+        applier = Ref("Kustomization", producer.namespace, producer.name)
+        names = [f"${{{name}}}" for name in missing]
+        evidence = (f"{res.origin}: {', '.join(names)} is defined nowhere {applier} substitutes from",)
+        fix = f"define {', '.join(names)} in the ConfigMap or Secret that {applier} substitutes from"
+        yield _substitution_problem(ctx, ref, applier, "VariableNotDefined", names, evidence, fix)
+
+
+def _substitution_problem(
+    ctx: Context, ref: Ref, applier: Ref, reason: str, names: list[str], evidence: tuple[str, ...], fix: str
+) -> Problem:
+    said = "no postBuild substitution" if reason == "NoPostBuild" else "no value"
+    root = Hop(
+        applier,
+        ctx.explainer.state(applier)._replace(reason=reason),
+        "applies",
+        (f"{applier} has {said} for {', '.join(names)}",),
+    )
+    return Problem("placeholder", ctx.cluster, ref, root, evidence + root.evidence, fix)
 
 
 def _dependency_chain(ctx: Context) -> Iterator[Problem]:

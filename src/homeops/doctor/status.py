@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from .repo import FLUX_NODE_KINDS, RepoSide
 from .states import BLOCKED, HEALTHY, MISSING, RECONCILING, SUSPENDED, LiveState
-from .view import FLUX_KS_LABEL, Ref, View, get, labels
+from .view import FLUX_KS_LABEL, FLUX_KS_NS_LABEL, Ref, View, get, labels
 from .why import Explainer
 
 NOT_IN_CLUSTER = "not-in-cluster"
@@ -48,10 +48,11 @@ def status_rows(explainer: Explainer, repo: RepoSide | None, cluster: str = "def
     for ref in live_flux:
         if ref in in_git:
             continue
-        if repo is None:
-            rows.append(_row(explainer, repo, cluster, ref, 0, in_git=False))
-        elif FLUX_KS_LABEL in labels(view.objects[ref]):
-            rows.append(_row(explainer, repo, cluster, ref, 0, in_git=False))
+        own = labels(view.objects[ref])
+        # Gone from Git: applied by a Kustomization of this repository that no longer has it. What a
+        # Kustomization outside the repository applies (bootstrap's flux-system) is shown, not judged.
+        applier = Ref("Kustomization", own.get(FLUX_KS_NS_LABEL, ""), own.get(FLUX_KS_LABEL, ""))
+        rows.append(_row(explainer, repo, cluster, ref, 0, in_git=applier not in in_git))
     return rows
 
 
