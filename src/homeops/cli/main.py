@@ -31,6 +31,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "mode": ("mode", "switch a mode (certificate issuer, app environment) as a Git change"),
     "hook": ("hook", "install the git pre-commit hook"),
     "rules": ("rules", "list the rules of the catalog, or generate their documentation"),
+    "machines": ("machines", "show the runtime state machines, or generate their documentation"),
+    "simulate": ("simulate", "simulate a cluster converging on the repository: when, in what order"),
 }
 
 
