@@ -35,6 +35,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("status", "the Flux tree with each object's live state, revision and drift"),
     "why": ("why", "why an object is not healthy: the chain to its root cause, and what happens next"),
     "doctor": ("doctor", "find the failure scenarios in a cluster, each with its root cause and fix"),
+    "machines": ("machines", "show the runtime state machines, or generate their documentation"),
+    "simulate": ("simulate", "simulate a cluster converging on the repository: when, in what order"),
 }
 
 
