@@ -72,7 +72,9 @@ def state_of(view: View, ref: Ref) -> LiveState:
     if obj is None:
         return LiveState(MISSING, "NotFound", f"{ref} does not exist in the cluster")
     evidence = _events(view, ref)
-    if ref.kind in FLUX_KINDS:
+    if ref.kind in ("Kustomization", "HelmRelease"):
+        found = _from_machine(obj, ref.kind, _flux(obj, ref.kind))
+    elif ref.kind in FLUX_KINDS:
         found = _flux(obj, ref.kind)
     elif ref.kind == "Pod":
         found = _pod(obj, view)
@@ -112,6 +114,21 @@ def _cond_text(cond: Mapping[str, Any]) -> str:
 
 
 # -- Flux -------------------------------------------------------------------------------------------
+
+#: The runtime machines' states in status' words (a machine state not listed is in progress).
+_FROM_MACHINE = {READY: READY, BLOCKED: BLOCKED, STALLED: STALLED, SUSPENDED: SUSPENDED, "Failed": RETRYING}
+
+
+def _from_machine(obj: Mapping[str, Any], kind: str, observed: LiveState) -> LiveState:
+    """The state the runtime machine names (homeops.runtime.machines.classify), with the attempts,
+    message and evidence read here."""
+    from ..runtime.machines import classify
+
+    machine_state, reason = classify(kind, obj)
+    state = _FROM_MACHINE.get(machine_state, RECONCILING)
+    if state == RECONCILING and observed.state == RETRYING:
+        state = RETRYING  # Reconciling=True ProgressingWithRetry: a retry after a failure
+    return observed._replace(state=state, reason=reason or observed.reason)
 
 
 def _flux(obj: Mapping[str, Any], kind: str) -> LiveState:
