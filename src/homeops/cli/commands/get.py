@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from ...workspace import Workspace
 
 from ...errors import ExitCode
+from ...report.style import table  # noqa: F401  (moved to report.style; importable here for callers)
 
 _COLUMNS = {
     "ks": ("name", "namespace", "cluster", "path", "source", "depends_on", "status"),
