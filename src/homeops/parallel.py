@@ -93,7 +93,7 @@ class Split(Generic[T]):
                 break
             claims[index] = _CALLER
             mine[index] = work(self.items[index])
-            if self.what:
+            if self.what and progress.active():
                 # The helper claims from the front: the first free byte is how far it got.
                 helper = claims.find(b"\0")
                 progress.step(total if helper < 0 else helper + total - index, total, self.what)

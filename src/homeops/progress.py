@@ -23,6 +23,11 @@ def step(done: int, total: int, what: str) -> None:
         _listener(done, total, what)
 
 
+def active() -> bool:
+    """Whether anyone listens: work that costs something only to report progress can be skipped."""
+    return _listener is not None
+
+
 def listen(listener: Listener | None) -> Listener | None:
     """Send the steps reported from now on to ``listener`` (None: to nobody); returns the one before,
     to be restored when the work is over."""

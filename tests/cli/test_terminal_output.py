@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -174,3 +175,27 @@ def test_graph_of_a_folder_without_flux_objects_says_so(
     code, out, err = to_terminal(monkeypatch, "graph", str(tmp_path))
     assert code == 0 and out == ""
     assert "no Flux Kustomization or HelmRelease found" in err
+
+
+def slow_square(n: int) -> int:
+    time.sleep(0.001)  # both sides get items to do, whatever the machine
+    return n * n
+
+
+def test_work_split_over_two_cores_reports_its_progress() -> None:
+    from homeops import parallel, progress
+
+    if not parallel.fork_safe():
+        pytest.skip("this process may not fork a helper (threads running)")
+    steps: list[tuple[int, int, str]] = []
+    previous = progress.listen(lambda done, total, what: steps.append((done, total, what)))
+    try:
+        results = parallel.run(list(range(400)), slow_square, what="squaring")
+    finally:
+        progress.listen(previous)
+    assert results == [n * n for n in range(400)]
+    assert steps and {(total, what) for _, total, what in steps} == {(400, "squaring")}
+    done = [d for d, _, _ in steps]
+    assert done == sorted(done) and 0 < done[-1] <= 400
+    # Nobody listening: nothing is reported (and nothing is computed for it).
+    assert parallel.run([1, 2, 3], lambda n: n, what="quiet") == [1, 2, 3]
