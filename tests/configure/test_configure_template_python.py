@@ -213,3 +213,28 @@ def test_needs_reads_pyproject(repo: Path) -> None:
     assert found.python == ">=3.12" and found.packages == ("pydantic",)
     assert found.python_ok((3, 12, 0)) and not found.python_ok((3, 11, 7))
     assert plugin_python.needs(repo / "template") == plugin_python.Needs()
+
+
+def test_a_program_the_plugin_runs_is_named_when_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from configure_testlib import make_mini_repo
+
+    repo = make_mini_repo(tmp_path / "repo", secret_value="s3cr3t-value")
+    toml = repo / "makejinja.toml"
+    toml.write_text(
+        toml.read_text().replace(
+            "[makejinja]\n", '[makejinja]\nimport_paths = ["./scripts"]\nloaders = ["plugin:Plugin"]\n', 1
+        )
+    )
+    (repo / "scripts").mkdir()
+    (repo / "scripts/plugin.py").write_text(
+        "import subprocess\n\n\nclass Plugin:\n    def data(self):\n"
+        "        subprocess.run(['absent-fixture-program', 'export'], check=True)\n        return {}\n"
+    )
+    before = fingerprint(repo)
+    assert main(["configure", str(repo), "--no-check"]) == 4
+    err = capsys.readouterr().err
+    assert "'absent-fixture-program' is not installed or not on PATH" in err
+    assert "the template's makejinja plugin runs 'absent-fixture-program'" in err
+    assert fingerprint(repo) == before

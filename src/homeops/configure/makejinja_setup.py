@@ -279,12 +279,15 @@ class _Renderer:
                 raise
             except ModuleNotFoundError as exc:
                 raise _missing_module(exc, config) from exc
-            except Exception as exc:
-                raise TemplateError(
-                    f"cannot set up makejinja (data files, plugins): {type(exc).__name__}: {exc}",
-                    where=Where(CONFIG_FILE),
-                    hint="check the data files and the plugins listed in makejinja.toml",
+            except FileNotFoundError as exc:
+                if not _program_missing(exc):
+                    raise _setup_error(exc) from exc
+                raise MissingTool(
+                    str(exc.filename),
+                    f"the template's makejinja plugin runs '{exc.filename}': install it and put it on PATH",
                 ) from exc
+            except Exception as exc:
+                raise _setup_error(exc) from exc
             filters: list[Callable[[Path], bool]] = []
             for plugin in plugins:
                 if hasattr(plugin, "path_filters"):
@@ -399,6 +402,24 @@ class _Renderer:
         if found is None:
             return Where(fallback)
         return Where(_rel(self.root, Path(found[0])), found[1])
+
+
+def _setup_error(exc: BaseException) -> TemplateError:
+    return TemplateError(
+        f"cannot set up makejinja (data files, plugins): {type(exc).__name__}: {exc}",
+        where=Where(CONFIG_FILE),
+        hint="check the data files and the plugins listed in makejinja.toml",
+    )
+
+
+def _program_missing(exc: FileNotFoundError) -> bool:
+    """Whether a plugin tried to run a program that is not installed (``subprocess`` raised it)."""
+    traceback = exc.__traceback__
+    while traceback is not None:
+        if traceback.tb_frame.f_code.co_filename.endswith(("subprocess.py", "os.py")):
+            return exc.filename is not None
+        traceback = traceback.tb_next
+    return False
 
 
 def _missing_module(exc: ModuleNotFoundError, config: Any) -> HomeopsError:
