@@ -74,7 +74,7 @@ def test_unlimited_retries_stop_at_the_first_failure_without_a_horizon() -> None
     assert len(events(result, hr, "InstallFailed")) == 1
     state, _ = final(result, hr)
     assert state == "Failed"
-    assert "without limit" in [f for f in result.final if f.obj is hr][0].message
+    assert "without limit" in next(f for f in result.final if f.obj is hr).message
 
 
 def test_dependency_rechecked_every_30_seconds() -> None:
@@ -97,7 +97,7 @@ def test_release_waits_for_the_secret_its_pods_need() -> None:
     assert final(result, secret) == ("Failed", "SecretSyncedError")
     assert final(result, hr) == ("Stalled", "RetriesExceeded")
     assert len(events(result, hr, "InstallFailed")) == 2
-    message = [e.message for e in result.events if e.obj is hr and e.reason == "InstallFailed"][0]
+    message = next(e.message for e in result.events if e.obj is hr and e.reason == "InstallFailed")
     assert "ExternalSecret apps/immich" in message
 
 

@@ -136,11 +136,12 @@ def build_world(
             dependent.missing.append(f"{edge.target.kind} {edge.target.short}")
         elif edge.kind == "source":
             dependent.source = source_object(edge.target)
+    by_id = {(o.node.cluster, o.node.kind, o.node.namespace, o.node.name): o for o in objects.values()}
     for node, obj in objects.items():
         if obj.res is None:
             continue
         if node.kind == "Kustomization":
-            _kustomization(obj, Kustomization(obj.res), objects)
+            _kustomization(obj, Kustomization(obj.res), by_id)
             if obj.source is None and Kustomization(obj.res).source_ref is not None:
                 ref = Kustomization(obj.res).source_ref
                 assert ref is not None
@@ -168,7 +169,9 @@ def _is_workload(node: Node, graph: Graph) -> bool:
     return any(edge.kind in ("secret", "claim") for edge in graph.needs.get(node, ()))
 
 
-def _kustomization(obj: SimObject, ks: Kustomization, objects: dict[Node, SimObject]) -> None:
+def _kustomization(
+    obj: SimObject, ks: Kustomization, by_id: dict[tuple[str, str, str, str], SimObject]
+) -> None:
     obj.interval = parse_duration(ks.interval)
     if obj.interval is None:
         obj.notes.append(f"spec.interval {ks.interval!r} is not a duration: assumed 10m")
@@ -183,13 +186,12 @@ def _kustomization(obj: SimObject, ks: Kustomization, objects: dict[Node, SimObj
         obj.health = list(obj.applies)
     elif isinstance(checks, list) and checks:
         obj.waits = True
-        by_id = {(o.node.kind, o.node.namespace, o.node.name): o for o in objects.values()}
         for check in checks:
             if not isinstance(check, dict):
                 continue
             namespace = str(check.get("namespace") or ks.namespace)
-            found = by_id.get((str(check.get("kind")), namespace, str(check.get("name"))))
-            if found is not None and found.node.cluster == obj.node.cluster:
+            found = by_id.get((obj.node.cluster, str(check.get("kind")), namespace, str(check.get("name"))))
+            if found is not None:
                 obj.health.append(found)
 
 
