@@ -29,7 +29,7 @@ from ..load.ignore import IgnoreRules
 from .base import Severity
 
 CONFIG_FILE = ".homeops.yaml"
-_KEYS = ("rules", "ignore", "fail-on", "isolated-clusters", "kubernetes-version", "contexts")
+_KEYS = ("rules", "ignore", "fail-on", "isolated-clusters", "kubernetes-version", "contexts", "simulate")
 
 
 class Config(NamedTuple):
@@ -44,6 +44,10 @@ class Config(NamedTuple):
     kubernetes_version: str | None = None
     contexts: Mapping[str, str] = MappingProxyType({})
     """homeops cluster name → kube context."""
+    simulate: Mapping[str, Any] = MappingProxyType({})
+    """``simulate:`` overrides of assumed durations, checked by :mod:`homeops.simulate.settings`."""
+    simulate_lines: Mapping[str, int] = MappingProxyType({})
+    """Line of each ``simulate:`` key, for error messages."""
 
     @property
     def ignore_rules(self) -> IgnoreRules:
@@ -84,6 +88,8 @@ def load_config(repo_root: Path) -> Config:
         isolated_clusters=_isolated(data.get("isolated-clusters", "auto"), where),
         kubernetes_version=str(data["kubernetes-version"]) if data.get("kubernetes-version") else None,
         contexts=_contexts(data.get("contexts"), where),
+        simulate=_simulate(data.get("simulate"), where),
+        simulate_lines={str(k): where("simulate", k).line for k in _simulate(data.get("simulate"), where)},
     )
 
 
@@ -130,6 +136,14 @@ def _ignores(value: Any, where: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError("'ignore' must be a list of path patterns", where=where("ignore"))
     return tuple(value)
+
+
+def _simulate(value: Any, where: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError("'simulate' must map assumption names to durations", where=where("simulate"))
+    return {str(k): v for k, v in value.items()}
 
 
 def _isolated(value: Any, where: Any) -> bool | None:
