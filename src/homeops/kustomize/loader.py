@@ -255,7 +255,7 @@ def _load_objects(tree: SourceTree, rel: str) -> list[Template]:
         raise KustomizeError(
             f"cannot parse {rel}: {parsed.failure.reason}",
             where=Where(rel, parsed.failure.line),
-            hint="fix the YAML syntax",
+            hint="fix the YAML of the file (kustomize reads it with go-yaml v3)",
         )
     result: list[Template] = []
     for index, (doc, line) in enumerate(zip(parsed.documents, parsed.lines, strict=True)):

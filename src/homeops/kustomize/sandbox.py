@@ -21,8 +21,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import KustomizeError, Where
 from ..load.tree import SourceTree, join
 from . import kfile
@@ -126,9 +124,9 @@ class _Walker:
         context = _Kustomization(root, path, directory, plugins)
         rewritten = self._fields(context, data)
         if rewritten is not None or override is not None:
-            self.plan.writes[root.dest(path)] = yaml.safe_dump(
-                rewritten if rewritten is not None else data, sort_keys=False
-            )
+            from ..yamlout import dump_yaml  # quotes every string a Go reader would retype
+
+            self.plan.writes[root.dest(path)] = dump_yaml(rewritten if rewritten is not None else data)
         else:
             self.plan.copies[root.dest(path)] = (root.tree, path)
 
