@@ -16,7 +16,7 @@ from kustomize_testlib import kubectl_path
 from homeops.cli.main import main
 from homeops.errors import HomeopsError
 from homeops.kustomize import build, remote
-from homeops.kustomize.loader import RemoteUnavailable
+from homeops.kustomize.loader import OutsideSource, RemoteUnavailable
 from homeops.load.tree import SourceTree
 from services import GitRemote, git_remote
 
@@ -29,8 +29,8 @@ BASE = {
 
 @pytest.fixture
 def origin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[GitRemote]:
-    monkeypatch.setenv("HOMEOPS_ALLOW_FILE_REMOTES", "1")
-    monkeypatch.delenv("HOMEOPS_OFFLINE", raising=False)
+    monkeypatch.setenv("HOMEOPS_ALLOW_LOCAL_REMOTES", "1")
+    monkeypatch.setenv("HOMEOPS_OFFLINE", "")  # recorded, so restored after the CLI sets it
     with git_remote(tmp_path / "git") as repo:
         repo.commit(BASE, "base v1")
         repo.tag("v1.0.0")
@@ -183,3 +183,44 @@ def test_pinned_refs(ref: str, expected: bool | None) -> None:
 
 def test_errors_are_homeops_errors() -> None:
     assert issubclass(RemoteUnavailable, HomeopsError)
+
+
+CRDS = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\n"  # noqa: E501
+
+
+def test_a_web_file_is_downloaded_once_into_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kubectl_path()
+    from services import helm_http_repo
+
+    monkeypatch.setenv("HOMEOPS_ALLOW_LOCAL_REMOTES", "1")
+    monkeypatch.setenv("HOMEOPS_OFFLINE", "")  # recorded, so restored after the CLI sets it
+    served = tmp_path / "web" / "v1.0.0"
+    served.mkdir(parents=True)
+    (served / "crds.yaml").write_text(CRDS)
+    with helm_http_repo(tmp_path / "web") as web:
+        repo = _repo(tmp_path, f"{web.url}/v1.0.0/crds.yaml")
+        (repo / "app" / "kustomization.yaml").write_text(f"resources:\n  - {web.url}/v1.0.0/crds.yaml\n")
+        first = build(SourceTree(repo), "app", flux=True)
+        again = build(SourceTree(repo), "app", flux=True)
+        assert web.requests == ["/v1.0.0/crds.yaml"]  # a versioned URL is fetched once
+    assert [r.obj["metadata"]["name"] for r in first.resources] == ["widgets.example.com"]
+    assert [r.obj for r in again.resources] == [r.obj for r in first.resources]
+    monkeypatch.setenv("HOMEOPS_OFFLINE", "1")
+    assert [r.obj for r in build(SourceTree(repo), "app", flux=True).resources] == [
+        r.obj for r in first.resources
+    ]
+
+
+def test_local_network_addresses_are_never_fetched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a hostile kustomization could otherwise pull a cloud's metadata endpoint into build output
+    monkeypatch.delenv("HOMEOPS_ALLOW_LOCAL_REMOTES", raising=False)
+    for entry in (
+        "http://169.254.169.254/latest/meta-data/iam.yaml",
+        "https://127.0.0.1/org/repo.git//base?ref=v1",
+    ):
+        repo = _repo(tmp_path / str(abs(hash(entry))), entry)
+        with pytest.raises(OutsideSource, match="local or private address") as caught:
+            build(SourceTree(repo), "app", flux=True)
+        assert caught.value.where is not None and caught.value.where.line == 2

@@ -62,10 +62,46 @@ def offline() -> bool:
 
 
 def local_allowed() -> bool:
-    """Whether ``file://`` remote bases may be fetched (``HOMEOPS_ALLOW_FILE_REMOTES=1``: local mirrors,
-    tests). Off by default: a ``file://`` base reads a repository elsewhere on this machine, which a
-    hostile kustomization could use to pull private files into build output."""
-    return os.environ.get("HOMEOPS_ALLOW_FILE_REMOTES", "") not in ("", "0")
+    """Whether remotes on this machine or its local network may be fetched
+    (``HOMEOPS_ALLOW_LOCAL_REMOTES=1``: local mirrors, tests). Off by default: a ``file://`` base reads
+    a repository elsewhere on this machine, and a URL to a private address reaches services that trust
+    the machine (a cloud's metadata endpoint); a hostile kustomization could pull either into build
+    output, and from there into a pull request comment."""
+    return os.environ.get("HOMEOPS_ALLOW_LOCAL_REMOTES", "") not in ("", "0")
+
+
+def local_reason(url: str) -> str | None:
+    """Why ``url`` is on this machine or its local network (None when it is public, or allowed)."""
+    if local_allowed():
+        return None
+    if url.startswith("file://"):
+        return "a repository on this machine, outside the source"
+    import ipaddress
+    import socket
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname if "://" in url else url.partition("@")[2].partition(":")[0]
+    if not host:
+        return None
+    try:
+        ipaddress.ip_address(host)
+        literal = True
+    except ValueError:
+        literal = False
+    if not literal and offline():
+        return None  # no lookup offline: only the cache is used, filled under this same check
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError):
+        return None  # unresolvable: the fetch fails and says so
+    for address in addresses:
+        try:
+            ip = ipaddress.ip_address(str(address).partition("%")[0])
+        except ValueError:
+            continue
+        if not ip.is_global:
+            return f"{host} is a local or private address ({ip})"
+    return None
 
 
 def parse(entry: str) -> RemoteSpec | None:
@@ -191,6 +227,52 @@ def checkout(spec: RemoteSpec, where: Where | None = None) -> Checkout:
     record = {"url": spec.url, "ref": spec.ref, "commit": commit, "kind": kind, "at": now}
     _write_json(_ref_file(spec), record)
     return Checkout(tree.name[:16], tree, commit)
+
+
+def fetch_file(url: str, where: Where | None = None) -> Path:
+    """A file that kustomize downloads over HTTP (a ``resources:`` entry like
+    ``https://github.com/org/repo/releases/download/v1.2.0/crds.yaml``), from the cache or fetched once.
+
+    A URL with a version or a commit in its path is kept forever, any other for an hour (offline: for
+    as long as it is there); failures are remembered like a base's.
+    """
+    key = _digest("file", url)
+    folder = _root() / "files" / key
+    target = folder / (url.rstrip("/").rpartition("/")[2].partition("?")[0] or "file.yaml")
+    record_file = _root() / "refs" / f"{key}.json"
+    record = _read_json(record_file)
+    now = time.time()
+    pinned_url = any(_VERSION.fullmatch(part) or _SHA.fullmatch(part) for part in url.split("/"))
+    if record is not None and record.get("failed"):
+        if offline() or now - float(record.get("at", 0)) < _FAILURE_TTL:
+            raise _file_unavailable(url, str(record["failed"]), where)
+        record = None
+    if record is not None and target.is_file():
+        if pinned_url or offline() or now - float(record.get("at", 0)) < _MUTABLE_TTL:
+            return target
+    if offline():
+        raise _file_unavailable(url, "it is not in homeops' cache and homeops is offline (--offline)", where)
+    from ..render.charts import transport
+
+    try:
+        reply = transport.get(url, what="downloading a kustomize resource", max_bytes=64 * 1024 * 1024)
+    except HomeopsError as exc:
+        _write_json(record_file, {"url": url, "failed": exc.message, "at": now})
+        raise _file_unavailable(url, exc.message, where) from None
+    from ..fsutil import atomic_write
+
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write(target, reply.body)
+    _write_json(record_file, {"url": url, "sha256": hashlib.sha256(reply.body).hexdigest(), "at": now})
+    return target
+
+
+def _file_unavailable(url: str, why: str, where: Where | None) -> RemoteUnavailable:
+    return RemoteUnavailable(
+        f"remote file {url!r} could not be verified: {why}",
+        where=where,
+        hint="run once with network access (homeops caches the file), or vendor it into the repository",
+    )
 
 
 def _unavailable(spec: RemoteSpec, why: str, where: Where | None) -> RemoteUnavailable:

@@ -222,21 +222,17 @@ class _Walker:
 
         with k.at(at) as where:
             spec = remote.parse(entry)
-            if spec is None:
-                raise RemoteUnavailable(
-                    f"remote file {entry!r} is not downloaded: homeops reads only the repository and "
-                    "its cached remote bases",
-                    where=where,
-                    hint="vendor the file into the repository, or refer to a Git repository with ?ref=",
-                )
-            if spec.url.startswith("file://") and not remote.local_allowed():
+            local = remote.local_reason(spec.url if spec is not None else entry)
+            if local is not None:
                 raise OutsideSource(
-                    f"remote base {entry!r} is a repository on this machine, outside the source; "
-                    "homeops does not read it",
+                    f"remote {'base' if spec is not None else 'file'} {entry!r} is {local}; homeops "
+                    "does not read it",
                     where=where,
-                    hint="refer to the base by its Git server URL (set HOMEOPS_ALLOW_FILE_REMOTES=1 to "
-                    "allow local mirrors)",
+                    hint="refer to it by a public URL (set HOMEOPS_ALLOW_LOCAL_REMOTES=1 to allow local "
+                    "mirrors)",
                 )
+            if spec is None:
+                return self._remote_file(k, entry, where)
             cached = remote.checkout(spec, where)
             found = self.remotes.get(cached.key)
             if found is None:
@@ -249,6 +245,22 @@ class _Walker:
             self._copy(found, rel)
         # the copy's path, from the folder of the kustomization that names it
         return posixpath.relpath(found.dest(rel), posixpath.dirname(k.root.dest(k.path)))
+
+    def _remote_file(self, k: _Kustomization, url: str, where: Where) -> str:
+        """A resource kustomize downloads over HTTP: from homeops' cache, copied in beside the source."""
+        from . import remote
+
+        if not url.startswith(("https://", "http://")):
+            raise RemoteUnavailable(
+                f"remote resource {url!r} is neither a Git repository nor a web file homeops can fetch",
+                where=where,
+                hint="vendor it into the repository",
+            )
+        cached = remote.fetch_file(url, where)
+        tree = SourceTree(cached.parent)
+        root = _Root(tree, f"remote/{cached.parent.name[:16]}", False)
+        self._copy(root, cached.name, yaml=True)
+        return posixpath.relpath(root.dest(cached.name), posixpath.dirname(k.root.dest(k.path)))
 
     # -- plugin configurations -------------------------------------------------------------------
 
