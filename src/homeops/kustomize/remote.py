@@ -70,6 +70,10 @@ def local_allowed() -> bool:
     return os.environ.get("HOMEOPS_ALLOW_LOCAL_REMOTES", "") not in ("", "0")
 
 
+_ADDRESSES: dict[str, set[str]] = {}
+"""Host → its addresses, looked up once per process."""
+
+
 def local_reason(url: str) -> str | None:
     """Why ``url`` is on this machine or its local network (None when it is public, or allowed)."""
     if local_allowed():
@@ -90,10 +94,13 @@ def local_reason(url: str) -> str | None:
         literal = False
     if not literal and offline():
         return None  # no lookup offline: only the cache is used, filled under this same check
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
-    except (OSError, UnicodeError):
-        return None  # unresolvable: the fetch fails and says so
+    addresses = _ADDRESSES.get(host)
+    if addresses is None:
+        try:
+            addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
+        except (OSError, UnicodeError):
+            addresses = set()  # unresolvable: the fetch fails and says so
+        _ADDRESSES[host] = addresses
     for address in addresses:
         try:
             ip = ipaddress.ip_address(str(address).partition("%")[0])
