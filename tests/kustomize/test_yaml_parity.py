@@ -145,19 +145,31 @@ _line = st.tuples(st.integers(min_value=0, max_value=3), _words)
 _block = st.tuples(
     st.sampled_from([">", ">-", ">+", "|", "|-", "|+"]), st.lists(_line, min_size=1, max_size=6)
 ).map(lambda spec: spec[0] + "".join(f"\n      {' ' * indent}{text}".rstrip(" ") for indent, text in spec[1]))
-_value = st.one_of(_plain, _quoted, _tagged, _block)
+_flow_seq = st.lists(st.one_of(_plain, _quoted), max_size=4).map(lambda items: "[" + ", ".join(items) + "]")
+_flow_map = st.lists(st.tuples(_plain, st.one_of(_plain, _quoted)), max_size=3).map(
+    lambda pairs: "{" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}"
+)
+_value = st.one_of(_plain, _quoted, _tagged, _block, _flow_seq, _flow_map)
 
 
 @settings(
     derandomize=True,
-    max_examples=20,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(values=st.lists(_value, min_size=1, max_size=12))
-def test_generated_yaml_builds_as_kubectl_builds_it(tmp_path: Path, values: list[str]) -> None:
+@given(values=st.lists(_value, min_size=1, max_size=12), aliased=st.sets(st.integers(0, 11), max_size=3))
+def test_generated_yaml_builds_as_kubectl_builds_it(
+    tmp_path: Path, values: list[str], aliased: set[int]
+) -> None:
     kubectl_path()
-    body = "spec:\n" + "".join(f"  k{i}: {value}\n" for i, value in enumerate(values))
+    # some values anchored, and referred to again at the end (block scalars cannot carry an anchor
+    # on the same line as their indicator in every form, so only the others are anchored)
+    anchored = [i for i in sorted(aliased) if i < len(values) and not values[i].startswith((">", "|"))]
+    body = "spec:\n" + "".join(
+        f"  k{i}: {'&a' + str(i) + ' ' if i in anchored else ''}{value}\n" for i, value in enumerate(values)
+    )
+    body += "".join(f"  r{i}: *a{i}\n" for i in anchored)
     folder = _folder(tmp_path / str(abs(hash(body))), [body])
     same, report = _agree(folder)
     assert same, f"{body}\n{report}"
