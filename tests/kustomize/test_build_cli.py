@@ -124,3 +124,17 @@ def test_corpus_and_fixture_folders_from_outside_their_repository(
                 problems.append(f"{folder}: objects differ")
     assert compared > 300
     assert not problems, "\n".join(problems[:20])
+
+
+def test_a_symlink_does_not_widen_the_root(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Without a repository, the root is what the kustomizations name by path; a symlink that leads
+    # elsewhere stays outside it (kubectl would follow it, homeops refuses and says where).
+    project = _project(tmp_path)
+    secret = tmp_path / "secret" / "base"
+    shutil.copytree(project / "base", secret)
+    (project / "overlays" / "prod" / "linked").symlink_to(secret)
+    (project / "overlays" / "prod" / "kustomization.yaml").write_text("resources: [linked]\n")
+    assert main(["kustomize", "build", str(project / "overlays" / "prod")]) == 3
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "kustomization.yaml:1: resource 'linked' is a symlink that points outside the repository" in err

@@ -135,7 +135,8 @@ def kustomize_root(target: str) -> str:
     Inside a Git repository, the repository (what Flux's artifact holds: nothing outside it can be
     read). Outside one, plain kustomize reads wherever the kustomizations point, so the root is the
     closest folder that holds ``target`` and every folder and file its kustomizations name,
-    transitively (``../base`` included); an absolute path or a remote base does not widen it.
+    transitively (``../base`` included); an absolute path, a symlink or a remote base does not widen
+    it.
     """
     start = os.path.realpath(target)
     folder = start if os.path.isdir(start) else os.path.dirname(start)
@@ -199,7 +200,8 @@ def _reach(folder: str, reached: set[str]) -> None:
             or "?ref=" in entry
         ):
             continue
-        full = os.path.realpath(os.path.join(folder, entry))
+        # lexically: a symlink that leads elsewhere does not widen the root (it is refused instead)
+        full = os.path.normpath(os.path.join(folder, entry))
         if os.path.isdir(full):
             _reach(full, reached)
         elif os.path.exists(full):
