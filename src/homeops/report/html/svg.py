@@ -58,9 +58,9 @@ def graph_svg(
         source, target = node_key(edge["from"]), node_key(edge["to"])
         if source not in placed.positions or target not in placed.positions:
             continue
-        classes = f"edge e-{escape(edge['kind'])}{' fan' if target in fan else ''}"
+        css = f"edge e-{escape(edge['kind'])}{' fan' if target in fan else ''}"
         out.append(
-            f'<path class="{classes}" data-need="{index[target]}" '
+            f'<path class="{css}" data-need="{index[target]}" '
             f'data-user="{index[source]}" d="{_curve(placed, target, source)}" marker-end="url(#arrow)"/>'
         )
     out.append('</g><g id="nodes">')
