@@ -25,7 +25,12 @@
   let view = { x: 0, y: 0, k: 1 };
   function apply() { viewport.setAttribute("transform", `translate(${view.x},${view.y}) scale(${view.k})`); }
   function fit() {
-    const w = canvas.clientWidth, h = canvas.clientHeight;
+    // A small graph gets a canvas its own height, not an empty three quarters of the screen.
+    const w = canvas.clientWidth;
+    const k0 = Math.min(w / width, 1);
+    canvas.style.height = height * Math.max(k0, 0.35) + 24 < window.innerHeight * 0.72
+      ? Math.max(height * Math.max(k0, 0.35) + 24, 260) + "px" : "";
+    const h = canvas.clientHeight;
     const k = Math.min(w / width, h / height);
     // Fitting a tall graph whole makes it unreadable: fit the width, start at the top.
     view.k = Math.max(Math.min(k, 1), Math.min(w / width, 1), 0.35);
