@@ -39,7 +39,7 @@ def graph_svg(
     out = [
         f'<svg id="graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {placed.width:.0f} '
         f'{placed.height:.0f}" width="{placed.width:.0f}" height="{placed.height:.0f}" '
-        'role="group" aria-label="dependency graph">',
+        'role="group" aria-label="dependency graph" tabindex="-1">',
         '<defs><marker id="arrow" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="7" markerHeight="7" '
         'orient="auto-start-reverse"><path d="M0,0 L8,4 L0,8 z" class="arrowhead"/></marker></defs>',
         '<g id="viewport">',

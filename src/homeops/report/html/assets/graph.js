@@ -47,13 +47,14 @@
     apply();
   }
   function reveal(i) {
-    // Centre node i when it is not comfortably inside the canvas.
-    const b = boxes[i], w = canvas.clientWidth, h = canvas.clientHeight;
+    // Centre node i (zoomed in enough to read) unless it is already comfortably inside the canvas.
+    const b = boxes[i], w = canvas.clientWidth - (details.hidden ? 0 : details.offsetWidth), h = canvas.clientHeight;
+    let centre = view.k < 0.6;
+    if (centre) view.k = 0.8;
     const sx = b.x * view.k + view.x, sy = b.y * view.k + view.y;
-    if (view.k < 0.6) view.k = 0.8;
-    if (sx < 40 || sy < 40 || sx > w - 240 || sy > h - 60 || view.k === 0.8) {
-      view.x = w / 2 - (details.hidden ? 95 : 300) * view.k - b.x * view.k;
-      view.y = h / 2 - b.y * view.k;
+    if (centre || sx < 20 || sy < 20 || sx + 190 * view.k > w - 20 || sy + 30 * view.k > h - 20) {
+      view.x = w / 2 - (b.x + 95) * view.k;
+      view.y = h / 2 - (b.y + 15) * view.k;
     }
     apply();
   }
@@ -195,6 +196,7 @@
   }
   const arrows = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowDown: [0, 1], ArrowUp: [0, -1] };
   svg.addEventListener("keydown", (e) => {
+    pointing = false;
     const node = e.target.closest(".node");
     if (!node) return;
     const i = +node.dataset.i;
@@ -205,11 +207,16 @@
       if (j >= 0) { nodes[j].focus({ preventScroll: true }); reveal(j); if (selected !== null) show(j); }
     }
   });
+  // A node focused by the keyboard is brought into view; one focused by a pointer is already under it
+  // (moving it would turn the click into a drag).
+  let pointing = false;
+  svg.addEventListener("pointerdown", () => { pointing = true; });
   svg.addEventListener("focusin", (e) => {
     const node = e.target.closest(".node");
-    if (node) reveal(+node.dataset.i);
+    if (node && !pointing) reveal(+node.dataset.i);
   });
   svg.addEventListener("click", (e) => {
+    pointing = false;
     const node = e.target.closest(".node");
     if (node) { show(+node.dataset.i); node.focus({ preventScroll: true }); }
   });
