@@ -89,6 +89,12 @@ def collect_repository(
             "waves": [[node_key(n._asdict()) for n in wave] for wave in plan.waves],
             "blocked": [node_key(n._asdict()) for n in plan.blocked],
         }
+    if not flux.clusters:
+        templates = sum(1 for f in workspace.tree.files() if f.endswith(".j2"))
+        data.notes.append(
+            "No Flux entry point found: nothing to draw or simulate"
+            + (f" ({templates} templates: run 'homeops configure' to render them)" if templates else "")
+        )
     _findings(data, workspace)
     _objects(data, workspace, graph)
     if simulation:
