@@ -135,14 +135,36 @@ class Bar(NamedTuple):
     state: str
     reason: str
     critical: bool
+    segments: tuple[tuple[float, float | None, str], ...] = ()
+    """(from, to, ``wait``, ``work`` or ``fail``) from one event to the next; ``to`` None: to the end."""
+
+
+_WAITING = {"Blocked", "Absent", "Pending", "Suspended"}
+_FAILING = {"Failed", "Stalled", "Retrying", "RetriesExceeded"}
+
+
+def _segments(
+    events: list[tuple[float, str]], ready: float | None
+) -> tuple[tuple[float, float | None, str], ...]:
+    out: list[tuple[float, float | None, str]] = []
+    for n, (t, state) in enumerate(events):
+        if state == "Ready":
+            break
+        end = events[n + 1][0] if n + 1 < len(events) else ready
+        kind = "wait" if state in _WAITING else "fail" if state in _FAILING else "work"
+        out.append((t, end, kind))
+    return tuple(out)
 
 
 def timeline_bars(simulation: Mapping[str, Any]) -> list[Bar]:
     """Bars of the ``homeops simulate -o json`` contract: each Kustomization and HelmRelease from its
-    first event to Ready (or to the end), in the order they became Ready."""
+    first event to Ready (or to the end), in the order they became Ready, cut where its state changes
+    (waiting on a dependency, working, failing)."""
     first: dict[str, float] = {}
+    changes: dict[str, list[tuple[float, str]]] = {}
     for event in simulation.get("events", ()):
         first.setdefault(node_key(event), float(event["t"]))
+        changes.setdefault(node_key(event), []).append((float(event["t"]), str(event["to"])))
     critical = {node_key(step) for step in simulation.get("critical_path", ())}
     bars = []
     for final in simulation.get("final", ()):
@@ -160,6 +182,7 @@ def timeline_bars(simulation: Mapping[str, Any]) -> list[Bar]:
                 str(final["state"]),
                 str(final.get("reason") or ""),
                 key in critical,
+                _segments(changes.get(key, []), None if ready is None else float(ready)),
             )
         )
     return sorted(bars, key=lambda b: (b.end is None, b.end or 0.0, b.start, b.label))
@@ -202,8 +225,15 @@ def timeline_svg(bars: Sequence[Bar], end: float, keys: Mapping[str, int]) -> st
         out.append(
             f'<g class="{classes}"{target}><title>{escape(bar.label)}: {escape(when)}</title>'
             f'<text class="bar-label" x="{_LABEL_W - 8}" y="{y + 11}">{escape(_short(bar.label, 44))}</text>'
-            f'<rect x="{x:.1f}" y="{y + 2}" width="{w:.1f}" height="{_ROW - 5}" rx="3"/></g>'
+            f'<rect x="{x:.1f}" y="{y + 2}" width="{w:.1f}" height="{_ROW - 5}" rx="3"/>'
         )
+        for begin, until, kind in bar.segments:
+            sx = _LABEL_W + begin * scale
+            sw = ((until if until is not None else end) - begin) * scale
+            if sw >= 0.5:
+                box = f'x="{sx:.1f}" y="{y + 2}" width="{sw:.1f}" height="{_ROW - 5}"'
+                out.append(f'<rect class="seg {kind}" {box}/>')
+        out.append("</g>")
     out.append("</svg>")
     return "".join(out)
 
