@@ -201,3 +201,38 @@ def test_the_html_diff_calls_out_failures_first(
     for failure in result["failures"]:
         assert failure["producer"] in page[failures : page.index('id="changes"')]
     assert "charts/gone" in page
+
+
+def test_the_timeline_reads_the_simulate_contract() -> None:
+    from homeops.report.html.svg import timeline_bars
+
+    def ident(kind: str, name: str) -> dict[str, str]:
+        return {"cluster": "default", "kind": kind, "namespace": "media", "name": name}
+
+    contract = {
+        "events": [
+            {"t": 0, **ident("Kustomization", "app"), "from": "Absent", "to": "Reconciling", "reason": ""},
+            {"t": 5, **ident("HelmRelease", "app"), "from": "Absent", "to": "Blocked", "reason": "x"},
+            {"t": 20, **ident("Kustomization", "app"), "from": "Reconciling", "to": "Ready", "reason": ""},
+            {"t": 30, **ident("HelmRelease", "app"), "from": "Blocked", "to": "Installing", "reason": ""},
+            {"t": 90, **ident("HelmRelease", "app"), "from": "Installing", "to": "Stalled", "reason": "R"},
+        ],
+        "final": [
+            {**ident("Kustomization", "app"), "state": "Ready", "reason": "", "ready_at": 20},
+            {
+                **ident("HelmRelease", "app"),
+                "state": "Stalled",
+                "reason": "RetriesExceeded",
+                "ready_at": None,
+            },
+            {**ident("ExternalSecret", "app"), "state": "Ready", "reason": "", "ready_at": 3},
+        ],
+        "converged_at": None,
+        "critical_path": [{**ident("Kustomization", "app"), "milestone": "Ready", "t": 20}],
+        "assumptions": [],
+    }
+    ks, hr = timeline_bars(contract)  # only Kustomizations and HelmReleases, Ready ones first
+    assert (ks.label, ks.start, ks.end, ks.critical) == ("Kustomization media/app", 0.0, 20.0, True)
+    assert ks.segments == ((0.0, 20.0, "work"),)
+    assert (hr.start, hr.end, hr.state, hr.reason) == (5.0, None, "Stalled", "RetriesExceeded")
+    assert hr.segments == ((5.0, 30.0, "wait"), (30.0, 90.0, "work"), (90.0, None, "fail"))
