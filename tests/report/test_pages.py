@@ -22,6 +22,8 @@ from services import GitRemote, git_remote
 
 TESTDATA = Path(__file__).resolve().parents[1] / "testdata"
 LIVE_REPO = TESTDATA / "live" / "repo"
+
+
 RENDER_REPO = TESTDATA / "render" / "repo"
 
 
