@@ -3,13 +3,15 @@
 #   docker-registry  OCI registry (distribution 2.8, /usr/bin/docker-registry)
 #   git              Git remotes for GitRepository-sourced charts
 #   openssl          signs the registry tokens of the token-auth tests
+#   chromium, chromium-driver  a real browser for the HTML report tests (headless, driven by Selenium);
+#                    a browser that a Python package would download cannot be fetched
 # The package's own service is kept from starting: tests run their own registries on free ports.
 #   sh .ci/services.sh              say what is installed and why, then install (as root)
 #   sh .ci/services.sh --describe   only say it (one line; ./dev prints it before asking for sudo)
 #   sh .ci/services.sh --described  install without saying it again
 set -eu
-PACKAGES="docker-registry git openssl ca-certificates"
-WHY="the tests start a real OCI registry, Git remotes and registry token signing on loopback"
+PACKAGES="docker-registry git openssl ca-certificates chromium chromium-driver"
+WHY="the tests start a real OCI registry, Git remotes and registry token signing on loopback, and open HTML reports in a real headless browser"
 case "${1:-}" in
     --describe)
         echo "installing Debian packages as root: $PACKAGES ($WHY)"

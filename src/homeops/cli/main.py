@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "doctor": ("doctor", "find the failure scenarios in a cluster, each with its root cause and fix"),
     "machines": ("machines", "show the runtime state machines, or generate their documentation"),
     "simulate": ("simulate", "simulate a cluster converging on the repository: when, in what order"),
+    "report": ("report", "write one HTML page: graph, waves, bootstrap timeline, live state, findings"),
 }
 
 
