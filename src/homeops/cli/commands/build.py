@@ -91,6 +91,7 @@ def render_options(args: argparse.Namespace, kubernetes_version: str | None) -> 
     return RenderOptions(
         offline=args.offline,
         age_key=age_key_material(args.age_key),
+        show_secrets=args.show_secrets,
         kube_version=args.kube_version or kubernetes_version or DEFAULT_KUBE_VERSION,
         api_versions=tuple(v.strip() for v in args.api_versions.split(",") if v.strip()),
         render_cache=not args.no_render_cache,
@@ -152,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
     files = FolderFiles(workspace.root)
     decryptor = decryptor_for(files, options)
     if decryptor.enabled:
-        # substituteFrom sees the real values of SOPS Secrets; they stay in memory only.
+        # substituteFrom sees the values of SOPS Secrets (stand-ins unless shown), in memory only.
         workspace.secret_values = decryptor.secret_values
     snapshot = Snapshot.of(workspace.flux)
     if args.cluster and args.cluster not in snapshot.clusters:
