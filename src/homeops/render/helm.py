@@ -387,6 +387,11 @@ def _documents(content: str, path: str, label: str) -> list[dict[str, Any]]:
     return docs
 
 
+def is_hook(obj: Mapping[str, Any]) -> bool:
+    """Whether Helm treats ``obj`` as a hook (it carries a ``helm.sh/hook`` annotation)."""
+    return _hook_events(obj) is not None
+
+
 def _hook_events(obj: Mapping[str, Any]) -> tuple[str, ...] | None:
     """None for a plain object; the events for a hook; empty for an unknown hook type (Helm skips it)."""
     metadata = obj.get("metadata")
