@@ -105,3 +105,26 @@ def test_install_disable_hooks_means_no_hook_is_created(
     path = repo / ECHO_HR
     path.write_text(path.read_text().replace("  install:\n", "  install:\n    disableHooks: true\n"))
     assert "Job" not in echo(repo, capsys)
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ({}, "app"),
+        ({"targetNamespace": "tools"}, "tools-app"),
+        ({"targetNamespace": "tools", "releaseName": "mine"}, "mine"),
+        # helm-controller's own test vectors for ShortenName (internal/release/name_test.go):
+        ({"releaseName": "release-name-with-very-long-name-which-is-longer-than-53-characters"},
+         "release-name-with-very-long-name-which-i-788ca0d0d7b0"),
+        ({"releaseName": "another-release-name-with-very-long-name-which-is-longer-than-53-characters"},
+         "another-release-name-with-very-long-name-7e72150d5a36"),
+    ],
+)  # fmt: skip
+def test_release_name_defaults_and_shortening(spec: dict[str, Any], expected: str) -> None:
+    from homeops.model.base import Origin, Resource
+    from homeops.model.flux import HelmRelease
+    from homeops.render.release import release_name
+
+    obj = {"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+           "metadata": {"name": "app", "namespace": "apps"}, "spec": spec}  # fmt: skip
+    assert release_name(HelmRelease(Resource(obj, Origin("hr.yaml", 1)))) == expected
