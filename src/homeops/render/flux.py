@@ -111,6 +111,8 @@ class ProducerRender:
     release: Any = None
     """For a HelmRelease: its :class:`~homeops.render.release.ReleaseInfo`."""
     cached: bool = False
+    warnings: tuple[str, ...] = ()
+    """What was rendered although not everything could be checked (a schema reference, a stand-in)."""
 
     @property
     def failed(self) -> bool:
@@ -320,9 +322,9 @@ class _ClusterValues:
         if kind == "ConfigMap":
             data = obj.get("data")
             value = data.get(key) if isinstance(data, dict) else None
-            return ValuesData(None if value is None else str(value), decrypted=decrypted)
+            return ValuesData(None if value is None else str(value), decrypted=decrypted, origin=res.origin)
         values = Secret(Resource(obj, res.origin)).values()
-        return ValuesData(values.get(key), decrypted=decrypted)
+        return ValuesData(values.get(key), decrypted=decrypted, origin=res.origin)
 
 
 def _raw_value(obj: Mapping[str, Any], kind: str, key: str) -> Any:
@@ -359,6 +361,7 @@ def _release_context(
         helm=helm,
         custom_cluster_scoped=cluster.cluster_scoped,
         render_cache=render_cache,
+        read_file=files.read_bytes,
     )
 
 
@@ -378,7 +381,7 @@ def render_one_release(cluster: str, res: Resource, ctx: Any) -> ProducerRender:
         return ProducerRender(producer, cluster, "HelmRelease", error=error, hint=hint)
     objects = tuple(annotate(obj, producer, cluster) for obj in out.objects)
     return ProducerRender(producer, cluster, "HelmRelease", objects, placeholders=tuple(out.placeholders),
-                          release=out.info, cached=out.cached)  # fmt: skip
+                          release=out.info, cached=out.cached, warnings=tuple(out.warnings))  # fmt: skip
 
 
 # -- what a HelmRelease depends on ------------------------------------------------------------------

@@ -19,7 +19,7 @@ import hashlib
 import io
 import json
 import tarfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,10 +31,13 @@ from ..model.base import get_path
 from ..model.flux import HelmRelease
 from . import postrender
 from .cache import RenderCache, render_key
-from .charts.cache import ChartCache
-from .helm import HelmOptions, is_hook
+from .charts.cache import ChartArtifact, ChartCache
+from .charts.schemas import NO_SCHEMAS, ChartSchemas
+from .helm import HelmOptions, RenderedChart, coalesced_values, is_hook, render_release
+from .origin import schema_error
 from .sources import ChartSource, SourceLookup, resolve_chart
-from .values import ValuesSource, merge_maps, release_values
+from .validation import check_values
+from .values import MergedValues, ValuesSource, merge_maps, release_values
 
 MAX_RELEASE_NAME = 53
 CRDS_ON_UPGRADE_ANNOTATION = "homeops.dev/crds-on-upgrade"
@@ -70,6 +73,7 @@ class ReleaseOutput:
     placeholders: list[str] = field(default_factory=list)
     decrypted: bool = False
     cached: bool = False
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +86,8 @@ class ReleaseContext:
     helm: HelmOptions
     custom_cluster_scoped: frozenset[tuple[str, str]] = frozenset()
     render_cache: RenderCache | None = None
+    read_file: Callable[[str], bytes] | None = None
+    """Reads a repository file (to say on which line a value is set)."""
 
 
 def render_helm_release(release: HelmRelease, ctx: ReleaseContext) -> ReleaseOutput:
@@ -98,6 +104,9 @@ def render_helm_release(release: HelmRelease, ctx: ReleaseContext) -> ReleaseOut
         skip_tests=get_path(release.spec, "test", "enable") is not True,
     )
     strategy = post_render_strategy(release)
+    # helm-controller installs with Helm's schema validation unless install.disableSchemaValidation.
+    validated = get_path(release.spec, "install", "disableSchemaValidation") is not True
+    schemas = ctx.charts.schemas(chart.artifact) if validated else NO_SCHEMAS
     info = ReleaseInfo(
         name, namespace, release.storage_namespace, chart.artifact.name, chart.artifact.version,
         chart.artifact.digest, chart.artifact.source,
@@ -116,16 +125,49 @@ def render_helm_release(release: HelmRelease, ctx: ReleaseContext) -> ReleaseOut
         disable_hooks=hooks_disabled(release),
         common_metadata=release.spec.get("commonMetadata"),
         cluster_scoped=sorted(ctx.custom_cluster_scoped),
+        schemas=schemas.key,
     )
     cacheable = ctx.render_cache is not None and not merged.decrypted
     if cacheable and ctx.render_cache is not None:
         hit = ctx.render_cache.get(key)
         if hit is not None:
-            return ReleaseOutput(hit, info, merged.placeholders, merged.decrypted, cached=True)
-    objects = _render(release, chart, defaults, merged.values, name, namespace, options, ctx)
+            return ReleaseOutput(hit.objects, info, merged.placeholders, merged.decrypted, cached=True,
+                                 warnings=hit.warnings)  # fmt: skip
+    # Helm would load the schemas' references itself (and cannot be told not to validate): it renders
+    # the chart without them, the values validated here instead.
+    artifact = ctx.charts.without_schemas(chart.artifact)
+    try:
+        rendered = _helm(
+            artifact, defaults, merged.values, name, namespace, options, coalesce=bool(schemas.roots)
+        )
+    except RenderError:
+        # Helm validates the values before it renders: a schema violation is what it would report.
+        if schemas.roots:
+            _check(release, schemas, coalesced_values(artifact, merged.values), None, merged, ctx)
+        raise
+    warnings = _check(release, schemas, rendered.values, rendered.dependencies, merged, ctx)
+    objects = _objects(release, rendered, namespace, ctx)
     if cacheable and ctx.render_cache is not None:
-        ctx.render_cache.put(key, objects)
-    return ReleaseOutput(objects, info, merged.placeholders, merged.decrypted)
+        ctx.render_cache.put(key, objects, warnings)
+    return ReleaseOutput(objects, info, merged.placeholders, merged.decrypted, warnings=warnings)
+
+
+def _check(
+    release: HelmRelease,
+    schemas: ChartSchemas,
+    values: Mapping[str, Any] | None,
+    enabled: Sequence[str] | None,
+    merged: MergedValues,
+    ctx: ReleaseContext,
+) -> list[str]:
+    """Validate the values Helm composed against the chart's schemas; raises on a violation, returns
+    what could not be checked."""
+    if not schemas.roots or values is None:
+        return []
+    checked = check_values(schemas, values, enabled)
+    if checked.violations:
+        raise schema_error(release, checked.violations, merged, ctx.read_file)
+    return [*schemas.warnings(), *checked.unchecked]
 
 
 POST_RENDER_STRATEGIES = ("combined", "separate", "nohooks")
@@ -178,26 +220,28 @@ def _values_files(chart: ChartSource) -> dict[str, Any] | None:
     return merged
 
 
-def _render(
-    release: HelmRelease,
-    chart: ChartSource,
+def _helm(
+    artifact: ChartArtifact,
     defaults: Mapping[str, Any] | None,
     values: Mapping[str, Any],
     name: str,
     namespace: str,
     options: HelmOptions,
-    ctx: ReleaseContext,
-) -> list[dict[str, Any]]:
-    from .helm import render_release
-
+    *,
+    coalesce: bool,
+) -> RenderedChart:
     if defaults is None:
-        rendered = render_release(chart.artifact, release_name=name, namespace=namespace, values=values,
-                                  options=options)  # fmt: skip
-    else:
-        with private_tempdir("homeops-chart-") as tmp:
-            folder = _unpack_with_defaults(chart.artifact.path, tmp, defaults)
-            rendered = render_release(folder, release_name=name, namespace=namespace, values=values,
-                                      options=options)  # fmt: skip
+        return render_release(artifact, release_name=name, namespace=namespace, values=values,
+                              options=options, coalesce=coalesce)  # fmt: skip
+    with private_tempdir("homeops-chart-") as tmp:
+        folder = _unpack_with_defaults(artifact.path, tmp, defaults)
+        return render_release(folder, release_name=name, namespace=namespace, values=values,
+                              options=options, coalesce=coalesce)  # fmt: skip
+
+
+def _objects(
+    release: HelmRelease, rendered: RenderedChart, namespace: str, ctx: ReleaseContext
+) -> list[dict[str, Any]]:
     where = f"HelmRelease {release.namespace}/{release.name}"
     resources = [m.obj for m in rendered.resources]
     hooks = [] if hooks_disabled(release) else [m.obj for m in rendered.hooks]

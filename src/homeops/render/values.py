@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from ..errors import RenderError
 from ..load.yamlio import parse
-from ..model.base import deep_copy
+from ..model.base import Origin, deep_copy
 from ..model.flux import HelmRelease, ValuesReference
 from .strvals import StrvalsError, set_path_value
 
@@ -52,11 +52,24 @@ class ValuesData:
     """Set when ``text`` stands in for a value that could not be read (SOPS without a key)."""
     decrypted: bool = False
     """The value came out of a SOPS decryption (never cache what it produced)."""
+    origin: Origin | None = None
+    """Where the ConfigMap or Secret is defined (for messages about its values)."""
 
 
 class ValuesSource(Protocol):
     def lookup(self, kind: str, namespace: str, name: str, key: str) -> ValuesData | None:
         """The key of the object, or None when the object does not exist."""
+
+
+@dataclass(frozen=True, slots=True)
+class ValuesPart:
+    """One ``valuesFrom`` entry as it went into the values (to say where a value came from)."""
+
+    index: int
+    ref: ValuesReference
+    document: Mapping[str, Any] | None
+    """The document merged in; None for a ``targetPath`` entry."""
+    origin: Origin | None
 
 
 @dataclass(slots=True)
@@ -65,6 +78,7 @@ class MergedValues:
     placeholders: list[str] = field(default_factory=list)
     """What could not be read and was replaced by a marked placeholder (or left out)."""
     decrypted: bool = False
+    parts: list[ValuesPart] = field(default_factory=list)
 
 
 def release_values(release: HelmRelease, source: ValuesSource) -> MergedValues:
@@ -73,7 +87,7 @@ def release_values(release: HelmRelease, source: ValuesSource) -> MergedValues:
     inline = deep_copy(release.values)  # written through by targetPath, as helm-controller's own copy is
     result: dict[str, Any] = {}
     merged = MergedValues(result)
-    for ref in release.values_from:
+    for index, ref in enumerate(release.values_from):
         if ref.kind not in ("ConfigMap", "Secret"):
             raise RenderError(
                 f"valuesFrom kind {ref.kind!r} is not supported (ConfigMap or Secret)",
@@ -98,14 +112,15 @@ def release_values(release: HelmRelease, source: ValuesSource) -> MergedValues:
             merged.placeholders.append(found.placeholder)
             if ref.target_path is None:
                 continue  # an unreadable document: nothing to merge
-        result = _apply(result, inline, ref, found.text, release)
+        result, document = _apply(result, inline, ref, found.text, release)
+        merged.parts.append(ValuesPart(index, ref, document, found.origin))
     merged.values = merge_maps(result, inline)
     return merged
 
 
 def _apply(
     result: dict[str, Any], inline: dict[str, Any], ref: ValuesReference, text: str, release: HelmRelease
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
     what = f"valuesFrom {ref.kind} {release.namespace}/{ref.name} key {ref.values_key!r}"
     if ref.target_path:
         result = merge_maps(result, inline)
@@ -116,13 +131,13 @@ def _apply(
                 f"{what}: cannot set targetPath {ref.target_path!r}: {exc}",
                 hint="targetPath uses Helm's --set syntax (a.b[0].c); commas in the value need quoting",
             ) from None
-        return result
+        return result, None
     parsed = parse(text)
     if parsed.failure is not None:
         raise RenderError(f"{what} is not valid YAML: {parsed.failure.reason} (line {parsed.failure.line})")
     doc = parsed.documents[0] if parsed.documents else None
     if doc is None:
-        return result
+        return result, None
     if not isinstance(doc, dict):
         raise RenderError(f"{what} is not a mapping of values", hint="the key must hold a YAML mapping")
-    return merge_maps(result, doc)
+    return merge_maps(result, doc), doc

@@ -132,12 +132,26 @@ def report_problems(results: Sequence[Any], stream: TextIO) -> int:
             print(f"homeops: {where}{r.producer}: rendered with placeholders:", file=stream)
             for text in r.placeholders:
                 print(f"  {text}", file=stream)
+    report_warnings(results, stream)
     hints = sorted({r.hint for r in failed if r.hint})
     for hint in hints:
         print(f"  hint: {hint}", file=stream)
     if failed:
         print(f"homeops: {len(failed)} of {len(results)} producers failed to render", file=stream)
     return len(failed)
+
+
+def report_warnings(results: Sequence[Any], stream: TextIO) -> None:
+    """What was rendered without being checked, each warning once with the producers it concerns."""
+    seen: dict[str, list[str]] = {}
+    for r in results:
+        for text in getattr(r, "warnings", ()):
+            producers = seen.setdefault(text, [])
+            if r.producer not in producers:
+                producers.append(r.producer)
+    for text, producers in seen.items():
+        more = f" and {len(producers) - 3} more" if len(producers) > 3 else ""
+        print(f"homeops: warning: {text} ({', '.join(producers[:3])}{more})", file=stream)
 
 
 def run(args: argparse.Namespace) -> int:
