@@ -303,3 +303,19 @@ def test_diff_with_show_secrets_shows_both_values(
     change = next(c for c in json.loads(out)["changes"] if c["name"] == "echo-leaks")
     quoted = next(f for f in change["fields"] if f["path"] == "data.quoted")
     assert "Qx7Zk9Lm1" in quoted["before"] and "Qx7Zk9Lm2" in quoted["after"]
+
+
+def test_a_stand_in_is_not_validated_against_the_chart_schema(
+    repo: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The schema sees a stand-in, not the secret: a violation there is a warning, not an error; with the
+    secrets shown it is validated for real."""
+    root, key_file = repo
+    schema = {"properties": {"auth": {"properties": {"password": {"type": "string", "pattern": "^[a-z]+$"}}}}}
+    (root / "charts/echo/values.schema.json").write_text(json.dumps(schema))
+    code, out, err = cli(capsys, "build", "hr", "echo", str(root), "--age-key", str(key_file))
+    assert code == 0, err
+    assert "values.auth.password holds a stand-in for a SOPS-encrypted value and was not validated" in err
+    assert leaks(out + err, 1) == []
+    code, _, err = cli(capsys, "build", "hr", "echo", str(root), "--age-key", str(key_file), "--show-secrets")
+    assert code == 3 and "values.auth.password" in err and "does not match '^[a-z]+$'" in err
