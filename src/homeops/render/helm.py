@@ -346,10 +346,9 @@ def _check_dependencies(meta: Mapping[str, Any], handle: Any, label: str) -> Non
 def _render_error(sdk: Any, exc: Any, label: str) -> RenderError:
     detail = str(exc.detail).strip()
     if isinstance(exc, sdk.HelmValuesError):
-        return RenderError(
-            f"values for chart {label} do not match its values.schema.json: {detail}",
-            hint="fix the HelmRelease values (or the values files it merges)",
-        )
+        # homeops renders charts without their schemas (it validates itself), so this is Helm's own
+        # composition of the values failing, or a chart given here with its schema still inside.
+        return RenderError(f"Helm refused the values for chart {label}: {detail}")
     match = _TEMPLATE_AT.search(detail)
     if match is not None:
         if match.start() == 0:  # "path:line:col\n  executing ...": the location is said once, up front
