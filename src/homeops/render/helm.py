@@ -346,8 +346,10 @@ def _check_dependencies(meta: Mapping[str, Any], handle: Any, label: str) -> Non
 def _render_error(sdk: Any, exc: Any, label: str) -> RenderError:
     detail = str(exc.detail).strip()
     if isinstance(exc, sdk.HelmValuesError):
-        # homeops renders charts without their schemas (it validates itself), so this is Helm's own
-        # composition of the values failing, or a chart given here with its schema still inside.
+        # Releases render from charts without their schemas (homeops validates them itself): this is a
+        # chart given here with its schema inside, or Helm's own composition of the values failing.
+        if "schema" in detail:
+            return RenderError(f"values for chart {label} do not match its values.schema.json: {detail}")
         return RenderError(f"Helm refused the values for chart {label}: {detail}")
     match = _TEMPLATE_AT.search(detail)
     if match is not None:
