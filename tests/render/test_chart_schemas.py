@@ -377,3 +377,22 @@ def test_stripping_reaches_into_a_subchart_archive(tmp_path: Path) -> None:
 
     with helm_python.Chart.load_archive(stripped) as loaded:  # Helm still reads it, subchart included
         assert [d["name"] for d in loaded.dependencies] == ["common"] and loaded.schema is None
+
+
+def test_a_tampered_cached_document_is_never_used(
+    servers: dict[str, Setup], cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Cached documents are verified against their digest when read: a changed one counts as absent."""
+    setup = servers["online"]
+    repo = work_copy(setup, tmp_path)
+    assert cli(capsys, "build", "hr", "web-git", str(repo))[0] == 0
+    blobs = cache / "charts" / "schemas" / "blobs" / "sha256"
+    controllers = (SHARED / "common-4.1.1" / "schemas" / "controllers.json").read_bytes()
+    tampered = next(p for p in blobs.glob("*.json") if p.read_bytes() == controllers)
+    tampered.write_text('{"type": "object"}')  # would accept a controller of any type
+    code, _, err = cli(capsys, "build", "hr", "web-git", str(repo), "--offline", "--no-render-cache")
+    assert code == 0, err
+    assert (
+        "schemas/controllers.json, which a values.schema.json refers to: it is not in the chart cache" in err
+    )
+    assert not tampered.exists()  # dropped, to be fetched again
