@@ -3,7 +3,8 @@
 ``ks`` prints each Flux Kustomization's objects as kustomize-controller applies them (HelmReleases stay
 HelmRelease objects); ``hr`` renders each HelmRelease's chart as helm-controller installs it; ``all``
 prints both. Every object carries the annotation ``homeops.dev/producer`` (and ``homeops.dev/cluster``).
-Secret values are redacted unless ``--show-secrets``. Producers that fail are listed on stderr.
+Secret values are redacted and decrypted SOPS values rendered as stand-ins unless ``--show-secrets``.
+Producers that fail, and what could not be checked (warnings), are listed on stderr.
 
 Exit codes: 0 everything rendered, 3 some producer failed to render (the others are still printed),
 2 usage error (no producer of that name, bad path).
@@ -32,7 +33,10 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
         "render as placeholders)",
     )
     parser.add_argument(
-        "--show-secrets", action="store_true", help="show Secret values instead of <redacted>"
+        "--show-secrets",
+        action="store_true",
+        help="show Secret values instead of <redacted>, and render with the decrypted SOPS values "
+        "instead of stand-ins (<redacted #digest>, equal for equal values)",
     )
     parser.add_argument(
         "--kube-version",
