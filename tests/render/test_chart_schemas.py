@@ -247,8 +247,11 @@ def test_offline_the_real_chart_renders_validated_against_what_it_ships(
     code, out, err = cli(capsys, "build", "hr", f"web-{source}", str(repo), "--offline")
     assert code == 0, err
     assert {d["kind"] for d in documents(out)} == {"Deployment", "Service"}
-    # common's own values.schema.json ships inside the chart and is used; the files it refers to do not.
-    assert f"values were not validated against {UPSTREAM}schemas/controllers.json" in err
+    # common's own values.schema.json ships inside the chart and is used; the files it refers to are
+    # left out of the package by its .helmignore, but a chart built from a folder still has them there.
+    assert (f"values were not validated against {UPSTREAM}schemas/controllers.json" in err) == (
+        source != "git"
+    )
     assert f"values were not validated against {UPSTREAM}values.schema.json" not in err
     assert "fix the" not in err  # nothing blames the values
     release = repo / f"kubernetes/apps/web/{source}.yaml"
@@ -262,6 +265,22 @@ def test_offline_the_real_chart_renders_validated_against_what_it_ships(
     assert "values.defaultPodOptionsStrategy: 'sideways' is not one of ['overwrite', 'merge']" in err
 
 
+def test_offline_a_git_path_validates_against_the_vendored_sources_schema_files(
+    servers: dict[str, Setup], cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No network and an empty cache: the vendored common chart's schemas/ (left out of the package by
+    .helmignore, present in the repository) resolve its URLs, so a bad controller type is caught."""
+    repo = work_copy(servers["real"], tmp_path)
+    release = repo / "kubernetes/apps/web/git.yaml"
+    release.write_text(release.read_text().replace("type: deployment", "type: bogus"))
+    code, _, err = cli(capsys, "build", "hr", "web-git", str(repo), "--offline")
+    assert code == 3
+    line = line_of(release, "type: bogus")
+    assert f"kubernetes/apps/web/git.yaml:{line}: HelmRelease web/web-git" in err
+    assert "values.controllers.web.type: 'bogus' is not one of ['deployment'," in err
+    assert "warning" not in err
+
+
 def test_each_warning_is_said_once_for_every_release_it_concerns(
     servers: dict[str, Setup], cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -272,7 +291,7 @@ def test_each_warning_is_said_once_for_every_release_it_concerns(
     code, _, err = cli(capsys, "build", "hr", str(repo), "--offline")
     assert code == 0, err
     warnings = [line for line in err.splitlines() if "schemas/controllers.json" in line]
-    assert len(warnings) == 1 and all(f"web-{source}" in warnings[0] for source in SOURCES)
+    assert len(warnings) == 1 and all(f"web-{source}" in warnings[0] for source in ("oci", "http"))
 
 
 def test_an_unreachable_reference_is_named_in_a_warning_never_blamed_on_the_values(
@@ -281,10 +300,12 @@ def test_an_unreachable_reference_is_named_in_a_warning_never_blamed_on_the_valu
     """Online, but the schema host refuses connections: one attempt, then the chart's own files."""
     closed = "http://127.0.0.1:9/" + UPSTREAM_PATH
     chart = vendored(SHARED, tmp_path / "src", base_url=closed)
+    shutil.rmtree(chart / "charts" / "common" / "schemas")  # as in a package: only the URLs can answer
     repo = make_repo(tmp_path / "repo", chart, servers["real"].oci_url, servers["real"].http_url)
     code, out, err = cli(capsys, "build", "hr", "web-git", str(repo))
     assert code == 0, err
     assert f"values were not validated against {closed}schemas/pod.json" in err
+    assert f"values were not validated against {closed}values.schema.json" not in err  # the chart's own
     assert "127.0.0.1:9 could not be reached" in err
     assert documents(out)
 
@@ -385,12 +406,12 @@ def test_a_tampered_cached_document_is_never_used(
     """Cached documents are verified against their digest when read: a changed one counts as absent."""
     setup = servers["online"]
     repo = work_copy(setup, tmp_path)
-    assert cli(capsys, "build", "hr", "web-git", str(repo))[0] == 0
+    assert cli(capsys, "build", "hr", "web-oci", str(repo))[0] == 0
     blobs = cache / "charts" / "schemas" / "blobs" / "sha256"
     controllers = (SHARED / "common-4.1.1" / "schemas" / "controllers.json").read_bytes()
     tampered = next(p for p in blobs.glob("*.json") if p.read_bytes() == controllers)
     tampered.write_text('{"type": "object"}')  # would accept a controller of any type
-    code, _, err = cli(capsys, "build", "hr", "web-git", str(repo), "--offline", "--no-render-cache")
+    code, _, err = cli(capsys, "build", "hr", "web-oci", str(repo), "--offline", "--no-render-cache")
     assert code == 0, err
     assert (
         "schemas/controllers.json, which a values.schema.json refers to: it is not in the chart cache" in err

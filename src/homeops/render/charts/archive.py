@@ -70,9 +70,42 @@ class ChartFiles:
         return out
 
 
-def chart_tree(data: bytes, *, source: str, _depth: int = 0) -> ChartFiles:
-    """The chart in an archive with its subcharts, as far as schemas are concerned."""
-    members: dict[str, bytes] = {}
+MAX_SOURCE_JSON = 256
+MAX_SOURCE_JSON_BYTES = 2 * 1024 * 1024
+
+
+def source_json(folder: Path, archive: bytes) -> dict[str, bytes]:
+    """The JSON files of a chart's source folder that its archive lacks (a ``.helmignore`` left them
+    out, as bjw-s charts leave out ``schemas/``), by path inside the chart: schema references may name
+    them. Symlinks are not followed; the count and sizes are bounded."""
+    packed = set()
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:*") as tar:
+        for member in tar:
+            packed.add(member.name.removeprefix("./").partition("/")[2])
+    out: dict[str, bytes] = {}
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not os.path.islink(os.path.join(dirpath, d)))
+        for name in sorted(filenames):
+            full = Path(dirpath, name)
+            rel = full.relative_to(folder).as_posix()
+            if not name.endswith(".json") or rel in packed or full.is_symlink():
+                continue
+            try:
+                if full.stat().st_size <= MAX_SOURCE_JSON_BYTES:
+                    out[rel] = full.read_bytes()
+            except OSError:
+                continue
+            if len(out) >= MAX_SOURCE_JSON:
+                return out
+    return out
+
+
+def chart_tree(
+    data: bytes, *, source: str, extra: Mapping[str, bytes] | None = None, _depth: int = 0
+) -> ChartFiles:
+    """The chart in an archive with its subcharts, as far as schemas are concerned; ``extra``: files of
+    the chart's source the archive lacks (:func:`source_json`), by path inside the chart."""
+    members: dict[str, bytes] = dict(extra or {})
     top = ""
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:

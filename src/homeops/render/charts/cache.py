@@ -28,7 +28,15 @@ from typing import Any
 from ...fsutil import private_tempdir
 from ...load.cache import cache_dir
 from . import git as gitsrc
-from .archive import Dependency, chart_yaml, dependencies, package_folder, parse_chart_yaml, strip_schemas
+from .archive import (
+    Dependency,
+    chart_yaml,
+    dependencies,
+    package_folder,
+    parse_chart_yaml,
+    source_json,
+    strip_schemas,
+)
 from .credentials import registry_credentials
 from .errors import ChartIntegrityError, ChartNotCached, ChartSourceError
 from .helmrepo import chart_url, download_index, select
@@ -316,7 +324,9 @@ class ChartCache:
                         source=url,
                         hint="check spec.chart.spec.chart (the path inside the GitRepository)",
                     )
-                digest = self._store.put_blob(package_folder(folder, fetch=self._fetch_dependency))
+                packaged = package_folder(folder, fetch=self._fetch_dependency)
+                digest = self._store.put_blob(packaged)
+                self._schemas.keep_source_json(digest, source_json(folder, packaged))
             return self._record("git", key, digest, source)
 
     # --- a folder on disk ----------------------------------------------------------------------
@@ -346,7 +356,9 @@ class ChartCache:
                     return found
             packaging.append(folder)
             try:
-                digest = self._store.put_blob(package_folder(folder, fetch=self._fetch_dependency))
+                packaged = package_folder(folder, fetch=self._fetch_dependency)
+                digest = self._store.put_blob(packaged)
+                self._schemas.keep_source_json(digest, source_json(folder, packaged))
             finally:
                 packaging.pop()
             meta = chart_yaml(self._store.blob_path(digest).read_bytes(), source=str(folder))
@@ -388,7 +400,8 @@ class ChartCache:
             raise ChartSourceError(
                 f"cannot read the chart {artifact.path}: {exc}", source=artifact.source
             ) from exc
-        return self._schemas.schemas(archive, artifact.digest, source=artifact.source)
+        extra = self._schemas.source_json(artifact.digest)
+        return self._schemas.schemas(archive, artifact.digest, source=artifact.source, extra=extra)
 
     def without_schemas(self, artifact: ChartArtifact) -> ChartArtifact:
         """The chart as Helm should render it once homeops validated the values: no ``values.schema.json``

@@ -90,14 +90,17 @@ class SchemaResolver:
         self._unreachable: dict[str, str] = {}
         """Hosts that failed once in this run (not asked again: a dead network costs one timeout)."""
 
-    def schemas(self, archive: bytes, digest: str, *, source: str) -> ChartSchemas:
-        """The schemas of the chart archive ``archive`` (``digest``), resolved once per process."""
+    def schemas(
+        self, archive: bytes, digest: str, *, source: str, extra: Mapping[str, bytes] | None = None
+    ) -> ChartSchemas:
+        """The schemas of the chart archive ``archive`` (``digest``), resolved once per process;
+        ``extra``: JSON files of the chart's source folder that the archive lacks."""
         with self._guard:
             lock = self._locks.setdefault(digest, threading.Lock())
         with lock:
             found = self._memo.get(digest)
             if found is None:
-                found = self._resolve(chart_tree(archive, source=source), source)
+                found = self._resolve(chart_tree(archive, source=source, extra=extra), source)
                 self._memo[digest] = found
             return found
 
@@ -168,6 +171,28 @@ class SchemaResolver:
             if doc is not None:
                 return doc, f"chart:{chart.path}/{rel}"
         return why
+
+    def keep_source_json(self, digest: str, files: Mapping[str, bytes]) -> None:
+        """Remember the source-only JSON files of the chart ``digest`` (built from a folder)."""
+        if not files:
+            return
+        text = {rel: data.decode("utf-8", "replace") for rel, data in sorted(files.items())}
+        try:
+            blob = self.store.put_blob(json.dumps(text, sort_keys=True).encode())
+            self.store.put("source-json", (digest,), {"blob": blob})
+        except ChartSourceError:
+            pass  # a cache that cannot be written: references to those files stay unresolved offline
+
+    def source_json(self, digest: str) -> dict[str, bytes] | None:
+        record = self.store.get("source-json", (digest,))
+        raw = self.store.read_blob(str(record.get("blob", ""))) if record is not None else None
+        try:
+            files = json.loads(raw) if raw is not None else None
+        except ValueError:
+            return None
+        if not isinstance(files, dict):
+            return None
+        return {str(rel): str(text).encode() for rel, text in files.items()}
 
     def _fetch(self, url: str) -> tuple[Any, str] | str:
         if self.offline:
