@@ -155,13 +155,16 @@ class SchemaResolver:
 
     def _remote(self, url: str, tree: ChartFiles) -> tuple[Any, str] | str:
         """The document at ``url`` and where it came from (``sha256:…`` or ``chart:…``), or why not."""
-        record = self.store.get("schema-url", (url,))
-        if record is not None:
-            digest = str(record.get("blob", ""))
-            doc = _json(self.store.read_blob(digest) or b"")
-            if doc is not None:
-                return doc, digest
-        why = self._fetch(url)
+        with self._guard:
+            lock = self._locks.setdefault(url, threading.Lock())
+        with lock:  # two charts rendered at once that refer to the same URL: one fetch
+            record = self.store.get("schema-url", (url,))
+            if record is not None:
+                digest = str(record.get("blob", ""))
+                doc = _json(self.store.read_blob(digest) or b"")
+                if doc is not None:
+                    return doc, digest
+            why = self._fetch(url)
         if not isinstance(why, str):
             return why
         shipped = shipped_file(url, tree)
