@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ...errors import ExitCode, UsageError
-from .build import add_render_options, render_options
+from .build import add_render_options, render_options, report_warnings
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -135,6 +135,7 @@ def _summary(outcome: Any) -> None:
     print(f"homeops: compared with {outcome.base_label}: rendered {what}", file=sys.stderr)
     if selection is not None and selection.full_load:
         print(f"homeops: loaded the whole tree again: {selection.full_load}", file=sys.stderr)
+    report_warnings(outcome.head, sys.stderr)
     for side, renders in (("base", outcome.base), ("head", outcome.head)):
         for r in renders:
             if r.error is None and r.placeholders:
