@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "mode": ("mode", "switch a mode (certificate issuer, app environment) as a Git change"),
     "hook": ("hook", "install the git pre-commit hook"),
     "rules": ("rules", "list the rules of the catalog, or generate their documentation"),
+    "validate": ("validate", "validate what Flux would apply against the API schemas, offline"),
 }
 
 

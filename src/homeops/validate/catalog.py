@@ -129,7 +129,7 @@ class Catalog:
 
         self._add(self._bundle(identity, build), "crd")
         self.provenance.append(
-            sources.Provenance("CustomResourceDefinitions of the repository", "-", "-", "-")
+            sources.Provenance("CustomResourceDefinitions of the repository and its charts", "", "", "")
         )
 
     def _bundle(self, identity: str, build: Any) -> dict[str, Any]:

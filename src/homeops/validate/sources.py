@@ -92,6 +92,7 @@ def kubernetes_schemas(requested: str | None) -> KubernetesSchemas | None:
         f"{best[0]}.{best[1]}.0",
         requested or DEFAULT_KUBERNETES_VERSION,
         Provenance("kubernetes-validate (PyPI)", "", "Apache-2.0", str(folder)),
+        # the package's version is read only when shown (package_version): not on check's path
     )
 
 
