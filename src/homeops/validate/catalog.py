@@ -21,7 +21,7 @@ from ..load.cache import cache_root
 from . import sources
 from .openapi import Schema, crd_kinds, ref
 
-_FORMAT = 1
+_FORMAT = 2
 """Bumped whenever the conversion changes: older cache entries are then simply not found."""
 
 

@@ -70,6 +70,7 @@ def validate(
             errors = list(validator.iter_errors(obj))
         except ValueError:  # a key or value JSON does not have (``on:`` read as true, a timestamp)
             errors = list(validator.iter_errors(as_json(obj)))
+        errors.sort(key=lambda e: [(isinstance(p, str), p) for p in e.instance_path])  # a stable order
         for error in errors:
             if pending is None:
                 pending = substituted(res)

@@ -152,7 +152,9 @@ def convert(node: Any) -> Schema:
     elif isinstance(declared, str):
         types = [declared]
     for key, value in node.items():
-        if key in _KEPT:
+        if key == "enum" and isinstance(value, list):
+            out[key] = [*value, None] if None not in value else value  # a null is pruned, see above
+        elif key in _KEPT:
             out[key] = value
         elif key == "format":
             _bound(out, value)
@@ -177,14 +179,15 @@ def convert(node: Any) -> Schema:
             props.setdefault("apiVersion", {"type": "string"})
             props.setdefault("kind", {"type": "string"})
             props.setdefault("metadata", {"type": "object"})
-        if props:
-            out["properties"] = props
         if isinstance(extra, dict):
             out["additionalProperties"] = convert(extra)
-        elif extra is True or open_object:
-            pass
-        elif declared == "object" or props:
+        elif extra is not True and not open_object:
+            # closed, even with no properties at all (``type: object`` alone holds no field); the
+            # (empty) properties keep the error one that names the unexpected fields
+            out["properties"] = props
             out["additionalProperties"] = False
+        if props:
+            out["properties"] = props
     if types:
         # a null is pruned (or nullable): never a type error
         out["type"] = [*types, "null"]
