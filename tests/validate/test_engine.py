@@ -144,7 +144,7 @@ def test_yaml_keys_and_timestamps_are_read_as_json(catalog: Catalog) -> None:
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": "c"},
-        "data": {True: "on", 1: "one", "when": datetime.date(2024, 1, 1)},
+        "data": {True: "on", 2: "two", "when": datetime.date(2024, 1, 1)},
     }
     assert _problems(catalog, config_map) == []
 
