@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import marshal
+import os
+import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -147,12 +149,14 @@ class Catalog:
         # each definition is marshalled on its own and read back only when a kind reaches it: a
         # repository uses a few dozen kinds of the hundreds known
         bundle = {"kinds": built["kinds"], "defs": {n: marshal.dumps(d) for n, d in built["defs"].items()}}
-        from ..errors import WriteError
-        from ..fsutil import atomic_write
-
         try:
-            atomic_write(path, marshal.dumps(bundle), mode=0o600)
-        except WriteError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # written whole then renamed; no fsync: a torn entry does not load and is built again
+            fd, tmp = tempfile.mkstemp(prefix=".schemas.", dir=path.parent)
+            with os.fdopen(fd, "wb") as handle:
+                marshal.dump(bundle, handle)
+            os.replace(tmp, path)
+        except OSError:
             pass  # no cache: only a slower next run
         return bundle
 
