@@ -47,7 +47,7 @@ def test_a_clean_repository_exits_0_and_says_what_it_validated(capsys: pytest.Ca
     assert code == 0 and report["findings"] == []
     validation = report["validation"]
     assert validation["kubernetes_version"] == "1.33.0"
-    assert validation["validated"] == 5 and validation["not_validated"] == []
+    assert validation["validated"] == 7 and validation["not_validated"] == []
     names = [source["name"] for source in validation["sources"]]
     assert "kubernetes-validate (PyPI)" in names
     (kubernetes,) = [s for s in validation["sources"] if s["name"] == "kubernetes-validate (PyPI)"]

@@ -41,6 +41,18 @@ def repository_crds(ctx: Context) -> list[dict[str, object]]:
     return out
 
 
+def applied_objects(ctx: Context) -> list[Resource]:
+    """What Flux applies: every object of the tree, and the entry points themselves (the Flux
+    Kustomizations its bootstrap sync applies, as written: nothing patches or substitutes them)."""
+    objects = list(ctx.flux.objects)
+    seen = {id(res.obj) for res in objects}
+    for producer in ctx.flux.producers.values():
+        if producer.parent is None and id(producer.ks.res.obj) not in seen:
+            seen.add(id(producer.ks.res.obj))
+            objects.append(producer.ks.res)
+    return objects
+
+
 def substituted(ctx: Context, res: Resource) -> bool:
     """Whether Flux substitutes ``${VAR}`` in this object when it applies it."""
     from ..flux.substitute import disabled
@@ -59,7 +71,7 @@ def _compute(ctx: Context) -> SchemaResult:
     from ..validate.where import Locator
 
     catalog = Catalog(ctx.config.kubernetes_version, repository_crds(ctx))
-    report = validate(ctx.flux.objects, catalog, substituted=lambda res: substituted(ctx, res))
+    report = validate(applied_objects(ctx), catalog, substituted=lambda res: substituted(ctx, res))
     locator = Locator(ctx.flux)
     hits: dict[str, list[Hit]] = {"value": [], "unknown": [], "required": []}
     for problem in report.problems:
