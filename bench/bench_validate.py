@@ -3,7 +3,9 @@
 On the largest corpus repository, in fresh processes, run by run interleaved (the machine is noisy):
 
 * the baseline of bench_check.py: a process that only parses every YAML file with libyaml;
-* `check` without the schema rules (`--select` every other rule), cold: no parse or result cache;
+* `check` without the schema rules, cold (no parse or result cache): the same `check` with every
+  other rule selected, and the `check` of another revision (`--base`, default `main`: the code before
+  this feature, exported with `git archive`);
 * `check` with every rule, cold, the schema cache already built (it is keyed by the installed
   packages, not by the repository: built once per installation and Kubernetes release);
 * `check` with every rule, everything cold, the schema cache too (the very first run);
@@ -55,6 +57,7 @@ def main() -> int:
     )
     parser.add_argument("--repo", type=Path, default=CORPUS / "bjw-s-labs__home-ops")
     parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--base", default="main", help="the revision to compare with ('' for none)")
     args = parser.parse_args()
     if not args.repo.is_dir():
         print(f"repo {args.repo} not found: skipped")
@@ -67,13 +70,30 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="homeops-bench-validate-"))
     cache = work / "cache"
     env = dict(os.environ, HOMEOPS_CACHE_DIR=str(cache), PYTHONPATH=str(ROOT / "src"))
+    base_env = None
+    if args.base:
+        (work / "base").mkdir()
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.base, "src"], capture_output=True)
+        subprocess.run(["tar", "-x", "-C", str(work / "base")], input=archive.stdout, check=True)
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(work / "base" / "src")], check=False)
+        base_env = dict(env, PYTHONPATH=str(work / "base" / "src"))
     check = [sys.executable, "-m", "homeops", "check", str(args.repo), "-o", "json"]
-    rows: dict[str, list[float]] = {"baseline": [], "without": [], "with": [], "first": [], "warm": []}
+    rows: dict[str, list[float]] = {
+        "baseline": [],
+        "without": [],
+        "base": [],
+        "with": [],
+        "first": [],
+        "warm": [],
+    }
     try:
         for _ in range(args.runs):
             rows["baseline"].append(timed([sys.executable, "-c", BASELINE, str(args.repo)], env))
             clear(cache, keep_schemas=True)
             rows["without"].append(timed([*check, "--select", others], env))
+            if base_env is not None:
+                clear(cache, keep_schemas=True)
+                rows["base"].append(timed(check, base_env))
             clear(cache, keep_schemas=True)
             rows["with"].append(timed(check, env))
             rows["warm"].append(timed(check, env))
@@ -81,7 +101,7 @@ def main() -> int:
             rows["first"].append(timed(check, env))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    med = {name: statistics.median(values) for name, values in rows.items()}
+    med = {name: statistics.median(values) for name, values in rows.items() if values}
     added = statistics.median(w / o for w, o in zip(rows["with"], rows["without"], strict=True))
     first = statistics.median(f / o for f, o in zip(rows["first"], rows["without"], strict=True))
     base = med["baseline"]
@@ -99,6 +119,12 @@ def main() -> int:
         f"  check with schema rules, first run ever (schema cache empty too): {med['first'] * 1000:.0f} ms; "
         f"{first:.2f}x the check without them"
     )
+    if rows["base"]:
+        against = statistics.median(w / b for w, b in zip(rows["with"], rows["base"], strict=True))
+        print(
+            f"  check of {args.base} (before the schema rules), cold: {med['base'] * 1000:.0f} ms; this "
+            f"check is {against:.2f}x it (per-run ratio)"
+        )
     print(f"  check warm (result cache): {med['warm'] * 1000:.0f} ms = {med['warm'] / base:.2f}x baseline")
     return 0
 

@@ -10,13 +10,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, NamedTuple
 
+# Imported with the rule catalog rather than when the rules run: ``check`` imports the catalog on
+# this core while a helper builds Kustomizations on the other, and the rules then run in two processes
+# forked after it, which share what is already loaded (the compiled validator library above all).
+import jsonschema_rs  # noqa: F401
+
+from ..validate.catalog import Catalog
+from ..validate.engine import Report, validate
+from ..validate.where import Locator
 from .base import Hit, Severity, rule
 from .context import Context
 
 if TYPE_CHECKING:
     from ..model.base import Resource
-    from ..validate.catalog import Catalog
-    from ..validate.engine import Report
 
 CRD_GROUP = "apiextensions.k8s.io"
 
@@ -66,10 +72,6 @@ def schema_result(ctx: Context) -> SchemaResult:
 
 
 def _compute(ctx: Context) -> SchemaResult:
-    from ..validate.catalog import Catalog
-    from ..validate.engine import validate
-    from ..validate.where import Locator
-
     catalog = Catalog(ctx.config.kubernetes_version, repository_crds(ctx))
     report = validate(applied_objects(ctx), catalog, substituted=lambda res: substituted(ctx, res))
     locator = Locator(ctx.flux)
