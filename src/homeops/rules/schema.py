@@ -81,14 +81,20 @@ def _compute(ctx: Context) -> SchemaResult:
         res = problem.res
         name = f"{res.namespace}/{res.name}" if res.namespace else res.name
         hits[problem.kind].append(
-            Hit(path, line, f"{res.kind} {name}: {problem.message}", _hint(problem.kind))
+            Hit(path, line, f"{res.kind} {name}: {problem.message}", _hint(problem.kind, catalog, res))
         )
     return SchemaResult(catalog, report, hits)
 
 
-def _hint(kind: str) -> str | None:
+def _hint(kind: str, catalog: Catalog, res: Resource) -> str | None:
     if kind == "unknown":
-        return "check its spelling, indentation and the apiVersion; remove what the kind does not have"
+        source = catalog.source(res.api_version, res.kind)
+        if source == "kubernetes" and catalog.kubernetes is not None:
+            against = f"Kubernetes {catalog.kubernetes.version}'s schema"
+            newer = "; for a newer cluster set kubernetes-version in .homeops.yaml"
+        else:
+            against, newer = ("Flux's API types" if source == "flux" else "the CRD's schema"), ""
+        return f"check its spelling, indentation and apiVersion (validated against {against}){newer}"
     if kind == "required":
         return "add the field; the API server rejects the object without it"
     return None
