@@ -136,3 +136,30 @@ def test_charts_render_from_the_cache_and_their_crds_join(
 def test_a_missing_path_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _out, err = run(capsys, str(tmp_path / "nowhere"))
     assert code == 2 and "homeops: error" in err
+
+
+def test_custom_resources_are_validated_against_the_crds_charts_ship(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(RENDER_REPO, repo)
+    app = repo / "kubernetes" / "apps" / "demo" / "echo" / "app"
+    (app / "gizmo.yaml").write_text(
+        "---\napiVersion: example.com/v1\nkind: Gizmo\nmetadata:\n  name: mine\nspec:\n  size: 1\n"
+    )
+    kustomization = app / "kustomization.yaml"
+    kustomization.write_text(
+        kustomization.read_text().replace("resources:\n", "resources:\n  - ./gizmo.yaml\n")
+    )
+    # the chart is in the repository (its crds/ folder is read as written) and, with --charts, rendered
+    for options in ((), ("--charts",)):
+        code, report = as_json(capsys, str(repo), *options)
+        assert code == 1
+        (finding,) = report["findings"]
+        # the chart's CRD declares no spec: server-side apply rejects it
+        assert (finding["rule"], finding["path"], finding["line"]) == (
+            "SCH002",
+            "kubernetes/apps/demo/echo/app/gizmo.yaml",
+            6,
+        )
+        assert finding["message"] == "Gizmo demo/mine: spec: field not declared in schema"

@@ -48,8 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from ...rules.base import Finding, Severity
     from ...rules.context import Context
     from ...rules.engine import run_checks
-    from ...rules.schema import repository_crds, schema_result
-    from ...validate.sources import DEFAULT_KUBERNETES_VERSION
+    from ...rules.schema import schema_result
     from ...workspace import open_workspace
 
     workspace = open_workspace(args.path)
@@ -57,42 +56,21 @@ def run(args: argparse.Namespace) -> int:
     if args.kubernetes_version:
         config = config._replace(kubernetes_version=args.kubernetes_version)
     flux = workspace.flux
-    findings = run_checks(flux, config, select=list(SCHEMA_RULES))
-    ctx = Context(flux, config)
-    result = schema_result(ctx)
-    catalog = result.catalog
-    unvalidated = dict(result.report.unvalidated)
-    validated = result.report.validated
+    rendered_findings: list[Finding] = []
     charts: dict[str, Any] = {}
     if args.charts:
-        from ...rules.catalog import find_rule
-        from ...validate.catalog import Catalog
-        from ...validate.charts import rendered_problems
-
-        version = config.kubernetes_version or DEFAULT_KUBERNETES_VERSION
-        crds = repository_crds(ctx)
-        rendered = rendered_problems(workspace, lambda more: Catalog(version, [*crds, *more]), version)
-        for release, problem in rendered.problems:
-            rule_id = {"value": "SCH001", "unknown": "SCH002", "required": "SCH003"}[problem.kind]
-            rule = find_rule(rule_id)
-            assert rule is not None
-            res = problem.res
-            name = f"{res.namespace}/{res.name}" if res.namespace else res.name
-            findings.append(
-                Finding(rule.id, rule.name, config.severities.get(rule.id, rule.severity) or rule.severity,
-                        release.origin.path, release.origin.line,
-                        f"HelmRelease {release.namespace}/{release.name} renders {res.kind} {name}: "
-                        f"{problem.message}", "fix the HelmRelease's values (or the chart)")
-            )  # fmt: skip
-        for key, count in rendered.unvalidated.items():
-            unvalidated[key] = unvalidated.get(key, 0) + count
-        validated += rendered.validated
-        charts = {"rendered": rendered.validated, "not_rendered": rendered.not_rendered}
+        flux, rendered_findings, charts = _with_charts(workspace, flux, config)
+    findings = run_checks(flux, config, select=list(SCHEMA_RULES)) + rendered_findings
     findings.sort(key=Finding.sort_key)
+    result = schema_result(Context(flux, config))
+    catalog = result.catalog
+    unvalidated = dict(result.report.unvalidated)
+    for key, count in charts.pop("unvalidated", {}).items():
+        unvalidated[key] = unvalidated.get(key, 0) + count
     kubernetes = catalog.kubernetes
     summary = {
         "kubernetes_version": kubernetes.version if kubernetes else None,
-        "validated": validated,
+        "validated": result.report.validated + charts.get("rendered", 0),
         "not_validated": [{"kind": k, "objects": n} for k, n in sorted(unvalidated.items())],
         "sources": [_filled(p)._asdict() for p in catalog.provenance],
         "unavailable": [u._asdict() for u in catalog.unavailable],
@@ -108,6 +86,52 @@ def run(args: argparse.Namespace) -> int:
         print(summary_line(findings), file=sys.stderr)
     errors = [f for f in findings if f.severity is Severity.ERROR]
     return int(ExitCode.FINDINGS if errors else ExitCode.OK)
+
+
+def _with_charts(workspace: Any, flux: Any, config: Any) -> tuple[Any, list[Any], dict[str, Any]]:
+    """Render the HelmReleases from the chart cache: findings in what they render, and the tree with
+    the CRDs the charts install among its documents, so that the repository's own custom resources
+    of those kinds are validated too (through the rules, with their configuration and suppressions)."""
+    import dataclasses
+
+    from ...model.base import Origin, Resource
+    from ...rules.base import Finding
+    from ...rules.catalog import find_rule
+    from ...rules.context import Context
+    from ...rules.schema import repository_crds
+    from ...validate.catalog import Catalog
+    from ...validate.charts import rendered_problems
+    from ...validate.sources import DEFAULT_KUBERNETES_VERSION
+
+    version = config.kubernetes_version or DEFAULT_KUBERNETES_VERSION
+    crds = repository_crds(Context(flux, config))
+    rendered = rendered_problems(workspace, lambda more: Catalog(version, [*crds, *more]), version)
+    findings = []
+    for release, problem in rendered.problems:
+        rule = find_rule({"value": "SCH001", "unknown": "SCH002", "required": "SCH003"}[problem.kind])
+        assert rule is not None
+        severity = (
+            config.severities.get(rule.id, rule.severity) if rule.id in config.severities else rule.severity
+        )
+        if severity is None:
+            continue  # the rule is off
+        res = problem.res
+        name = f"{res.namespace}/{res.name}" if res.namespace else res.name
+        message = (
+            f"HelmRelease {release.namespace}/{release.name} renders {res.kind} {name}: {problem.message}"
+        )
+        hint = "fix the HelmRelease's values (or the chart)"
+        findings.append(
+            Finding(rule.id, rule.name, severity, release.origin.path, release.origin.line, message, hint)
+        )
+    chart_crds = [Resource(crd, Origin("", 0)) for crd in rendered.crds]
+    flux = dataclasses.replace(flux, documents=[*flux.documents, *chart_crds])
+    summary = {
+        "rendered": rendered.validated,
+        "not_rendered": rendered.not_rendered,
+        "unvalidated": rendered.unvalidated,
+    }
+    return flux, findings, summary
 
 
 def _filled(provenance: Any) -> Any:
