@@ -8,6 +8,7 @@ installed the hook is called first, so the hook works from Git GUIs whose PATH l
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 from . import proc
 from .errors import UsageError, WriteError
 from .fsutil import atomic_write
+from .journal import locked
 
 #: Marks a hook written by homeops (re-installing over it needs no --force).
 MARKER = "# homeops-managed pre-commit hook"
@@ -57,37 +59,63 @@ exit 0
 
 def hook_path(repo: str | Path) -> Path:
     """Where Git runs the pre-commit hook from (``core.hooksPath`` and worktrees honoured)."""
+    return _locations(repo)[0]
+
+
+def _locations(repo: str | Path) -> tuple[Path, Path, Path]:
+    """(the hook, Git's common dir, the top of the work tree), absolute."""
+    here = Path(repo).resolve()
     result = proc.run(
-        ["git", "rev-parse", "--git-path", "hooks/pre-commit"], cwd=repo, check=False, what="git"
+        ["git", "rev-parse", "--git-path", "hooks/pre-commit", "--git-common-dir", "--show-toplevel"],
+        cwd=repo,
+        check=False,
+        what="git",
     )
-    if result.returncode != 0:
+    lines = result.text.splitlines()
+    if result.returncode != 0 or len(lines) != 3:
         raise UsageError(f"{repo} is not inside a Git repository", hint="run 'git init' first")
-    path = Path(result.text.strip())
-    return path if path.is_absolute() else Path(repo).resolve() / path
+    hook, common, top = (Path(line) if Path(line).is_absolute() else here / line for line in lines)
+    return hook, common, top
+
+
+def _confined(hook: Path, common: Path, top: Path) -> Path:
+    """The real hook file, refused when it (or a symlink on the way) is outside the repository."""
+    real = Path(os.path.realpath(hook))
+    for base in (common, top):
+        base = Path(os.path.realpath(base))
+        if real == base or base in real.parents:
+            return real
+    raise WriteError(
+        f"refusing to write the hook {hook}: it resolves to {real}, outside this repository",
+        hint="core.hooksPath (or a symlink) points outside the repository, where the hook would run "
+        "for other repositories too; add 'homeops secrets check-staged' to that hook yourself",
+    )
 
 
 def install(repo: str | Path, *, force: bool = False) -> HookInstall:
     """Write the pre-commit hook (mode 0755). A hook homeops did not write is kept unless ``force``,
     which moves it aside to ``pre-commit.homeops-backup``."""
-    path = hook_path(repo)
-    backup: Path | None = None
-    existed = path.exists()
-    if existed:
-        try:
-            current = path.read_text(encoding="utf-8", errors="replace")
-        except OSError as exc:
-            raise WriteError(f"cannot read the existing hook {path}: {exc.strerror or exc}") from exc
-        if MARKER not in current:
-            if not force:
-                raise WriteError(
-                    f"{path} exists and was not written by homeops",
-                    hint="pass --force to move it aside (to pre-commit.homeops-backup), or add "
-                    "'homeops secrets check-staged' to it yourself",
-                )
-            backup = path.with_name(path.name + BACKUP_SUFFIX)
+    hook, common, top = _locations(repo)
+    with locked(top, "hook install"):
+        path = _confined(hook, common, top)
+        backup: Path | None = None
+        existed = path.exists()
+        if existed:
             try:
-                shutil.copy2(path, backup)
+                current = path.read_text(encoding="utf-8", errors="replace")
             except OSError as exc:
-                raise WriteError(f"cannot back up {path}: {exc.strerror or exc}") from exc
-    atomic_write(path, hook_script(), mode=0o755)
-    return HookInstall(path, existed, backup)
+                raise WriteError(f"cannot read the existing hook {path}: {exc.strerror or exc}") from exc
+            if MARKER not in current:
+                if not force:
+                    raise WriteError(
+                        f"{hook} exists and was not written by homeops",
+                        hint="pass --force to move it aside (to pre-commit.homeops-backup), or add "
+                        "'homeops secrets check-staged' to it yourself",
+                    )
+                backup = _confined(path.with_name(path.name + BACKUP_SUFFIX), common, top)
+                try:
+                    shutil.copy2(path, backup)
+                except OSError as exc:
+                    raise WriteError(f"cannot back up {path}: {exc.strerror or exc}") from exc
+        atomic_write(path, hook_script(), mode=0o755)
+    return HookInstall(hook, existed, backup)

@@ -56,10 +56,15 @@ def fingerprint(root: Path) -> dict[str, tuple[str, int]]:
 
 
 def scratch_dirs() -> set[str]:
-    """The private temporary directories of configure (and of the sops calls it makes) that exist now."""
-    places = [Path("/dev/shm"), Path(tempfile.gettempdir())]
-    prefixes = ("homeops-configure-*", "homeops-sops-*")
-    return {str(p) for place in places if place.is_dir() for pattern in prefixes for p in place.glob(pattern)}
+    """Private temporary folders (of configure, of the sops calls it makes) that nobody holds any more:
+    left behind. Folders of other live processes (tests running beside) are not counted."""
+    from homeops.fsutil import abandoned_private_dirs, ram_backed_base
+
+    return {
+        path
+        for base in {ram_backed_base(), tempfile.gettempdir()}
+        for path in abandoned_private_dirs(base, min_age=0)
+    }
 
 
 MAKEJINJA_TOML = """\

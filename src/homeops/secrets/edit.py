@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import ConfigError, MissingTool, ToolError, UsageError, Where
-from ..fsutil import atomic_write, private_tempdir
+from ..fsutil import private_tempdir
+from ..journal import locked, write_file
 from ..proc import run_interactive
 from . import keys
 from . import sops as sops_
@@ -39,9 +40,18 @@ def edit(
     age_key_file: str | Path | None = None,
     editor: Sequence[str] | None = None,
 ) -> bool:
-    """Decrypt ``path``, open it in the editor, re-encrypt it. Returns whether the file changed."""
+    """Decrypt ``path``, open it in the editor, re-encrypt it. Returns whether the file changed.
+
+    The repository's write lock is held until the editor closes: no other homeops write (a rotate)
+    can change the file or its keys underneath the edit.
+    """
     root = find_repo_root(path)
     rel = repo_relative(root, path)
+    with locked(root, "secrets edit"):
+        return _edit(root, rel, age_key_file, editor)
+
+
+def _edit(root: Path, rel: str, age_key_file: str | Path | None, editor: Sequence[str] | None) -> bool:
     ciphertext = read(root, rel)
     if not sops_.is_encrypted(ciphertext, rel):
         raise UsageError(
@@ -73,7 +83,7 @@ def edit(
     except ToolError as exc:
         exc.hint = "your changes were discarded and the file is unchanged; fix the content and edit again"
         raise
-    atomic_write(root / rel, new_ciphertext)
+    write_file(root, rel, new_ciphertext, what="secrets edit")
     return True
 
 

@@ -1,10 +1,10 @@
 """The operations behind ``homeops secrets``: init, encrypt, decrypt, show, rotate (edit, status and
 needed live in their own modules and are re-exported here).
 
-Every write to the repository is atomic, and operations on many files are all-or-nothing: each new
-content is computed in memory first, and only when all succeeded are they committed together with
-:class:`homeops.fsutil.Transaction`. Plaintext is never written to the repository except by an
-explicit :func:`decrypt`.
+Each operation holds the repository's write lock from its first read to its last write, and its
+writes are all-or-nothing: each new content is computed in memory first, and only when all succeeded
+are they committed together as one :class:`homeops.journal.Transaction` (which a crash cannot leave
+half-done). Plaintext is never written to the repository except by an explicit :func:`decrypt`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import HomeopsError, MissingTool, UsageError, Where, WriteError
-from ..fsutil import Transaction, atomic_write
+from ..fsutil import atomic_write
+from ..journal import Transaction, locked, write_file
 from ..load import yamlio
 from ..load.tree import SourceTree, normalize
 from . import keys
@@ -72,6 +73,11 @@ def init(repo: str | Path, *, key_file: str | Path | None = None, force: bool = 
     replaced with ``force``.
     """
     root = Path(repo).resolve()
+    with locked(root, "secrets init"):
+        return _init(root, key_file, force)
+
+
+def _init(root: Path, key_file: str | Path | None, force: bool) -> InitResult:
     tree = SourceTree(root)
     config_path = root / CONFIG_NAME
     if config_path.exists() and not force:
@@ -91,7 +97,7 @@ def init(repo: str | Path, *, key_file: str | Path | None = None, force: bool = 
     text, regexes = _initial_config(tree, public)
     parse_sops_config(text.encode("utf-8"))  # what we write must read back
     appended = keys.write_key(target, public, private, note=f"homeops secrets init: {root}")
-    atomic_write(config_path, text)
+    write_file(root, CONFIG_NAME, text, what="secrets init")
     return InitResult(target, public, appended, config_path, regexes)
 
 
@@ -195,6 +201,11 @@ def encrypt(
     be encrypted, no file is changed and the error lists every failure.
     """
     root = Path(repo).resolve()
+    with locked(root, "secrets encrypt"):
+        return _encrypt(root, paths, config)
+
+
+def _encrypt(root: Path, paths: Iterable[str] | None, config: SopsConfig | None) -> EncryptResult:
     if paths is None:
         tree = SourceTree(root)
         candidates = [(s.path, s.data) for s in scan(tree) if s.named]
@@ -253,9 +264,9 @@ def _write_all(
     """Write every staged file in one transaction, or none when any file of the batch failed."""
     if failures:
         raise _batch_error(verb, failures, attempted)
-    with Transaction() as txn:
+    with Transaction(root, f"secrets {verb}") as txn:
         for rel, text in staged:
-            txn.write(root / rel, text)
+            txn.write(rel, text)
     return tuple(rel for rel, _ in staged)
 
 
@@ -288,6 +299,11 @@ def decrypt(
     All or nothing, like :func:`encrypt`.
     """
     root = Path(repo).resolve()
+    with locked(root, "secrets decrypt"):
+        return _decrypt(root, paths, age_key_file)
+
+
+def _decrypt(root: Path, paths: Iterable[str | Path], age_key_file: str | Path | None) -> DecryptResult:
     key = keys.find_age_key(age_key_file)
     staged: list[tuple[str, bytes]] = []
     skipped: list[str] = []
@@ -356,6 +372,11 @@ def rotate(
     holds the new key.
     """
     root = Path(repo).resolve()
+    with locked(root, "secrets rotate"):
+        return _rotate(root, new_key_file, age_key_file)
+
+
+def _rotate(root: Path, new_key_file: str | Path | None, age_key_file: str | Path | None) -> RotateResult:
     tree = SourceTree(root)
     cfg = load_sops_config(root)
     if cfg is None:
@@ -416,10 +437,10 @@ def rotate(
         target, new_public, new_private, note=f"rotated from {old_public} by homeops secrets rotate"
     )
     try:
-        with Transaction() as txn:
+        with Transaction(root, "secrets rotate") as txn:
             for rel, ciphertext in staged:
-                txn.write(root / rel, ciphertext)
-            txn.write(root / CONFIG_NAME, new_config_text)
+                txn.write(rel, ciphertext)
+            txn.write(CONFIG_NAME, new_config_text)
     except BaseException:
         if previous is None:
             target.unlink(missing_ok=True)
