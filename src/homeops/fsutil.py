@@ -81,7 +81,7 @@ def private_tempdir(prefix: str = "homeops-") -> Iterator[Path]:
     """
     with catch_signals():
         base = ram_backed_base()
-        _sweep_once(base)
+        sweep_once()
         path = Path(tempfile.mkdtemp(prefix=prefix, suffix=PRIVATE_SUFFIX, dir=base))
         try:
             os.chmod(path, 0o700)
@@ -102,13 +102,15 @@ def ram_backed_base() -> str | None:
     return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
 
-_swept: set[str | None] = set()
+_swept: list[bool] = []
 
 
-def _sweep_once(base: str | None) -> None:
-    if base not in _swept:
-        _swept.add(base)
-        sweep_abandoned(base)
+def sweep_once() -> None:
+    """Sweep abandoned private folders (see :func:`sweep_abandoned`), once per process."""
+    if not _swept:
+        _swept.append(True)
+        for base in {ram_backed_base(), None}:
+            sweep_abandoned(base)
 
 
 def sweep_abandoned(base: str | None = None) -> list[str]:

@@ -30,6 +30,7 @@ from types import TracebackType
 from typing import Any
 
 from .errors import UsageError, Where, WriteError
+from .fsutil import sweep_once
 from .interrupts import catch_signals, held_signals
 
 STATE_NAME = "homeops"
@@ -140,6 +141,7 @@ def locked(root: str | Path, what: str) -> Iterator[None]:
         _held[state] = _Held(fd, 1)
         try:
             recover(state)
+            sweep_once()
             yield
         finally:
             del _held[state]
@@ -155,14 +157,14 @@ def _wait_seconds() -> float:
 
 def _acquire(state: Path, what: str) -> int:
     path = state / "lock"
-    try:
-        state.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError as exc:
-        raise WriteError(f"cannot create {state}: {exc.strerror or exc}") from exc
     deadline = time.monotonic() + _wait_seconds()
     while True:
         try:
+            # Made again on every try: the holder removes the folder when it lets go.
+            state.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except FileNotFoundError:
+            continue
         except OSError as exc:
             raise WriteError(f"cannot create the lock {path}: {exc.strerror or exc}") from exc
         try:
@@ -225,7 +227,7 @@ class _Entry:
 def _identity(path: Path) -> tuple[int, int, int, int] | None:
     try:
         st = os.lstat(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
@@ -419,6 +421,7 @@ class Transaction:
             raise _write_error(target, exc) from exc
         self._forget(target)
         self._entries[target] = _Entry(str(target), str(staged), None, None)
+        pause_point("stage")
         return target
 
     def delete(self, path: str | Path) -> None:
@@ -478,6 +481,7 @@ class Transaction:
             for entry in reversed(entries):
                 with contextlib.suppress(OSError):
                     _backward(entry)
+                pause_point("undo")
             for folder in made_dirs:
                 with contextlib.suppress(OSError):
                     folder.rmdir()
@@ -489,11 +493,16 @@ class Transaction:
         ident = _identity(target)
         if ident is None:
             return entry
+        if target.is_dir():
+            raise WriteError(f"cannot write {target}: it is a folder; nothing was changed")
         old = txn / f"old-{index}"
         try:
             os.link(target, old, follow_symlinks=False)
         except OSError:
-            shutil.copy2(target, old, follow_symlinks=False)  # inside the state folder all the same
+            try:
+                shutil.copy2(target, old, follow_symlinks=False)  # inside the state folder all the same
+            except OSError as exc:
+                raise _write_error(target, exc) from exc
         return dataclasses.replace(entry, old=str(old), ident=ident)
 
     def rollback(self) -> None:

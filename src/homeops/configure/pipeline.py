@@ -120,7 +120,7 @@ def configure(
             )
         for step in chosen:
             step.run(work)
-        pause_point("configure.rendered")
+            pause_point("configure.step")
         plan = _plan(work, previous)
         if not options.dry_run and (plan.writes or plan.ledger is not None or work.empty_dirs):
             _commit(root, plan, work.empty_dirs)
