@@ -171,7 +171,7 @@ def test_decrypt_in_place_and_show(repo: Path) -> None:
 def test_show_with_an_explicit_key_file(repo: Path, age_key: Key, monkeypatch: pytest.MonkeyPatch) -> None:
     ops.encrypt(repo)
     monkeypatch.delenv("SOPS_AGE_KEY_FILE")
-    with pytest.raises(Exception, match="sops decrypt"):
+    with pytest.raises(Exception, match="no age key of yours is a recipient"):
         ops.show(repo / TALOS)
     assert b"fixture-cluster-secret-0002" in ops.show(repo / TALOS, age_key_file=age_key.file)
 

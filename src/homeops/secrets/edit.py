@@ -61,7 +61,7 @@ def _edit(root: Path, rel: str, age_key_file: str | Path | None, editor: Sequenc
         )
     rule = sops_.rule_of(ciphertext, rel)  # before the editor opens: refuse what cannot be re-encrypted
     key = keys.find_age_key(age_key_file)
-    plaintext = sops_.decrypt(ciphertext, filename=rel, repo_root=root, age_key=key.material if key else None)
+    plaintext = sops_.decrypt_with(ciphertext, filename=rel, repo_root=root, key=key)
     command = list(editor) if editor else editor_command()
     with private_tempdir(prefix="homeops-edit-") as folder:
         work = folder / Path(rel).name  # same name, so the editor picks the right syntax

@@ -152,7 +152,7 @@ def _kubernetes_secret_dirs(tree: SourceTree) -> set[str]:
     """
     verdict: dict[str, bool] = {}
     for secret in scan(tree):
-        if "/" not in secret.path or not secret.path.endswith((".yaml", ".yml")):
+        if secret.unreadable or "/" not in secret.path or not secret.path.endswith((".yaml", ".yml")):
             continue
         top = secret.path.split("/", 1)[0]
         verdict[top] = verdict.get(top, True) and _kubernetes_shaped(
@@ -208,7 +208,15 @@ def encrypt(
 def _encrypt(root: Path, paths: Iterable[str] | None, config: SopsConfig | None) -> EncryptResult:
     if paths is None:
         tree = SourceTree(root)
-        candidates = [(s.path, s.data) for s in scan(tree) if s.named]
+        found = [s for s in scan(tree) if s.named]
+        unreadable = [(s.path, s.unreadable) for s in found if s.unreadable]
+        if unreadable:
+            raise _batch_error(
+                "encrypt",
+                [(rel, UsageError(f"cannot read it: {why}")) for rel, why in unreadable],
+                len(found),
+            )
+        candidates = [(s.path, s.data) for s in found]
     else:
         candidates = [(rel, read(root, rel)) for rel in sorted(set(_checked(paths)))]
     cfg = config if config is not None else load_sops_config(root)
@@ -315,9 +323,7 @@ def _decrypt(root: Path, paths: Iterable[str | Path], age_key_file: str | Path |
             skipped.append(rel)
             continue
         try:
-            plaintext = sops_.decrypt(
-                data, filename=rel, repo_root=root, age_key=key.material if key else None
-            )
+            plaintext = sops_.decrypt_with(data, filename=rel, repo_root=root, key=key)
         except MissingTool:
             raise
         except HomeopsError as exc:
@@ -336,7 +342,7 @@ def show(path: str | Path, *, age_key_file: str | Path | None = None) -> bytes:
     if not sops_.is_encrypted(data, rel):
         raise UsageError("not a SOPS-encrypted file", where=Where(rel), hint="it is plaintext already")
     key = keys.find_age_key(age_key_file)
-    return sops_.decrypt(data, filename=rel, repo_root=root, age_key=key.material if key else None)
+    return sops_.decrypt_with(data, filename=rel, repo_root=root, key=key)
 
 
 # -- rotate -------------------------------------------------------------------------------------
@@ -406,13 +412,18 @@ def _rotate(root: Path, new_key_file: str | Path | None, age_key_file: str | Pat
     skipped: list[str] = []
     key_secrets: list[str] = []
     failures: list[tuple[str, HomeopsError]] = []
-    encrypted = [s for s in scan(tree) if s.encrypted]
+    found = list(scan(tree))
+    unreadable = [s for s in found if s.unreadable]
+    failures.extend((s.path, UsageError(f"cannot read it: {s.unreadable}")) for s in unreadable)
+    encrypted = [s for s in found if s.encrypted]
     for secret in encrypted:
         if old_public not in sops_.recipients_of(secret.data, secret.path):
             skipped.append(secret.path)
             continue
         try:
-            plaintext = sops_.decrypt(secret.data, filename=secret.path, repo_root=root, age_key=old_identity)
+            plaintext = sops_.decrypt(
+                secret.data, filename=secret.path, repo_root=root, age_key=old_identity, only_this_key=True
+            )
             if old_identity.encode() in plaintext:
                 plaintext = plaintext.replace(old_identity.encode(), new_private.encode())
                 key_secrets.append(secret.path)
@@ -430,7 +441,7 @@ def _rotate(root: Path, new_key_file: str | Path | None, age_key_file: str | Pat
             continue
         staged.append((secret.path, ciphertext))
     if failures:
-        raise _batch_error("re-encrypt", failures, len(encrypted) - len(skipped))
+        raise _batch_error("re-encrypt", failures, len(encrypted) - len(skipped) + len(unreadable))
 
     previous = target.read_bytes() if target.exists() else None
     keys.write_key(
