@@ -7,21 +7,16 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from ..kustomize.kfile import KUSTOMIZATION_FILES
+from ..model.base import Origin, Resource
 from ..model.kinds import Secret, is_sops_encrypted
+from ..secrets.generators import FIX as GENERATOR_FIX
+from ..secrets.generators import exposures
+from ..secrets.generators import is_placeholder as _is_placeholder
 from .base import Hit, Severity, rule
 from .context import Context
 
 SOPS_FILE = re.compile(r"\.sops\.(ya?ml|json|env|ini)$")
-_PLACEHOLDER = re.compile(r"^(\s*(\$\{[^}]*\}|\{\{[^}]*\}\})\s*)*$")
-#: References a secret manager resolves at deploy time (1Password ``op inject``, vals, AVP).
-_REFERENCE = re.compile(r"^\s*(op://[^\n]+|ref\+\S+|<path:[^>]+>|vault:\S+)\s*$")
-
-
-def _is_placeholder(value: Any) -> bool:
-    """Empty, only ``${VAR}`` / ``{{ .x }}`` placeholders, or a secret-manager reference (``op://…``)."""
-    if value is None:
-        return True
-    return isinstance(value, str) and bool(_PLACEHOLDER.match(value) or _REFERENCE.match(value))
 
 
 @rule(
@@ -274,3 +269,46 @@ def literal_credential(ctx: Context) -> Iterator[Hit]:
             if (hit.path, hit.line) not in seen:
                 seen.add((hit.path, hit.line))
                 yield hit
+
+
+# -- secretGenerator --------------------------------------------------------------------------------
+
+
+@rule(
+    id="SEC005",
+    name="plaintext-secret-generator",
+    family="secrets",
+    severity=Severity.ERROR,
+    seed="Secrets stay encrypted: all secrets use SOPS encryption before committing",
+    summary="A kustomize secretGenerator builds a Secret from plaintext literals, env files or files",
+    why="A secretGenerator is a Secret written another way: its literals and the env files and files it "
+    "reads are committed as they are, readable by anyone who can read the repository, exactly like a "
+    "plaintext Secret (which SEC001 catches).",
+    bad="secretGenerator:\n  - name: app-secret\n    literals:\n      - API_KEY=hunter2\n"
+    "    envs:\n      - ./app.env        # API_TOKEN=abc123, not encrypted\n",
+    good="secretGenerator:\n  - name: app-secret\n    envs:\n      - ./app.sops.env   # encrypted with "
+    "'homeops secrets encrypt'; Flux decrypts it\n    literals:\n      - DOMAIN=${SECRET_DOMAIN}\n",
+    fix="Encrypt the env file or file with SOPS (kustomize-controller decrypts it before the build), move "
+    "literal values into such a file, or use an ExternalSecret; then rotate the exposed credentials.",
+)
+def plaintext_secret_generator(ctx: Context) -> Iterator[Hit]:
+    def read(rel: str) -> bytes | None:
+        try:
+            return ctx.tree.read_bytes(rel) if ctx.tree.is_file(rel) else None
+        except OSError:
+            return None
+
+    for path in ctx.tree.files():
+        folder, _, name = path.rpartition("/")
+        if name not in KUSTOMIZATION_FILES:
+            continue
+        try:
+            parsed = ctx.tree.parsed(path)
+        except OSError:
+            continue  # reported as a load problem
+        for index, (doc, line) in enumerate(zip(parsed.documents, parsed.lines, strict=False)):
+            if not isinstance(doc, dict) or "secretGenerator" not in doc:
+                continue
+            res = Resource(doc, Origin(path, line, index))
+            for exposure in exposures(doc, folder, read):
+                yield ctx.hit(res, exposure.field, exposure.message, GENERATOR_FIX)
