@@ -125,13 +125,7 @@ def sops_no_rule(ctx: Context) -> Iterator[Hit]:
             exc.hint,
         )
         return
-    encrypted = [
-        path
-        for path in ctx.tree.files()
-        if SOPS_FILE.search(path.rsplit("/", 1)[-1])
-        and path.rsplit("/", 1)[-1] != ".sops.yaml"
-        and _file_encrypted(ctx, path)
-    ]
+    encrypted = _encrypted_files(ctx)
     if not encrypted:
         return
     if config is None:
@@ -150,6 +144,32 @@ def sops_no_rule(ctx: Context) -> Iterator[Hit]:
             return
         if not covered:
             yield Hit(path, 1, "no .sops.yaml creation rule matches this encrypted file")
+
+
+def _encrypted_files(ctx: Context) -> list[str]:
+    """Every SOPS-encrypted file, judged by content whatever its name, as ``homeops secrets status``
+    lists them (templates and ``.sops.yaml`` itself left out)."""
+    from ..load.tree import TEMPLATE_SUFFIXES
+    from ..secrets.naming import STRUCTURED_SUFFIXES
+    from ..secrets.sops import is_encrypted
+
+    found = []
+    for path in ctx.tree.files():
+        name = path.rsplit("/", 1)[-1]
+        if name in (".sops.yaml", ".sops.yml") or path.endswith(TEMPLATE_SUFFIXES):
+            continue
+        if path.endswith((".yaml", ".yml")):
+            encrypted = _file_encrypted(ctx, path)  # from the parse every rule shares
+        elif path.endswith(STRUCTURED_SUFFIXES) or SOPS_FILE.search(name):
+            try:
+                encrypted = is_encrypted(ctx.tree.read_bytes(path), path)
+            except OSError:
+                encrypted = False
+        else:
+            continue
+        if encrypted:
+            found.append(path)
+    return found
 
 
 # -- literal credentials in HelmRelease values ---------------------------------------------------

@@ -24,7 +24,7 @@ from . import sops as sops_
 from .config import CONFIG_NAME, SopsConfig, load_sops_config, parse_sops_config
 from .edit import edit
 from .needed import needed
-from .paths import find_repo_root, read, repo_relative
+from .paths import committable, find_repo_root, read, repo_relative
 from .scan import scan
 from .status import status
 
@@ -62,15 +62,18 @@ class InitResult:
     sops_config: Path
     rules: tuple[str, ...]
     """``path_regex`` of each rule written, in order."""
+    warnings: tuple[str, ...] = ()
+    """What the user should know (``.sops.yaml`` ignored by Git)."""
 
 
 def init(repo: str | Path, *, key_file: str | Path | None = None, force: bool = False) -> InitResult:
     """Create an age key where sops finds it and a ``.sops.yaml`` fitted to the repository's layout.
 
-    The key goes to ``key_file``, else ``$SOPS_AGE_KEY_FILE``, else sops' default ``keys.txt``; never
-    inside the repository. An existing key file is kept and the new key appended to it (sops tries
-    every key of the file, so other repositories keep working). An existing ``.sops.yaml`` is only
-    replaced with ``force``.
+    The key goes to ``key_file``, else ``$SOPS_AGE_KEY_FILE``, else sops' default ``keys.txt``; inside
+    the repository only where Git ignores it (cluster-template's ``./age.key``). An existing key file
+    is kept and the new key appended to it (sops tries every key of the file, so other repositories
+    keep working). An existing ``.sops.yaml`` is only replaced with ``force``; one that Git ignores
+    is written with a warning.
     """
     root = Path(repo).resolve()
     with locked(root, "secrets init"):
@@ -88,17 +91,35 @@ def _init(root: Path, key_file: str | Path | None, force: bool) -> InitResult:
         )
     target = Path(key_file).expanduser() if key_file is not None else keys.key_file_for_writing()
     target = target if target.is_absolute() else Path.cwd() / target
-    if keys.inside(target, root):
-        raise UsageError(
-            f"refusing to store the age key inside the repository ({target})",
-            hint="a private key in a Git repository is one push away from public; choose a path outside it",
-        )
+    _refuse_committable_key(root, target, "choose a path outside the repository")
     public, private = keys.generate_age_key()
     text, regexes = _initial_config(tree, public)
     parse_sops_config(text.encode("utf-8"))  # what we write must read back
     appended = keys.write_key(target, public, private, note=f"homeops secrets init: {root}")
     write_file(root, CONFIG_NAME, text, what="secrets init")
-    return InitResult(target, public, appended, config_path, regexes)
+    warnings: list[str] = []
+    if not committable(root, CONFIG_NAME):
+        warnings.append(
+            f"{CONFIG_NAME} is ignored by Git (.gitignore): it will not be committed, so sops elsewhere "
+            "(your other machines, CI, teammates) will not find its creation rules; remove it from "
+            ".gitignore"
+        )
+    return InitResult(target, public, appended, config_path, regexes, tuple(warnings))
+
+
+def _refuse_committable_key(root: Path, target: Path, elsewhere: str) -> None:
+    """A private key may live inside the repository only where Git will not commit it (cluster-template
+    keeps ``./age.key``, listed in ``.gitignore``)."""
+    if not keys.inside(target, root):
+        return
+    rel = Path(os.path.realpath(target)).relative_to(root).as_posix()
+    if committable(root, rel):
+        raise UsageError(
+            f"refusing to store the age key at {rel}: Git would commit it (it is not ignored)",
+            where=Where(rel),
+            hint=f"add {rel} to .gitignore (a private key in a Git repository is one push away from "
+            f"public), or {elsewhere}",
+        )
 
 
 def _initial_config(tree: SourceTree, public: str) -> tuple[str, tuple[str, ...]]:
@@ -471,11 +492,7 @@ def _new_key_target(root: Path, key: keys.AgeKey, new_key_file: str | Path | Non
     else:
         target = keys.key_file_for_writing()
     target = target if target.is_absolute() else Path.cwd() / target
-    if keys.inside(target, root):
-        raise UsageError(
-            f"refusing to store the age key inside the repository ({target})",
-            hint="choose a path outside it with --new-key-file",
-        )
+    _refuse_committable_key(root, target, "choose a path outside it with --new-key-file")
     return target
 
 
