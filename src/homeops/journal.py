@@ -141,11 +141,23 @@ def locked(root: str | Path, what: str) -> Iterator[None]:
         _held[state] = _Held(fd, 1)
         try:
             recover(state)
+            legacy = base / LOCK_FOLDER
+            if legacy != state and legacy.is_dir():  # left outside Git, before a 'git init'
+                _adopt_legacy(legacy, what)
             sweep_once()
             yield
         finally:
             del _held[state]
             _release(state, fd)
+
+
+def _adopt_legacy(legacy: Path, what: str) -> None:
+    """Finish a change a crash left in the lock folder of a repository that is now in Git."""
+    fd = _acquire(legacy, what)
+    try:
+        recover(legacy)
+    finally:
+        _release(legacy, fd)
 
 
 def _wait_seconds() -> float:
@@ -182,6 +194,12 @@ def _acquire(state: Path, what: str) -> int:
         except FileNotFoundError:
             pass
         os.close(fd)
+    if state.name == LOCK_FOLDER:
+        # Outside Git today, maybe a Git repository tomorrow: what a crash leaves here stays ignored.
+        with contextlib.suppress(OSError):
+            ignore = state / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("*\n")
     owner = {"pid": os.getpid(), "what": what, "since": datetime.now().strftime("%Y-%m-%d %H:%M:%S")}
     os.ftruncate(fd, 0)
     os.write(fd, json.dumps(owner).encode("utf-8"))
@@ -204,6 +222,9 @@ def _busy(path: Path) -> WriteError:
 def _release(state: Path, fd: int) -> None:
     with contextlib.suppress(OSError):
         (state / "lock").unlink()
+    if state.name == LOCK_FOLDER and not any(state.glob("txn-*")):
+        with contextlib.suppress(OSError):
+            (state / ".gitignore").unlink()
     os.close(fd)
     with contextlib.suppress(OSError):
         state.rmdir()  # only when empty: nothing is left behind after a clean run

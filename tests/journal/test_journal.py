@@ -218,3 +218,16 @@ def test_a_folder_where_a_file_goes_is_refused_before_any_change(root: Path) -> 
         txn.write("a/one.txt", "ONE\n")
         txn.write("b/x", "X\n")
     assert (root / "a" / "one.txt").read_text() == "one\n" and not state_dir(root).exists()
+
+
+def test_what_a_crash_leaves_outside_git_is_ignored_by_a_later_git(root: Path) -> None:
+    _killed_at(root, "rename:1")
+    assert (root / journal.LOCK_FOLDER / ".gitignore").read_text() == "*\n"
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    staged = subprocess.run(["git", "ls-files"], cwd=root, check=True, capture_output=True, text=True).stdout
+    assert journal.LOCK_FOLDER not in staged and "a/one.txt" in staged
+    with locked(root, "next"):  # now a Git work tree: the change left outside Git is finished too
+        pass
+    assert (root / "a" / "three.txt").read_text() == "THREE\n"
+    assert not (root / journal.LOCK_FOLDER).exists()
