@@ -5,7 +5,8 @@ closed) or SIGQUIT, skipping every ``finally``: a decrypted file in a private fo
 there. :func:`catch_signals` raises :class:`~homeops.errors.Interrupted` for each of them instead;
 :func:`held_signals` defers them (and SIGINT) while files are renamed into place, then raises.
 SIGKILL cannot be caught: the journal (:mod:`homeops.journal`) and the sweep of private folders
-(:mod:`homeops.fsutil`) cover it on the next run.
+(:mod:`homeops.fsutil`) cover it on the next run. :func:`left_to_the_terminal` lets the keyboard's
+signals pass while an editor owns the terminal.
 """
 
 from __future__ import annotations
@@ -87,3 +88,24 @@ def held_signals() -> Iterator[None]:
             signal.signal(signum, handler)
     if received:
         raise Interrupted(received[0])
+
+
+@contextlib.contextmanager
+def left_to_the_terminal() -> Iterator[None]:
+    """While an interactive program runs in the foreground: Ctrl-C (SIGINT) and Ctrl-\\ (SIGQUIT)
+    reach it and homeops alike, and belong to it (vi uses Ctrl-C), so homeops lets them pass, as
+    ``git commit`` does while its editor runs. A Python handler, not SIG_IGN, so the program itself
+    starts with the default handlers."""
+    if not _main_thread():
+        yield
+        return
+
+    def let_pass(signum: int, frame: FrameType | None) -> None:
+        pass
+
+    previous = {signum: signal.signal(signum, let_pass) for signum in (signal.SIGINT, signal.SIGQUIT)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -162,7 +162,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGINT])
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGALRM])
 def test_edit_removes_the_plaintext_on_every_signal(repo: Path, tmp_path: Path, signum: int) -> None:
     ops.encrypt(repo)
     before = (repo / SECRET_YAML).read_bytes()
@@ -178,6 +178,20 @@ def test_edit_removes_the_plaintext_on_every_signal(repo: Path, tmp_path: Path, 
         time.sleep(0.05)  # the editor is stopped with the edit
     assert not _alive(editing.editor_pid)
     assert (repo / SECRET_YAML).read_bytes() == before
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGQUIT])
+def test_keyboard_signals_belong_to_the_editor_while_it_runs(repo: Path, tmp_path: Path, signum: int) -> None:
+    """Ctrl-C in vi must not throw the edit away (as with git commit); the copy goes when it ends."""
+    ops.encrypt(repo)
+    editing = Editing(repo, tmp_path)
+    os.kill(editing.process.pid, signum)
+    time.sleep(0.5)
+    assert editing.process.poll() is None and editing.plaintext.exists()
+    code, err = editing.finish()
+    assert code == 0, err
+    assert not editing.plaintext.exists() and not editing.plaintext.parent.exists()
+    assert EDITED.encode() in ops.show(repo / SECRET_YAML)
 
 
 def test_a_rotate_during_an_edit_waits_then_names_the_editor(

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..errors import ConfigError, MissingTool, ToolError, UsageError, Where
 from ..fsutil import private_tempdir
+from ..interrupts import left_to_the_terminal
 from ..journal import locked, write_file
 from ..proc import run_interactive
 from . import keys
@@ -145,10 +146,13 @@ def _without_banner(text: bytes) -> bytes:
 def run_editor(argv: list[str], *, cwd: Path) -> None:
     """Run the editor attached to the terminal.
 
-    Not :func:`homeops.proc.run`: that captures output, and an editor needs the terminal.
+    Not :func:`homeops.proc.run`: that captures output, and an editor needs the terminal. Ctrl-C
+    and Ctrl-\\ are the editor's while it runs; SIGTERM, SIGHUP and the like end the edit (the editor
+    is stopped and the decrypted copy removed).
     """
     try:
-        returncode = run_interactive(argv, cwd=cwd)
+        with left_to_the_terminal():
+            returncode = run_interactive(argv, cwd=cwd)
     except MissingTool:
         raise UsageError(f"editor {argv[0]!r} not found", hint="set $EDITOR to an installed editor") from None
     if returncode != 0:
