@@ -55,16 +55,27 @@ def fingerprint(root: Path) -> dict[str, tuple[str, int]]:
     return found
 
 
-def scratch_dirs() -> set[str]:
-    """Private temporary folders (of configure, of the sops calls it makes) that nobody holds any more:
-    left behind. Folders of other live processes (tests running beside) are not counted."""
-    from homeops.fsutil import abandoned_private_dirs, ram_backed_base
+CREATED_TEMPDIRS: list[str] = []
+"""Every temporary directory this test process made (see the ``_record_tempdirs`` fixture)."""
 
-    return {
-        path
-        for base in {ram_backed_base(), tempfile.gettempdir()}
-        for path in abandoned_private_dirs(base, min_age=0)
-    }
+
+def record_tempdirs() -> object:
+    """A ``tempfile.mkdtemp`` that notes what it made: other processes on the machine (test runs in
+    parallel) make and remove directories of the same names, which must not count."""
+    real = tempfile.mkdtemp
+
+    def mkdtemp(*args: object, **kwargs: object) -> str:
+        path = real(*args, **kwargs)  # type: ignore[call-overload]
+        CREATED_TEMPDIRS.append(str(path))
+        return str(path)
+
+    return mkdtemp
+
+
+def scratch_dirs() -> set[str]:
+    """The private temporary directories of configure (and of the sops calls it makes) that exist now."""
+    names = ("homeops-configure-", "homeops-sops-")
+    return {p for p in CREATED_TEMPDIRS if Path(p).name.startswith(names) and Path(p).exists()}
 
 
 MAKEJINJA_TOML = """\

@@ -15,7 +15,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from ...errors import ExitCode, UsageError
@@ -97,22 +97,6 @@ def render_options(args: argparse.Namespace, kubernetes_version: str | None) -> 
     )
 
 
-def progress_bar(stream: TextIO) -> Callable[[int, int, str], None] | None:
-    """A one-line progress bar on ``stream`` when it is a terminal; None otherwise."""
-    if not getattr(stream, "isatty", lambda: False)():
-        return None
-
-    def show(done: int, total: int, producer: str) -> None:
-        width = 30
-        filled = width * done // max(total, 1)
-        stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {producer[:60]:<60}")
-        if done >= total:
-            stream.write("\r" + " " * (width + 75) + "\r")
-        stream.flush()
-
-    return show
-
-
 def matches(producer: str, name: str) -> bool:
     _, namespace, short = producer.split("/", 2) if producer.count("/") >= 2 else ("", "", producer)
     return name in (short, f"{namespace}/{short}", producer)
@@ -143,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
     from ...render.flux import FolderFiles, decryptor_for, releases_of, render
     from ...render.secrets import REDACTED, redact, scrub
     from ...render.snapshot import Snapshot
+    from ...report.style import progress_bar
     from ...workspace import open_workspace
     from ...yamlout import dump_all
 
