@@ -154,12 +154,12 @@ class Editing:
         return self.process.returncode, err.decode()
 
 
-def _alive(pid: int) -> bool:
+def _editor_alive(pid: int) -> bool:
+    """Whether the editor script still runs as ``pid`` (pids are reused quickly on a busy machine)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return b"editor" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
         return False
-    return True
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1, signal.SIGALRM])
@@ -174,9 +174,9 @@ def test_edit_removes_the_plaintext_on_every_signal(repo: Path, tmp_path: Path, 
     assert b"Traceback" not in err
     assert not editing.plaintext.exists() and not editing.plaintext.parent.exists()
     deadline = time.monotonic() + 10
-    while _alive(editing.editor_pid) and time.monotonic() < deadline:
+    while _editor_alive(editing.editor_pid) and time.monotonic() < deadline:
         time.sleep(0.05)  # the editor is stopped with the edit
-    assert not _alive(editing.editor_pid)
+    assert not _editor_alive(editing.editor_pid)
     assert (repo / SECRET_YAML).read_bytes() == before
 
 
