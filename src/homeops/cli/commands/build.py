@@ -3,7 +3,8 @@
 ``ks`` prints each Flux Kustomization's objects as kustomize-controller applies them (HelmReleases stay
 HelmRelease objects); ``hr`` renders each HelmRelease's chart as helm-controller installs it; ``all``
 prints both. Every object carries the annotation ``homeops.dev/producer`` (and ``homeops.dev/cluster``).
-Secret values are redacted unless ``--show-secrets``. Producers that fail are listed on stderr.
+Secret values are redacted and decrypted SOPS values rendered as stand-ins unless ``--show-secrets``.
+Producers that fail, and what could not be checked (warnings), are listed on stderr.
 
 Exit codes: 0 everything rendered, 3 some producer failed to render (the others are still printed),
 2 usage error (no producer of that name, bad path).
@@ -32,7 +33,10 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
         "render as placeholders)",
     )
     parser.add_argument(
-        "--show-secrets", action="store_true", help="show Secret values instead of <redacted>"
+        "--show-secrets",
+        action="store_true",
+        help="show Secret values instead of <redacted>, and render with the decrypted SOPS values "
+        "instead of stand-ins (<redacted #digest>, equal for equal values)",
     )
     parser.add_argument(
         "--kube-version",
@@ -91,6 +95,7 @@ def render_options(args: argparse.Namespace, kubernetes_version: str | None) -> 
     return RenderOptions(
         offline=args.offline,
         age_key=age_key_material(args.age_key),
+        show_secrets=args.show_secrets,
         kube_version=args.kube_version or kubernetes_version or DEFAULT_KUBE_VERSION,
         api_versions=tuple(v.strip() for v in args.api_versions.split(",") if v.strip()),
         render_cache=not args.no_render_cache,
@@ -115,12 +120,26 @@ def report_problems(results: Sequence[Any], stream: TextIO) -> int:
             print(f"homeops: {where}{r.producer}: rendered with placeholders:", file=stream)
             for text in r.placeholders:
                 print(f"  {text}", file=stream)
+    report_warnings(results, stream)
     hints = sorted({r.hint for r in failed if r.hint})
     for hint in hints:
         print(f"  hint: {hint}", file=stream)
     if failed:
         print(f"homeops: {len(failed)} of {len(results)} producers failed to render", file=stream)
     return len(failed)
+
+
+def report_warnings(results: Sequence[Any], stream: TextIO) -> None:
+    """What was rendered without being checked, each warning once with the producers it concerns."""
+    seen: dict[str, list[str]] = {}
+    for r in results:
+        for text in getattr(r, "warnings", ()):
+            producers = seen.setdefault(text, [])
+            if r.producer not in producers:
+                producers.append(r.producer)
+    for text, producers in seen.items():
+        more = f" and {len(producers) - 3} more" if len(producers) > 3 else ""
+        print(f"homeops: warning: {text} ({', '.join(producers[:3])}{more})", file=stream)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -137,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
     files = FolderFiles(workspace.root)
     decryptor = decryptor_for(files, options)
     if decryptor.enabled:
-        # substituteFrom sees the real values of SOPS Secrets; they stay in memory only.
+        # substituteFrom sees the values of SOPS Secrets (stand-ins unless shown), in memory only.
         workspace.secret_values = decryptor.secret_values
     snapshot = Snapshot.of(workspace.flux)
     if args.cluster and args.cluster not in snapshot.clusters:

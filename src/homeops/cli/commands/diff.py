@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ...errors import ExitCode, UsageError
-from .build import add_render_options, render_options
+from .build import add_render_options, render_options, report_warnings
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,7 +44,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "of HEAD and its upstream, else origin/main, main, master)",
     )
     base.add_argument("--path-orig", metavar="DIR", help="compare with another folder instead of a revision")
-    parser.add_argument("--output", "-o", choices=("text", "unified", "markdown", "json"), default="text")
+    parser.add_argument(
+        "--output",
+        "-o",
+        choices=("text", "unified", "markdown", "json", "html"),
+        default="text",
+        help="html: one self-contained page (redirect it to a file)",
+    )
     parser.add_argument(
         "--ignore",
         action="append",
@@ -102,12 +108,19 @@ def run(args: argparse.Namespace) -> int:
             "unified": lambda: to_unified(result),
             "markdown": lambda: to_markdown(result, title=title),
             "json": lambda: to_json(result),
+            "html": lambda: _html(result, title),
         }[args.output]()
         sys.stdout.write(output)
         changed = bool(result.changes)
     if failed:
         return int(ExitCode.FAILURE)
     return int(ExitCode.FINDINGS if changed else ExitCode.OK)
+
+
+def _html(result: Any, title: str) -> str:
+    from ...report.html.diff import diff_page
+
+    return diff_page(result, title=title)
 
 
 def _summary(outcome: Any) -> None:
@@ -122,6 +135,7 @@ def _summary(outcome: Any) -> None:
     print(f"homeops: compared with {outcome.base_label}: rendered {what}", file=sys.stderr)
     if selection is not None and selection.full_load:
         print(f"homeops: loaded the whole tree again: {selection.full_load}", file=sys.stderr)
+    report_warnings(outcome.head, sys.stderr)
     for side, renders in (("base", outcome.base), ("head", outcome.head)):
         for r in renders:
             if r.error is None and r.placeholders:
