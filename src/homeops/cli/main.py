@@ -141,9 +141,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             _traceback()
         _error(str(exc))
         return int(exc.exit_code)
-    except KeyboardInterrupt:
-        _error("interrupted")
-        return int(ExitCode.INTERRUPTED)
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", 2)  # errors.Interrupted: SIGTERM, SIGHUP, …
+        _error("interrupted" if signum == 2 else f"stopped by {_signal_name(signum)}; cleaned up")
+        return 128 + signum
     except BrokenPipeError:
         # The reader went away (``homeops get | head``): not an error of ours.
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -154,6 +155,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if debug:
             _traceback()
+        if isinstance(exc, OSError) and exc.filename:
+            # A file the command needed could not be opened (permission denied, a folder where a
+            # file was expected…): say which and why; it is not a bug in homeops.
+            _error(
+                f"cannot open {exc.filename}: {exc.strerror or exc}\n"
+                f"  hint: check that it exists and that you may read it (ls -l {exc.filename})"
+            )
+        elif debug:
             _error(f"internal error: {type(exc).__name__}: {exc} (a bug in homeops: please report it)")
         else:
             _error(
@@ -161,6 +170,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "  This is a bug in homeops. Run again with --debug for a traceback and report it."
             )
         return int(ExitCode.FAILURE)
+
+
+def _signal_name(signum: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
 
 
 def _traceback() -> None:

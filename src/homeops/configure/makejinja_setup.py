@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import io
 import itertools
+import os
 import re
 import stat
 import sys
@@ -332,8 +333,13 @@ class _Renderer:
                 self.rendered_dirs[output] = input_path
 
     def _out_rel(self, output: Path) -> str:
-        rel = _rel(self.root, output)
-        return "" if rel == "." else rel
+        from ..journal import confine
+
+        rel = Path(os.path.relpath(os.path.normpath(self.root / output), self.root)).as_posix()
+        if rel == ".":
+            return ""
+        confine(self.root, rel)  # an output a symlink leads out of the repository is refused
+        return rel
 
     def _render_file(
         self, env: Environment, input_path: Path, name: str, output: Path, *, enforce_suffix: bool

@@ -238,17 +238,19 @@ def app_env_change(path: str | Path, app: str, env: str) -> ModeChange:
 
 
 def write(change: ModeChange) -> None:
-    """Write the change, refusing when the file changed since it was read."""
-    from ..fsutil import atomic_write
+    """Write the change (under the repository's lock), refusing when the file changed since it was
+    read or when it leads out of the folder through a symlink."""
+    from ..journal import Transaction
 
-    target = change.root / change.path
-    if target.read_text(encoding="utf-8") != change.before:
-        raise WriteError(
-            f"{change.path} changed while homeops was editing it; nothing was written",
-            where=Where(change.path),
-            hint="run the command again",
-        )
-    atomic_write(target, change.after)
+    with Transaction(change.root, f"mode {change.what}") as txn:
+        target = change.root / change.path
+        if target.read_text(encoding="utf-8") != change.before:
+            raise WriteError(
+                f"{change.path} changed while homeops was editing it; nothing was written",
+                where=Where(change.path),
+                hint="run the command again",
+            )
+        txn.write(change.path, change.after)
 
 
 def git_root(path: Path) -> Path:
