@@ -9,24 +9,12 @@ The documentation pages in ``docs/rules/`` are generated from these objects.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from enum import StrEnum
 from typing import TYPE_CHECKING, NamedTuple
+
+from ..settings import Severity as Severity  # re-exported: rules and their callers import it here
 
 if TYPE_CHECKING:
     from .context import Context
-
-
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-
-    @property
-    def rank(self) -> int:
-        return {"error": 3, "warning": 2, "info": 1}[self.value]
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class Hit(NamedTuple):

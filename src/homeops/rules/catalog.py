@@ -28,6 +28,12 @@ def all_rules() -> list[Rule]:
     return sorted(RULES.values(), key=lambda r: r.id)
 
 
+def rule_id(key: str) -> str | None:
+    """The id of the rule ``key`` names (id or name), or None."""
+    found = find_rule(key)
+    return found.id if found is not None else None
+
+
 def find_rule(key: str) -> Rule | None:
     """A rule by id (``IMG001``) or name (``image-not-pinned``), case-insensitive for ids."""
     for rule in all_rules():
