@@ -44,11 +44,11 @@ EXPECTED: dict[str, dict[str, int]] = {
 
 #: (clusters, Flux Kustomizations, HelmReleases) each repository applies.
 TREES: dict[str, tuple[int, int, int]] = {
-    "Chrtol__home-cluster": (1, 58, 48),
-    "bjw-s-labs__home-ops": (1, 93, 78),
-    "fluxcd__flux2-kustomize-helm-example__a484a05e": (2, 6, 6),
+    "Chrtol__home-cluster": (1, 59, 48),
+    "bjw-s-labs__home-ops": (1, 94, 78),
+    "fluxcd__flux2-kustomize-helm-example__a484a05e": (2, 8, 6),
     "onedr0p__cluster-template__feb482b6": (0, 0, 0),
-    "onedr0p__home-ops": (1, 78, 67),
+    "onedr0p__home-ops": (1, 79, 67),
 }
 
 WITH_VALUE_IMAGES = {"Chrtol__home-cluster", "bjw-s-labs__home-ops", "onedr0p__home-ops"}

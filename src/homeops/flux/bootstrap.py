@@ -22,12 +22,16 @@ from ..load.tree import SourceTree, normalize
 from ..model.base import Origin, Resource
 
 _TEMPLATE = re.compile(r"\{\{-?\s*\.Release\.(Name|Namespace)\s*-?\}\}")
+#: ``{{ requiredEnv "ROOT_DIR" }}`` and the like: cluster-template's helmfile roots values files there.
+_ROOT_DIR = re.compile(r"\{\{-?\s*(?:requiredEnv|env)\s+\"ROOT_DIR\"\s*-?\}\}/?")
 
 
 class Release(NamedTuple):
     name: str
     namespace: str
     chart: str
+    values: tuple[str, ...] = ()
+    """Repo-relative values files the release is installed with (those homeops can resolve)."""
 
 
 @dataclass(slots=True)
@@ -75,7 +79,8 @@ def _read_helmfile(tree: SourceTree, rel: str, doc: dict[str, Any], result: Boot
             continue
         name = release["name"]
         namespace = str(release.get("namespace") or "default")
-        result.releases.append(Release(name, namespace, str(release.get("chart") or name)))
+        files = tuple(_values_files(tree, base, release.get("values")))
+        result.releases.append(Release(name, namespace, str(release.get("chart") or name), files))
         for hook in release.get("hooks") or []:
             if isinstance(hook, dict) and hook.get("command") == "kubectl":
                 values = {"Name": name, "Namespace": namespace}
@@ -84,6 +89,19 @@ def _read_helmfile(tree: SourceTree, rel: str, doc: dict[str, Any], result: Boot
                     path = normalize(posixpath.join(base, resolved))
                     if path is not None and tree.exists(path):
                         result.applied_files.add(path)
+
+
+def _values_files(tree: SourceTree, base: str, values: Any) -> Iterator[str]:
+    for item in values if isinstance(values, list) else []:
+        if not isinstance(item, str):
+            continue  # inline values
+        rooted = _ROOT_DIR.match(item)
+        text = item[rooted.end() :] if rooted else item
+        if "{{" in text:
+            continue
+        path = normalize(text if rooted else posixpath.join(base, text))
+        if path is not None and tree.is_file(path):
+            yield path
 
 
 def _release_value(values: dict[str, str], match: re.Match[str]) -> str:
