@@ -320,6 +320,9 @@ def _doublestar(pattern: str) -> re.Pattern[str] | None:
     depth = 0
     while i < len(pattern):
         c = pattern[i]
+        if pattern[i:] == "/**":
+            out.append("(?:/.*)?")  # a trailing /** also matches the folder itself
+            break
         at_start = i == 0 or pattern[i - 1] == "/"
         if pattern.startswith("**", i) and at_start and (i + 2 == len(pattern) or pattern[i + 2] == "/"):
             if i + 2 == len(pattern):

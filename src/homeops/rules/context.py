@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
+from ..flux.artifacts import artifact_specs, is_generator
 from ..flux.bootstrap import Bootstrap
 from ..flux.tree import CLUSTER, FluxTree, Producer
 from ..graph.model import Graph, build_graph
@@ -48,6 +49,7 @@ class ClusterIndex:
     claims: dict[tuple[str, str], list[Resource]] = field(default_factory=lambda: defaultdict(list))
     gateways: dict[tuple[str, str], Resource] = field(default_factory=dict)
     sources: dict[NamedResource, Resource] = field(default_factory=dict)
+    """Sources by id; an ExternalArtifact's entry is the ArtifactGenerator that makes it."""
     helm_releases: dict[NamedResource, Resource] = field(default_factory=dict)
     objects: list[Resource] = field(default_factory=list)
 
@@ -204,6 +206,9 @@ def _index_object(index: ClusterIndex, res: Resource) -> None:
         index.gateways[key] = res
     elif group == FLUX_SOURCE_GROUP:
         index.sources[res.id] = res
+    elif is_generator(res):
+        for spec in artifact_specs(res):
+            index.sources[NamedResource("ExternalArtifact", spec.namespace, spec.name)] = res
     elif group == FLUX_HELM_GROUP and kind == "HelmRelease":
         index.helm_releases[res.id] = res
     elif group == FLUX_KUSTOMIZE_GROUP:

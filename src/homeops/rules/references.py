@@ -54,16 +54,10 @@ def path_missing(ctx: Context) -> Iterator[Hit]:
     fix="Fix the name/namespace, or add the missing OCIRepository/HelmRepository next to the release.",
 )
 def source_missing(ctx: Context) -> Iterator[Hit]:
-    own = {("GitRepository", "flux-system")}
-    for cluster in ctx.flux.clusters.values():
-        for root in cluster.roots:
-            producer = ctx.flux.producers.get((cluster.name, root))
-            if producer is not None and producer.ks.source_ref is not None:
-                own.add((producer.ks.source_ref.kind, producer.ks.source_ref.name))
     for producer in ctx.producers():
         ref = producer.ks.source_ref
-        if ref is None or (ref.kind, ref.name) in own:
-            continue
+        if ref is None or not producer.external:
+            continue  # built: its source is this repository (or an artifact made from it)
         if ref.id not in ctx.index(producer.cluster).sources:
             yield ctx.hit(
                 producer.ks.res,
