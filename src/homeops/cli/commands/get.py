@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ...workspace import Workspace
 
-from ...errors import ExitCode
+from ...errors import ExitCode, UsageError
 
 _COLUMNS = {
     "ks": ("name", "namespace", "cluster", "path", "source", "depends_on", "status"),
     "hr": ("name", "namespace", "cluster", "chart", "version", "source", "kustomization"),
     "images": ("image", "tag", "digest", "cluster", "used_by"),
+    "unreached": ("name", "namespace", "file", "line", "reason"),
 }
 
 
@@ -41,6 +42,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "images the charts bring themselves; releases that cannot be rendered fall back to their values",
     )
     parser.add_argument("--offline", action="store_true", help="with --rendered: use only the chart cache")
+    parser.add_argument(
+        "--unreached",
+        action="store_true",
+        help="ks, hr: the ones written in the repository that no cluster applies, and why",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,6 +55,19 @@ def run(args: argparse.Namespace) -> int:
 
     workspace = open_workspace(args.path)
     what = {"kustomizations": "ks", "helmreleases": "hr"}.get(args.what, args.what)
+    if args.unreached:
+        if what == "images":
+            raise UsageError(
+                "--unreached lists Kustomizations or HelmReleases", hint="homeops get ks --unreached"
+            )
+        from ...inventory import unreached_rows
+
+        rows = unreached_rows(workspace.flux, "Kustomization" if what == "ks" else "HelmRelease")
+        if args.output == "json":
+            sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        else:
+            sys.stdout.write(table(rows, _COLUMNS["unreached"]))
+        return int(ExitCode.OK)
     if what == "images" and args.rendered:
         rows = image_rows(workspace.flux, _rendered_releases(workspace, offline=args.offline))
     else:
