@@ -35,9 +35,9 @@ from conftest import CORPUS, corpus_repos
 from homeops.cli.main import main
 
 EXPECTED: dict[str, dict[str, int]] = {
-    "Chrtol__home-cluster": {"DEP003": 7, "IMG001": 8, "LOAD002": 1, "REC001": 1, "REC003": 24, "REF003": 1},
+    "Chrtol__home-cluster": {"DEP003": 7, "IMG001": 7, "LOAD002": 1, "REC001": 1, "REC003": 24},
     "bjw-s-labs__home-ops": {"IMG001": 26, "LOAD002": 2},
-    "fluxcd__flux2-kustomize-helm-example__a484a05e": {"CHT001": 3, "REC001": 3},
+    "fluxcd__flux2-kustomize-helm-example__a484a05e": {"CHT001": 4, "REC001": 3},
     "onedr0p__cluster-template__feb482b6": {},
     "onedr0p__home-ops": {"LOAD002": 1, "REC001": 1},
 }

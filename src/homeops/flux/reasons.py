@@ -307,8 +307,7 @@ class _Explainer:
                 continue  # a kustomization the build never reached: look further up
             relative = posixpath.relpath(path, current or ".")
             top = relative.split("/", 1)[0]
-            candidates = {relative, top}
-            if _commented_out(self.tree, kfile, candidates):
+            if _commented_out(self.tree, kfile, top):
                 return Reason(
                     UNLISTED,
                     f"commented out of {kfile}",
@@ -411,17 +410,15 @@ def _kustomization_file(tree: SourceTree, folder: str) -> str | None:
     return None
 
 
-def _commented_out(tree: SourceTree, kfile: str, names: set[str]) -> bool:
-    """Whether the kustomization lists one of ``names`` commented out (``# - ./old-app``)."""
+def _commented_out(tree: SourceTree, kfile: str, top: str) -> bool:
+    """Whether the kustomization lists, commented out, an entry in ``top`` (``# - ./old-app/ks.yaml``
+    for anything below ``old-app/``)."""
     try:
         text = tree.read_text(kfile)
     except (OSError, UnicodeDecodeError):
         return False
-    for name in names:
-        entry = re.compile(rf"^\s*#\s*-\s*(\./)?{re.escape(name)}/?(\s|$|#)")
-        if any(entry.match(line) for line in text.splitlines()):
-            return True
-    return False
+    entry = re.compile(rf"^\s*#\s*-\s*(\./)?{re.escape(top)}(/\S*)?(\s|$|#)")
+    return any(entry.match(line) for line in text.splitlines())
 
 
 def _source_is_repository(producer: Producer) -> bool:

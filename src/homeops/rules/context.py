@@ -13,6 +13,7 @@ import yaml
 
 from ..flux.artifacts import artifact_specs, is_generator
 from ..flux.bootstrap import Bootstrap
+from ..flux.provenance import Provenance
 from ..flux.tree import CLUSTER, FluxTree, Producer
 from ..graph.model import Graph, build_graph
 from ..load import yamlio
@@ -32,6 +33,7 @@ from .config import Config
 
 if TYPE_CHECKING:
     from ..configure.ledger import Ledger
+    from ..flux.reasons import Reason
 
 T = TypeVar("T")
 
@@ -99,8 +101,15 @@ class Context:
                 self._lines[path] = None
         return self._lines[path]
 
+    @cached_property
+    def provenance(self) -> Provenance:
+        return Provenance(self.flux)
+
     def hit(self, res: Resource, path: tuple[str | int, ...], message: str, hint: str | None = None) -> Hit:
-        return Hit(res.origin.path, self.line_of(res, *path), message, hint)
+        """A finding about a field of ``res``, placed where that field was written: the resource's
+        file, or the patch (of its build, or a parent's Flux patch) that set it."""
+        where, line = self.provenance.locate(res, path)
+        return Hit(where, line, message, hint)
 
     # -- indexes ------------------------------------------------------------------------------
 
@@ -144,17 +153,28 @@ class Context:
         yield from self.flux.producers.values()
 
     @cached_property
+    def file_reasons(self) -> dict[str, list[Reason]]:
+        """Why each file is or is not applied (see :mod:`homeops.flux.reasons`)."""
+        from ..flux.reasons import file_reasons
+
+        return file_reasons(self.flux)
+
+    @cached_property
     def applied_files(self) -> frozenset[str]:
         return frozenset(path for producer in self.flux.producers.values() for path in producer.files)
 
     def subjects(self) -> Iterator[Resource]:
-        """Every applied object, then every document of a file that nothing applies (as written)."""
+        """Every object some cluster applies, as it applies it. Documents nothing applies (patches,
+        archived copies, examples) are not subjects: what Flux never applies cannot fail in a cluster.
+
+        A folder with no Flux tree at all (plain manifests, a freshly rendered template) is judged as
+        written: there is nothing else to judge, and ``check`` says that nothing Flux-shaped was found.
+        """
         return iter(self._subjects)
 
     @cached_property
     def _subjects(self) -> list[Resource]:
-        applied = self.applied_files
-        return [*self.flux.objects, *(res for res in self.flux.documents if res.origin.path not in applied)]
+        return self.flux.objects if self.flux.clusters else self.flux.documents
 
     def helm_releases(self) -> Iterator[tuple[Resource, HelmRelease]]:
         return iter(self._helm_releases)

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from ..load.tree import normalize
 from ..model.base import ObjectRef, Resource
 from ..model.flux import FLUX_HELM_GROUP, HelmRelease
 from ..model.kinds import GATEWAY_GROUP, HTTPRoute, pod_references, pod_spec, pod_spec_path
@@ -83,128 +81,103 @@ def source_missing(ctx: Context) -> Iterator[Hit]:
                 )
 
 
-# -- folders nothing includes -------------------------------------------------------------------
+# -- files nothing applies -----------------------------------------------------------------------
 
 
 @rule(
     id="REF003",
-    name="not-included",
+    name="not-applied",
     family="references",
-    severity=Severity.WARNING,
+    severity=Severity.INFO,
     seed="You need to wire the HelmRelease into the area kustomization.yaml or Flux will skip it",
-    summary="A manifest or app folder sits in a Flux tree but no kustomization.yaml includes it",
-    why="kustomize only builds what kustomization.yaml lists: a new app folder or ks.yaml that is not "
-    "listed is silently ignored — no error, the app just never appears.",
+    summary="Manifests that no Flux Kustomization applies (one note per file or folder)",
+    why="kustomize only builds what kustomization.yaml lists and Flux only reaches the paths of its "
+    "Kustomizations: a new app folder or ks.yaml that is not listed is silently ignored — no error, the "
+    "app just never appears. Archived copies and examples are fine where they are; this note says which "
+    "files Flux does not apply and why ('homeops explain FILE' for one file). Set 'unapplied-files: off' "
+    "in .homeops.yaml to silence these notes.",
     bad="# kubernetes/apps/media/kustomization.yaml\nresources:\n  - ./plex/ks.yaml\n"
     "# ./jellyfin/ks.yaml exists but is not listed\n",
     good="resources:\n  - ./plex/ks.yaml\n  - ./jellyfin/ks.yaml\n",
-    fix="Add the file or folder to the resources of the kustomization.yaml named in the message, or "
-    "delete it if it is no longer used.",
+    fix="Add the file or folder to the resources of the kustomization.yaml named in the message, point a "
+    "Flux Kustomization at it, or delete it if it is no longer used.",
 )
-def not_included(ctx: Context) -> Iterator[Hit]:
-    reachable = ctx.applied_files
-    built: set[str] = set()
-    for producer in ctx.producers():
-        if producer.path is not None and producer.error is None and not producer.external:
-            built.add(producer.path)
-        for path in producer.files:
-            if posixpath.basename(path) in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
-                built.add(posixpath.dirname(path))
-    owned = {p.path for p in ctx.producers() if p.path is not None}
-    for res in ctx.flux.unapplied_kustomizations:
-        spec = res.obj.get("spec")
-        raw = spec.get("path") if isinstance(spec, dict) else None
-        folder = normalize(raw.lstrip("/")) if isinstance(raw, str) else None
-        if folder is not None:  # str.lstrip("./") would eat the dot of "./.config" and climb out of "../x"
-            owned.add(folder)
-    manifests = sorted({res.origin.path for res in ctx.flux.documents})
-    reachable_dirs = {posixpath.dirname(p) for p in reachable}
-    reachable_dirs |= {d for p in list(reachable_dirs) for d in _ancestors(p)}
+def not_applied(ctx: Context) -> Iterator[Hit]:
+    if not ctx.config.unapplied_files or not ctx.flux.clusters:
+        return  # no Flux tree at all: the summary says that nothing Flux-shaped was found
+    from ..flux.reasons import UNLISTED, UNREACHED
+
+    reasons = ctx.file_reasons
+    reached = _reached_folders(ctx)
+    secrets = {res.origin.path for res in ctx.flux.documents if _plaintext_secret(res)}
+    manifests = sorted(
+        {res.origin.path for res in ctx.flux.documents} | {p.path for p in ctx.flux.problems if p.path}
+    )
     reported: set[str] = set()
     for path in manifests:
-        if path in reachable:
+        found = reasons.get(path)
+        if not found or found[0].status not in (UNLISTED, UNREACHED):
             continue
-        unit = _orphan_unit(path, built, owned, reachable_dirs)
-        if unit is None or unit[0] in reported:
+        reason = found[0]
+        if "commented out" in reason.message or "whose build fails" in reason.message:
+            continue  # deliberately disabled; or reported by LOAD002
+        unit = _unit(path, reached)
+        if unit in reported:
             continue
-        reported.add(unit[0])
-        top, parent = unit
-        kfile = _kustomization_file(parent, ctx)
-        relative = posixpath.relpath(top, parent or ".")
-        if _commented_out(ctx, kfile, relative):
-            continue  # deliberately disabled: "# - ./old-app" in the kustomization
-        shown = top if top == path else top + "/"
-        where = _representative(top, ctx) if top != path else path
-        if posixpath.dirname(top) == parent:
-            message = f"{shown} is not included by {kfile}: Flux skips it"
-            hint = f"add ./{relative} to the resources of {kfile}, or delete it"
+        reported.add(unit)
+        where = _representative(unit, ctx) if unit != path else path
+        if where != path and reasons.get(where) and reasons[where][0].status in (UNLISTED, UNREACHED):
+            reason = reasons[where][0]
+        shown = f"{unit}/" if unit != path else path
+        held = [p for p in secrets if p == unit or p.startswith(unit + "/")]
+        extra = f"; it holds a plaintext Secret ({held[0]}), which is committed all the same" if held else ""
+        if reason.status == UNLISTED and reason.place:
+            hint = f"add it to {reason.place}, or delete it"
         else:
-            message = (
-                f"{shown} is applied by nothing: no kustomization.yaml includes it and no Flux "
-                "Kustomization points at it"
-            )
-            hint = "add a Flux Kustomization whose spec.path is this folder (or include it), or delete it"
-        yield Hit(where, 1, message, hint)
+            hint = "point a Flux Kustomization at it, or delete it ('homeops explain FILE' says why)"
+        yield Hit(where, 1, f"{shown} is not applied by Flux: {reason.message}{extra}", hint)
 
 
-def _ancestors(folder: str) -> list[str]:
-    parts = folder.split("/")
-    return ["/".join(parts[:i]) for i in range(len(parts))]
+def _reached_folders(ctx: Context) -> set[str]:
+    """Folders holding a file some build reads (and their parents)."""
+    out: set[str] = {""}
+    for path in ctx.applied_files:
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            out.add("/".join(parts[:i]))
+    for cluster in ctx.flux.clusters.values():
+        for root in cluster.root_files:
+            parts = root.split("/")
+            out.update("/".join(parts[:i]) for i in range(1, len(parts)))
+    return out
 
 
-def _orphan_unit(
-    path: str, built: set[str], owned: set[str], reachable_dirs: set[str]
-) -> tuple[str, str] | None:
-    """(the highest unincluded file or folder, the built folder above it), or None.
-
-    None when the file sits under a Flux Kustomization's own path that did not build (that failure is
-    reported by other rules) or under no built folder at all (bootstrap files, templates).
-    """
+def _unit(path: str, reached: set[str]) -> str:
+    """The highest folder above ``path`` that holds nothing Flux reads, or the file itself."""
     parts = path.split("/")
-    for depth in range(len(parts) - 1, -1, -1):
-        folder = "/".join(parts[:depth])
-        if folder in built:
-            break
-        if folder in owned:
-            return None
-    else:
-        return None
-    for i in range(depth + 1, len(parts) + 1):
-        candidate = "/".join(parts[:i])
-        if candidate == path or candidate not in reachable_dirs:
-            return candidate, folder
-    return None
+    for i in range(1, len(parts)):
+        folder = "/".join(parts[:i])
+        if folder not in reached:
+            return folder
+    return path
 
 
-def _commented_out(ctx: Context, kfile: str, relative: str) -> bool:
-    """Whether the kustomization lists the entry commented out (``# - ./old-app/ks.yaml``).
+def _plaintext_secret(res: Resource) -> bool:
+    from .secrets import readable_keys
 
-    Only a commented-out list entry counts: a prose comment that merely mentions the name does not.
-    """
-    try:
-        text = ctx.tree.read_text(kfile)
-    except (OSError, UnicodeDecodeError):
-        return False
-    name = re.escape(relative.removeprefix("./"))
-    entry = re.compile(rf"^\s*#\s*-\s*(\./)?{name}(/|\s|$)")
-    return any(entry.match(line) for line in text.splitlines())
+    return res.kind == "Secret" and res.group == "" and bool(readable_keys(res))
 
 
 def _representative(folder: str, ctx: Context) -> str:
+    """The file a note about a whole folder points at: its app's ks.yaml (or install.yaml), else its
+    kustomization.yaml, the shallowest first, else its first YAML file."""
     files = [f for f in ctx.tree.files() if f.startswith(folder + "/")]
-    for name in ("ks.yaml", "install.yaml", "kustomization.yaml"):
-        for candidate in files:
-            if candidate == f"{folder}/{name}":
-                return candidate
-    return files[0] if files else folder
-
-
-def _kustomization_file(folder: str, ctx: Context) -> str:
-    for name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
-        candidate = f"{folder}/{name}" if folder else name
-        if ctx.tree.is_file(candidate):
-            return candidate
-    return (folder or ".") + "/ (generated kustomization)"
+    for names in (("ks.yaml", "install.yaml"), ("kustomization.yaml", "kustomization.yml")):
+        found = sorted((f.count("/"), f) for f in files if posixpath.basename(f) in names)
+        if found:
+            return found[0][1]
+    yaml_files = [f for f in files if f.endswith((".yaml", ".yml"))]
+    return (yaml_files or files or [folder])[0]
 
 
 # -- Secrets, ConfigMaps, claims ---------------------------------------------------------------

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from ..model.base import Resource
 from ..model.kinds import Secret, is_sops_encrypted
 from .base import Hit, Severity, rule
 from .context import Context
@@ -40,25 +41,68 @@ def _is_placeholder(value: Any) -> bool:
     "('homeops secrets encrypt'), then rotate the exposed credentials.",
 )
 def plaintext_secret(ctx: Context) -> Iterator[Hit]:
-    for res in ctx.flux.documents:
-        if res.kind != "Secret" or res.group != "" or is_sops_encrypted(res.obj):
+    seen: set[tuple[str, int]] = set()
+    for res in ctx.subjects():
+        if res.kind != "Secret" or res.group != "":
             continue
-        readable = [
-            (field, key)
-            for field in ("data", "stringData")
-            if isinstance(res.obj.get(field), dict)
-            for key, value in res.obj[field].items()
-            if not _is_placeholder(value)
-        ]
-        if readable:
-            field, key = readable[0]
-            keys = ", ".join(sorted({str(k) for _, k in readable}))
-            yield ctx.hit(
+        readable = readable_keys(res)
+        if not readable:
+            continue
+        field, key = readable[0]
+        keys = ", ".join(sorted({str(k) for _, k in readable}))
+        generated = ctx.tree.parsed(res.origin.path).documents
+        written = generated[res.origin.index] if res.origin.index < len(generated) else None
+        if isinstance(written, dict) and written.get("kind") == "Secret":
+            hit = ctx.hit(
                 res,
                 (field, key),
                 f"Secret {Secret(res).name!r} is committed in plaintext (keys: {keys})",
                 "encrypt it with SOPS ('homeops secrets encrypt') or replace it with an ExternalSecret",
             )
+        else:
+            hit = Hit(
+                res.origin.path,
+                res.origin.line,
+                f"Secret {Secret(res).name!r} is generated from plaintext committed in the repository "
+                f"(keys: {keys})",
+                "generate it from a SOPS-encrypted file, or replace it with an ExternalSecret",
+            )
+        if (hit.path, hit.line) not in seen:
+            seen.add((hit.path, hit.line))
+            yield hit
+
+
+def readable_keys(res: Resource) -> list[tuple[str, str]]:
+    """(field, key) of every value of a Secret that is readable: neither encrypted nor a placeholder."""
+    if is_sops_encrypted(res.obj):
+        return []
+    out = []
+    for field in ("data", "stringData"):
+        values = res.obj.get(field)
+        if not isinstance(values, dict):
+            continue
+        for key, value in values.items():
+            text = _decoded(value) if field == "data" else value
+            if not _is_placeholder(text) and not _encrypted_text(text):
+                out.append((field, str(key)))
+    return out
+
+
+def _decoded(value: Any) -> Any:
+    import base64
+    import binascii
+
+    if not isinstance(value, str):
+        return value
+    try:
+        return base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return value
+
+
+def _encrypted_text(value: Any) -> bool:
+    """SOPS ciphertext (an encrypted env or file a generator read)."""
+    return isinstance(value, str) and ("ENC[AES256_GCM," in value or "sops_mac=" in value)
 
 
 @rule(
