@@ -221,7 +221,7 @@ class Expander:
             return producer
         producer.files = frozenset(source.repo_path(f) for f in built.files)
         producer.fallback = built.fallback
-        producer.variables, producer.missing_sources = self.variables(ks)
+        self._own_sources(producer, [r.obj for r in built.resources])
         finished = []
         for res in built.resources:
             obj, outcome = content(res.obj, ks, producer.variables, producer.missing_sources)
@@ -236,7 +236,10 @@ class Expander:
         objects, files, fallback, finished = plain
         producer.files = frozenset(files)
         producer.fallback = fallback
-        producer.variables, producer.missing_sources = self.variables(producer.ks)
+        if finished:
+            producer.variables, producer.missing_sources = self.variables(producer.ks)
+        else:
+            self._own_sources(producer, [entry[0] for entry in objects])
         done = []
         for entry in objects:
             obj, path, line, index = entry[:4]
@@ -247,6 +250,27 @@ class Expander:
                 obj, outcome = content(obj, producer.ks, producer.variables, producer.missing_sources)
             done.append(self._record(Resource(obj, Origin(path, line, index)), outcome, producer))
         return self._produced(producer, done)
+
+    def _own_sources(self, producer: Producer, objects: list[dict[str, Any]]) -> None:
+        """The variables of a build, counting the ConfigMaps and Secrets the Kustomization makes itself
+        and substitutes from: that works once they exist (after a first apply), which
+        :attr:`Producer.self_sources` records for the bootstrap-order note."""
+        producer.variables, producer.missing_sources = self.variables(producer.ks)
+        if not producer.missing_sources:
+            return
+        namespace = producer.ks.namespace
+        made = {
+            (str(obj.get("kind")), str((obj.get("metadata") or {}).get("name"))): obj
+            for obj in objects
+            if isinstance(obj, dict) and (obj.get("metadata") or {}).get("namespace", namespace) == namespace
+        }
+        own = [entry for entry in producer.missing_sources if entry in made]
+        if not own:
+            return
+        for kind, name in own:
+            self.remember(Resource(made[(kind, name)], producer.ks.origin))
+        producer.self_sources = own
+        producer.variables, producer.missing_sources = self.variables(producer.ks)
 
     def _record(self, res: Resource, outcome: Outcome | None, producer: Producer) -> Resource:
         """Note where an object comes from and what its substitution found."""

@@ -60,6 +60,9 @@ class Producer:
     substitution: Outcome = field(default_factory=Outcome)
     missing_sources: list[tuple[str, str]] = field(default_factory=list)
     """``substituteFrom`` entries (kind, name) that nothing in the cluster provides."""
+    self_sources: list[tuple[str, str]] = field(default_factory=list)
+    """``substituteFrom`` entries (kind, name) the Kustomization builds itself: they exist only after
+    its first apply (a fresh cluster fails its first reconcile)."""
     source: str | None = None
     """The source it was built from, for people (``GitRepository flux-system/flux-system …``)."""
 

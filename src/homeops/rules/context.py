@@ -18,18 +18,11 @@ from ..flux.tree import CLUSTER, FluxTree, Producer
 from ..graph.model import Graph, build_graph
 from ..load import yamlio
 from ..model.base import NamedResource, Resource
-from ..model.flux import FLUX_HELM_GROUP, FLUX_KUSTOMIZE_GROUP, FLUX_SOURCE_GROUP, HelmRelease
-from ..model.kinds import (
-    CERT_MANAGER_GROUP,
-    CNPG_GROUP,
-    ESO_GROUP,
-    GATEWAY_GROUP,
-    Certificate,
-    ExternalSecret,
-    PostgresCluster,
-)
+from ..model.flux import FLUX_HELM_GROUP, FLUX_SOURCE_GROUP, HelmRelease
+from ..model.kinds import GATEWAY_GROUP
+from ..model.producers import ANY_NAMESPACE, produced_by
 from .base import Hit
-from .config import Config
+from .config import Config, ProducerEntry
 
 if TYPE_CHECKING:
     from ..configure.ledger import Ledger
@@ -54,6 +47,24 @@ class ClusterIndex:
     """Sources by id; an ExternalArtifact's entry is the ArtifactGenerator that makes it."""
     helm_releases: dict[NamedResource, Resource] = field(default_factory=dict)
     objects: list[Resource] = field(default_factory=list)
+    prefixes: list[tuple[str, str, str]] = field(default_factory=list)
+    """(kind, namespace, prefix): names a vendor chart may create (see :mod:`homeops.model.producers`)."""
+
+    def produces(self, kind: str, namespace: str, name: str, *, charts: bool = True) -> bool:
+        """Whether something in the cluster creates this Secret, ConfigMap or claim; ``charts``: also
+        count names a vendor chart's release may create (not for what the release itself reads)."""
+        table = {"Secret": self.secrets, "ConfigMap": self.config_maps, "PersistentVolumeClaim": self.claims}
+        found = table.get(kind)
+        if found is None:
+            return False
+        if found.get((namespace, name)) or found.get((ANY_NAMESPACE, name)):
+            return True
+        if namespace == "default" and found.get(("", name)):
+            return True
+        return charts and any(
+            k == kind and ns in (namespace, ANY_NAMESPACE) and name.startswith(prefix)
+            for k, ns, prefix in self.prefixes
+        )
 
 
 class Context:
@@ -119,10 +130,10 @@ class Context:
         for res in self.flux.objects:
             index = out[res.notes[CLUSTER]]
             index.objects.append(res)
-            _index_object(index, res)
+            _index_object(index, res, self.config.producers)
         for name in self.flux.clusters:
             for res in self.flux.bootstrap_objects(name):
-                _index_object(out[name], res)  # exists before Flux runs, applied by nothing in the tree
+                _index_object(out[name], res, self.config.producers)  # exists before Flux runs
         return dict(out)
 
     @cached_property
@@ -202,28 +213,21 @@ class Context:
         return CLUSTER in res.notes
 
 
-def _index_object(index: ClusterIndex, res: Resource) -> None:
+def _index_object(index: ClusterIndex, res: Resource, extra: tuple[ProducerEntry, ...] = ()) -> None:
     group, kind = res.group, res.kind
-    key = (res.namespace, res.name)
-    if group == "":
-        if kind == "Secret":
-            index.secrets[key].append(res)
-        elif kind == "ConfigMap":
-            index.config_maps[key].append(res)
-        elif kind == "PersistentVolumeClaim":
-            index.claims[key].append(res)
-        return
-    if group == ESO_GROUP and kind == "ExternalSecret":
-        index.secrets[(res.namespace, ExternalSecret(res).target_name)].append(res)
-    elif group == CERT_MANAGER_GROUP and kind == "Certificate":
-        name = Certificate(res).secret_name
-        if name:
-            index.secrets[(res.namespace, name)].append(res)
-    elif group == CNPG_GROUP and kind == "Cluster":
-        for name in PostgresCluster(res).produced_secrets:
-            index.secrets[(res.namespace, name)].append(res)
-    elif group == GATEWAY_GROUP and kind == "Gateway":
-        index.gateways[key] = res
+    tables = {"Secret": index.secrets, "ConfigMap": index.config_maps, "PersistentVolumeClaim": index.claims}
+    for made in produced_by(res, extra):
+        if made.prefix:
+            index.prefixes.append((made.kind, made.namespace, made.name))
+        else:
+            namespace = (
+                ""
+                if made.namespace == "default" and not res.namespace and made.how == "the object itself"
+                else made.namespace
+            )
+            tables[made.kind][(namespace, made.name)].append(res)
+    if group == GATEWAY_GROUP and kind == "Gateway":
+        index.gateways[(res.namespace, res.name)] = res
     elif group == FLUX_SOURCE_GROUP:
         index.sources[res.id] = res
     elif is_generator(res):
@@ -231,8 +235,6 @@ def _index_object(index: ClusterIndex, res: Resource) -> None:
             index.sources[NamedResource("ExternalArtifact", spec.namespace, spec.name)] = res
     elif group == FLUX_HELM_GROUP and kind == "HelmRelease":
         index.helm_releases[res.id] = res
-    elif group == FLUX_KUSTOMIZE_GROUP:
-        pass
 
 
 def values_at(data: Any, path: tuple[str | int, ...]) -> Any:

@@ -9,7 +9,13 @@ from typing import Any, NamedTuple
 from ..model.base import ObjectRef, Resource
 from ..model.flux import FLUX_HELM_GROUP, HelmRelease
 from ..model.kinds import GATEWAY_GROUP, HTTPRoute, pod_references, pod_spec, pod_spec_path
-from ..model.values import app_template_refs, app_template_route_parents, resolve_template
+from ..model.values import (
+    app_template_refs,
+    app_template_route_parents,
+    is_app_template_values,
+    referenced_name,
+    resolve_template,
+)
 from .base import Hit, Severity, rule
 from .context import ClusterIndex, Context
 
@@ -201,11 +207,13 @@ def references(ctx: Context) -> Iterator[Reference]:
     for res in ctx.flux.objects:
         if res.kind == "HelmRelease" and res.group == FLUX_HELM_GROUP:
             release = HelmRelease(res)
+            if not is_app_template_values(release.values):
+                continue  # a vendor chart's values mean what that chart makes of them
             namespace = _ns(release.release_namespace)
             for ref in app_template_refs(release.values):
                 if ref.optional:
                     continue
-                name = resolve_template(ref.name, release.release_name, namespace)
+                name = referenced_name(ref, release.values, release.release_name, namespace)
                 if name and "${" not in name:
                     yield Reference(
                         res,
@@ -229,25 +237,19 @@ def _pod_references(res: Resource, pod: Any) -> Iterator[Reference]:
             yield Reference(res, (*base, *ref.path), ref.kind, ref.name, _ns(res.namespace), owner)
 
 
-def _produced(index: ClusterIndex, kind: str, namespace: str, name: str) -> bool:
-    table = {"Secret": index.secrets, "ConfigMap": index.config_maps, "PersistentVolumeClaim": index.claims}[
-        kind
-    ]
-    return bool(table.get((namespace, name)) or (namespace == "default" and table.get(("", name))))
-
-
 def _missing(ctx: Context, kind: str) -> Iterator[Hit]:
     seen: set[tuple[str, int, str]] = set()
     for ref in references(ctx):
         if ref.kind != kind or "{{" in ref.name:
             continue
         index = ctx.index(ctx.cluster_of(ref.res))
-        if _produced(index, kind, ref.namespace, ref.name):
+        if index.produces(kind, ref.namespace, ref.name):
             continue
         hit = ctx.hit(
             ref.res,
             ref.path,
-            f"{ref.owner} needs {kind} {ref.namespace}/{ref.name}, which nothing in the cluster produces",
+            f"{ref.owner} needs {kind} {ref.namespace}/{ref.name}, which nothing in this repository creates "
+            "(something made by hand or by an operator homeops does not know is not visible offline)",
             _PRODUCER_HINT[kind],
         )
         if (hit.path, hit.line, hit.message) not in seen:
@@ -256,8 +258,10 @@ def _missing(ctx: Context, kind: str) -> Iterator[Hit]:
 
 
 _PRODUCER_HINT = {
-    "Secret": "add an ExternalSecret (target.name) or a SOPS Secret with that name in that namespace",
-    "ConfigMap": "add the ConfigMap (or a configMapGenerator) in that namespace",
+    "Secret": "add an ExternalSecret (target.name) or a SOPS Secret with that name in that namespace; if "
+    "something outside the repository creates it, list its kind under producers: in .homeops.yaml",
+    "ConfigMap": "add the ConfigMap (or a configMapGenerator) in that namespace; if something outside the "
+    "repository creates it, list its kind under producers: in .homeops.yaml",
     "PersistentVolumeClaim": "add the PersistentVolumeClaim, or give the persistence a storageClass",
 }
 
@@ -286,7 +290,7 @@ def values_source_missing(ctx: Context) -> Iterator[Hit]:
         for i, ref in enumerate(release.values_from):
             if ref.optional or ref.kind not in ("ConfigMap", "Secret") or "${" in ref.name:
                 continue
-            if not _produced(index, ref.kind, namespace, ref.name):
+            if not index.produces(ref.kind, namespace, ref.name, charts=False):
                 yield ctx.hit(
                     res,
                     ("spec", "valuesFrom", i, "name"),

@@ -195,3 +195,34 @@ def invalid_variable_name(ctx: Context) -> Iterator[Hit]:
                     ("spec", "postBuild", "substitute", name),
                     f"variable name {name!r} is invalid; Flux rejects the Kustomization",
                 )
+
+
+@rule(
+    id="SUB006",
+    name="substitutes-from-itself",
+    family="substitution",
+    severity=Severity.INFO,
+    seed="Flux reconciliation: a failed build never applies; bootstrap order",
+    summary="A Kustomization substitutes from a ConfigMap or Secret it creates itself",
+    why="kustomize-controller reads substituteFrom sources before it applies anything: on a cluster where "
+    "the ConfigMap does not exist yet (a fresh install, a disaster recovery) the first reconcile fails and "
+    "never applies it. Once it exists (applied by hand, or by an earlier revision) it works.",
+    bad="# cluster-settings.yaml is in this Kustomization's own path\npostBuild:\n  substituteFrom:\n"
+    "    - kind: ConfigMap\n      name: cluster-settings\n",
+    good="# cluster-settings.yaml applied by a Kustomization this one dependsOn (or the parent)\n"
+    "postBuild:\n  substituteFrom:\n    - kind: ConfigMap\n      name: cluster-settings\n",
+    fix="Move the ConfigMap/Secret to a Kustomization this one depends on (or its parent), or mark the "
+    "entry optional: true if the variables have defaults.",
+)
+def substitutes_from_itself(ctx: Context) -> Iterator[Hit]:
+    for producer in ctx.producers():
+        names = [ref.name for ref in producer.ks.substitute_from]
+        for kind, name in producer.self_sources:
+            position = names.index(name) if name in names else 0
+            yield ctx.hit(
+                producer.ks.res,
+                ("spec", "postBuild", "substituteFrom", position, "name"),
+                f"Kustomization {producer.id.short} substitutes from {kind} {producer.ks.namespace}/{name}, "
+                "which it creates itself: this works after its first apply, but a fresh cluster fails the "
+                "first reconcile (bootstrap order)",
+            )
