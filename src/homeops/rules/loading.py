@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterator
 
-from ..errors import Where
+from ..errors import HomeopsError, KustomizeError, Where
 from .base import Hit, Severity, rule
 from .context import Context
 
@@ -86,7 +87,7 @@ def _generated_takes(files: list[str], folder: str, names: tuple[str, ...]) -> s
 def build_failed(ctx: Context) -> Iterator[Hit]:
     for producer in ctx.producers():
         error = producer.error
-        if error is None:
+        if error is None or offline_limit(error):
             continue
         where = error.where or Where(producer.ks.origin.path, producer.ks.origin.line)
         yield Hit(
@@ -143,3 +144,65 @@ def entry_points_guessed(ctx: Context) -> Iterator[Hit]:
         f"{len(roots)} Kustomization file(s) that nothing else applies are taken as roots",
         "commit what the cluster is bootstrapped with; 'homeops explain FILE' says how a file is reached",
     )
+
+
+_OFFLINE = re.compile(
+    r"remote|could not be fetched|no such host|dial tcp|could not resolve|unable to access|"
+    r"exit status 128|network is unreachable|connection refused|timed out",
+    re.IGNORECASE,
+)
+
+
+def offline_limit(error: HomeopsError) -> bool:
+    """Whether a build failed because something outside the repository could not be fetched (a remote
+    kustomize resource without network), not because the repository is wrong."""
+    if getattr(error, "offline", False):
+        return True
+    return isinstance(error, KustomizeError) and bool(_OFFLINE.search(f"{error.message} {error.hint or ''}"))
+
+
+@rule(
+    id="LOAD005",
+    name="not-verifiable-offline",
+    family="loading",
+    severity=Severity.WARNING,
+    seed="GitOps is the authority: homeops reads the repository, the cluster reads the network too",
+    summary="A Kustomization needs something homeops cannot fetch offline (a remote resource)",
+    why="A kustomization that lists a remote resource (https://…, github.com/…?ref=…) is built by "
+    "kustomize-controller with network access. homeops checks without it: the build, and everything the "
+    "Kustomization would apply, cannot be verified here. The repository may well be fine.",
+    bad="resources:\n  - https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.2.1/standard-install.yaml\n",
+    good="# vendor the file into the repository (or pin it with ?ref= and let homeops fetch it once)\n",
+    fix="Nothing to fix when the reference is right; to have it checked, vendor the remote file into the "
+    "repository.",
+)
+def not_verifiable_offline(ctx: Context) -> Iterator[Hit]:
+    for producer in ctx.producers():
+        error = producer.error
+        if error is None or not offline_limit(error):
+            continue
+        where = _remote_entry(ctx, producer.path) or error.where or Where(producer.ks.origin.path, 0)
+        yield Hit(
+            where.path,
+            where.line or producer.ks.origin.line,
+            f"Kustomization {producer.id.short} could not be verified offline (it needs the network, which "
+            f"the cluster has and homeops does not): {error.message}",
+            "this depends on the cluster's network, not on the repository; vendor the remote file to check",
+        )
+
+
+def _remote_entry(ctx: Context, folder: str | None) -> Where | None:
+    """The line of the first remote entry of the kustomization in ``folder``."""
+    from ..kustomize.kfile import KUSTOMIZATION_FILES
+    from ..kustomize.loader import looks_remote
+
+    if folder is None:
+        return None
+    for name in KUSTOMIZATION_FILES:
+        path = f"{folder}/{name}" if folder else name
+        lines = ctx.lines(path) if ctx.tree.is_file(path) else None
+        for number, line in enumerate(lines or [], 1):
+            entry = line.strip().removeprefix("-").strip().strip("'\"")
+            if entry and not entry.startswith("#") and looks_remote(entry):
+                return Where(path, number)
+    return None

@@ -236,10 +236,35 @@ _REFERENCE_ENDINGS = (
 _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 
 
-def _credential_key(key: str, value: str) -> bool:
+def _credential_key(key: str, value: str, siblings: Any = None) -> bool:
     verdict = _key_verdict(key)
+    if verdict is True and _names_a_key(key, value, siblings):
+        return False
     # "…Secret: app-secret" names a Secret; a value that is not a resource name is the secret itself.
     return verdict is True or (verdict is None and not _K8S_NAME.match(value.strip()))
+
+
+#: Keys next to which a "...Key" field names a key inside that Secret, not a credential.
+_SECRET_REFERENCES = ("existingsecret", "secretname", "secretref", "existingsecretname", "secret")
+#: What the name of a key in a Secret looks like: admin-password, AWS_SECRET_ACCESS_KEY, password.
+_KEY_NAME = re.compile(r"^([a-z][a-z0-9]*([-_.][a-z0-9]+)*|[A-Z][A-Z0-9]*(_[A-Z0-9]+)*)$")
+_KEY_WORDS = ("password", "passwd", "secret", "token", "key", "pass", "credential", "auth")
+
+
+def _names_a_key(key: str, value: str, siblings: Any) -> bool:
+    """``secretKey: password`` or ``adminPasswordExistingSecretKey: admin-password``: a field ending in
+    "Key" that names a key of a Secret given next to it (or whose value reads like such a key name)."""
+    norm = re.sub(r"[^a-z0-9]", "", key.lower())
+    if not norm.endswith("key"):
+        return False
+    if "existingsecret" in norm:
+        return True
+    if isinstance(siblings, dict):
+        names = {re.sub(r"[^a-z0-9]", "", str(k).lower()) for k in siblings}
+        if any(n.endswith(_SECRET_REFERENCES) for n in names):
+            return True
+    text = value.strip()
+    return bool(_KEY_NAME.match(text)) and any(w in text.lower() for w in _KEY_WORDS) and len(text) <= 40
 
 
 @functools.lru_cache(maxsize=4096)
@@ -278,7 +303,7 @@ def literal_credentials(
     """(path, key) of every credential-named key holding a literal string."""
     if isinstance(values, dict):
         for key, item in values.items():
-            if isinstance(key, str) and _literal(item) and _credential_key(key, str(item)):
+            if isinstance(key, str) and _literal(item) and _credential_key(key, str(item), values):
                 yield (*path, key), key
             elif isinstance(item, dict | list):
                 yield from literal_credentials(item, (*path, key))
