@@ -36,11 +36,13 @@ def no_remediation(ctx: Context) -> Iterator[Hit]:
     for res, release in ctx.helm_releases():
         if not ctx.is_applied(res):
             continue  # parent patches decide; only the applied release is known
+        retry_by_default = _retry_by_default(ctx)
         missing = [
             action
             for action in ("install", "upgrade")
             if release.retries(action) is None
-            and get_path(release.spec, action, "strategy", "name") != "RetryOnFailure"
+            and (get_path(release.spec, action, "strategy", "name") or _DEFAULT_STRATEGY[retry_by_default])
+            != "RetryOnFailure"
         ]
         if not missing:
             continue
@@ -71,6 +73,31 @@ def no_remediation(ctx: Context) -> Iterator[Hit]:
             f"a failed {' or '.join(actions)} ({names})",
             f"add {' and '.join(f'{a}.remediation.retries: 3' for a in actions)} to this patch",
         )
+
+
+_DEFAULT_STRATEGY = {False: "RemediateOnFailure", True: "RetryOnFailure"}
+_RETRY_GATE = re.compile(r"feature-gates=[^\s\"']*DefaultToRetryOnFailure=true")
+
+
+def _retry_by_default(ctx: Context) -> bool:
+    """Whether helm-controller runs with ``--feature-gates=DefaultToRetryOnFailure=true``: a release
+    that names no strategy then retries on failure (helm-controller's API: "Defaults to
+    'RemediateOnFailure', or 'RetryOnFailure' when the DefaultToRetryOnFailure feature gate is
+    enabled"). Looked for where Flux itself is configured: files the clusters read, their entry points
+    and the bootstrap."""
+
+    def find() -> bool:
+        bootstrap = ctx.bootstrap
+        candidates = set(ctx.applied_files) | set(bootstrap.helmfiles)
+        candidates |= {v for r in bootstrap.releases for v in r.values}
+        candidates |= {f for c in ctx.flux.clusters.values() for f in c.root_files}
+        for path in sorted(candidates):
+            lines = ctx.lines(path) if path.endswith((".yaml", ".yml")) else None
+            if lines and any("DefaultToRetryOnFailure" in ln and _RETRY_GATE.search(ln) for ln in lines):
+                return True
+        return False
+
+    return ctx.memo("retry-by-default", find)
 
 
 def _defaults_patch(ctx: Context, res: Resource) -> tuple[str, int] | None:
