@@ -174,3 +174,23 @@ def test_identifiers_in_references_stand_for_the_chart_s_own_names() -> None:
     }
     names = {referenced_name(ref, values, "immich", "apps") for ref in app_template_refs(values)}
     assert names == {"immich", "external"}
+
+
+def test_database_operators() -> None:
+    zalando = resource("acid.zalan.do/v1", "postgresql", "wiki-db", {"users": {"wiki_app": ["createdb"]}})
+    assert made(zalando) == {("Secret", "apps", "wiki-app.wiki-db.credentials.postgresql.acid.zalan.do")}
+    mariadb = resource(
+        "k8s.mariadb.com/v1alpha1",
+        "MariaDB",
+        "db",
+        {"rootPasswordSecretKeyRef": {"name": "db-root", "key": "p", "generate": True}},
+    )
+    assert made(mariadb) == {("Secret", "apps", "db-root")}
+
+
+def test_a_vendor_chart_may_make_names_starting_with_its_release_or_override() -> None:
+    vendor = release(
+        {"fullnameOverride": "prom", "alertmanager": {"enabled": True}}, name="kube-prometheus-stack"
+    )
+    products = {(p.kind, p.name, p.prefix) for p in produced_by(vendor)}
+    assert ("Secret", "prom", True) in products and ("Secret", "kube-prometheus-stack", True) in products

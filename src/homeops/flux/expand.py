@@ -26,6 +26,7 @@ from ..kustomize import Overrides, build
 from ..load.tree import SourceTree
 from ..model.base import NamedResource, Origin, Resource
 from ..model.kinds import ConfigMap, Secret, is_sops_encrypted
+from ..model.producers import PRODUCERS, produced_by
 from .entries import is_flux_ks, ks_path, with_default_ns
 from .sources import BuildSource, ClusterSources
 from .substitute import Outcome, Variables, disabled, substitute
@@ -73,6 +74,9 @@ class Expander:
         self.seen: set[NamedResource] = set()
         self.config_maps: dict[tuple[str, str], Resource] = {}
         self.secrets: dict[tuple[str, str], Resource] = {}
+        self.made: dict[tuple[str, str, str], Resource] = {}
+        """(kind, namespace, name) of ConfigMaps and Secrets an operator makes (an ExternalSecret's
+        target): they exist, with names homeops cannot read."""
         for res in result.bootstrap_objects(cluster):
             self.remember(res)
         self.considered: dict[int, Resource] = {}
@@ -106,7 +110,7 @@ class Expander:
     def _unresolved_sources(self, ks: Kustomization) -> bool:
         for ref in ks.substitute_from:
             index = self.config_maps if ref.kind == "ConfigMap" else self.secrets
-            if (ks.namespace, ref.name) not in index:
+            if (ks.namespace, ref.name) not in index and (ref.kind, ks.namespace, ref.name) not in self.made:
                 return True
         return False
 
@@ -299,16 +303,23 @@ class Expander:
             self.secrets.setdefault(key, res)
         else:
             self.sources.note(res)
+            if (res.group, res.kind) in PRODUCERS:
+                for made in produced_by(res):
+                    if made.kind in ("ConfigMap", "Secret") and not made.prefix:
+                        self.made.setdefault((made.kind, made.namespace, made.name), res)
 
     def variables(self, ks: Kustomization) -> tuple[Variables, list[tuple[str, str]]]:
         values: dict[str, str] = {}
         opaque: set[str] = set()
         missing: list[tuple[str, str]] = []
+        unknown = False
         for ref in ks.substitute_from:
             index = self.config_maps if ref.kind == "ConfigMap" else self.secrets
             found = index.get((ks.namespace, ref.name))
             if found is None:
-                if not ref.optional:
+                if (ref.kind, ks.namespace, ref.name) in self.made:
+                    unknown = True  # an ExternalSecret's target: it exists, its keys come from a vault
+                elif not ref.optional:
                     missing.append((ref.kind, ref.name))
                 continue
             if ref.kind == "ConfigMap":
@@ -326,7 +337,7 @@ class Expander:
                     else:
                         values[key] = value.replace("\n", "")
         values.update({k: v.replace("\n", "") for k, v in ks.substitute.items()})
-        return Variables(values, frozenset(opaque)), missing
+        return Variables(values, frozenset(opaque), unknown), missing
 
 
 def content(

@@ -122,6 +122,33 @@ def _vault_secret(res: Resource) -> Iterator[Produced]:
         yield Produced("Secret", _ns(res), name, f"{res.kind} {res.name!r}")
 
 
+def _zalando_postgresql(res: Resource) -> Iterator[Produced]:
+    # <user>.<cluster>.credentials.postgresql.acid.zalan.do for every user (dots in names become dashes).
+    users = get_path(res.obj, "spec", "users")
+    for user in users if isinstance(users, dict) else {}:
+        name = f"{str(user).replace('_', '-')}.{res.name}.credentials.postgresql.acid.zalan.do"
+        yield Produced("Secret", _ns(res), name, f"postgresql {res.name!r} user {user!r}")
+
+
+def _crunchy_postgres(res: Resource) -> Iterator[Produced]:
+    # <cluster>-pguser-<user>; the default user is named after the cluster.
+    yield Produced("Secret", _ns(res), f"{res.name}-pguser-", f"PostgresCluster {res.name!r}", True)
+
+
+def _generated_secret_refs(res: Resource) -> Iterator[Produced]:
+    """``…SecretKeyRef: {name, generate: true}`` (mariadb-operator and others create the Secret)."""
+    stack: list[Any] = [res.obj.get("spec")]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            name = item.get("name")
+            if item.get("generate") is True and isinstance(name, str) and name:
+                yield Produced("Secret", _ns(res), name, f"{res.kind} {res.name!r} (generate: true)")
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
 def _helm_release(res: Resource) -> Iterator[Produced]:
     release = HelmRelease(res)
     values = release.values
@@ -153,6 +180,10 @@ PRODUCERS: dict[tuple[str, str], Producer] = {
     (VAULT_SECRETS_GROUP, "VaultStaticSecret"): _vault_secret,
     (VAULT_SECRETS_GROUP, "VaultDynamicSecret"): _vault_secret,
     (FLUX_HELM_GROUP, "HelmRelease"): _helm_release,
+    ("acid.zalan.do", "postgresql"): _zalando_postgresql,
+    ("postgres-operator.crunchydata.com", "PostgresCluster"): _crunchy_postgres,
+    ("k8s.mariadb.com", "MariaDB"): _generated_secret_refs,
+    ("k8s.mariadb.com", "User"): _generated_secret_refs,
 }
 """(API group, kind) → what an object of it creates. VolSync is not here on purpose: its movers read
 the Secret and PersistentVolumeClaim they are given (restic repository, ``dataSourceRef`` of a claim
