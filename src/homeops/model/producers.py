@@ -156,12 +156,16 @@ def _helm_release(res: Resource) -> Iterator[Produced]:
     if is_app_template_values(values):
         yield from app_template_products(values, release.release_name, namespace, res.name)
     else:
-        # A vendor chart names its objects after the release (or its fullnameOverride): which ones
-        # exactly needs the chart rendered; any name starting with it may be the chart's.
-        yield Produced("Secret", namespace, release.release_name, f"chart of HelmRelease {res.name!r}", True)
-        yield Produced(
-            "ConfigMap", namespace, release.release_name, f"chart of HelmRelease {res.name!r}", True
-        )
+        # A vendor chart names its objects after the release (or its fullnameOverride/nameOverride):
+        # which ones exactly needs the chart rendered; any name starting with those may be the chart's.
+        prefixes = {release.release_name}
+        for key in ("fullnameOverride", "nameOverride"):
+            override = values.get(key)
+            if isinstance(override, str) and override:
+                prefixes.add(override)
+        for prefix in sorted(prefixes):
+            for kind in ("Secret", "ConfigMap"):
+                yield Produced(kind, namespace, prefix, f"chart of HelmRelease {res.name!r}", True)
 
 
 PRODUCERS: dict[tuple[str, str], Producer] = {
