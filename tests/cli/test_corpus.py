@@ -39,7 +39,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "bjw-s-labs__home-ops": {"IMG001": 26, "LOAD002": 2},
     "fluxcd__flux2-kustomize-helm-example__a484a05e": {"CHT001": 4, "REC001": 3},
     "onedr0p__cluster-template__feb482b6": {},
-    "onedr0p__home-ops": {"LOAD002": 1, "REC001": 1},
+    "onedr0p__home-ops": {"LOAD002": 1},
 }
 
 #: (clusters, Flux Kustomizations, HelmReleases) each repository applies.

@@ -97,9 +97,9 @@ def _versionless(ref: ObjectRef | None) -> bool:
     bad="chart:\n  spec:\n    chart: cert-manager\n    version: '*'\n",
     good="chart:\n  spec:\n    chart: cert-manager\n    version: v1.16.2\n",
     fix="Set the exact chart version (OCIRepository: ref.tag or ref.digest) and let Renovate bump it.",
+    one_per_line=True,
 )
 def chart_not_pinned(ctx: Context) -> Iterator[Hit]:
-    seen: set[tuple[str, int]] = set()
     for res in ctx.subjects():
         if res.group == "helm.toolkit.fluxcd.io" and res.kind == "HelmRelease":
             chart = HelmRelease(res).chart
@@ -122,9 +122,7 @@ def chart_not_pinned(ctx: Context) -> Iterator[Hit]:
             continue
         if why:
             hit = ctx.hit(res, path, f"{subject}: {why}", "pin an exact version")
-            if (hit.path, hit.line) not in seen:
-                seen.add((hit.path, hit.line))
-                yield hit
+            yield hit
 
 
 @rule(

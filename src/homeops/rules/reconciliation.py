@@ -29,9 +29,9 @@ _FLUX_GROUPS = (FLUX_HELM_GROUP, FLUX_KUSTOMIZE_GROUP, FLUX_SOURCE_GROUP)
     "    remediation:\n      retries: 3\n",
     fix="Set install.remediation.retries and upgrade.remediation.retries (for all apps at once: a patch "
     "in the parent Kustomization, as many repos do), or use strategy RetryOnFailure.",
+    one_per_line=True,
 )
 def no_remediation(ctx: Context) -> Iterator[Hit]:
-    seen: set[tuple[str, int]] = set()
     grouped: dict[tuple[str, int], list[tuple[str, list[str]]]] = {}
     for res, release in ctx.helm_releases():
         if not ctx.is_applied(res):
@@ -57,9 +57,7 @@ def no_remediation(ctx: Context) -> Iterator[Hit]:
             f"HelmRelease {release.name!r} does not retry a failed {' or '.join(missing)}",
             f"set {' and '.join(f'{m}.remediation.retries' for m in missing)} (e.g. 3)",
         )
-        if (hit.path, hit.line) not in seen:
-            seen.add((hit.path, hit.line))
-            yield hit
+        yield hit
     for (path, line), releases in sorted(grouped.items()):
         actions = sorted({a for _, missing in releases for a in missing})
         settings = " or ".join(f"{a}.remediation.retries" for a in actions)
@@ -148,9 +146,9 @@ _REQUIRES_INTERVAL = ("Kustomization", "HelmRelease", "GitRepository", "OCIRepos
     bad="spec:\n  interval: 1 hour\n",
     good="spec:\n  interval: 1h\n",
     fix="Use a Go duration: a number and a unit (ms, s, m, h), e.g. 30m, 1h, 1h30m.",
+    one_per_line=True,
 )
 def invalid_duration(ctx: Context) -> Iterator[Hit]:
-    seen: set[tuple[str, int]] = set()
     for res in ctx.subjects():
         fields = _DURATION_FIELDS.get(res.kind)
         if fields is None or res.group not in _FLUX_GROUPS:
@@ -176,9 +174,7 @@ def invalid_duration(ctx: Context) -> Iterator[Hit]:
                 )
             else:
                 continue
-            if (hit.path, hit.line) not in seen:
-                seen.add((hit.path, hit.line))
-                yield hit
+            yield hit
 
 
 @rule(
@@ -195,9 +191,9 @@ def invalid_duration(ctx: Context) -> Iterator[Hit]:
     good="apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n",
     fix="Change apiVersion to the stable version (and rename fields that changed, e.g. v2beta1 "
     "spec.chart.spec.valuesFile → valuesFiles).",
+    one_per_line=True,
 )
 def deprecated_api(ctx: Context) -> Iterator[Hit]:
-    seen: set[tuple[str, int]] = set()
     for res in ctx.subjects():
         replacement = DEPRECATED_VERSIONS.get((res.group, res.version))
         if replacement is None:
@@ -208,6 +204,4 @@ def deprecated_api(ctx: Context) -> Iterator[Hit]:
             f"{res.kind} {res.name!r} uses {res.api_version}",
             f"use {res.group}/{replacement}",
         )
-        if (hit.path, hit.line) not in seen:
-            seen.add((hit.path, hit.line))
-            yield hit
+        yield hit

@@ -238,7 +238,6 @@ def _pod_references(res: Resource, pod: Any) -> Iterator[Reference]:
 
 
 def _missing(ctx: Context, kind: str) -> Iterator[Hit]:
-    seen: set[tuple[str, int, str]] = set()
     for ref in references(ctx):
         if ref.kind != kind or "{{" in ref.name:
             continue
@@ -252,9 +251,7 @@ def _missing(ctx: Context, kind: str) -> Iterator[Hit]:
             "(something made by hand or by an operator homeops does not know is not visible offline)",
             _PRODUCER_HINT[kind],
         )
-        if (hit.path, hit.line, hit.message) not in seen:
-            seen.add((hit.path, hit.line, hit.message))
-            yield hit
+        yield hit
 
 
 _PRODUCER_HINT = {

@@ -39,9 +39,9 @@ def _is_placeholder(value: Any) -> bool:
     "metadata:\n  name: app-secret\nstringData:\n  API_KEY: ENC[AES256_GCM,data:...]\nsops:\n  mac: ...\n",
     fix="Move the values into 1Password (an ExternalSecret) or encrypt the file with SOPS "
     "('homeops secrets encrypt'), then rotate the exposed credentials.",
+    one_per_line=True,
 )
 def plaintext_secret(ctx: Context) -> Iterator[Hit]:
-    seen: set[tuple[str, int]] = set()
     for res in ctx.subjects():
         if res.kind != "Secret" or res.group != "":
             continue
@@ -67,9 +67,7 @@ def plaintext_secret(ctx: Context) -> Iterator[Hit]:
                 f"(keys: {keys})",
                 "generate it from a SOPS-encrypted file, or replace it with an ExternalSecret",
             )
-        if (hit.path, hit.line) not in seen:
-            seen.add((hit.path, hit.line))
-            yield hit
+        yield hit
 
 
 def readable_keys(res: Resource) -> list[tuple[str, str]]:
@@ -329,9 +327,9 @@ def literal_credentials(
     good="values:\n  envFrom:\n    - secretRef:\n        name: app-secret   # from an ExternalSecret\n",
     fix="Put the value in 1Password (ExternalSecret) or a SOPS-encrypted Secret and reference it "
     "(envFrom/secretKeyRef, valuesFrom, or the chart's existingSecret).",
+    one_per_line=True,
 )
 def literal_credential(ctx: Context) -> Iterator[Hit]:
-    seen: set[tuple[str, int]] = set()
     for res, release in ctx.helm_releases():
         for path, key in literal_credentials(release.values):
             hit = ctx.hit(
@@ -340,6 +338,4 @@ def literal_credential(ctx: Context) -> Iterator[Hit]:
                 f"HelmRelease {release.name!r} sets {key!r} to a literal value",
                 "reference a Secret instead (envFrom/secretKeyRef, valuesFrom or existingSecret)",
             )
-            if (hit.path, hit.line) not in seen:
-                seen.add((hit.path, hit.line))
-                yield hit
+            yield hit

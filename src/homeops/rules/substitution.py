@@ -44,7 +44,8 @@ def _where_var(ctx: Context, res: Resource, var: str) -> tuple[str | int, ...]:
     "default (${VAR:=value}), or escape a literal as $${VAR}.",
 )
 def undefined_variable(ctx: Context) -> Iterator[Hit]:
-    seen: set[tuple[str, int, str]] = set()
+    # One finding per variable and place, naming every Kustomization that meets it there.
+    owners: dict[tuple[str, int, str], list[str]] = {}
     for res in ctx.flux.objects:
         outcome = res.notes.get(SUBSTITUTION)
         if not isinstance(outcome, Outcome):
@@ -52,16 +53,19 @@ def undefined_variable(ctx: Context) -> Iterator[Hit]:
         producer = ctx.flux.producer_of(res)
         owner = producer.id.short if producer else "?"
         for var in sorted(outcome.missing):
-            hit = ctx.hit(
-                res,
-                _where_var(ctx, res, var),
-                f"${{{var}}} is not defined for Kustomization {owner} and has no default",
-                f"define {var} in postBuild.substitute or substituteFrom, add a default "
-                f"(${{{var}:=…}}), or write $${{{var}}} for a literal",
-            )
-            if (hit.path, hit.line, var) not in seen:
-                seen.add((hit.path, hit.line, var))
-                yield hit
+            hit = ctx.hit(res, _where_var(ctx, res, var), "")
+            names = owners.setdefault((hit.path, hit.line, var), [])
+            if owner not in names:
+                names.append(owner)
+    for (path, line, var), names in owners.items():
+        which = " and ".join(names)
+        yield Hit(
+            path,
+            line,
+            f"${{{var}}} is not defined for Kustomization {which} and has no default",
+            f"define {var} in postBuild.substitute or substituteFrom, add a default "
+            f"(${{{var}:=…}}), or write $${{{var}}} for a literal",
+        )
 
 
 @rule(
