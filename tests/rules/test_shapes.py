@@ -111,3 +111,35 @@ def test_flux_s_own_install_manifests_are_not_judged_for_images(tmp_path: Path) 
     assert [(f.rule, f.path) for f in findings(repo) if f.rule.startswith("IMG")] == [
         ("IMG001", "cluster/app.yaml")
     ]
+
+
+def test_a_gateway_a_chart_may_create_is_not_reported_missing(tmp_path: Path) -> None:
+    def route(gateway_namespace: str) -> str:
+        return (
+            "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\n"
+            "metadata: {name: app, namespace: default}\n"
+            f"spec: {{parentRefs: [{{name: external, namespace: {gateway_namespace}}}]}}\n"
+        )
+
+    repo = write(
+        tmp_path / "repo",
+        {
+            "cluster/flux-system/gotk-sync.yaml": SYNC,
+            "cluster/gateway.yaml": (
+                "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\n"
+                "metadata: {name: internal, namespace: network}\n"
+                "spec: {gatewayClassName: envoy}\n"
+            ),
+            "cluster/traefik.yaml": (
+                "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n"
+                "metadata: {name: traefik, namespace: edge}\n"
+                "spec: {interval: 1h, chart: {spec: {chart: traefik, version: 1.0.0, "
+                "sourceRef: {kind: HelmRepository, name: traefik}}}}\n"
+            ),
+            "cluster/route-edge.yaml": route("edge"),  # traefik's chart may make it: not reported
+            "cluster/route-network.yaml": route("network").replace("name: app", "name: other"),
+        },
+    )
+    assert [(f.rule, f.path) for f in findings(repo) if f.rule == "REF008"] == [
+        ("REF008", "cluster/route-network.yaml")
+    ]

@@ -366,33 +366,39 @@ def gateway_missing(ctx: Context) -> Iterator[Hit]:
         index = ctx.index(ctx.cluster_of(res))
         if not index.gateways:
             continue  # gateways come from somewhere homeops cannot see (a chart): nothing to compare
+        wanted: list[tuple[tuple[str | int, ...], tuple[str, str], str]] = []
         if res.kind == "HTTPRoute" and res.group == GATEWAY_GROUP:
-            route = HTTPRoute(res)
-            for i, parent in enumerate(route.parent_refs):
-                if parent.kind == "Gateway" and (_ns(parent.namespace), parent.name) not in _gateways(index):
-                    yield ctx.hit(
-                        res,
-                        ("spec", "parentRefs", i, "name"),
-                        f"HTTPRoute {res.name!r} attaches to Gateway {_ns(parent.namespace)}/{parent.name}, "
-                        "which does not exist",
-                        _known(index),
+            for i, parent in enumerate(HTTPRoute(res).parent_refs):
+                if parent.kind == "Gateway":
+                    key = (_ns(parent.namespace), parent.name)
+                    wanted.append(
+                        (("spec", "parentRefs", i, "name"), key, f"HTTPRoute {res.name!r} attaches to")
                     )
         elif res.kind == "HelmRelease" and res.group == FLUX_HELM_GROUP:
             release = HelmRelease(res)
             namespace = _ns(release.release_namespace)
             for route_parent in app_template_route_parents(release.values):
                 name = resolve_template(route_parent.name, release.release_name, namespace)
-                if not name or "${" in name:
-                    continue
-                key = (_ns(route_parent.namespace or namespace), name)
-                if key not in _gateways(index):
-                    yield ctx.hit(
-                        res,
-                        ("spec", "values", *route_parent.path),
-                        f"HelmRelease {release.name!r} routes through Gateway {key[0]}/{key[1]}, "
-                        "which does not exist",
-                        _known(index),
-                    )
+                if name and "${" not in name:
+                    key = (_ns(route_parent.namespace or namespace), name)
+                    path = ("spec", "values", *route_parent.path)
+                    wanted.append((path, key, f"HelmRelease {release.name!r} routes through"))
+        for path, key, who in wanted:
+            if key in _gateways(index) or _chart_may_make(index, key[0]):
+                continue
+            yield ctx.hit(res, path, f"{who} Gateway {key[0]}/{key[1]}, which does not exist", _known(index))
+
+
+def _chart_may_make(index: ClusterIndex, namespace: str) -> bool:
+    """A vendor chart released in that namespace, and no Gateway written there: the chart may well
+    create the Gateway (homeops does not render charts to know)."""
+    if any(ns == namespace for ns, _name in _gateways(index)):
+        return False
+    return any(
+        _ns(HelmRelease(res).release_namespace) == namespace
+        and not is_app_template_values(HelmRelease(res).values)
+        for res in index.helm_releases.values()
+    )
 
 
 def _gateways(index: ClusterIndex) -> set[tuple[str, str]]:
