@@ -42,10 +42,12 @@ class Bootstrap:
     helmfiles: list[str] = field(default_factory=list)
     objects: list[Resource] = field(default_factory=list)
     """Objects defined under ``bootstrap/`` folders (kustomize roots built, loose manifests as written)."""
+    folders: set[str] = field(default_factory=set)
+    """The ``bootstrap/`` kustomize folders (applied with ``kubectl apply -k`` by bootstrap scripts)."""
 
     def applies(self, path: str) -> bool:
         return path in self.applied_files or any(
-            path.startswith(folder + "/") for folder in self.applied_files
+            path.startswith(folder + "/") for folder in (*self.applied_files, *self.folders)
         )
 
     def installs(self, chart_or_name: str) -> bool:
@@ -134,6 +136,7 @@ def _bootstrap_objects(tree: SourceTree, result: Bootstrap) -> None:
     )
     top = [r for r in roots if not any(r != o and r.startswith(o + "/") for o in roots)]
     covered: set[str] = set()
+    result.folders.update(top)
     for root in top:
         try:
             built = build(tree, root, flux=False, fallback=False)

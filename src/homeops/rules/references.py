@@ -116,9 +116,8 @@ def not_applied(ctx: Context) -> Iterator[Hit]:
     reasons = ctx.file_reasons
     reached = _reached_folders(ctx)
     secrets = {res.origin.path for res in ctx.flux.documents if _plaintext_secret(res)}
-    manifests = sorted(
-        {res.origin.path for res in ctx.flux.documents} | {p.path for p in ctx.flux.problems if p.path}
-    )
+    # Kubernetes objects (not kustomize's own configuration files) in files nothing applies.
+    manifests = sorted({res.origin.path for res in ctx.flux.documents if res.group != KUSTOMIZE_CONFIG_GROUP})
     reported: set[str] = set()
     for path in manifests:
         found = reasons.get(path)
@@ -142,6 +141,9 @@ def not_applied(ctx: Context) -> Iterator[Hit]:
         else:
             hint = "point a Flux Kustomization at it, or delete it ('homeops explain FILE' says why)"
         yield Hit(where, 1, f"{shown} is not applied by Flux: {reason.message}{extra}", hint)
+
+
+KUSTOMIZE_CONFIG_GROUP = "kustomize.config.k8s.io"
 
 
 def _reached_folders(ctx: Context) -> set[str]:
