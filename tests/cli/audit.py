@@ -37,9 +37,7 @@ def labels() -> dict[str, dict[Place, Label]]:
     data = yaml.safe_load(LABELS.read_text()) or {}
     out: dict[str, dict[Place, Label]] = {}
     for repo, entries in data.items():
-        out[repo] = {
-            (e["rule"], e["path"], int(e["line"])): Label(bool(e["real"]), str(e["why"])) for e in entries or []
-        }
+        out[repo] = {(e["rule"], e["path"], int(e["line"])): Label(e["real"], e["why"]) for e in entries or []}
     return out
 
 
@@ -94,7 +92,7 @@ def rows(found: dict[str, dict[Place, str]]) -> Iterator[Row]:
 
 
 def table(found: dict[str, dict[Place, str]]) -> str:
-    head = ("repository", "errors and warnings", "judged real", "judged false", "precision", "false ones gone")
+    head = ("repository", "errors, warnings", "judged real", "judged false", "precision", "false ones gone")
     lines = ["| " + " | ".join(head) + " |", "|---|---:|---:|---:|---:|---:|"]
     for row in rows(found):
         cells = (f"`{row.repo}`", row.reported, row.real, row.false_reported, row.precision, row.false_gone)
