@@ -37,7 +37,9 @@ def labels() -> dict[str, dict[Place, Label]]:
     data = yaml.safe_load(LABELS.read_text()) or {}
     out: dict[str, dict[Place, Label]] = {}
     for repo, entries in data.items():
-        out[repo] = {(e["rule"], e["path"], int(e["line"])): Label(e["real"], e["why"]) for e in entries or []}
+        judged = out[repo] = {}
+        for e in entries or ():
+            judged[(e["rule"], e["path"], int(e["line"]))] = Label(e["real"], e["why"])
     return out
 
 
