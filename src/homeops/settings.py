@@ -10,6 +10,8 @@ ignore:                # gitignore-style patterns; findings in these paths are d
 fail-on: error         # default for --fail-on
 isolated-clusters: auto   # auto | true | false (see rule CLU001)
 kubernetes-version: "1.33.0"
+contexts:              # homeops cluster name → kube context (status, why, doctor on a live cluster)
+  main: admin@main
 unapplied-files: info  # info | off: one note per file or folder that no Flux Kustomization applies
 producers:             # objects of your own operators that create Secrets, ConfigMaps or claims
   - kind: Database
@@ -43,6 +45,8 @@ _KEYS = (
     "fail-on",
     "isolated-clusters",
     "kubernetes-version",
+    "contexts",
+    "simulate",
     "unapplied-files",
     "producers",
 )
@@ -81,6 +85,12 @@ class Config(NamedTuple):
     isolated_clusters: bool | None = None
     """None: decide from the layout (``kubernetes/<cluster>/`` trees are isolated)."""
     kubernetes_version: str | None = None
+    contexts: Mapping[str, str] = MappingProxyType({})
+    """homeops cluster name → kube context."""
+    simulate: Mapping[str, Any] = MappingProxyType({})
+    """``simulate:`` overrides of assumed durations, checked by :mod:`homeops.simulate.settings`."""
+    simulate_lines: Mapping[str, int] = MappingProxyType({})
+    """Line of each ``simulate:`` key, for error messages."""
     unapplied_files: bool = True
     """Whether files that no Flux Kustomization applies get one info note each."""
     producers: tuple[ProducerEntry, ...] = ()
@@ -130,9 +140,28 @@ def load_config(repo_root: Path, *, rule_id: RuleId | None = None) -> Config:
         fail_on=_severity(data.get("fail-on", "error"), where("fail-on"), allow_off=False) or Severity.ERROR,
         isolated_clusters=_isolated(data.get("isolated-clusters", "auto"), where),
         kubernetes_version=str(data["kubernetes-version"]) if data.get("kubernetes-version") else None,
+        contexts=_contexts(data.get("contexts"), where),
+        simulate=_simulate(data.get("simulate"), where),
+        simulate_lines={str(k): where("simulate", k).line for k in _simulate(data.get("simulate"), where)},
         unapplied_files=_unapplied(data.get("unapplied-files", "info"), where),
         producers=_producers(data.get("producers"), where),
     )
+
+
+def _contexts(value: Any, where: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) and v for v in value.values()):
+        raise ConfigError("'contexts' must map cluster names to kube context names", where=where("contexts"))
+    return {str(k): v for k, v in value.items()}
+
+
+def _simulate(value: Any, where: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError("'simulate' must map assumption names to durations", where=where("simulate"))
+    return {str(k): v for k, v in value.items()}
 
 
 def _severity(value: Any, at: Where, *, allow_off: bool = True) -> Severity | None:

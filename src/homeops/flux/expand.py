@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .. import parallel
+from .. import parallel, progress
 from ..errors import HomeopsError, LoadError, Where
 from ..kustomize import Overrides, build
 from ..load.tree import SourceTree
@@ -103,6 +103,7 @@ class Expander:
             self.seen.add(ks.id)
             producer = self.expand(ks, parent)
             self.result.producers[(self.cluster, ks.id)] = producer
+            progress.step(len(self.seen), len(self.seen) + len(queue), "expanding Kustomizations")
             for child in producer.objects:
                 if is_flux_ks(child):
                     queue.append((with_default_ns(child), ks.id, 0))
@@ -134,7 +135,7 @@ class Expander:
                 jobs.append((ks, target))
         if len(jobs) < _PARALLEL_MIN_BUILDS:
             return
-        built = parallel.run(jobs, self._build_plain, meanwhile=True)
+        built = parallel.run(jobs, self._build_plain, meanwhile=True, what="building Kustomizations")
         for (ks, _target), plain in zip(jobs, built, strict=True):
             if plain is not None:
                 self.ahead[id(ks.res)] = plain

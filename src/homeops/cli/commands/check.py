@@ -14,6 +14,9 @@ from ...errors import ExitCode
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: this runs at start-up
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
     from ...load.walk import Walk
     from ...rules.base import Finding
     from ...rules.results import CachedCheck
@@ -59,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         cached = results.load(key)
         if cached is not None:
             return _replay(cached, key, args)
-    cached = _check(root, walked, args)
+    cached = _with_progress(_check, root, walked, args)
     if key is not None:
         results.store(key, cached)
     return _print(cached, _variant(args), args)
@@ -92,6 +95,25 @@ def _replay(cached: CachedCheck, key: str, args: argparse.Namespace) -> int:
         cached.outputs[variant] = _render(cached.to_findings(), cached.stats, args)
         results.store(key, cached)
     return _print(cached, variant, args)
+
+
+def _with_progress(check: Callable[..., CachedCheck], *args: Any) -> CachedCheck:
+    """``check(*args)`` with a progress bar on stderr when it is a terminal and the run takes long."""
+    from ... import progress
+    from ...report.style import progress_bar
+
+    bar = progress_bar(sys.stderr, delay=PROGRESS_AFTER)
+    previous = progress.listen(bar)
+    try:
+        return check(*args)
+    finally:
+        progress.listen(previous)
+        if bar is not None:
+            bar(1, 1, "")
+
+
+PROGRESS_AFTER = 0.5
+"""Seconds a cold check runs before a progress bar shows (a fast one shows none)."""
 
 
 def _check(root: str, walked: Walk, args: argparse.Namespace) -> CachedCheck:

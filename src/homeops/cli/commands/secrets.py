@@ -39,7 +39,7 @@ def add_parser(subparsers: Any) -> None:
         help="age key file to use (default: $SOPS_AGE_KEY, $SOPS_AGE_KEY_FILE, then sops' keys.txt)",
     )
     output = argparse.ArgumentParser(add_help=False)
-    output.add_argument("--output", choices=("text", "json"), default="text", help="output format")
+    output.add_argument("--output", "-o", choices=("text", "json"), default="text", help="output format")
 
     def action(name: str, *parents: argparse.ArgumentParser) -> argparse.ArgumentParser:
         created: argparse.ArgumentParser = actions.add_parser(
