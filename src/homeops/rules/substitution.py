@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from ..flux.substitute import VAR_NAME, Outcome, references, strings_with_vars
-from ..flux.tree import SUBSTITUTION
+from ..flux.tree import SUBSTITUTION, Producer
 from ..model.base import Resource
 from .base import Hit, Severity, rule
 from .context import Context
@@ -85,15 +85,24 @@ def undefined_variable(ctx: Context) -> Iterator[Hit]:
 )
 def substitute_from_missing(ctx: Context) -> Iterator[Hit]:
     for producer in ctx.producers():
-        names = [ref.name for ref in producer.ks.substitute_from]
-        for kind, name in producer.missing_sources:
-            position = names.index(name) if name in names else 0
-            yield ctx.hit(
-                producer.ks.res,
-                ("spec", "postBuild", "substituteFrom", position, "name"),
-                f"Kustomization {producer.id.short} substitutes from {kind} {producer.ks.namespace}/{name}, "
-                "which nothing in the cluster creates in that namespace",
-            )
+        yield from _source_hits(
+            ctx, producer, producer.missing_sources, "nothing in the cluster creates in that namespace"
+        )
+
+
+def _source_hits(
+    ctx: Context, producer: Producer, sources: Iterable[tuple[str, str]], which: str
+) -> Iterator[Hit]:
+    """One hit per ``substituteFrom`` entry of ``sources``, at that entry's name."""
+    names = [ref.name for ref in producer.ks.substitute_from]
+    for kind, name in sources:
+        position = names.index(name) if name in names else 0
+        yield ctx.hit(
+            producer.ks.res,
+            ("spec", "postBuild", "substituteFrom", position, "name"),
+            f"Kustomization {producer.id.short} substitutes from {kind} {producer.ks.namespace}/{name}, "
+            f"which {which}",
+        )
 
 
 @rule(
@@ -220,13 +229,10 @@ def invalid_variable_name(ctx: Context) -> Iterator[Hit]:
 )
 def substitutes_from_itself(ctx: Context) -> Iterator[Hit]:
     for producer in ctx.producers():
-        names = [ref.name for ref in producer.ks.substitute_from]
-        for kind, name in producer.self_sources:
-            position = names.index(name) if name in names else 0
-            yield ctx.hit(
-                producer.ks.res,
-                ("spec", "postBuild", "substituteFrom", position, "name"),
-                f"Kustomization {producer.id.short} substitutes from {kind} {producer.ks.namespace}/{name}, "
-                "which it creates itself: this works after its first apply, but a fresh cluster fails the "
-                "first reconcile (bootstrap order)",
-            )
+        yield from _source_hits(
+            ctx,
+            producer,
+            producer.self_sources,
+            "it creates itself: this works after its first apply, but a fresh cluster fails the first "
+            "reconcile (bootstrap order)",
+        )
