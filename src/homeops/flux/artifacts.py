@@ -27,7 +27,6 @@ import hashlib
 import os
 import posixpath
 import re
-import shutil
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -414,6 +413,7 @@ def materialize(tree: SourceTree, assembled: Assembled) -> SourceTree:
 
 
 def _write(tree: SourceTree, assembled: Assembled, folder: Any) -> None:
+    import shutil  # only when an artifact is written: check starts faster without it
     import tempfile
 
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -439,6 +439,8 @@ _KEEP = 32
 
 
 def _prune(parent: Any) -> None:
+    import shutil
+
     try:
         stored = sorted(
             (p for p in parent.iterdir() if p.is_dir() and not p.name.startswith(".")),

@@ -258,8 +258,9 @@ def _instance_values(
 ) -> Iterator[Entry]:
     """The flux-instance chart's ``instance.sync``: in HelmRelease values, and in plain values files
     (a bootstrap helmfile's, or one a configMapGenerator turns into the release's values)."""
+    chart_sources = {(res.kind, res.name): res for res in docs if res.kind in ("OCIRepository", "HelmChart")}
     for res in docs:
-        if res.kind == "HelmRelease" and _is_flux_instance_release(res, docs):
+        if res.kind == "HelmRelease" and _is_flux_instance_release(res, chart_sources):
             sync = get_path(res.obj, "spec", "values", "instance", "sync")
             if sync is not None:
                 namespace = res.namespace or "flux-system"
@@ -288,18 +289,20 @@ def _instance_values(
                 yield found
 
 
-def _is_flux_instance_release(res: Resource, docs: list[Resource]) -> bool:
+def _is_flux_instance_release(res: Resource, chart_sources: Mapping[tuple[str, str], Resource]) -> bool:
+    """Whether the HelmRelease installs the flux-instance chart (by chart name, or by the URL of the
+    OCIRepository its ``chartRef`` names)."""
     chart = get_path(res.obj, "spec", "chart", "spec", "chart")
     if isinstance(chart, str):
         return chart.rsplit("/", 1)[-1] == "flux-instance"
     ref = get_path(res.obj, "spec", "chartRef")
-    if isinstance(ref, dict) and isinstance(ref.get("name"), str):
-        for source in docs:
-            if source.kind == ref.get("kind") and source.name == ref["name"]:
-                url = get_path(source.obj, "spec", "url")
-                if isinstance(url, str) and url.rstrip("/").rsplit("/", 1)[-1] == "flux-instance":
-                    return True
-    return False
+    if not isinstance(ref, dict):
+        return False
+    source = chart_sources.get((str(ref.get("kind")), str(ref.get("name"))))
+    if source is None:
+        return False
+    url = get_path(source.obj, "spec", "url") or get_path(source.obj, "spec", "chart")
+    return isinstance(url, str) and url.rstrip("/").rsplit("/", 1)[-1] == "flux-instance"
 
 
 def _from_sync(

@@ -332,10 +332,13 @@ def _anchored_match(pattern: SourcePattern, path: Sequence[str], is_dir: bool) -
 class SourceIgnore:
     """The patterns source-controller archives an artifact with, in increasing priority."""
 
-    __slots__ = ("patterns",)
+    __slots__ = ("_anchored", "_names", "patterns")
 
     def __init__(self, patterns: Sequence[SourcePattern]) -> None:
         self.patterns = tuple(patterns)
+        self._anchored = frozenset(i for i, p in enumerate(self.patterns) if p.anchored)
+        self._names: dict[str, tuple[int, ...]] = {}
+        """For each name seen: the unanchored patterns (one name each) that match it."""
 
     @classmethod
     def for_source(cls, given: Sequence[SourcePattern]) -> SourceIgnore:
@@ -354,9 +357,19 @@ class SourceIgnore:
     def decisive(self, rel: str, is_dir: bool = False) -> SourcePattern | None:
         """The pattern that decides about ``rel`` (the last that matches), or None."""
         path = rel.split("/")
-        for pattern in reversed(self.patterns):
-            if pattern_matches(pattern, path, is_dir):
-                return pattern
+        # Only a pattern that matches one of the names, or an anchored one, can speak about the path:
+        # names repeat across a repository, so what matches each is remembered.
+        candidates = set(self._anchored)
+        for name in path:
+            hits = self._names.get(name)
+            if hits is None:
+                hits = self._names[name] = tuple(
+                    i for i, p in enumerate(self.patterns) if not p.anchored and go_match(p.parts[0], name)
+                )
+            candidates.update(hits)
+        for i in sorted(candidates, reverse=True):
+            if pattern_matches(self.patterns[i], path, is_dir):
+                return self.patterns[i]
         return None
 
     def ignores(self, rel: str, is_dir: bool = False) -> bool:
