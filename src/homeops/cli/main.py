@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "mode": ("mode", "switch a mode (certificate issuer, app environment) as a Git change"),
     "hook": ("hook", "install the git pre-commit hook"),
     "rules": ("rules", "list the rules of the catalog, or generate their documentation"),
+    "validate": ("validate", "validate what Flux would apply against the API schemas, offline"),
     "snapshot": ("snapshot", "save a cluster's objects to a file that status, why and doctor can read"),
     "status": ("status", "the Flux tree with each object's live state, revision and drift"),
     "why": ("why", "why an object is not healthy: the chain to its root cause, and what happens next"),

@@ -15,6 +15,7 @@ def _load() -> None:
         ownership,
         reconciliation,
         references,
+        schema,
         secrets,
         storage,
         substitution,
