@@ -12,7 +12,7 @@ import contextlib
 import io
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -26,6 +26,23 @@ BEGIN, END = "<!-- accuracy:begin -->", "<!-- accuracy:end -->"
 
 Place = tuple[str, str, int]
 """(rule, path, line)."""
+
+
+def _tests_conftest() -> Any:
+    """tests/conftest.py, loaded by its path: ``import conftest`` would find whichever conftest.py of
+    the tests' folders pytest put first on ``sys.path``."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("homeops_tests_conftest", HERE.parent / "conftest.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_CONFTEST = _tests_conftest()
+CORPUS: Path = _CONFTEST.CORPUS
+corpus_repos: Callable[[], list[Path]] = _CONFTEST.corpus_repos
 
 
 class Label(NamedTuple):
@@ -103,8 +120,6 @@ def table(found: dict[str, dict[Place, str]]) -> str:
 
 
 def everything(tmp: Path) -> dict[str, dict[Place, str]]:
-    from conftest import corpus_repos
-
     found = {repo.name: serious(check(repo)) for repo in corpus_repos()}
     for layout in LAYOUTS:
         found[f"layout-{layout}"] = serious(check(new_layout(layout, tmp / layout)))
@@ -114,7 +129,6 @@ def everything(tmp: Path) -> dict[str, dict[Place, str]]:
 def main(argv: list[str]) -> int:
     import tempfile
 
-    sys.path.insert(0, str(HERE.parent))
     with tempfile.TemporaryDirectory() as tmp:
         found = everything(Path(tmp))
     known = labels()

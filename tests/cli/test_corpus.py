@@ -14,9 +14,8 @@ import json
 from pathlib import Path
 
 import pytest
-from audit import LAYOUTS, check, labels, new_layout, serious, table
+from audit import CORPUS, LAYOUTS, check, corpus_repos, labels, new_layout, serious, table
 
-from conftest import CORPUS, corpus_repos
 from homeops.cli.main import main
 
 #: (clusters, Flux Kustomizations, HelmReleases) each repository applies.

@@ -128,6 +128,14 @@ class FluxTree:
                 out[path].add(producer.cluster)
         return out
 
+    def written(self, producer: Producer) -> bool:
+        """Whether the Kustomization is a document of the repository (not one homeops made from a
+        sync definition: a FluxInstance's ``spec.sync``, a cluster-template's bootstrap)."""
+        cluster = self.clusters.get(producer.cluster)
+        if cluster is None:
+            return True
+        return not any(e.synthesized and e.ks.obj is producer.ks.res.obj for e in cluster.entries)
+
     def own_sources(self, cluster: str) -> frozenset[tuple[str, str]]:
         """(kind, name) of the sources that are this repository in one cluster."""
         found = self.sources.get(cluster)
