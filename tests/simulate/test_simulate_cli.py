@@ -150,3 +150,24 @@ def test_empty_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert code == 0
     assert payload["final"] == [] and payload["converged_at"] == 0
     assert any("no Flux objects" in note for note in payload["notes"])
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "home-ops"
+
+
+@pytest.mark.parametrize("layout", ["flat", "clusters", "layered"])
+def test_a_new_repository_bootstraps(layout: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the entry point's own file (gotk-sync.yaml, or a GitRepository beside the entry Kustomization)
+    # is what bootstrap applies: its source exists from the start, not after the Kustomization it feeds
+    assert main(["new", str(tmp_path / "repo"), "--layout", layout, "--no-encrypt"]) == 0
+    capsys.readouterr()
+    code, payload = simulate(capsys, str(tmp_path / "repo"))
+    assert code == 0, [f for f in payload["final"] if f["state"] != "Ready"][:3]
+    assert payload["converged_at"] is not None
+
+
+def test_the_bundled_example_bootstraps(capsys: pytest.CaptureFixture[str]) -> None:
+    code, payload = simulate(capsys, str(EXAMPLE))
+    assert code == 0
+    source = next(f for f in payload["final"] if f["kind"] == "GitRepository")
+    assert source["state"] == "Ready"

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from ..errors import UsageError
 from ..graph.model import Graph
 from .engine import Result, Simulation
 from .settings import Settings
 from .world import SimObject, build_world
+
+if TYPE_CHECKING:
+    from ..flux.tree import FluxTree
 
 DEFAULT_HORIZON = 86400.0
 """Without ``--for``: until nothing changes, or 24 h."""
@@ -32,6 +36,18 @@ def simulate(
         target.fail = True
     sim = Simulation(world, settings, horizon=horizon or DEFAULT_HORIZON, exhaustive=horizon is not None)
     return sim.run()
+
+
+def bootstrapped(flux: FluxTree) -> tuple[list[tuple[str, str]], list[str]]:
+    """What exists before Flux reconciles anything: the Helm releases the bootstrap helmfile installs,
+    and the files bootstrap applies itself: its kubectl hooks and ``bootstrap/`` folders, and each entry
+    point's own file (``gotk-sync.yaml``, or a GitRepository written beside the entry Kustomization),
+    which ``flux bootstrap`` or the person bootstrapping applies, so its source exists from the start."""
+    releases = [(r.name, r.namespace) for r in flux.bootstrap.releases]
+    files = set(flux.bootstrap.applied_files)
+    for cluster in flux.clusters.values():
+        files.update(e.ks.origin.path for e in cluster.entries if not e.synthesized)
+    return releases, sorted(files)
 
 
 def resolve(world: Sequence[SimObject], specs: Sequence[str]) -> list[SimObject]:

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from ...graph.model import build_graph
     from ...runtime.durations import format_duration, parse_duration
     from ...simulate.report import to_json, to_mermaid, to_text
-    from ...simulate.scenario import simulate
+    from ...simulate.scenario import bootstrapped, simulate
     from ...simulate.settings import settings
     from ...workspace import open_workspace
 
@@ -62,14 +62,9 @@ def run(args: argparse.Namespace) -> int:
                 hint=f"clusters: {', '.join(sorted(flux.clusters)) or 'none found'}",
             )
         graph = graph.subgraph(args.cluster)
-    releases = [(r.name, r.namespace) for r in flux.bootstrap.releases]
+    releases, files = bootstrapped(flux)
     result = simulate(
-        graph,
-        chosen,
-        fail=args.fail,
-        horizon=horizon,
-        bootstrap_releases=releases,
-        bootstrap_files=sorted(flux.bootstrap.applied_files),
+        graph, chosen, fail=args.fail, horizon=horizon, bootstrap_releases=releases, bootstrap_files=files
     )
     notes = []
     if not result.final:
