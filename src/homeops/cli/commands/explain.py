@@ -22,8 +22,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.add_argument("file", help="a file or folder of the repository")
     parser.add_argument(
         "--repo",
-        help="the repository folder (default: the nearest folder above FILE that holds .git, else the "
-        "current folder)",
+        help="the repository folder (default: the nearest folder above FILE that holds .git or "
+        ".homeops.yaml, else the current folder)",
     )
     parser.add_argument("--output", "-o", choices=("text", "json"), default="text")
 
@@ -59,10 +59,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _repository_of(path: str) -> str:
-    """The nearest folder at or above ``path`` with a ``.git``, else the current folder."""
+    """The nearest folder at or above ``path`` with a ``.git`` or a ``.homeops.yaml`` (which lives at a
+    repository's root: it marks one kept inside another Git checkout), else the current folder."""
     current = os.path.abspath(path if os.path.isdir(path) else os.path.dirname(path) or ".")
     while True:
-        if os.path.exists(os.path.join(current, ".git")):
+        if any(os.path.exists(os.path.join(current, marker)) for marker in (".git", ".homeops.yaml")):
             return current
         parent = os.path.dirname(current)
         if parent == current:

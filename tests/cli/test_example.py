@@ -1,0 +1,29 @@
+"""The bundled example (examples/home-ops) as a new user first meets it: the README's commands on it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from homeops.cli.main import main
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "home-ops"
+
+
+def test_explain_finds_the_example_repository_without_repo(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The example lives inside homeops' own Git repository; its .homeops.yaml marks its root, as it
+    # marks any repository's, so explain does not read the whole homeops checkout as the repository.
+    release = EXAMPLE / "kubernetes" / "main" / "apps" / "media" / "immich" / "app" / "helmrelease.yaml"
+    assert main(["explain", str(release)]) == 0
+    assert capsys.readouterr().out == (
+        "kubernetes/main/apps/media/immich/app/helmrelease.yaml\n"
+        "  applied: applied by Kustomization media/immich (cluster main)\n"
+    )
+    monkeypatch.chdir(EXAMPLE)
+    install = os.path.join("kubernetes", "main", "apps", "media", "immich", "install.yaml")
+    assert main(["explain", install]) == 0
+    assert "applied by Kustomization flux-system/cluster-apps" in capsys.readouterr().out
