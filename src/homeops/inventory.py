@@ -83,7 +83,7 @@ def kustomization_rows(flux: FluxTree) -> list[dict[str, Any]]:
         elif producer.external:
             status = "external source"
         else:
-            status = f"{len(producer.objects)} objects"
+            status = f"{len(producer.objects)} object{'' if len(producer.objects) == 1 else 's'}"
         rows.append(
             {
                 "name": ks.name,
