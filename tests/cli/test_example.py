@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -27,3 +28,19 @@ def test_explain_finds_the_example_repository_without_repo(
     install = os.path.join("kubernetes", "main", "apps", "media", "immich", "install.yaml")
     assert main(["explain", install]) == 0
     assert "applied by Kustomization flux-system/cluster-apps" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("isolated_env")
+def test_build_without_a_key_says_how_to_give_one(capsys: pytest.CaptureFixture[str]) -> None:
+    # the onepassword app's Secret is SOPS-encrypted: without a key it renders as a placeholder
+    assert main(["build", "ks", "onepassword", str(EXAMPLE)]) == 0
+    err = capsys.readouterr().err
+    assert "onepassword-connect-secret: SOPS-encrypted and no age key was given" in err
+    assert err.count("hint: give the age key with --age-key FILE") == 1
+
+
+def test_get_ks_counts_objects_in_english(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["get", "ks", str(EXAMPLE), "-o", "json"]) == 0
+    status = {row["name"]: row["status"] for row in json.loads(capsys.readouterr().out)}
+    assert status["cert-manager"] == "1 object"
+    assert status["onepassword"] == "3 objects"

@@ -236,6 +236,10 @@ def _strings(value: Any, out: set[str]) -> None:
         out.add(value)
 
 
+NO_KEY = "SOPS-encrypted and no age key was given"
+"""Why a SOPS value renders as a placeholder when no key was found (the CLI adds how to give one)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Revealed:
     obj: dict[str, Any]
@@ -248,7 +252,7 @@ def reveal(obj: Mapping[str, Any], origin: Origin, decryptor: Decryptor) -> Reve
     """``obj`` as rendering sees it: encrypted leaves replaced by their plaintext when secrets are shown,
     else by stand-ins (or by placeholders when there is no key or sops fails), ``sops`` metadata removed."""
     plain: Any = None
-    problem: str | None = "SOPS-encrypted and no age key was given"
+    problem: str | None = NO_KEY
     if decryptor.enabled:
         try:
             plain = decryptor.plaintext(origin)

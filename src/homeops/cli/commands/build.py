@@ -126,12 +126,22 @@ def report_problems(results: Sequence[Any], stream: TextIO) -> int:
             for text in r.placeholders:
                 print(f"  {text}", file=stream)
     report_warnings(results, stream)
+    report_missing_key(results, stream)
     hints = sorted({r.hint for r in failed if r.hint})
     for hint in hints:
         print(f"  hint: {hint}", file=stream)
     if failed:
         print(f"homeops: {len(failed)} of {len(results)} producers failed to render", file=stream)
     return len(failed)
+
+
+def report_missing_key(results: Sequence[Any], stream: TextIO) -> None:
+    """How to give the age key, once, when SOPS values were rendered as placeholders for want of one."""
+    from ...render.secrets import NO_KEY
+
+    if any(NO_KEY in text for r in results for text in r.placeholders):
+        print("  hint: give the age key with --age-key FILE (or SOPS_AGE_KEY_FILE, SOPS_AGE_KEY) to render "
+              "the encrypted values", file=stream)  # fmt: skip
 
 
 def report_warnings(results: Sequence[Any], stream: TextIO) -> None:

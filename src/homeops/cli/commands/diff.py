@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ...errors import ExitCode, UsageError
-from .build import add_render_options, render_options, report_warnings
+from .build import add_render_options, render_options, report_missing_key, report_warnings
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -141,6 +141,7 @@ def _summary(outcome: Any) -> None:
             if r.error is None and r.placeholders:
                 print(f"homeops: {r.producer} ({side}): rendered with placeholders: "
                       f"{'; '.join(r.placeholders)}", file=sys.stderr)  # fmt: skip
+    report_missing_key([*outcome.base, *outcome.head], sys.stderr)
 
 
 def _images_output(found: Any, output: str, result: Any) -> str:
