@@ -15,6 +15,17 @@ TESTDATA = Path(__file__).parent / "testdata"
 CORPUS = Path(os.environ.get("HOMEOPS_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Signals the suite sends to homeops act as they do from a terminal, however pytest was started:
+    a shell script's background job (``cmd &``) starts with SIGINT and SIGQUIT ignored, ``nohup`` with
+    SIGHUP ignored, and an ignored signal stays ignored in every process started from it."""
+    import signal
+
+    for signum in (signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGTERM):
+        if signal.getsignal(signum) == signal.SIG_IGN:
+            signal.signal(signum, signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL)
+
+
 def corpus_repos() -> list[Path]:
     """Every repository folder of the corpus (empty when the corpus is absent)."""
     if not CORPUS.is_dir():
