@@ -64,6 +64,8 @@ def test_commit_refuses_a_file_with_other_changes(flat: Path) -> None:
     head = git(flat, "rev-parse", "HEAD")
     run = cli("mode", "cert-issuer", "letsencrypt-prod", flat, "--commit")
     assert run.code == 2 and "uncommitted changes" in run.err
+    assert run.err.count(SETTINGS) == 1, run.err  # named once, with its line
+    assert run.out == ""  # no diff of a change that is refused
     assert git(flat, "rev-parse", "HEAD") == head
     assert "letsencrypt-staging" in path.read_text()
 

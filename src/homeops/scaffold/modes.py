@@ -277,7 +277,7 @@ def ensure_clean(change: ModeChange) -> Path:
         dirty = proc.run(["git", "diff", "--quiet", "HEAD", "--", rel], cwd=top, check=False)
         if dirty.returncode != 0:
             raise UsageError(
-                f"{rel} has uncommitted changes; --commit would commit them too",
+                "the file has uncommitted changes; --commit would commit them too",
                 where=Where(change.path),
                 hint="commit or stash them first, or run without --commit",
             )

@@ -81,10 +81,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"{change.what} is already {already} ({change.shown_path}:{change.line}): nothing to change",
               file=sys.stderr)  # fmt: skip
         return int(ExitCode.OK)
+    # refuse before showing a diff that will not be written
+    top = modes.ensure_clean(change) if args.commit and not args.dry_run else None
     _show_diff(change.diff(), getattr(args, "color", "auto"))
     if args.dry_run:
         return int(ExitCode.OK)
-    top = modes.ensure_clean(change) if args.commit else None
     modes.write(change)
     print(f"{change.what}: {change.old} → {change.new} in {change.shown_path}", file=sys.stderr)
     if top is not None:
