@@ -1,0 +1,18 @@
+"""The CLI's commands, one module each (registered in ``cli/main.py``), and what several of them share."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+
+def write_docs(folder: str, pages: Mapping[str, str]) -> int:
+    """Write generated documentation pages (file name → Markdown) into ``folder``, each atomically, and
+    say so on stderr; the exit code."""
+    from ...fsutil import atomic_write
+
+    for name, content in pages.items():
+        atomic_write(Path(folder) / name, content)
+    print(f"wrote {len(pages)} pages to {folder}", file=sys.stderr)
+    return 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from ...errors import ExitCode
 from .status import add_source_options
@@ -37,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from ...report.style import Style
 
     if args.write_docs:
-        return _write_docs(Path(args.write_docs))
+        return _write_docs(args.write_docs)
     select = None
     if args.select:
         select = tuple(s.strip() for s in args.select.split(",") if s.strip())
@@ -68,12 +67,11 @@ def run(args: argparse.Namespace) -> int:
     return int(ExitCode.FINDINGS if problems else ExitCode.OK)
 
 
-def _write_docs(folder: Path) -> int:
+def _write_docs(folder: str) -> int:
     from ...doctor.report import scenario_index, scenario_page
     from ...doctor.scenarios import SCENARIOS
-    from ...fsutil import atomic_write
+    from . import write_docs
 
-    for scenario in SCENARIOS:
-        atomic_write(folder / f"{scenario.id}.md", scenario_page(scenario))
-    atomic_write(folder / "README.md", scenario_index())
-    return int(ExitCode.OK)
+    return write_docs(
+        folder, {**{f"{s.id}.md": scenario_page(s) for s in SCENARIOS}, "README.md": scenario_index()}
+    )

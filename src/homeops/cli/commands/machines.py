@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from ...errors import ExitCode, UsageError
 
@@ -23,18 +22,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from ...fsutil import atomic_write
     from ...report.style import table, terminal_width
     from ...runtime.docs import mermaid, pages
     from ...runtime.machines import ALL, MACHINES
 
     if args.write_docs:
-        folder = Path(args.write_docs)
-        written = pages()
-        for name, content in written.items():
-            atomic_write(folder / name, content)
-        print(f"wrote {len(written)} pages to {folder}", file=sys.stderr)
-        return int(ExitCode.OK)
+        from . import write_docs
+
+        return write_docs(args.write_docs, pages())
     machines = list(ALL)
     if args.kind:
         found = {k.lower(): m for k, m in MACHINES.items()}.get(args.kind.lower())

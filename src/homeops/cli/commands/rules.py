@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from ...errors import ExitCode
 
@@ -17,18 +16,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from ...fsutil import atomic_write
     from ...report.style import table, terminal_width
     from ...rules.catalog import all_rules
     from ...rules.docs import pages
 
     rules = all_rules()
     if args.write_docs:
-        folder = Path(args.write_docs)
-        for name, content in pages(rules).items():
-            atomic_write(folder / name, content)
-        print(f"wrote {len(rules) + 1} pages to {folder}", file=sys.stderr)
-        return int(ExitCode.OK)
+        from . import write_docs
+
+        return write_docs(args.write_docs, pages(rules))
     rows: list[dict[str, object]] = [
         {"id": r.id, "name": r.name, "severity": r.severity.value, "family": r.family, "summary": r.summary}
         for r in rules
