@@ -236,3 +236,14 @@ def test_bad_references(tmp_path: Path) -> None:
             cache.oci(url, tag="1.0.0")
     with pytest.raises(ChartSourceError):
         cache.oci("oci://127.0.0.1:1/charts/x", digest="md5:abc")
+
+
+def test_docker_hub_charts_are_read_from_its_api_host() -> None:
+    # oci://docker.io/envoyproxy/gateway-helm is how envoy-gateway publishes its chart; docker.io itself
+    # serves no registry API
+    from homeops.render.charts.oci import Registry, parse_oci_url
+
+    for host in ("docker.io", "index.docker.io", "registry-1.docker.io"):
+        registry = Registry(parse_oci_url(f"oci://{host}/envoyproxy/gateway-helm"))
+        assert registry.base == "https://registry-1.docker.io/v2/envoyproxy/gateway-helm"
+    assert Registry(parse_oci_url("oci://ghcr.io/a/b")).base == "https://ghcr.io/v2/a/b"

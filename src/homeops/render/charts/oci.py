@@ -74,6 +74,12 @@ def parse_oci_url(url: str) -> OciRef:
     return OciRef(host, repository)
 
 
+def api_host(host: str) -> str:
+    """Where a registry's API answers: Docker Hub's names (``oci://docker.io/...``, what charts such as
+    envoy-gateway publish) are served by ``registry-1.docker.io``, as every Docker Hub client knows."""
+    return "registry-1.docker.io" if host in ("docker.io", "index.docker.io") else host
+
+
 def is_digest(text: str) -> bool:
     return _DIGEST.fullmatch(text) is not None
 
@@ -105,7 +111,7 @@ class Registry:
     ) -> None:
         self.ref = ref
         scheme = "http" if insecure or ref.loopback else "https"
-        self.base = f"{scheme}://{ref.host}/v2/{ref.repository}"
+        self.base = f"{scheme}://{api_host(ref.host)}/v2/{ref.repository}"
         self._credentials = credentials
         self._timeout = timeout
         self._authorization: str | None = None
