@@ -114,3 +114,16 @@ def test_kube_version_from_flag_and_config(repo: Path, capsys: pytest.CaptureFix
 def test_unknown_name_is_a_usage_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = cli(capsys, "build", "hr", "nope", str(repo))
     assert code == 2 and "no HelmRelease named 'nope'" in err
+
+
+def test_a_missing_folder_is_not_taken_for_a_name(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a single argument that is meant as a folder is checked as one, not looked up as an object name
+    # in the current folder (which may be anything, e.g. a home folder)
+    monkeypatch.chdir(repo)
+    for missing in (str(repo / "nowhere"), "./nowhere", "nowhere/"):
+        code, _, err = cli(capsys, "build", "all", missing)
+        assert code == 2 and "no such directory" in err, err
+    code, _, err = cli(capsys, "build", "hr", "echo")  # a name, in the current folder
+    assert code == 0, err

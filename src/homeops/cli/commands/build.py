@@ -86,7 +86,9 @@ def split_name_path(args: Sequence[str]) -> tuple[str | None, str]:
     if len(args) == 2:
         return args[0], args[1]
     if len(args) == 1:
-        return (None, args[0]) if os.path.isdir(args[0]) else (args[0], ".")
+        if os.path.isdir(args[0]) or args[0].startswith(("/", ".", "~")) or args[0].endswith("/"):
+            return None, args[0]  # a folder, or meant as one (no object name starts so): checked as PATH
+        return args[0], "."
     return None, "."
 
 
