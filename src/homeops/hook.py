@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import proc
+from . import git
 from .errors import UsageError, WriteError
 from .fsutil import atomic_write, private_tempdir
 from .journal import locked
@@ -64,8 +64,6 @@ exec "$@" hook run
 
 # -- what a commit would record --------------------------------------------------------------------
 
-_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_LFS_SKIP_SMUDGE": "1"}
-
 
 @dataclass(frozen=True, slots=True)
 class CommitCheck:
@@ -103,7 +101,7 @@ def check_commit(repo: str | Path = ".") -> CommitCheck:
         mine = [f for f in found if f.path in changed]
         elsewhere = [f for f in found if f.path not in changed]
         older = 0
-        if elsewhere and _has_head(top):
+        if elsewhere and git.head(top) is not None:
             head_tree = scratch / "head"
             head_index = scratch / "head.index"
             _git(top, "read-tree", "HEAD", env={"GIT_INDEX_FILE": str(head_index)})
@@ -136,13 +134,8 @@ def _key(finding: Finding) -> tuple[str, str, int, str]:
     return (finding.rule, finding.path, finding.line, finding.message)
 
 
-def _has_head(top: Path) -> bool:
-    result = proc.run(["git", "rev-parse", "--verify", "--quiet", "HEAD"], cwd=top, env=_GIT_ENV, check=False)
-    return result.returncode == 0
-
-
 def _git(top: Path, *args: str, env: dict[str, str] | None = None) -> bytes:
-    return proc.run(["git", *args], cwd=top, env={**_GIT_ENV, **(env or {})}, what=f"git {args[0]}").stdout
+    return git.run(top, *args, env=env).stdout
 
 
 def hook_path(repo: str | Path) -> Path:
@@ -153,12 +146,10 @@ def hook_path(repo: str | Path) -> Path:
 def _locations(repo: str | Path) -> tuple[Path, Path, Path]:
     """(the hook, Git's common dir, the top of the work tree), absolute."""
     here = Path(repo).resolve()
-    result = proc.run(
-        ["git", "rev-parse", "--git-path", "hooks/pre-commit", "--git-common-dir", "--show-toplevel"],
-        cwd=repo,
-        check=False,
-        what="git",
-    )
+    result = git.run(
+        repo, "rev-parse", "--git-path", "hooks/pre-commit", "--git-common-dir", "--show-toplevel",
+        check=False, what="git",
+    )  # fmt: skip
     lines = result.text.splitlines()
     if result.returncode != 0 or len(lines) != 3:
         raise UsageError(f"{repo} is not inside a Git repository", hint="run 'git init' first")

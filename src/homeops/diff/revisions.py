@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import git as gateway
 from .. import proc
 from ..errors import ToolError, UsageError
 from ..flux.tree import PRODUCER, SecretValues
@@ -55,7 +56,6 @@ from ..render.snapshot import (
 )
 from .objects import DEFAULT_IGNORES, DiffResult, Rendered, diff
 
-_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
 UPSTREAM_FALLBACKS = ("origin/main", "main", "master")
 
 
@@ -63,9 +63,7 @@ UPSTREAM_FALLBACKS = ("origin/main", "main", "master")
 
 
 def git(repo: Path, *args: str, input: bytes | None = None, what: str | None = None) -> bytes:
-    result = proc.run(["git", *args], cwd=repo, env=_GIT_ENV, input=input, what=what or f"git {args[0]}",
-                      timeout=300.0)  # fmt: skip
-    return result.stdout
+    return gateway.run(repo, *args, input=input, what=what).stdout
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,14 +76,13 @@ class Repo:
 
     @classmethod
     def of(cls, path: Path) -> Repo:
-        try:
-            top = git(path, "rev-parse", "--show-toplevel", what="git rev-parse").decode().strip()
-        except ToolError:
+        top = gateway.toplevel(path)
+        if top is None:
             raise UsageError(
                 f"{path} is not inside a Git repository",
                 hint="diff against another folder with --path-orig DIR, or run inside a Git work tree",
-            ) from None
-        toplevel = Path(top).resolve()
+            )
+        toplevel = top.resolve()
         prefix = path.resolve().relative_to(toplevel).as_posix()
         return cls(toplevel, "" if prefix == "." else prefix)
 

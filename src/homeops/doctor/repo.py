@@ -89,12 +89,10 @@ def _best_match(graph: Graph, clusters: list[str], view: View | None) -> str:
 
 
 def _head(root: Path) -> str | None:
-    from .. import proc
+    from .. import git
     from ..errors import HomeopsError
 
     try:
-        result = proc.run(["git", "rev-parse", "HEAD"], cwd=root, check=False, what="git rev-parse")
-    except HomeopsError:
+        return git.head(root)
+    except HomeopsError:  # no git: the revision is not compared
         return None
-    text = result.text.strip()
-    return text if result.returncode == 0 and len(text) == 40 else None

@@ -254,12 +254,12 @@ def write(change: ModeChange) -> None:
 
 
 def git_root(path: Path) -> Path:
-    from .. import proc
+    from .. import git
 
-    result = proc.run(
-        ["git", "rev-parse", "--show-toplevel"],
-        cwd=path,
-        what="git rev-parse",
+    result = git.run(
+        path,
+        "rev-parse",
+        "--show-toplevel",
         hint="--commit needs the repository to be a Git work tree (git init)",
     )
     return Path(result.text.strip())
@@ -268,13 +268,12 @@ def git_root(path: Path) -> Path:
 def ensure_clean(change: ModeChange) -> Path:
     """The Git root, after checking that the file has no uncommitted change (so that the commit holds
     exactly the mode switch)."""
-    from .. import proc
+    from .. import git
 
     top = git_root(change.root)
     rel = (change.root / change.path).resolve().relative_to(top.resolve()).as_posix()
-    tracked = proc.run(["git", "ls-files", "--error-unmatch", "--", rel], cwd=top, check=False)
-    if tracked.returncode == 0:
-        dirty = proc.run(["git", "diff", "--quiet", "HEAD", "--", rel], cwd=top, check=False)
+    if git.is_tracked(top, rel):
+        dirty = git.run(top, "diff", "--quiet", "HEAD", "--", rel, check=False)
         if dirty.returncode != 0:
             raise UsageError(
                 "the file has uncommitted changes; --commit would commit them too",
@@ -286,14 +285,13 @@ def ensure_clean(change: ModeChange) -> Path:
 
 def commit(change: ModeChange, top: Path) -> str:
     """Commit exactly the changed file; returns the new commit's id."""
-    from .. import proc
+    from .. import git
 
     rel = (change.root / change.path).resolve().relative_to(top.resolve()).as_posix()
-    proc.run(["git", "add", "--", rel], cwd=top, what="git add")
-    proc.run(
-        ["git", "commit", "--quiet", "-m", change.message, "--", rel],
-        cwd=top,
-        what="git commit",
+    git.run(top, "add", "--", rel)
+    git.run(
+        top,
+        "commit", "--quiet", "-m", change.message, "--", rel,
         hint="set your identity (git config user.name / user.email) if git asks for it",
-    )
-    return proc.run(["git", "rev-parse", "HEAD"], cwd=top).text.strip()
+    )  # fmt: skip
+    return git.run(top, "rev-parse", "HEAD").text.strip()

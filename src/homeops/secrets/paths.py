@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .. import proc
+from .. import git
 from ..errors import UsageError, Where
 from ..load.tree import join, normalize
 from ..load.walk import read_ignore
@@ -54,12 +54,12 @@ def committable(root: Path, rel: str) -> bool:
     Asks Git when ``root`` is in a work tree (``.gitignore`` files, ``.git/info/exclude`` and the user's
     global excludes all count); else reads the ``.gitignore`` files from ``root`` down, as Git would.
     """
-    inside = proc.run(["git", "rev-parse", "--is-inside-work-tree"], cwd=root, check=False)
+    inside = git.run(root, "rev-parse", "--is-inside-work-tree", check=False)
     if inside.returncode != 0 or inside.text.strip() != "true":
         return not _ignored_by_gitignore(root, rel)
-    if proc.run(["git", "ls-files", "--error-unmatch", "--", rel], cwd=root, check=False).returncode == 0:
+    if git.is_tracked(root, rel):
         return True  # tracked: ignore rules no longer apply
-    return proc.run(["git", "check-ignore", "-q", "--", rel], cwd=root, check=False).returncode != 0
+    return git.run(root, "check-ignore", "-q", "--", rel, check=False).returncode != 0
 
 
 def _ignored_by_gitignore(root: Path, rel: str) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import proc
+from .. import git
 from ..errors import UsageError
 from ..kustomize.kfile import KUSTOMIZATION_FILES
 from ..load import yamlio
@@ -43,10 +43,8 @@ class StagedProblem:
 def check_staged(repo: str | Path = ".") -> list[StagedProblem]:
     """Problems in the files staged for the next commit of the Git repository at ``repo``."""
     top = git_toplevel(repo)
-    listing = proc.run(
-        ["git", "diff", "--cached", "--name-only", "-z", "--diff-filter=ACMR"],
-        cwd=top,
-        what="git diff --cached",
+    listing = git.run(
+        top, "diff", "--cached", "--name-only", "-z", "--diff-filter=ACMR", what="git diff --cached"
     )
     paths = [p for p in listing.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
     wanted = [p for p in paths if _worth_reading(p)]
@@ -145,15 +143,10 @@ def plaintext_secret_keys(doc: Any) -> list[str]:
 
 
 def git_toplevel(repo: str | Path) -> Path:
-    result = proc.run(
-        ["git", "rev-parse", "--show-toplevel"],
-        cwd=repo,
-        check=False,
-        what="git rev-parse",
-    )
-    if result.returncode != 0:
+    top = git.toplevel(repo)
+    if top is None:
         raise UsageError(f"{repo} is not inside a Git work tree", hint="run it from your repository")
-    return Path(result.text.strip())
+    return top
 
 
 def read_staged(top: Path, paths: list[str]) -> dict[str, bytes]:
@@ -162,7 +155,7 @@ def read_staged(top: Path, paths: list[str]) -> dict[str, bytes]:
     batchable = [p for p in paths if "\n" not in p]
     if batchable:
         request = "".join(f":{p}\n" for p in batchable).encode("utf-8", "surrogateescape")
-        out = proc.run(["git", "cat-file", "--batch"], cwd=top, input=request, what="git cat-file").stdout
+        out = git.run(top, "cat-file", "--batch", input=request).stdout
         pos = 0
         for rel in batchable:
             end = out.index(b"\n", pos)
@@ -176,7 +169,7 @@ def read_staged(top: Path, paths: list[str]) -> dict[str, bytes]:
                 pos += int(header[2]) + 1  # a submodule or other object: skip its content
     for rel in paths:
         if rel not in batchable:
-            contents[rel] = proc.run(["git", "show", f":{rel}"], cwd=top, what="git show").stdout
+            contents[rel] = git.run(top, "show", f":{rel}").stdout
     return contents
 
 

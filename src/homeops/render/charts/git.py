@@ -1,6 +1,6 @@
 """Charts inside Git repositories: resolve a GitRepository ``ref`` to a commit, export that commit's tree.
 
-Real ``git`` through :mod:`homeops.proc`: ``ls-remote`` to resolve branches, tags, semver ranges and
+Real ``git`` through :mod:`homeops.git`: ``ls-remote`` to resolve branches, tags, semver ranges and
 names; a shallow fetch of the one commit into a private folder, then ``git archive``. The ``ref``
 precedence is Flux's: commit, name, semver, tag, branch (default branch ``master``).
 """
@@ -13,13 +13,12 @@ import tarfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from ... import proc
+from ... import git, proc
 from ...errors import ToolError
 from .errors import ChartSourceError
 from .semver import SemverError, highest, parse_constraint, try_version
 
-_GIT_ENV = {
-    "GIT_TERMINAL_PROMPT": "0",
+_REMOTE_ENV = {
     "GIT_ASKPASS": "",
     "SSH_ASKPASS": "",
     # A repository's YAML names the URL: never let it pick git's "ext::" (runs a command) transport.
@@ -129,7 +128,7 @@ def export(url: str, commit: str, dest: Path, *, timeout: float) -> None:
 
 def _git(args: list[str], url: str, timeout: float, action: str, *, check: bool = True) -> proc.Result:
     try:
-        return proc.run(["git", *args], env=_GIT_ENV, timeout=timeout, check=check, what="git")
+        return git.run(None, *args, env=_REMOTE_ENV, timeout=timeout, check=check, what="git")
     except ToolError as exc:
         lines = [line.strip() for line in exc.output.strip().splitlines() if line.strip()]
         # git's own reason is its "fatal:" line; advice ("Please make sure...") may follow it
