@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from ..cluster.snapshot import format_time, parse_time
+from ..runtime.durations import parse_duration
 from .states import (
     BLOCKED,
     MISSING,
@@ -329,7 +330,9 @@ def next_of(view: View, ref: Ref, state: LiveState, fix: str) -> Next | None:
                 f"{ref.namespace}`",
                 None,
             )
-        interval = _seconds(get(obj, "spec", "retryInterval")) or _seconds(get(obj, "spec", "interval"))
+        interval = parse_duration(get(obj, "spec", "retryInterval")) or parse_duration(
+            get(obj, "spec", "interval")
+        )
         if state.state == RETRYING and ref.kind == "HelmRelease":
             attempt = state.attempt or 1
             delay = min(FLUX_BACKOFF[0] * 2 ** (attempt - 1), FLUX_BACKOFF[1])
@@ -340,7 +343,7 @@ def next_of(view: View, ref: Ref, state: LiveState, fix: str) -> Next | None:
                 f"{_controller(ref.kind)} retries {name} every {interval:g}s", _after(view, obj, interval)
             )
     if ref.kind.endswith("SecretStore") and not state.healthy:
-        every = _seconds(get(obj, "spec", "refreshInterval")) or STORE_REQUEUE
+        every = parse_duration(get(obj, "spec", "refreshInterval")) or STORE_REQUEUE
         return Next(f"external-secrets re-validates {name} every {every:g}s", _after(view, obj, every))
     if ref.kind == "ExternalSecret" and not state.healthy:
         return Next(f"external-secrets retries {name} with back-off (up to ~16 min apart)", None)
@@ -388,18 +391,6 @@ def _pod_restart(view: View, pod: Mapping[str, Any], name: str, state: LiveState
     if at < view.now:
         at = view.now
     return Next(f"kubelet restarts {name} after a {delay:g}s back-off (no limit on restarts)", at)
-
-
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-
-
-def _seconds(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if not isinstance(value, str) or not re.fullmatch(r"(\d+(?:\.\d+)?(ms|s|m|h))+", value):
-        return None
-    unit = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-    return sum(float(n) * unit[u] for n, u in _DURATION.findall(value)) or None
 
 
 def iso(value: datetime | None) -> str | None:
