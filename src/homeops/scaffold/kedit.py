@@ -16,7 +16,7 @@ import yaml
 
 from ..errors import LoadError, Where, WriteError
 from ..load import yamlio
-from .yamltext import scalar
+from .yamltext import double_quoted, scalar
 
 
 def _documents(text: str, rel: str) -> list[yaml.Node]:
@@ -219,7 +219,7 @@ def set_scalar(text: str, doc_index: int, path: Sequence[str | int], value: str,
         dotted = ".".join(str(p) for p in path)
         raise WriteError(f"{rel} has no value at {dotted}", where=Where(rel)) from None
     if style == '"':
-        token = yaml.safe_dump(value, default_style='"', width=10_000).rstrip("\n").removesuffix("\n...")
+        token = double_quoted(value)
     elif style == "'":
         token = "'" + value.replace("'", "''") + "'"
     elif style in ("|", ">"):

@@ -61,7 +61,7 @@ def scalar(value: Any) -> str:
     text = str(value)
     if text and "\n" not in text and _reads_back(text):
         return text
-    return _double_quoted(text)
+    return double_quoted(text)
 
 
 #: Plain scalars some YAML reader (1.1 or 1.2, Go or Python) would not read as a string.
@@ -90,7 +90,8 @@ def _reads_back(text: str) -> bool:
     return isinstance(loaded, dict) and loaded.get("k") == text and type(loaded.get("k")) is str
 
 
-def _double_quoted(text: str) -> str:
+def double_quoted(text: str) -> str:
+    """``text`` as a double-quoted YAML scalar on one line."""
     out = yaml.safe_dump(text, default_style='"', width=10_000, allow_unicode=True)
     return out.rstrip("\n").removesuffix("\n...")
 
