@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ...errors import ExitCode
-from .status import add_source_options
+from .status import add_source_options, open_from_args
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,7 +31,6 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     from ...doctor.report import doctor_json, doctor_sarif, doctor_text
     from ...doctor.scenarios import BY_ID, run_scenarios
-    from ...doctor.session import open_session
     from ...errors import UsageError
     from ...report.style import Style
 
@@ -43,13 +42,7 @@ def run(args: argparse.Namespace) -> int:
         unknown = [s for s in select if s not in BY_ID]
         if unknown:
             raise UsageError(f"unknown scenario {', '.join(unknown)}", hint=f"scenarios: {', '.join(BY_ID)}")
-    ctx = open_session(
-        args.path,
-        sources=args.sources,
-        context=args.context,
-        kubeconfig=args.kubeconfig,
-        cluster=args.cluster,
-    )
+    ctx = open_from_args(args)
     problems = run_scenarios(ctx, select)
     if args.output == "json":
         sys.stdout.write(doctor_json(problems))

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from ...errors import ExitCode
+
+if TYPE_CHECKING:
+    from ...doctor.scenarios import Context
 
 
 def add_source_options(parser: argparse.ArgumentParser) -> None:
@@ -27,6 +31,19 @@ def add_source_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def open_from_args(args: argparse.Namespace) -> Context:
+    """The session those options name, joined with the repository at ``args.path``."""
+    from ...doctor.session import open_session
+
+    return open_session(
+        args.path,
+        sources=args.sources,
+        context=args.context,
+        kubeconfig=args.kubeconfig,
+        cluster=args.cluster,
+    )
+
+
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "status",
@@ -44,17 +61,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     from ...doctor.report import status_json, status_text
-    from ...doctor.session import open_session
     from ...doctor.status import status_rows
     from ...report.style import Style
 
-    ctx = open_session(
-        args.path,
-        sources=args.sources,
-        context=args.context,
-        kubeconfig=args.kubeconfig,
-        cluster=args.cluster,
-    )
+    ctx = open_from_args(args)
     rows = status_rows(ctx.explainer, ctx.repo, ctx.cluster)
     if args.output == "json":
         sys.stdout.write(status_json(rows))

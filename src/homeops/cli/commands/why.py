@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ...errors import ExitCode, UsageError
-from .status import add_source_options
+from .status import add_source_options, open_from_args
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -54,16 +54,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     from ...doctor.report import why_json, why_text
-    from ...doctor.session import open_session
     from ...report.style import Style
 
-    ctx = open_session(
-        args.path,
-        sources=args.sources,
-        context=args.context,
-        kubeconfig=args.kubeconfig,
-        cluster=args.cluster,
-    )
+    ctx = open_from_args(args)
     ref = _resolve(args.object, ctx)
     found = ctx.explainer.why(ref)
     if args.output == "json":
