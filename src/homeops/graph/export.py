@@ -8,6 +8,17 @@ from collections.abc import Callable, Iterable
 
 from .model import Edge, Graph, Node, Rollout, TreeNode
 
+DEFAULT_KINDS = (
+    "Kustomization",
+    "HelmRelease",
+    "OCIRepository",
+    "HelmRepository",
+    "GitRepository",
+    "HelmChart",
+    "Bucket",
+)
+"""The kinds ``homeops graph`` and the HTML report draw unless asked for all (``--all-kinds``)."""
+
 _EDGE_STYLE = {
     "dependsOn": "solid",
     "applies": "dashed",

@@ -47,6 +47,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     from ...graph.export import (
+        DEFAULT_KINDS,
         rollout_text,
         to_dot,
         to_json,
@@ -97,19 +98,7 @@ def run(args: argparse.Namespace) -> int:
             title = "blocks if it fails:" if args.impact else "waits for:"
             out.write(tree_text(tree, title=f"[{tree.node.cluster}] {title}"))
         return int(ExitCode.OK)
-    kinds = (
-        None
-        if args.all_kinds
-        else (
-            "Kustomization",
-            "HelmRelease",
-            "OCIRepository",
-            "HelmRepository",
-            "GitRepository",
-            "HelmChart",
-            "Bucket",
-        )
-    )
+    kinds = None if args.all_kinds else DEFAULT_KINDS
     writer = {"tree": to_tree, "mermaid": to_mermaid, "dot": to_dot, "json": to_json, "text": to_text}[
         args.format
     ]

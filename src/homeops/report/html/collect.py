@@ -12,22 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ...graph.export import DEFAULT_KINDS
 from .layout import node_key
 
 if TYPE_CHECKING:
     from ...graph.model import Graph
     from ...workspace import Workspace
 
-GRAPH_KINDS = (
-    "Kustomization",
-    "HelmRelease",
-    "OCIRepository",
-    "HelmRepository",
-    "GitRepository",
-    "HelmChart",
-    "Bucket",
-)
-"""The kinds ``homeops graph`` draws by default (the others are reached from a node's details)."""
+GRAPH_KINDS = DEFAULT_KINDS
+"""The kinds the picture draws, as ``homeops graph`` does (the others are reached from a node's details)."""
 
 
 @dataclass(frozen=True, slots=True)
