@@ -19,9 +19,6 @@ if TYPE_CHECKING:
     from ...graph.model import Graph
     from ...workspace import Workspace
 
-GRAPH_KINDS = DEFAULT_KINDS
-"""The kinds the picture draws, as ``homeops graph`` does (the others are reached from a node's details)."""
-
 
 @dataclass(frozen=True, slots=True)
 class LiveOptions:
@@ -73,7 +70,7 @@ def collect_repository(
     graph = build_graph(flux)
     data = RepositoryData(
         title=workspace.root.name,
-        graph=json.loads(graph_json(graph, GRAPH_KINDS)),
+        graph=json.loads(graph_json(graph, DEFAULT_KINDS)),
         waves={},
     )
     for cluster in sorted({n.cluster for n in graph.nodes}):
@@ -127,7 +124,7 @@ def _objects(data: RepositoryData, workspace: Workspace, graph: Graph) -> None:
 
     by_path: dict[str, list[str]] = {}
     for node, res in graph.nodes.items():
-        if node.kind not in GRAPH_KINDS:
+        if node.kind not in DEFAULT_KINDS:
             continue
         key = node_key(node._asdict())
         entry: dict[str, Any] = {"path": None, "line": None, "yaml": "", "findings": []}
