@@ -14,8 +14,10 @@ change any more instead of running retry loops to the horizon.
 
 from __future__ import annotations
 
+import gc
 import math
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -173,10 +175,11 @@ class Simulation:
     # -- run ------------------------------------------------------------------------------------
 
     def run(self) -> Result:
-        for obj in self.objects:
-            self.env.process(self._lifecycle(obj))
-        self.env.run(until=self.horizon)
-        return self._result()
+        with paused_gc():
+            for obj in self.objects:
+                self.env.process(self._lifecycle(obj))
+            self.env.run(until=self.horizon)
+            return self._result()
 
     def _lifecycle(self, obj: SimObject) -> Generator[Any, Any, None]:
         if obj.parent is not None:
@@ -560,6 +563,24 @@ class Simulation:
             horizon=self.horizon,
             stopped=stopped,
         )
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector (and restore it) around building and running a simulation.
+
+    A run keeps a suspended generator, its events and their callbacks alive per object; every full
+    collection walks all of them, and their number grows with the world, so with the collector on a
+    run grows faster than linearly (docs/performance.md). The objects are freed by reference counting
+    (simpy drops an event's callbacks once it is processed); what is cyclic goes at the next collection.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _next_tick(first: float, period: float, now: float) -> float:

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from ..errors import UsageError
 from ..graph.model import Graph
-from .engine import Result, Simulation
+from .engine import Result, Simulation, paused_gc
 from .settings import Settings
 from .world import SimObject, build_world
 
@@ -27,11 +27,12 @@ def simulate(
     bootstrap_files: Iterable[str] = (),
 ) -> Result:
     """Bootstrap the repository's clusters from nothing; ``fail`` names objects that never become Ready."""
-    world = build_world(graph, bootstrap_releases, bootstrap_files)
-    for target in resolve(world, fail):
-        target.fail = True
-    sim = Simulation(world, settings, horizon=horizon or DEFAULT_HORIZON, exhaustive=horizon is not None)
-    return sim.run()
+    with paused_gc():
+        world = build_world(graph, bootstrap_releases, bootstrap_files)
+        for target in resolve(world, fail):
+            target.fail = True
+        sim = Simulation(world, settings, horizon=horizon or DEFAULT_HORIZON, exhaustive=horizon is not None)
+        return sim.run()
 
 
 def resolve(world: Sequence[SimObject], specs: Sequence[str]) -> list[SimObject]:
