@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .durations import format_duration
 from .machine import Machine
 from .machines import ALL, MACHINES
 
@@ -81,8 +80,7 @@ def render(machine: Machine) -> str:
         parts.append("| Timer | Default | From |")
         parts.append("|---|---|---|")
         for timer in machine.timers:
-            default = format_duration(timer.default) if timer.default is not None else "-"
-            parts.append(f"| {timer.name} | {default} | {_cell(timer.source)} |")
+            parts.append(f"| {timer.name} | {timer.shown()} | {_cell(timer.source)} |")
     if machine.events:
         parts.append("\n## Domain events\n")
         for event in machine.events:

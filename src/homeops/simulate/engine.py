@@ -25,18 +25,10 @@ import simpy
 
 from ..runtime import defaults as d
 from ..runtime.durations import format_duration
+from ..runtime.sources import FETCH_FAILED
 from .settings import Settings
 from .world import SOURCE_KINDS, SimObject
 
-ESO_BACKOFF = (0.005, 1000.0)
-"""controller-runtime's default per-object back-off (5ms doubling, capped at 1000s)."""
-FETCH_FAILED = {
-    "GitRepository": "GitOperationFailed",
-    "OCIRepository": "OCIArtifactPullFailed",
-    "HelmRepository": "IndexationFailed",
-    "HelmChart": "ChartPullFailed",
-    "Bucket": "BucketOperationFailed",
-}
 HEALTHY = {"PersistentVolumeClaim": "Bound", "HTTPRoute": "Accepted"}
 """The converged state of kinds whose machine does not call it Ready."""
 
@@ -476,7 +468,9 @@ class Simulation:
             if (yield from self.wait_ready(obj, [obj.store])) is not None:
                 self.doom(obj)
                 return
-            yield self.env.timeout(_next_backoff(first, self.env.now, *ESO_BACKOFF) - self.env.now)
+            yield self.env.timeout(
+                _next_backoff(first, self.env.now, d.ESO_RETRY_MIN, d.ESO_RETRY_MAX) - self.env.now
+            )
         yield self.env.timeout(self.settings["secret-sync"])
         if obj.fail:
             self.set(obj, "Failed", "SecretSyncedError", "could not get secret data from provider (--fail)")
