@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 from ..runtime.durations import clock, format_duration
+from ..runtime.machines import MACHINES
 from .engine import Result
 from .world import SimObject
 
@@ -20,6 +21,16 @@ def kind_of(obj: SimObject) -> str:
 def _ident(obj: SimObject) -> dict[str, str]:
     node = obj.node
     return {"cluster": node.cluster, "kind": kind_of(obj), "namespace": node.namespace, "name": node.name}
+
+
+def controller_defaults(result: Result) -> list[str]:
+    """The controllers' timers the run used, each with its value and where it was read (the machines')."""
+    out = []
+    for (kind, name), used_for in sorted(result.timers.items()):
+        timer = MACHINES[kind].timer(name)
+        value = f" = {timer.shown()}" if timer.default is not None else ""
+        out.append(f"{kind} {name}{value}: {used_for} ({timer.source})")
+    return out
 
 
 def to_json(result: Result, assumptions: list[str], notes: list[str]) -> dict[str, Any]:
@@ -52,8 +63,17 @@ def to_json(result: Result, assumptions: list[str], notes: list[str]) -> dict[st
             {**_ident(o), "milestone": milestone, "t": round(t, 3)}
             for o, milestone, t in result.critical_path
         ],
+        "stale": [
+            {
+                **_ident(s.consumer),
+                "secret": f"{s.producer.node.namespace}/{s.producer.secret}",
+                "external_secret": _ident(s.producer),
+                "since": round(s.since, 3),
+            }
+            for s in result.stale
+        ],
         "assumptions": assumptions,
-        "notes": notes,
+        "notes": [*notes, *result.notes],
     }
 
 
@@ -108,6 +128,15 @@ def to_text(result: Result, assumptions: list[str], notes: list[str], *, title: 
         lines.append(
             f"  stopped at the horizon ({format_duration(result.horizon)}) while objects were still changing"
         )
+    if result.stale:
+        lines += ["", "Running on stale data (the Secret keeps its last synced values; pods keep running)"]
+        for s in sorted(result.stale, key=lambda s: (_sort_key(s.consumer), _sort_key(s.producer))):
+            secret = f"{s.producer.node.namespace}/{s.producer.secret}"
+            lines.append(
+                f"  {kind_of(s.consumer)} {s.consumer.node.short}: Secret {secret} "
+                f"(ExternalSecret {s.producer.node.short} failing since {clock(s.since)})"
+            )
+    notes = [*notes, *result.notes]
     if notes:
         lines += ["", "Notes"] + [f"  {n}" for n in notes]
     lines += ["", "Assumptions"] + [f"  {a}" for a in assumptions]
