@@ -118,7 +118,7 @@ def mark_changes(
         elif old is None:
             obj.change = "added"
         elif _differs(old, obj):
-            obj.change = {"Secret": "data"}.get(obj.kind, "spec")
+            obj.change = "data" if _new_data(old, obj) else "spec"
         elif obj.kind == "HelmRelease" and (k[0], NamedResource(*k[1:])) in releases:
             source = obj.source
             moved = source is not None and key(source) in before and _differs(before[key(source)], source)
@@ -129,6 +129,22 @@ def mark_changes(
         if obj.parent is not None:
             obj.parent = after.get(key(obj.parent), obj.parent)
     return removed
+
+
+def _new_data(old: SimObject, new: SimObject) -> bool:
+    """Whether the Secret an ExternalSecret or Secret object writes gets new data (not only a new
+    refreshInterval or new labels): what makes Reloader restart the pods that use it."""
+    if new.kind == "Secret":
+        return True
+    if new.kind != "ExternalSecret" or old.res is None or new.res is None:
+        return False
+    before, after = old.res.obj.get("spec"), new.res.obj.get("spec")
+    fields = ("data", "dataFrom", "target")
+    return (
+        not isinstance(before, dict)
+        or not isinstance(after, dict)
+        or any(before.get(f) != after.get(f) for f in fields)
+    )
 
 
 def _differs(old: SimObject, new: SimObject) -> bool:

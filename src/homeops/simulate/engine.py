@@ -614,7 +614,8 @@ class Simulation:
         tr = self.t(obj)
         tr.secret, tr.keys, tr.stale_since = True, obj.keys, None
         self.became_ready(obj, "SecretSynced", "secret synced", emits=("SecretSynced",))
-        self._secret_changed(obj)
+        if obj.change == "data":
+            self._secret_changed(obj)
 
     def _sync_failed(self, obj: SimObject, why: str) -> None:
         """Failed (no Secret yet: consumers cannot start) or Stale (the Secret keeps its last data)."""
@@ -732,9 +733,12 @@ class Simulation:
                     return
             yield from self._kustomization(obj)
             return
-        if obj.parent is not None:
-            yield self.applied(obj.parent)  # the new object is applied: a new generation to reconcile
-            self.t(obj).cause = (obj.parent, "applied")
+        parent = obj.parent
+        if parent is not None and change == "removed" and parent.change == "removed":
+            yield self.pruned(parent)  # its Kustomization is deleted: its inventory goes with it
+        elif parent is not None:
+            yield self.applied(parent)  # the new object is applied: a new generation to reconcile
+            self.t(obj).cause = (parent, "applied")
         if change == "removed":
             self._removed(obj)
         elif obj.kind == "HelmRelease" and change == "values":
@@ -767,7 +771,7 @@ class Simulation:
     def _apply_changes(self, ks: SimObject) -> None:
         """A Kustomization applies: what it changes reconciles again from now on (and is not Ready till)."""
         for child in ks.applies:
-            if child.change == "spec" and child.initial is not None and child.kind != "Secret":
+            if child.change in ("spec", "data") and child.initial is not None and child.kind != "Secret":
                 self.rearm(child)
 
     def _removed(self, obj: SimObject) -> None:
@@ -780,6 +784,12 @@ class Simulation:
         self.set(
             obj, "Absent", "Pruned", f"deleted by {parent.label if parent else 'its Kustomization'} (prune)"
         )
+        self.pruned(obj).succeed()
+
+    def pruned(self, obj: SimObject) -> simpy.Event:
+        """The event of a removed object's deletion."""
+        found: simpy.Event = self.t(obj).extra.setdefault("pruned", self.env.event())
+        return found
 
     def _watch(self, obj: SimObject) -> Generator[Any, Any, None]:
         """A Ready object reacts only when what it needs fails, at its next periodic reconcile."""
@@ -837,7 +847,7 @@ class Simulation:
 
     def _reload(self, obj: SimObject) -> Generator[Any, Any, None]:
         """Reloader restarts the pods when a Secret they use changes; without it they keep the old data."""
-        changed = [n for n in obj.needs if n.kind in PRODUCERS and n.change in ("spec", "data")]
+        changed = [n for n in obj.needs if n.kind in PRODUCERS and n.change == "data"]
         if not changed or obj.change in ("spec", "chart", "values", "added", "removed"):
             return
         reloaded = [n for n in changed if obj.reload_all or n.secret in obj.reload_names]

@@ -123,8 +123,9 @@ class SimObject:
     """Its state when the simulation starts from a running cluster; None: absent (bootstrap, added)."""
     change: str = ""
     """What the simulated commit does to it: ``revision`` (a Kustomization re-applies the new
-    revision), ``spec`` (its object changed), ``chart`` or ``values`` (a HelmRelease's chart source or
-    valuesFrom changed), ``data`` (a Secret's data changed), ``added``, ``removed``; "" for nothing."""
+    revision), ``spec`` (its object changed), ``data`` (so does the Secret it writes), ``chart`` or
+    ``values`` (a HelmRelease's chart source or valuesFrom changed), ``added``, ``removed``; "" for
+    nothing."""
 
     changed_objects: int = 0
     """A Kustomization: how many objects of its build output the simulated commit changes."""

@@ -169,7 +169,7 @@ _CHANGES = {
     "added": "the change adds",
     "removed": "the change removes",
     "spec": "the change modifies",
-    "data": "the change writes new data to",
+    "data": "the change gives new Secret data to",
     "chart": "new chart for",
     "values": "new valuesFrom data for",
 }
