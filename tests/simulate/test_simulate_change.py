@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,17 +14,11 @@ import pytest
 
 from homeops.cli.main import main
 
+Commit = Callable[[Path, str], None]
+"""The ``commit`` fixture (tests/simulate/conftest.py)."""
+
 CHAIN = Path(__file__).resolve().parents[1] / "testdata" / "simulate" / "chain"
 APPS = "kubernetes/apps"
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.com",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.com",
-    "GIT_CONFIG_GLOBAL": "/dev/null",
-    "PATH": "/usr/bin:/bin",
-}
-
 Edit = Callable[[Path], None]
 
 
@@ -38,27 +31,17 @@ def replace(path: str, old: str, new: str) -> Edit:
     return edit
 
 
-def repository(tmp_path: Path, base: list[Edit], change: list[Edit]) -> Path:
+def repository(tmp_path: Path, commit: Commit, base: list[Edit], change: list[Edit]) -> Path:
     """The chain fixture with ``base`` edits committed, then one commit of ``change`` edits."""
     root = tmp_path / "repo"
     shutil.copytree(CHAIN, root)
     for edit in base:
         edit(root)
-    _git(root, "init", "-q")
-    _commit(root, "base")
+    commit(root, "base")
     for edit in change:
         edit(root)
-    _commit(root, "change")
+    commit(root, "change")
     return root
-
-
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=root, env=GIT_ENV, check=True)
-
-
-def _commit(root: Path, message: str) -> None:
-    _git(root, "add", "-A")
-    _git(root, "commit", "-qm", message)
 
 
 def simulate(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> tuple[int, dict[str, Any]]:
@@ -90,10 +73,13 @@ RELOADER = replace(
 
 
 def test_a_commit_reapplies_top_down_and_upgrades_what_it_changes(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], commit: Commit
 ) -> None:
     root = repository(
-        tmp_path, [], [replace(POSTGRES, "tag: 17.2", "tag: 17.3"), replace(WEB, "tag: 1.0.0", "tag: 1.1.0")]
+        tmp_path,
+        commit,
+        [],
+        [replace(POSTGRES, "tag: 17.2", "tag: 17.3"), replace(WEB, "tag: 1.0.0", "tag: 1.1.0")],
     )
     code, payload = simulate(capsys, root)
     assert code == 0 and payload["converged_at"] is not None
@@ -125,9 +111,9 @@ def test_a_commit_reapplies_top_down_and_upgrades_what_it_changes(
 
 
 def test_new_secret_data_restarts_the_pods_reloader_watches(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], commit: Commit
 ) -> None:
-    root = repository(tmp_path, [RELOADER], [replace(SECRET, "key: postgres", "key: postgres-v2")])
+    root = repository(tmp_path, commit, [RELOADER], [replace(SECRET, "key: postgres", "key: postgres-v2")])
     code, payload = simulate(capsys, root)
     assert code == 0
     synced = at(payload, "postgres", "Ready", "ExternalSecret")
@@ -137,7 +123,7 @@ def test_new_secret_data_restarts_the_pods_reloader_watches(
     assert not at(payload, "postgres", "Upgrading")  # a restart, not a Helm upgrade
 
     # without the annotation the pods keep the old data, and the result says so
-    root = repository(tmp_path / "plain", [], [replace(SECRET, "key: postgres", "key: postgres-v2")])
+    root = repository(tmp_path / "plain", commit, [], [replace(SECRET, "key: postgres", "key: postgres-v2")])
     _, payload = simulate(capsys, root)
     assert not [e for e in payload["events"] if e["to"] == "Restarting"]
     assert any(
@@ -167,12 +153,12 @@ NEEDS_KEY = replace(
 
 
 def test_a_new_key_blocks_the_upgrade_while_the_store_is_down(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], commit: Commit
 ) -> None:
     """The commit adds a key to the ExternalSecret and a pod env that names it. With the vault reachable
     the Secret gets the key and the upgrade goes through; with the vault down the Secret keeps its old
     keys: the new pods cannot start and the upgrade fails until the release stalls (upgrade retries: 0)."""
-    root = repository(tmp_path, [EXPLICIT_KEYS], [NEW_KEY, NEEDS_KEY])
+    root = repository(tmp_path, commit, [EXPLICIT_KEYS], [NEW_KEY, NEEDS_KEY])
     code, payload = simulate(capsys, root)
     assert code == 0
     assert final(payload)["HelmRelease/db/postgres"] == ("Ready", "UpgradeSucceeded")
@@ -189,9 +175,9 @@ def test_a_new_key_blocks_the_upgrade_while_the_store_is_down(
 
 
 def test_a_new_key_nobody_needs_yet_is_stale_but_serving(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], commit: Commit
 ) -> None:
-    root = repository(tmp_path, [EXPLICIT_KEYS], [NEW_KEY])
+    root = repository(tmp_path, commit, [EXPLICIT_KEYS], [NEW_KEY])
     code, payload = simulate(capsys, root, "--fail", "ClusterSecretStore//vault")
     assert code == 1  # the ExternalSecret does not converge
     states = final(payload)
@@ -201,7 +187,7 @@ def test_a_new_key_nobody_needs_yet_is_stale_but_serving(
 
 
 def test_added_apps_install_and_removed_apps_are_pruned(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], commit: Commit
 ) -> None:
     def add_cache(root: Path) -> None:
         shutil.copytree(root / APPS / "web", root / APPS / "cache")
@@ -209,7 +195,7 @@ def test_added_apps_install_and_removed_apps_are_pruned(
             path.write_text(path.read_text().replace("web", "cache"))
 
     drop_web = replace(f"{APPS}/kustomization.yaml", "  - ./web/ks.yaml", "  - ./cache/ks.yaml")
-    root = repository(tmp_path, [], [add_cache, drop_web, lambda r: shutil.rmtree(r / APPS / "web")])
+    root = repository(tmp_path, commit, [], [add_cache, drop_web, lambda r: shutil.rmtree(r / APPS / "web")])
     code, payload = simulate(capsys, root)
     assert code == 0
     states = final(payload)
@@ -224,12 +210,14 @@ def test_added_apps_install_and_removed_apps_are_pruned(
     )
 
 
-def test_bad_references_are_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_references_are_usage_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], commit: Commit
+) -> None:
     plain = tmp_path / "plain"
     shutil.copytree(CHAIN, plain)
     assert main(["simulate", str(plain), "--change", "HEAD"]) == 2
     assert "not inside a Git repository" in capsys.readouterr().err
-    root = repository(tmp_path, [], [replace(WEB, "tag: 1.0.0", "tag: 1.1.0")])
+    root = repository(tmp_path, commit, [], [replace(WEB, "tag: 1.0.0", "tag: 1.1.0")])
     assert main(["simulate", str(root), "--change", "nope"]) == 2
     assert "'nope' is not a commit" in capsys.readouterr().err
     assert main(["simulate", str(root), "--change", "HEAD~1"]) == 2  # the root commit
