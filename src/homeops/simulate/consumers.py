@@ -10,8 +10,8 @@ put the annotations on the workloads) or from a workload itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Collection, Iterator, Mapping
+from typing import Any, NamedTuple
 
 RELOAD_ALL = frozenset({"reloader.stakater.com/auto", "secret.reloader.stakater.com/auto"})
 RELOAD_NAMED = "secret.reloader.stakater.com/reload"
@@ -43,27 +43,33 @@ def secret_keys(obj: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(str(k) for field in ("data", "stringData") for k in _map(obj.get(field)))
 
 
-def named_keys(obj: Mapping[str, Any], secret: str) -> frozenset[str]:
-    """Keys of Secret ``secret`` that ``obj`` names with ``{name: secret, key: K}`` (a ``secretKeyRef``)."""
-    return frozenset(
-        str(found["key"])
-        for found in _mappings(obj)
-        if found.get("name") == secret and isinstance(found.get("key"), str)
-    )
+class Uses(NamedTuple):
+    """What a workload's object says about the Secrets its pods use."""
+
+    keys: dict[str, frozenset[str]]
+    """Secret name → the keys named with ``{name: S, key: K}`` (a ``secretKeyRef``)."""
+    reload_all: bool
+    """Reloader restarts the pods when any Secret they use changes."""
+    reload_names: frozenset[str]
+    """Secrets whose change makes Reloader restart the pods."""
 
 
-def reloader(obj: Mapping[str, Any]) -> tuple[bool, frozenset[str]]:
-    """(restarts on any Secret change, the Secrets named for a restart) from Reloader's annotations."""
+def uses(obj: Mapping[str, Any], secrets: Collection[str]) -> Uses:
+    """Keys of ``secrets`` that ``obj`` names, and Reloader's annotations, in one walk over the object."""
+    keys: dict[str, set[str]] = {}
     every = False
     names: set[str] = set()
     for found in _mappings(obj):
+        name = found.get("name")
+        if name in secrets and isinstance(found.get("key"), str):
+            keys.setdefault(str(name), set()).add(found["key"])
         for key in RELOAD_ALL:
             if str(found.get(key, "")).lower() == "true":
                 every = True
         value = found.get(RELOAD_NAMED)
         if isinstance(value, str):
             names.update(n.strip() for n in value.split(",") if n.strip())
-    return every, frozenset(names)
+    return Uses({k: frozenset(v) for k, v in keys.items()}, every, frozenset(names))
 
 
 def _mappings(value: Any) -> Iterator[Mapping[str, Any]]:

@@ -17,7 +17,7 @@ from ..model.base import Resource, get_path
 from ..model.flux import HelmRelease, Kustomization
 from ..runtime import defaults as d
 from ..runtime.durations import parse_duration
-from .consumers import external_secret_keys, named_keys, reloader, secret_keys
+from .consumers import external_secret_keys, secret_keys, uses
 
 SOURCE_KINDS = frozenset({"GitRepository", "OCIRepository", "HelmRepository", "HelmChart", "Bucket"})
 REFRESHED = frozenset({"ExternalSecret", "ClusterSecretStore", "SecretStore"})
@@ -322,6 +322,5 @@ def _secret_consumer(obj: SimObject) -> None:
     """The keys its pods name in each Secret, and whether Reloader restarts them when a Secret changes."""
     if obj.res is None or not obj.needs:
         return
-    names = {o.secret for o in obj.needs if o.secret}
-    obj.needed_keys = {name: keys for name in names if (keys := named_keys(obj.res.obj, name))}
-    obj.reload_all, obj.reload_names = reloader(obj.res.obj)
+    found = uses(obj.res.obj, {o.secret for o in obj.needs if o.secret})
+    obj.needed_keys, obj.reload_all, obj.reload_names = found
