@@ -16,6 +16,20 @@ from typing import Any
 from . import defaults as d
 from .machine import Cond, Field, Machine, NoStatus, Recognise, Stale, State, Timer, Transition
 
+SUSPENDED_OR_STALLED = (
+    Recognise("Suspended", (Field("spec.suspend", True),), reason="Suspended"),
+    Recognise("Stalled", (Cond("Stalled", "True"),)),
+)
+"""How every Flux object is read first (fluxcd/pkg runtime conditions): suspended on purpose, or stalled."""
+IN_PROGRESS_OR_READY = (
+    Recognise("Reconciling", (Cond("Reconciling", "True"),)),
+    Recognise("Reconciling", (Stale(),), reason="LatestGenerationNotObserved"),
+    Recognise("Ready", (Cond("Ready", "True"),)),
+    Recognise("Reconciling", (Cond("Ready", "Unknown"),)),
+    Recognise("Reconciling", (NoStatus(),), reason="NoStatus"),
+)
+"""And last, once no failure matched: reconciling (or a spec not yet observed), or Ready."""
+
 _FLUX_SOURCES_KS = (
     "flux-specs/kustomizations.md (fluxcd/kustomize-controller @ 186fb3b docs/spec/v1)",
     "fluxcd/kustomize-controller api/v1/kustomization_types.go: GetTimeout, GetRetryInterval",
@@ -114,15 +128,10 @@ KUSTOMIZATION = Machine(
         Timer("requeue-dependency", d.REQUEUE_DEPENDENCY, d.REQUEUE_DEPENDENCY_SOURCE),
     ),
     recognise=(
-        Recognise("Suspended", (Field("spec.suspend", True),), reason="Suspended"),
-        Recognise("Stalled", (Cond("Stalled", "True"),)),
+        *SUSPENDED_OR_STALLED,
         Recognise("Blocked", (Cond("Ready", "False", ("DependencyNotReady",)),)),
         Recognise("Failed", (Cond("Ready", "False"),)),
-        Recognise("Reconciling", (Cond("Reconciling", "True"),)),
-        Recognise("Reconciling", (Stale(),), reason="LatestGenerationNotObserved"),
-        Recognise("Ready", (Cond("Ready", "True"),)),
-        Recognise("Reconciling", (Cond("Ready", "Unknown"),)),
-        Recognise("Reconciling", (NoStatus(),), reason="NoStatus"),
+        *IN_PROGRESS_OR_READY,
     ),
     fallback=("Reconciling", "Unknown"),
     seed_differences=(
@@ -310,8 +319,7 @@ HELM_RELEASE = Machine(
         Timer("retry-backoff", d.RETRY_MIN, d.RETRY_SOURCE, cap=d.RETRY_MAX),
     ),
     recognise=(
-        Recognise("Suspended", (Field("spec.suspend", True),), reason="Suspended"),
-        Recognise("Stalled", (Cond("Stalled", "True"),)),
+        *SUSPENDED_OR_STALLED,
         Recognise(
             "Blocked",
             (Cond("Ready", "False", ("DependencyNotReady", "SourceNotReady", "HelmChartNotReady")),),
@@ -321,11 +329,7 @@ HELM_RELEASE = Machine(
         Recognise("Remediating", (Cond("Reconciling", "True", message="'uninstall' action"),)),
         Recognise("Remediating", (Cond("Reconciling", "True", message="'rollback' action"),)),
         Recognise("Failed", (Cond("Ready", "False"),)),
-        Recognise("Reconciling", (Cond("Reconciling", "True"),)),
-        Recognise("Reconciling", (Stale(),), reason="LatestGenerationNotObserved"),
-        Recognise("Ready", (Cond("Ready", "True"),)),
-        Recognise("Reconciling", (Cond("Ready", "Unknown"),)),
-        Recognise("Reconciling", (NoStatus(),), reason="NoStatus"),
+        *IN_PROGRESS_OR_READY,
     ),
     fallback=("Reconciling", "Unknown"),
     seed_differences=(

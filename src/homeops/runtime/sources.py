@@ -11,7 +11,8 @@ HelmReleases watch their source's artifact revision and reconcile as soon as it 
 from __future__ import annotations
 
 from . import defaults as d
-from .machine import Cond, Field, Machine, NoStatus, Recognise, Stale, State, Timer, Transition
+from .flux import IN_PROGRESS_OR_READY, SUSPENDED_OR_STALLED
+from .machine import Cond, Machine, Recognise, State, Timer, Transition
 
 KINDS = ("GitRepository", "OCIRepository", "HelmRepository", "HelmChart", "Bucket")
 
@@ -69,15 +70,10 @@ SOURCE = Machine(
         Timer("retry-backoff", d.RETRY_MIN, d.RETRY_SOURCE, cap=d.RETRY_MAX),
     ),
     recognise=(
-        Recognise("Suspended", (Field("spec.suspend", True),), reason="Suspended"),
-        Recognise("Stalled", (Cond("Stalled", "True"),)),
+        *SUSPENDED_OR_STALLED,
         Recognise("Failed", (Cond("Ready", "False"),)),
         Recognise("Failed", (Cond("FetchFailed", "True"),)),
-        Recognise("Reconciling", (Cond("Reconciling", "True"),)),
-        Recognise("Reconciling", (Stale(),), reason="LatestGenerationNotObserved"),
-        Recognise("Ready", (Cond("Ready", "True"),)),
-        Recognise("Reconciling", (Cond("Ready", "Unknown"),)),
-        Recognise("Reconciling", (NoStatus(),), reason="NoStatus"),
+        *IN_PROGRESS_OR_READY,
     ),
     fallback=("Reconciling", "Unknown"),
     seed_differences=(
