@@ -27,6 +27,10 @@ def index() -> str:
         "What the controllers do after a push, as data (`homeops.runtime.machines`). Each page shows the",
         "machine as a diagram, how to recognise its states in a live object (what `classify(kind, obj)`",
         "reads), its timers and where the seed documents differ from the controllers.\n",
+        "`homeops status`, `why` and `doctor` name live states with these rules only, and word each state",
+        "by its health: healthy → Ready, progressing → Reconciling (Retrying when the reason is",
+        "ProgressingWithRetry), waiting → Blocked, failing → Retrying, stalled → Stalled. `homeops simulate`",
+        "runs the same machines, with their timers, as processes.\n",
         "| Machine | Kind(s) | States | Domain events |",
         "|---|---|---|---|",
     ]
