@@ -117,15 +117,22 @@ def test_new_secret_data_restarts_the_pods_reloader_watches(
     code, payload = simulate(capsys, root)
     assert code == 0
     synced = at(payload, "postgres", "Ready", "ExternalSecret")
-    restart = next(e for e in payload["events"] if e["kind"] == "HelmRelease" and e["to"] == "Restarting")
-    assert restart["t"] == synced[0] and restart["reason"] == "SecretChanged"
-    assert at(payload, "postgres", "Ready", "HelmRelease") == [synced[0] + 15]  # pod-start
+    # Flux keeps the release Ready: its pods roll, for pod-start
+    restart = next(e for e in payload["events"] if e["reason"] == "SecretChanged")
+    assert (restart["kind"], restart["from"], restart["to"], restart["t"]) == (
+        "HelmRelease",
+        "Ready",
+        "Ready",
+        synced[0],
+    )
+    done = next(e for e in payload["events"] if e["reason"] == "RolloutComplete")
+    assert done["t"] == synced[0] + 15
     assert not at(payload, "postgres", "Upgrading")  # a restart, not a Helm upgrade
 
     # without the annotation the pods keep the old data, and the result says so
     root = repository(tmp_path / "plain", commit, [], [replace(SECRET, "key: postgres", "key: postgres-v2")])
     _, payload = simulate(capsys, root)
-    assert not [e for e in payload["events"] if e["to"] == "Restarting"]
+    assert not [e for e in payload["events"] if e["reason"] == "SecretChanged"]
     assert any(
         "HelmRelease db/postgres keeps the old data of Secret db/postgres-secret" in n
         for n in payload["notes"]
@@ -143,13 +150,20 @@ NEW_KEY = replace(
     "      remoteRef: {key: postgres, property: user}\n"
     "    - secretKey: PASSWORD\n      remoteRef: {key: postgres, property: password}",
 )
-NEEDS_KEY = replace(
-    POSTGRES,
-    "            envFrom:",
-    "            env:\n              DB_PASSWORD:\n                valueFrom:\n"
-    "                  secretKeyRef:\n                    name: postgres-secret\n"
-    "                    key: PASSWORD\n            envFrom:",
-)
+
+
+def pod_env(variable: str, key: str) -> Edit:
+    """The database's pods name ``key`` of its Secret (a ``secretKeyRef``)."""
+    return replace(
+        POSTGRES,
+        "            envFrom:",
+        f"            env:\n              {variable}:\n                valueFrom:\n"
+        "                  secretKeyRef:\n                    name: postgres-secret\n"
+        f"                    key: {key}\n            envFrom:",
+    )
+
+
+NEEDS_KEY = pod_env("DB_PASSWORD", "PASSWORD")
 
 
 def test_a_new_key_blocks_the_upgrade_while_the_store_is_down(
@@ -224,3 +238,19 @@ def test_bad_references_are_usage_errors(
     assert "BASE..HEAD" in capsys.readouterr().err
     code, payload = simulate(capsys, root, "--cluster", "default")
     assert code == 0 and final(payload)["HelmRelease/web/web"] == ("Ready", "UpgradeSucceeded")
+
+
+def test_a_reloaded_pod_that_lost_its_key_does_not_roll_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], commit: Commit
+) -> None:
+    """The commit renames a key the database's pods name; Reloader restarts them, the new pods cannot
+    start without the key, and the old ones keep serving: Flux still shows the release Ready, but the
+    rollout never finishes."""
+    needs_user = pod_env("DB_USER", "USER")
+    rename = replace(SECRET, "secretKey: USER", "secretKey: USERNAME")
+    root = repository(tmp_path, commit, [EXPLICIT_KEYS, needs_user, RELOADER], [rename])
+    code, payload = simulate(capsys, root)
+    assert code == 1 and payload["converged_at"] is None
+    stuck = next(e for e in payload["events"] if e["reason"] == "CreateContainerConfigError")
+    assert stuck["kind"] == "HelmRelease" and stuck["to"] == "Ready"
+    assert "key USER of Secret postgres-secret" in stuck["message"]

@@ -161,3 +161,24 @@ def test_from_a_snapshot_missing_objects_are_recreated(
 def test_start_options_exclude_each_other(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", str(CHAIN), "--converged", "--change", "HEAD"]) == 2
     assert "not allowed with" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [(), ("--fail", "HelmRelease/db/postgres"), ("--converged", "--fail", "ClusterSecretStore//vault")],
+    ids=["bootstrap", "failing-release", "running-failing-store"],
+)
+def test_the_simulation_speaks_the_machines_states(
+    capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
+) -> None:
+    """Every state an object passes through is a state of its kind's machine (docs/runtime): the
+    simulation and the live commands use one vocabulary."""
+    from homeops.runtime.machines import MACHINES
+
+    _, payload = simulate(capsys, str(CHAIN), *args)
+    seen = [(e["kind"], e["to"]) for e in payload["events"]] + [
+        (f["kind"], f["state"]) for f in payload["final"]
+    ]
+    for kind, state in seen:
+        if kind in MACHINES:
+            assert state in {s.name for s in MACHINES[kind].states}, (kind, state)

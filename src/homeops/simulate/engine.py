@@ -38,8 +38,10 @@ from ..runtime.sources import FETCH_FAILED
 from .settings import Settings
 from .world import SOURCE_KINDS, SimObject
 
-HEALTHY = {"PersistentVolumeClaim": "Bound", "HTTPRoute": "Accepted"}
+HEALTHY = {"PersistentVolumeClaim": "Bound", "HTTPRoute": "Accepted", "Gateway": "Programmed"}
 """The converged state of kinds whose machine does not call it Ready."""
+WAITING = {"PersistentVolumeClaim": "Pending", "HTTPRoute": "Pending", "Gateway": "Pending"}
+"""The state before it, for kinds whose machine has one (else Reconciling)."""
 PRODUCERS = frozenset({"ExternalSecret", "Secret"})
 _ESO_RETRY = "retry of a failed sync, without limit"
 """Kinds whose Secret a pod may use while they are not Ready (stale data)."""
@@ -638,7 +640,7 @@ class Simulation:
 
     def _other(self, obj: SimObject) -> Generator[Any, Any, None]:
         kind = obj.kind
-        waiting = {"PersistentVolumeClaim": "Pending", "HTTPRoute": "Pending"}.get(kind, "Reconciling")
+        waiting = WAITING.get(kind, "Reconciling")
         emits = ("HTTPRouteCreated",) if kind == "HTTPRoute" else ()
         self.set(obj, waiting, "", emits=emits)
         if kind == "Secret":
@@ -864,23 +866,25 @@ class Simulation:
             return
         secret = next(n for n in reloaded if self.t(n).extra["changed"].triggered)
         self.t(obj).cause = (secret, "ready")
+        # the release stays Ready for Flux: it is the workload's pods that roll
         self.set(
             obj,
-            "Restarting",
+            "Ready",
             "SecretChanged",
-            f"Reloader rolls its pods: Secret {secret.node.namespace}/{secret.secret} changed",
+            f"Reloader restarts its pods: Secret {secret.node.namespace}/{secret.secret} changed",
         )
         yield self.env.timeout(self.settings["pod-start"])
         blocked = [n for n in obj.needs if not self.available(n, obj)]
         if blocked:
             missing = self.missing_keys(blocked[0], obj)
             what = f"key {', '.join(sorted(missing))} of " if missing else ""
+            self.rearm(obj)
             self.set(
                 obj,
-                "Restarting",
+                "Ready",
                 "CreateContainerConfigError",
-                f"new pods wait for {what}Secret {blocked[0].secret}; the old pods keep serving "
-                "(rolling update)",
+                f"the new pods wait for {what}Secret {blocked[0].secret}; the old pods keep serving "
+                "(rolling update), the rollout does not finish",
             )
             self.doom(obj)
             return
@@ -951,7 +955,7 @@ class Simulation:
             if producer.kind != "ExternalSecret" or tr.stale_since is None or self.is_ready(producer):
                 continue
             for consumer in self.consumers.get(id(producer), ()):
-                if self.is_ready(consumer) or self.t(consumer).state in ("Ready", "Restarting"):
+                if self.t(consumer).state == "Ready":
                     out.append(Stale(consumer, producer, tr.stale_since))
         return out
 
