@@ -108,6 +108,11 @@ def test_a_commit_reapplies_top_down_and_upgrades_what_it_changes(
     assert "applied the new revision: 1 object(s) changed" in messages
     assert "applied the new revision: no changes" in messages
     assert "the change modifies: HelmRelease db/postgres, HelmRelease web/web" in payload["notes"]
+    # the gantt chart shows what moved, from its first change
+    assert main(["simulate", str(root), "--change", "HEAD", "--output", "mermaid"]) == 0
+    chart = capsys.readouterr().out
+    assert f"db/postgres Ready :crit, h1, {int(upgrade[0])}," in chart
+    assert "vault-connect" not in chart
 
 
 def test_new_secret_data_restarts_the_pods_reloader_watches(

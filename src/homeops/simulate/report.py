@@ -144,18 +144,26 @@ def to_text(result: Result, assumptions: list[str], notes: list[str], *, title: 
 
 
 def to_mermaid(result: Result, *, title: str) -> str:
-    """A gantt chart: each Kustomization and HelmRelease from its creation to Ready (or to the end)."""
+    """A gantt chart: each Kustomization and HelmRelease from its first change (its creation, in a
+    bootstrap) to Ready (or to the end); what does not change is left out."""
     critical = {id(o) for o, _, _ in result.critical_path}
     end = max(result.settled_at, result.converged_at or 0.0, 1.0)
+    first: dict[int, float] = {}
+    for event in result.events:
+        first.setdefault(id(event.obj), event.t)
     lines = ["gantt", f"    title {_gantt_text(title)}", "    dateFormat X", "    axisFormat %H:%M:%S"]
     for cluster in sorted({f.obj.node.cluster for f in result.final}):
         for kind in FLUX_KINDS:
-            rows = [f for f in result.final if f.obj.node.cluster == cluster and f.obj.kind == kind]
+            rows = [
+                f
+                for f in result.final
+                if f.obj.node.cluster == cluster and f.obj.kind == kind and id(f.obj) in first
+            ]
             if not rows:
                 continue
             lines.append(f"    section {_gantt_text(cluster)} {kind}s")
             for n, f in enumerate(sorted(rows, key=lambda f: (f.ready_at is None, f.ready_at or 0.0)), 1):
-                start = int(f.created_at or 0)
+                start = int(first[id(f.obj)])
                 stop = round(f.ready_at if f.ready_at is not None else end)
                 tags = ["crit"] if id(f.obj) in critical else []
                 if f.ready_at is None:

@@ -139,6 +139,8 @@ def run(args: argparse.Namespace) -> int:
             f"{len(releases)} Helm release(s) installed by the bootstrap helmfile before Flux: "
             "adopted, not installed"
         )
+    if view is not None and not any(f.obj.initial is not None for f in result.final):
+        notes.append("the snapshot holds none of the repository's objects: simulated as a bootstrap")
     external = sorted({f.obj.node.label for f in result.final if f.obj.res is None})
     if external:
         notes.append(
