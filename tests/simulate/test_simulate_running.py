@@ -182,3 +182,19 @@ def test_the_simulation_speaks_the_machines_states(
     for kind, state in seen:
         if kind in MACHINES:
             assert state in {s.name for s in MACHINES[kind].states}, (kind, state)
+
+
+def test_every_assumption_is_printed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Defaults the repository leaves to the controllers, and guesses about single objects, are listed."""
+    import shutil
+
+    root = tmp_path / "chain"
+    shutil.copytree(CHAIN, root)
+    web = root / "kubernetes/apps/web/app/helmrelease.yaml"
+    web.write_text(web.read_text().replace("interval: 1h", "interval: 1 hour"))
+    _, payload = simulate(capsys, str(root))
+    assumptions = payload["assumptions"]
+    assert "HelmRelease web/web: spec.interval '1 hour' is not a duration: assumed 10m" in assumptions
+    assert any(a.startswith("HelmRelease timeout = 5m0s: for the 1 HelmRelease(s)") for a in assumptions)
+    assert any(a.startswith("Kustomization retryInterval: for the 3 Kustomization(s)") for a in assumptions)
+    assert any(a.startswith("image-pull = 30s") for a in assumptions)

@@ -136,9 +136,14 @@ class Simulation:
         self.timers_used: dict[tuple[str, str], str] = {}
         self.consumers: dict[int, list[SimObject]] = {}
         """Producer of a Secret → the objects whose pods use it."""
+        defaulted: dict[tuple[str, str], int] = {}
         for obj in self.objects:
             for need in obj.needs:
                 self.consumers.setdefault(id(need), []).append(obj)
+            for name in obj.defaulted:
+                defaulted[(obj.kind, name)] = defaulted.get((obj.kind, name), 0) + 1
+        for (kind, name), count in sorted(defaulted.items()):
+            self.timer(kind, name, f"for the {count} {kind}(s) whose spec does not set it")
 
     # -- bookkeeping ----------------------------------------------------------------------------
 
@@ -335,8 +340,6 @@ class Simulation:
         if not (yield from self._dependencies(obj)):
             return
         retry_period = obj.retry_interval or obj.interval or 600.0
-        if obj.waits:
-            self.timer("Kustomization", "timeout", "a health check's bound when spec.timeout is unset")
         attempt = 0
         while True:
             attempt += 1

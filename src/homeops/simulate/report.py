@@ -23,13 +23,17 @@ def _ident(obj: SimObject) -> dict[str, str]:
     return {"cluster": node.cluster, "kind": kind_of(obj), "namespace": node.namespace, "name": node.name}
 
 
-def controller_defaults(result: Result) -> list[str]:
-    """The controllers' timers the run used, each with its value and where it was read (the machines')."""
+def run_assumptions(result: Result) -> list[str]:
+    """What the run took without the repository saying it: the controllers' timers it used, each with
+    its value and where it was read (the machines'), and what it assumed about single objects."""
     out = []
     for (kind, name), used_for in sorted(result.timers.items()):
         timer = MACHINES[kind].timer(name)
         value = f" = {timer.shown()}" if timer.default is not None else ""
         out.append(f"{kind} {name}{value}: {used_for} ({timer.source})")
+    for f in sorted(result.final, key=lambda f: _sort_key(f.obj)):
+        # sources flux bootstrap creates are named together in the notes
+        out.extend(f"{f.obj.label}: {note}" for note in f.obj.notes if f.obj.res is not None)
     return out
 
 

@@ -17,6 +17,8 @@ from ..model.base import Resource, get_path
 from ..model.flux import HelmRelease, Kustomization
 from ..runtime import defaults as d
 from ..runtime.durations import parse_duration
+from ..runtime.flux import HELM_RELEASE
+from ..runtime.machines import MACHINES
 from .consumers import external_secret_keys, secret_keys, uses
 
 SOURCE_KINDS = frozenset({"GitRepository", "OCIRepository", "HelmRepository", "HelmChart", "Bucket"})
@@ -106,6 +108,9 @@ class SimObject:
     fail: bool = False
     """Injected by ``--fail``: it never becomes Ready."""
     notes: list[str] = field(default_factory=list)
+    """Assumptions about this object (printed with the result)."""
+    defaulted: list[str] = field(default_factory=list)
+    """Timers of its machine that its spec leaves to the controller's default."""
     # what a running cluster adds: the Secrets objects write and read, and what a change does
     secret: str = ""
     """For an ExternalSecret or a Secret: the name of the Secret it writes."""
@@ -241,13 +246,13 @@ def _is_workload(node: Node, graph: Graph) -> bool:
 def _kustomization(
     obj: SimObject, ks: Kustomization, by_id: dict[tuple[str, str, str, str], SimObject]
 ) -> None:
-    obj.interval = parse_duration(ks.interval)
-    if obj.interval is None:
-        obj.notes.append(f"spec.interval {ks.interval!r} is not a duration: assumed 10m")
-        obj.interval = 600.0
-    retry = parse_duration(ks.spec.get("retryInterval"))
-    obj.retry_interval = retry if retry is not None else obj.interval
-    obj.timeout = d.kustomization_timeout(obj.interval, parse_duration(ks.timeout))
+    obj.interval = _interval(obj, ks.interval)
+    timers = MACHINES["Kustomization"]
+    obj.retry_interval = timers.timer("retryInterval").seconds(ks.res.obj) or obj.interval
+    timeout = timers.timer("timeout").seconds(ks.res.obj)
+    obj.timeout = d.kustomization_timeout(obj.interval, timeout)
+    obj.defaulted += [name for name, value in (("retryInterval", ks.spec.get("retryInterval")),
+                                                ("timeout", timeout)) if value is None]  # fmt: skip
     obj.suspended = ks.suspended
     obj.prune = ks.spec.get("prune") is True
     checks = ks.spec.get("healthChecks")
@@ -267,9 +272,15 @@ def _kustomization(
 
 def _helm_release(obj: SimObject, release: HelmRelease) -> None:
     spec = release.spec
-    obj.interval = parse_duration(release.interval) or 600.0
+    obj.interval = _interval(obj, release.interval)
     default_timeout = parse_duration(release.timeout) or d.HELM_TIMEOUT
-    obj.timeout = parse_duration(get_path(spec, "install", "timeout")) or default_timeout
+    timeout = HELM_RELEASE.timer("timeout").seconds(release.res.obj)
+    if (
+        parse_duration(get_path(spec, "install", "timeout")) is None
+        and parse_duration(release.timeout) is None
+    ):
+        obj.defaulted.append("timeout")
+    obj.timeout = timeout or d.HELM_TIMEOUT
     retries = release.retries("install")
     obj.retries = retries if retries is not None else 0
     strategy = get_path(spec, "install", "strategy", "name")
@@ -277,6 +288,8 @@ def _helm_release(obj: SimObject, release: HelmRelease) -> None:
     if obj.retry_strategy:
         retry = parse_duration(get_path(spec, "install", "strategy", "retryInterval"))
         obj.retry_interval = retry if retry is not None else d.HELM_RETRY_INTERVAL
+        if retry is None:
+            obj.defaulted.append("retryInterval")
     obj.remediate_last = get_path(spec, "install", "remediation", "remediateLastFailure") is True
     obj.disable_wait = get_path(spec, "install", "disableWait") is True
     upgrade_retries = release.retries("upgrade")
@@ -297,6 +310,14 @@ def _helm_release(obj: SimObject, release: HelmRelease) -> None:
         named = {o for o in obj.needs if o.node.name in values_from or _produces(o, values_from)}
         obj.values = [o for o in obj.needs if o in named]
         obj.needs = [o for o in obj.needs if o not in named]
+
+
+def _interval(obj: SimObject, value: Any) -> float:
+    interval = parse_duration(value)
+    if interval:
+        return interval
+    obj.notes.append(f"spec.interval {value!r} is not a duration: assumed 10m")
+    return 600.0
 
 
 def _produces(producer: SimObject, names: set[str]) -> bool:

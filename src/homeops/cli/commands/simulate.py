@@ -68,7 +68,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     from ...graph.model import build_graph
     from ...runtime.durations import format_duration, parse_duration
-    from ...simulate.report import controller_defaults, to_json, to_mermaid, to_text
+    from ...simulate.report import run_assumptions, to_json, to_mermaid, to_text
     from ...simulate.scenario import bootstrap_of, simulate
     from ...simulate.settings import settings
     from ...workspace import open_workspace
@@ -151,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
 
         for what, labels in summary([f.obj for f in result.final], []).items():
             notes.append(f"{_CHANGES.get(what, what)}: {', '.join(labels)}")
-    assumptions = [*started, *chosen.assumptions(), *controller_defaults(result)]
+    assumptions = [*started, *chosen.assumptions(), *run_assumptions(result)]
     if horizon is not None:
         assumptions.append(f"horizon = {format_duration(horizon)} (--for)")
     else:
