@@ -3,8 +3,25 @@
 #   docker-registry  OCI registry (distribution 2.8, /usr/bin/docker-registry)
 #   git              Git remotes for GitRepository-sourced charts
 #   openssl          signs the registry tokens of the token-auth tests
+#   npm              fetches Flux's API schemas (@kubernetes-models/flux-cd) for schema validation;
+#                    only when no npm is installed (a NodeSource nodejs ships its own)
+#   chromium, chromium-driver  a real browser for the HTML report tests (headless, driven by Selenium);
+#                    a browser that a Python package would download cannot be fetched
 # The package's own service is kept from starting: tests run their own registries on free ports.
+#   sh .ci/services.sh              say what is installed and why, then install (as root)
+#   sh .ci/services.sh --describe   only say it (one line; ./dev prints it before asking for sudo)
+#   sh .ci/services.sh --described  install without saying it again
 set -eu
+PACKAGES="docker-registry git openssl ca-certificates chromium chromium-driver"
+WHY="the tests start a real OCI registry, Git remotes and registry token signing on loopback, and open HTML reports in a real headless browser; npm (only when missing) fetches Flux's API schemas"
+case "${1:-}" in
+    --describe)
+        echo "installing Debian packages as root: $PACKAGES ($WHY)"
+        exit 0
+        ;;
+    --described) ;;
+    *) echo "services.sh: installing Debian packages as root: $PACKAGES ($WHY)" >&2 ;;
+esac
 export DEBIAN_FRONTEND=noninteractive
 policy=/usr/sbin/policy-rc.d
 created_policy=no
@@ -14,7 +31,11 @@ if [ ! -e "$policy" ]; then
     created_policy=yes
 fi
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends docker-registry git openssl ca-certificates
+# shellcheck disable=SC2086  # one word per package
+apt-get install -y -qq --no-install-recommends $PACKAGES
+if ! command -v npm >/dev/null 2>&1; then
+    apt-get install -y -qq --no-install-recommends npm
+fi
 if [ "$created_policy" = yes ]; then
     rm -f "$policy"
 fi

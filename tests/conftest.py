@@ -1,10 +1,13 @@
 """Shared fixtures: the real-repo corpus, an isolated cache, an isolated sops/git environment, the testdata
-folder."""
+folder, a headless browser."""
 
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -69,3 +72,28 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def testdata() -> Path:
     return TESTDATA
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """A headless Chromium driven by Selenium (tests/browser.py); skipped, with the reason, when absent."""
+    import browser
+
+    reason = browser.missing()
+    if reason:
+        pytest.skip(f"no browser: {reason}")
+    with browser.chromium() as running:
+        yield running
+
+
+@pytest.fixture
+def snapshot(tmp_path: Path) -> Callable[[str | None], Path]:
+    """``snapshot(scenario)``: a snapshot file of tests/testdata/live/repo as a cluster in that scenario
+    (None: healthy), built by tests/doctor/cluster_states.py."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "doctor"))
+    import cluster_states
+
+    def make(scenario: str | None = None) -> Path:
+        return Path(cluster_states.write(tmp_path / f"{scenario or 'healthy'}.json", scenario))
+
+    return make

@@ -163,3 +163,11 @@ class MissingTool(HomeopsError):
 
 class WriteError(HomeopsError):
     """A write to the repository was refused or failed; nothing was changed."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A signal (SIGINT, SIGTERM, SIGHUP, …) ended the run; raised so that cleanup code runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

@@ -1,23 +1,34 @@
-"""Safe file writes: atomic replace, all-or-nothing batches, private temporary space.
+"""Safe file writes outside a repository (caches, key files) and private temporary space.
 
 A write either lands completely or leaves the file as it was: content goes to a temporary file in the
-same directory, is flushed and fsynced, then renamed over the target. :class:`Transaction` extends
-that to many files: every new content is staged first, and only when all are staged are they renamed
-into place; any failure before that removes the staged files and the repository is unchanged.
+same directory, is flushed and fsynced, then renamed over the target. Writes *into a repository* go
+through :mod:`homeops.journal` instead (confined to the repository, locked, recoverable after a crash).
+
+A private folder is RAM-backed when possible and removed on every exit path a process can see:
+normal return, exceptions, Ctrl-C, SIGTERM, SIGHUP and the other terminating signals. A process
+killed outright (SIGKILL) cannot clean up: each folder is held with ``flock`` for its owner's
+lifetime, and the next homeops run removes folders whose owner is gone.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
 
 from .errors import WriteError
+from .interrupts import catch_signals
+
+PRIVATE_SUFFIX = ".homeops-private"
+"""Ends the name of every private folder (only those are ever swept)."""
+_STALE_AFTER = 10.0
+"""Seconds a folder must have existed unlocked before a sweep takes it for abandoned."""
 
 
 def atomic_write(path: str | Path, data: bytes | str, *, mode: int | None = None) -> None:
@@ -62,94 +73,81 @@ def _unlink_quietly(path: Path) -> None:
         path.unlink()
 
 
-class Transaction:
-    """Stage many file writes and deletions; commit them together or not at all.
-
-    Use as a context manager: leaving the block without an exception commits, an exception rolls
-    back. Commit renames every staged file into place; should a rename fail half-way, the files
-    already replaced are restored from backups taken just before.
-    """
-
-    def __init__(self) -> None:
-        self._staged: list[tuple[Path, Path]] = []
-        self._deletes: list[Path] = []
-        self._done = False
-
-    def write(self, path: str | Path, data: bytes | str, *, mode: int | None = None) -> None:
-        target = Path(path)
-        payload = data.encode("utf-8") if isinstance(data, str) else data
-        self._staged.append((_stage(target, payload, mode), target))
-
-    def delete(self, path: str | Path) -> None:
-        self._deletes.append(Path(path))
-
-    @property
-    def paths(self) -> list[Path]:
-        return [target for _, target in self._staged] + list(self._deletes)
-
-    def commit(self) -> None:
-        backups: list[tuple[Path, Path | None]] = []
-        saved: Path | None
-        backup_dir = Path(tempfile.mkdtemp(prefix="homeops-backup-"))
-        try:
-            for i, target in enumerate([t for _, t in self._staged] + self._deletes):
-                if target.exists():
-                    saved = backup_dir / str(i)
-                    shutil.copy2(target, saved)
-                    backups.append((target, saved))
-                else:
-                    backups.append((target, None))
-            for staged, target in self._staged:
-                os.replace(staged, target)
-            for target in self._deletes:
-                if target.exists():
-                    target.unlink()
-        except OSError as exc:
-            for target, saved in backups:
-                with contextlib.suppress(OSError):
-                    if saved is None:
-                        target.unlink(missing_ok=True)
-                    else:
-                        shutil.copy2(saved, target)
-            self.rollback()
-            raise WriteError(f"cannot write {exc.filename or 'files'}: {exc.strerror or exc}") from exc
-        finally:
-            shutil.rmtree(backup_dir, ignore_errors=True)
-        self._staged.clear()
-        self._done = True
-
-    def rollback(self) -> None:
-        for staged, _ in self._staged:
-            _unlink_quietly(staged)
-        self._staged.clear()
-        self._deletes.clear()
-        self._done = True
-
-    def __enter__(self) -> Transaction:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None and not self._done:
-            self.commit()
-        elif not self._done:
-            self.rollback()
-
-
 @contextlib.contextmanager
 def private_tempdir(prefix: str = "homeops-") -> Iterator[Path]:
     """A temporary directory only the current user can read, removed on exit whatever happens.
 
     Prefers a RAM-backed location (``/dev/shm``) so decrypted material never reaches a disk.
     """
-    base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
-    path = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
-    os.chmod(path, 0o700)
-    try:
-        yield path
-    finally:
+    with catch_signals():
+        base = ram_backed_base()
+        sweep_once()
+        path = Path(tempfile.mkdtemp(prefix=prefix, suffix=PRIVATE_SUFFIX, dir=base))
+        try:
+            os.chmod(path, 0o700)
+            holder = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        try:
+            fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            yield path
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
+            os.close(holder)
+
+
+def ram_backed_base() -> str | None:
+    """``/dev/shm`` when it is usable, else None (the system temporary folder)."""
+    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+
+_swept: list[bool] = []
+
+
+def sweep_once() -> None:
+    """Sweep abandoned private folders (see :func:`sweep_abandoned`), once per process."""
+    if not _swept:
+        _swept.append(True)
+        for base in {ram_backed_base(), None}:
+            sweep_abandoned(base)
+
+
+def sweep_abandoned(base: str | None = None) -> list[str]:
+    """Remove private folders of this user whose owning process is gone (killed by SIGKILL); their
+    paths."""
+    removed = abandoned_private_dirs(base)
+    for path in removed:
         shutil.rmtree(path, ignore_errors=True)
+    return removed
+
+
+def abandoned_private_dirs(base: str | None = None, *, min_age: float = _STALE_AFTER) -> list[str]:
+    """Private folders of this user under ``base`` (default: the system temporary folder) that
+    nobody holds any more, and that are at least ``min_age`` seconds old."""
+    folder = base if base is not None else tempfile.gettempdir()
+    found: list[str] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return found
+    now = time.time()
+    for entry in entries:
+        if not (entry.name.startswith("homeops-") and entry.name.endswith(PRIVATE_SUFFIX)):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or now - st.st_mtime < min_age:
+                continue
+            fd = os.open(entry.path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # its owner is alive
+        else:
+            found.append(entry.path)
+        finally:
+            os.close(fd)
+    return found

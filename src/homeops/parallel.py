@@ -16,6 +16,8 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
+from . import progress
+
 T = TypeVar("T")
 
 _FREE, _HELPER, _CALLER = 0, 1, 2
@@ -50,12 +52,16 @@ def fork_safe() -> bool:
 class Split(Generic[T]):
     """A list of items being worked through by a forked helper; :meth:`finish` completes it."""
 
-    def __init__(self, items: Sequence[T], work: Callable[[T], Any], *, meanwhile: bool = False) -> None:
-        """``meanwhile``: :meth:`finish` first runs the pending :func:`meanwhile` tasks."""
+    def __init__(
+        self, items: Sequence[T], work: Callable[[T], Any], *, meanwhile: bool = False, what: str = ""
+    ) -> None:
+        """``meanwhile``: :meth:`finish` first runs the pending :func:`meanwhile` tasks. ``what``: the
+        work, as :mod:`homeops.progress` reports it while :meth:`finish` runs ("" reports nothing)."""
         import mmap
 
         self._done = True  # until the helper runs
         self._meanwhile = meanwhile
+        self.what = what
         self.items = items
         self._claims = mmap.mmap(-1, max(len(items), 1))
         read_end, write_end = os.pipe()
@@ -81,11 +87,16 @@ class Split(Generic[T]):
             catch_up()
         claims = self._claims
         mine: dict[int, Any] = {}
-        for index in range(len(self.items) - 1, -1, -1):
+        total = len(self.items)
+        for index in range(total - 1, -1, -1):
             if claims[index] != _FREE:
                 break
             claims[index] = _CALLER
             mine[index] = work(self.items[index])
+            if self.what and progress.active():
+                # The helper claims from the front: the first free byte is how far it got.
+                helper = claims.find(b"\0")
+                progress.step(total if helper < 0 else helper + total - index, total, self.what)
         theirs = self._collect()
         theirs.update(mine)  # an item both sides took (a rare race): keep the caller's own result
         return theirs
@@ -122,25 +133,26 @@ class Split(Generic[T]):
 
 
 def start(
-    items: Sequence[T], work: Callable[[T], Any], *, minimum: int = 2, meanwhile: bool = False
+    items: Sequence[T], work: Callable[[T], Any], *, minimum: int = 2, meanwhile: bool = False, what: str = ""
 ) -> Split[T] | None:
     """Fork a helper for ``items``; None when there are fewer than ``minimum`` or forking is unsafe."""
     if len(items) < minimum or not fork_safe():
         return None
     try:
-        return Split(items, work, meanwhile=meanwhile)
+        return Split(items, work, meanwhile=meanwhile, what=what)
     except OSError:
         return None
 
 
 def run(
-    items: Sequence[T], work: Callable[[T], Any], *, minimum: int = 2, meanwhile: bool = False
+    items: Sequence[T], work: Callable[[T], Any], *, minimum: int = 2, meanwhile: bool = False, what: str = ""
 ) -> list[Any]:
     """``[work(item) for item in items]`` on two cores when worth it (results must be plain data).
 
-    ``meanwhile``: the pending :func:`meanwhile` tasks run here while the helper works.
+    ``meanwhile``: the pending :func:`meanwhile` tasks run here while the helper works. ``what``: the
+    work as :mod:`homeops.progress` reports it.
     """
-    split = start(items, work, minimum=minimum, meanwhile=meanwhile)
+    split = start(items, work, minimum=minimum, meanwhile=meanwhile, what=what)
     done = split.finish(work) if split is not None else {}
     return [done[i] if i in done else work(item) for i, item in enumerate(items)]
 

@@ -61,16 +61,20 @@ def run(
     what: str | None = None,
     hint: str | None = None,
     redact: Sequence[str] = (),
+    unset: Sequence[str] = (),
 ) -> Result:
     """Run ``argv`` and return its output.
 
-    ``argv[0]`` is resolved with :func:`which`. ``env`` entries are added to the current environment.
-    ``redact`` lists strings (secret values) that must never appear in an error message.
+    ``argv[0]`` is resolved with :func:`which`. ``env`` entries are added to the current environment,
+    ``unset`` names are removed from it. ``redact`` lists strings (secret values) that must never
+    appear in an error message.
     """
     exe = which(argv[0])
     full_env = dict(os.environ)
     if env:
         full_env.update(env)
+    for name in unset:
+        full_env.pop(name, None)
     command = [exe, *argv[1:]]
     shown = [argv[0], *argv[1:]]
     try:

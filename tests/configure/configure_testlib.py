@@ -55,11 +55,27 @@ def fingerprint(root: Path) -> dict[str, tuple[str, int]]:
     return found
 
 
+CREATED_TEMPDIRS: list[str] = []
+"""Every temporary directory this test process made (see the ``_record_tempdirs`` fixture)."""
+
+
+def record_tempdirs() -> object:
+    """A ``tempfile.mkdtemp`` that notes what it made: other processes on the machine (test runs in
+    parallel) make and remove directories of the same names, which must not count."""
+    real = tempfile.mkdtemp
+
+    def mkdtemp(*args: object, **kwargs: object) -> str:
+        path = real(*args, **kwargs)  # type: ignore[call-overload]
+        CREATED_TEMPDIRS.append(str(path))
+        return str(path)
+
+    return mkdtemp
+
+
 def scratch_dirs() -> set[str]:
     """The private temporary directories of configure (and of the sops calls it makes) that exist now."""
-    places = [Path("/dev/shm"), Path(tempfile.gettempdir())]
-    prefixes = ("homeops-configure-*", "homeops-sops-*")
-    return {str(p) for place in places if place.is_dir() for pattern in prefixes for p in place.glob(pattern)}
+    names = ("homeops-configure-", "homeops-sops-")
+    return {p for p in CREATED_TEMPDIRS if Path(p).name.startswith(names) and Path(p).exists()}
 
 
 MAKEJINJA_TOML = """\

@@ -99,3 +99,16 @@ def test_second_run_changes_nothing(template_repo: Path) -> None:
     configure(template_repo)
     again = configure(template_repo)
     assert {f.status for f in again.files} == {Status.UNCHANGED}
+
+
+@pytest.mark.corpus
+def test_a_missing_input_file_names_the_templates_own_init(
+    template_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from homeops.cli.main import main
+
+    (template_repo / "cluster.yaml").rename(template_repo / "cluster.sample.yaml")
+    assert main(["configure", str(template_repo), "--no-check"]) == 2
+    err = capsys.readouterr().err
+    assert "cluster.yaml does not exist (listed in makejinja.toml)" in err
+    assert "hint: copy cluster.sample.yaml to cluster.yaml and fill it in (what 'task init' does)" in err

@@ -9,6 +9,7 @@ plaintext reached no file of the repo and that no private temporary directory ou
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +25,7 @@ from configure_testlib import (
     write_values,
 )
 
-from homeops import fsutil
+from homeops import journal
 from homeops.configure import (
     CheckFailed,
     ConfigureOptions,
@@ -60,7 +61,7 @@ def _fails_cleanly(
     assert fingerprint(repo) == before
     assert files_containing(repo, secret.encode()) == ["values.yaml"]
     assert not list(repo.rglob("*.homeops-tmp"))
-    assert scratch_dirs() == scratch_before
+    assert scratch_dirs() <= scratch_before
     return caught.value
 
 
@@ -164,24 +165,25 @@ def test_write_failure_during_commit(repo: Path, monkeypatch: pytest.MonkeyPatch
             raise OSError(28, "No space left on device", str(dst))
         real_replace(src, dst)
 
-    monkeypatch.setattr(fsutil.os, "replace", failing_replace)
+    monkeypatch.setattr(journal.os, "replace", failing_replace)
     error = _fails_cleanly(repo, lambda: configure(repo), WriteError)
-    assert len(calls) == 2 and "No space left on device" in str(error)
+    # the first output had been replaced when the second rename failed: it was put back
+    assert len(calls) > 2 and calls[-1] == calls[0] and "No space left on device" in str(error)
 
 
 def test_write_failure_while_staging_into_new_folders(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (repo / "templates/kubernetes/apps/other").mkdir()
     (repo / "templates/kubernetes/apps/other/app.yaml.j2").write_text("---\nname: other\n")
-    real_stage = fsutil._stage
+    real_stage = journal._write_synced
     calls = []
 
-    def failing_stage(target: Path, payload: bytes, mode: int | None) -> Path:
-        calls.append(target)
+    def failing_stage(path: Path, payload: bytes, mode: int) -> None:
+        calls.append(path)
         if len(calls) == 3:
-            raise WriteError(f"cannot write {target}: disk full")
-        return real_stage(target, payload, mode)
+            raise OSError(28, "disk full", str(path))
+        real_stage(path, payload, mode)
 
-    monkeypatch.setattr(fsutil, "_stage", failing_stage)
+    monkeypatch.setattr(journal, "_write_synced", failing_stage)
     _fails_cleanly(repo, lambda: configure(repo), HomeopsError)
     assert not (repo / "kubernetes/apps/other").exists()
 
@@ -198,7 +200,7 @@ def test_ctrl_c_during_the_renames_is_held_until_they_are_done(
             os.kill(os.getpid(), signal.SIGINT)
         real_replace(src, dst)
 
-    monkeypatch.setattr(fsutil.os, "replace", replace_then_interrupt)
+    monkeypatch.setattr(journal.os, "replace", replace_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
         configure(repo)
     ledger = load_ledger(repo)
@@ -217,3 +219,66 @@ def test_a_new_recipient_reencrypts_an_unchanged_secret(repo: Path, tmp_path: Pa
     assert {f.path: f.status for f in result.files}["kubernetes/apps/demo/secret.sops.yaml"] is Status.CHANGED
     assert second in sops.recipients_of(secret.read_bytes(), "x.yaml")
     assert secret.read_bytes() != before
+
+
+# -- symlinks that lead out of the repository ---------------------------------------------------
+
+
+def _tree_of(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+@pytest.mark.parametrize("dry_run", [False, True], ids=["write", "dry-run"])
+@pytest.mark.parametrize("output", ["kubernetes/apps/demo/app.yaml", "kubernetes/apps/demo/secret.sops.yaml"])
+def test_an_output_symlinked_out_of_the_repo_is_refused(
+    repo: Path, tmp_path: Path, output: str, dry_run: bool
+) -> None:
+    victim = tmp_path / "victim.yaml"
+    victim.write_text("precious\n")
+    link = repo / output
+    link.unlink()
+    link.symlink_to(victim)
+    before = fingerprint(repo)
+    with pytest.raises(WriteError, match="resolves outside the repository") as caught:
+        configure(repo, ConfigureOptions(dry_run=dry_run))
+    assert caught.value.where is not None and caught.value.where.path == output
+    assert victim.read_text() == "precious\n"  # neither plaintext nor NUL bytes reached it
+    assert link.is_symlink() and fingerprint(repo) == before
+    assert not (repo / ".homeops-lock").exists()
+
+
+@pytest.mark.parametrize("dry_run", [False, True], ids=["write", "dry-run"])
+def test_an_output_folder_symlinked_out_of_the_repo_is_refused(
+    repo: Path, tmp_path: Path, dry_run: bool
+) -> None:
+    outside = tmp_path / "outside"
+    (repo / "kubernetes/apps/demo").rename(outside)
+    (repo / "kubernetes/apps/demo").symlink_to(outside)
+    outside_before, before = _tree_of(outside), fingerprint(repo)
+    with pytest.raises(WriteError, match="resolves outside the repository"):
+        configure(repo, ConfigureOptions(dry_run=dry_run))
+    assert _tree_of(outside) == outside_before  # no new file, no changed file, no temporary file
+    assert fingerprint(repo) == before
+
+
+def test_an_output_folder_symlinked_into_git_is_refused(repo: Path) -> None:
+    hooks = repo / ".git" / "hooks"
+    hooks.mkdir(parents=True)
+    shutil.rmtree(repo / "kubernetes/apps/demo")
+    (repo / "kubernetes/apps/demo").symlink_to("../../.git/hooks")
+    with pytest.raises(WriteError, match="not part of the work tree"):
+        configure(repo)
+    assert list(hooks.iterdir()) == []
+
+
+def test_a_symlink_inside_the_repo_is_written_through(repo: Path) -> None:
+    """A link to another file of the repository stays a link; the file it names gets the content."""
+    real = repo / "shared" / "app.yaml"
+    real.parent.mkdir()
+    (repo / "kubernetes/apps/demo/app.yaml").rename(real)
+    (repo / "kubernetes/apps/demo/app.yaml").symlink_to("../../../shared/app.yaml")
+    configure(repo)
+    assert (repo / "kubernetes/apps/demo/app.yaml").is_symlink()
+    assert "replicas: 5" in real.read_text()

@@ -4,27 +4,22 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from homeops.cli.main import main
-from services import GitRemote, git_remote
+from services import GitRemote
 
 REPO = Path(__file__).resolve().parents[1] / "testdata" / "render" / "repo"
 ECHO_HR = "kubernetes/apps/demo/echo/app/helmrelease.yaml"
 
 
 @pytest.fixture
-def remote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[GitRemote]:
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    with git_remote(tmp_path / "git") as git:
-        shutil.copytree(REPO, git.work, dirs_exist_ok=True)
-        git.commit({}, "base")
-        yield git
+def remote(committed: Callable[[Path], GitRemote]) -> GitRemote:
+    return committed(REPO)
 
 
 def diff(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any], str]:

@@ -188,7 +188,7 @@ def test_ambiguous_name_takes_the_kustomization_and_says_so(capsys: pytest.Captu
     code, out, err = run(capsys, "graph", str(FLAT), "--why", "atuin")
     assert code == 0
     assert out.splitlines()[1] == "Kustomization default/atuin"
-    assert "also matches" in err and "HelmRelease/default/atuin" in err
+    assert "also names" in err and "HelmRelease/default/atuin" in err
 
 
 def test_unknown_name_and_cluster_are_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,7 +1,8 @@
 """The differential test: every folder with a kustomization file, in the real repositories of the
 corpus and in the fixtures, built natively (Flux semantics) and by ``kubectl kustomize
---load-restrictor LoadRestrictionsNone``; the objects must be identical, and where kubectl fails
-the native build must fail too."""
+--load-restrictor LoadRestrictionsNone``; the objects must be identical, types included (kubectl's
+output is read as JSON-typed YAML, which is what it is), and where kubectl fails the native build
+must fail too."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from kustomize_testlib import (
@@ -25,14 +25,6 @@ from homeops.errors import HomeopsError
 from homeops.kustomize import build
 from homeops.load.tree import SourceTree
 
-#: Differences that come from the YAML loader, not from the kustomize engine: the repository text is
-#: read by homeops' loader (libyaml) while kustomize reads it with go-yaml v3. Here go-yaml keeps an
-#: extra line break where a folded (">-") scalar has more-indented lines; libyaml follows the YAML
-#: specification. The test compares these folders with line breaks collapsed in string values.
-LOADER_DIFFERENCES = {
-    ("onedr0p__home-ops", "kubernetes/apps/o11y/grafana-operator/instance"): "folded scalar line breaks",
-}
-
 
 @dataclass
 class Tally:
@@ -40,19 +32,6 @@ class Tally:
     identical: int = 0
     both_failed: int = 0
     fallback: int = 0
-    loader_normalised: int = 0
-
-
-def _collapse(value: Any) -> Any:
-    if isinstance(value, str):
-        while "\n\n" in value:
-            value = value.replace("\n\n", "\n")
-        return value
-    if isinstance(value, dict):
-        return {k: _collapse(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_collapse(v) for v in value]
-    return value
 
 
 def _native(tree: SourceTree, rel: str) -> tuple[Outcome, str | None]:
@@ -84,11 +63,7 @@ def _compare_repository(root: Path, tally: Tally, problems: list[str]) -> None:
                 problems.append(f"{where}: the native build fails but kubectl succeeds\n  {actual.error}")
             continue
         assert expected.objects is not None and actual.objects is not None
-        want, have = expected.objects, actual.objects
-        if (root.name, rel) in LOADER_DIFFERENCES:
-            want, have = _collapse(want), _collapse(have)
-            tally.loader_normalised += 1
-        report = differences(want, have)
+        report = differences(expected.objects, actual.objects)
         if report:
             problems.append(f"{where}: objects differ\n{report}")
         else:
@@ -109,7 +84,7 @@ def test_corpus_and_fixtures_match_kubectl(corpus: Path) -> None:
     print(
         f"\nkustomize differential: {tally.compared} folders, {tally.identical} identical, "
         f"{tally.both_failed} failing in both, {tally.fallback} built through the kubectl fallback "
-        f"({share:.1%}), {tally.loader_normalised} compared with loader line breaks collapsed"
+        f"({share:.1%})"
     )
     assert not problems, "\n\n".join(problems)
     assert tally.compared > 300

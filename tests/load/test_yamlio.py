@@ -1,4 +1,7 @@
-"""The tolerant loader reads what Flux reads, and turns what it cannot read into a reason with a line."""
+"""The loader reads what Flux reads (go-yaml v3 through kustomize, then JSON), and turns what it cannot
+read into a reason with a line. The values asserted here are what ``kubectl kustomize`` (kustomize
+v5.8) prints for the same text; tests/kustomize/test_yaml_parity.py checks the same against the real
+binary."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import codecs
 
 import pytest
 
-from homeops.load.yamlio import compose, locate, parse
+from homeops.load.yamlio import HELM, compose, locate, parse
 
 
 def test_redefined_anchor_is_loaded_like_go_yaml() -> None:
@@ -21,13 +24,90 @@ def test_custom_tags_load_as_plain_data() -> None:
     assert parsed.documents == ({"host": "DB_HOST", "password": "db_password", "extra": ["a.yaml"]},)
 
 
-def test_yaml_11_typing_as_kubernetes_reads_it() -> None:
-    parsed = parse(b"enabled: on\nmode: 0775\nday: 2024-01-31\nport: 8080\n")
-    assert parsed.documents == ({"enabled": True, "mode": 0o775, "day": "2024-01-31", "port": 8080},)
+def test_yaml_12_core_typing_as_kustomize_reads_it() -> None:
+    parsed = parse(
+        b"enabled: on\nflag: yes\nmode: 0775\nmode2: 0o775\nday: 2024-01-31\nport: 8080\n"
+        b"big: 1e3\nwhole: 1.0\nhalf: .5\nsep: 1_000\nhex: 0x1F\ntime: 22:22\nnull: ~\n"
+    )
+    assert parsed.failure is None
+    assert parsed.documents == (
+        {
+            "enabled": "on",  # YAML 1.2: only true/false are booleans
+            "flag": "yes",
+            "mode": 0o775,  # go-yaml v3 still reads 1.1 octals
+            "mode2": 0o775,
+            "day": "2024-01-31T00:00:00Z",  # a date decodes to a time, which JSON writes in RFC 3339
+            "port": 8080,
+            "big": 1000,  # a float, written by JSON as 1000
+            "whole": 1,
+            "half": 0.5,
+            "sep": 1000,
+            "hex": 31,
+            "time": "22:22",  # no sexagesimal numbers
+            # a null key of the top mapping is skipped by go-yaml
+        },
+    )
+    assert type(parsed.documents[0]["big"]) is int
 
 
-def test_duplicate_keys_last_one_wins() -> None:
-    assert parse(b"a: 1\na: 2\n").documents == ({"a": 2},)
+def test_helm_reads_yaml_11_booleans() -> None:
+    # Chart values go through sigs.k8s.io/yaml (go-yaml v2): yes/on/y are booleans there.
+    parsed = parse(b"a: yes\nb: on\nc: y\nd: off\ne: 1e3\n1: numeric key\nday: 2024-01-31\n", schema=HELM)
+    assert parsed.documents == ({"a": True, "b": True, "c": True, "d": False, "e": 1000, "1": "numeric key",
+                                 "day": "2024-01-31"},)  # fmt: skip
+
+
+def test_duplicate_keys_are_refused_as_kustomize_does() -> None:
+    parsed = parse(b"kind: ConfigMap\ndata:\n  a: 1\n  b: 2\n  a: 3\n")
+    assert parsed.failure is not None
+    assert parsed.failure.line == 5
+    assert parsed.failure.reason == 'mapping key "a" already defined at line 3'
+    # quoting does not make a different key; Helm's reader lets the last one win
+    assert parse(b"a: 1\n'a': 2\n").failure is not None
+    assert parse(b"a: 1\na: 2\n", schema=HELM).documents == ({"a": 2},)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ("spec:\n  ports:\n    1: a\n", 3, "mapping key 1 is not a string"),
+        ("spec:\n  x: .inf\n", 2, "not a number JSON can hold"),
+        ("spec:\n  x: [1, .nan]\n", 2, "not a number JSON can hold"),
+        ("a: !!int abc\n", 1, "cannot decode !!str `abc` as a !!int"),
+        ("a: !!binary 'a b'\n", 1, "invalid base64"),
+        ("a: !!timestamp soon\n", 1, "as a !!timestamp"),
+        ("? [a]\n: 1\n", 1, "invalid map key"),
+        ("a:\n  <<: 5\n", 2, "map merge requires map or sequence of maps"),
+        ("s: &s x\na:\n  <<: *s\n", 3, "alias for a non-map value"),
+        ("m: &m {x: 1}\na:\n  <<: *m\n  <<: *m\n", 4, "duplicate merge key"),
+    ],
+)
+def test_what_kustomize_refuses_is_a_failure_with_a_line(text: str, line: int, words: str) -> None:
+    parsed = parse(text)
+    assert parsed.failure is not None, parsed
+    assert parsed.failure.line == line
+    assert words in parsed.failure.reason
+
+
+def test_tags_decode_as_go_yaml_does() -> None:
+    parsed = parse(
+        b"a: !!str 12\nb: !!int '12'\nc: !!float 3\nd: !!binary aGVsbG8=\ne: ! 12\nf: !!binary /w==\n"
+    )
+    assert parsed.documents == ({"a": "12", "b": 12, "c": 3, "d": "hello", "e": 12, "f": "\ufffd"},)
+
+
+def test_merge_keys_as_kyaml_expands_them() -> None:
+    text = "a: &a {x: 1, y: 1}\nb: &b {y: 2, z: 2, w: 2}\nm:\n  w: 3\n  <<: [*a, *b]\n"
+    text += "q:\n  '<<': dropped\n  k: v\n"
+    assert parse(text).documents[0]["m"] == {"w": 3, "x": 1, "y": 1, "z": 2}
+    assert parse(text).documents[0]["q"] == {"k": "v"}  # kyaml clears a quoted "<<" field too
+
+
+def test_folded_scalars_keep_the_line_break_go_yaml_adds() -> None:
+    # go-yaml writes a folded scalar back with an extra break before a more-indented line, and
+    # kustomize reads that back: the applied text has one more line break than the YAML spec says.
+    parsed = parse(b"expr: >\n  sum(rate(x[5m]))\n    by (job)\n  > 0\nplain: >\n  a\n  b\n")
+    assert parsed.documents == ({"expr": "sum(rate(x[5m]))\n\n  by (job)\n> 0\n", "plain": "a b\n"},)
 
 
 def test_flux_variables_in_non_string_positions_stay_text() -> None:
@@ -78,10 +158,39 @@ def test_broken_yaml_reports_the_parser_reason_and_line() -> None:
     assert "flow sequence" in parsed.failure.reason
 
 
-def test_undefined_alias_is_a_failure() -> None:
+def test_undefined_and_recursive_aliases_are_failures() -> None:
     parsed = parse(b"a: *nowhere\n")
+    assert parsed.failure == (1, "unknown anchor 'nowhere' referenced")
+    recursive = parse(b"a: &self [1, *self]\n")
+    assert recursive.failure == (1, "anchor 'self' value contains itself")
+
+
+def _bomb(levels: int, width: int = 9) -> bytes:
+    lines = ["apiVersion: v1", "kind: ConfigMap", "metadata:", "  name: lol", "data:", '  a0: &a0 ["lol"]']
+    lines += [f"  a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * width)}]" for i in range(1, levels + 1)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_an_alias_bomb_is_refused_quickly_with_its_line() -> None:
+    bomb = _bomb(30)  # 9**30 nodes once expanded, in under 2 KB
+    assert len(bomb) < 2048
+    parsed = parse(bomb)
     assert parsed.failure is not None
-    assert "alias" in parsed.failure.reason
+    assert "excessive aliasing" in parsed.failure.reason
+    assert 6 < parsed.failure.line <= 36
+
+
+def test_modest_aliasing_is_fine() -> None:
+    # go-yaml's rule only bites past 1,000 decoded nodes when 99% of them come from aliases
+    parsed = parse(_bomb(2))
+    assert parsed.failure is None
+    assert len(parsed.documents[0]["data"]["a2"]) == 9
+
+
+def test_nesting_is_bounded() -> None:
+    parsed = parse(("a: " + "[" * 300 + "]" * 300 + "\n").encode())
+    assert parsed.failure is not None and "nested deeper than" in parsed.failure.reason
+    assert parse(("a: " + "[" * 150 + "]" * 150 + "\n").encode()).failure is None
 
 
 def test_locate_finds_field_lines_through_merge_keys() -> None:
@@ -90,3 +199,18 @@ def test_locate_finds_field_lines_through_merge_keys() -> None:
     assert locate(node, ["spec", "list", 1]) == 7
     assert locate(node, ["spec", "image"]) == 2
     assert locate(node, ["spec", "missing", "deeper"]) == 3
+
+
+def test_plain_values_as_each_reader_types_them() -> None:
+    from homeops.load.yamlio import plain_value
+
+    # what kustomize-controller reads back after substituting variables (sigs.k8s.io/yaml)
+    assert [plain_value(t, schema=HELM) for t in ("y", "on", "0x1F", "1e3", "1:20", "~", ".inf")] == [
+        True, True, 31, 1000, "1:20", None, ".inf",
+    ]  # fmt: skip
+    assert [plain_value(t) for t in ("y", "on", "2024-01-31", "<<")] == [
+        "y",
+        "on",
+        "2024-01-31T00:00:00Z",
+        "<<",
+    ]

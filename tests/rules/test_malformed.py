@@ -80,7 +80,7 @@ def test_what_is_readable_is_read_as_flux_reads_it(repo: Path) -> None:
     flux = open_workspace(repo, use_cache=False).flux
     applied = {(r.kind, r.name): r.obj for r in flux.objects}
     release = applied[("HelmRelease", "oddities")]  # CRLF line endings
-    assert release["metadata"]["annotations"]["description"] == "the last duplicate key wins"
+    assert release["metadata"]["annotations"]["description"] == "odd but valid, as kustomize reads it"
     values = release["spec"]["values"]
     controller = values["controllers"]["oddities"]
     assert controller["replicas"] == 2  # ${REPLICAS} substituted and retyped
@@ -88,13 +88,15 @@ def test_what_is_readable_is_read_as_flux_reads_it(repo: Path) -> None:
     env = controller["containers"]["app"]["env"]
     assert env["PORT"] == 8080 and env["METRICS_PORT"] == 9090
     assert env["ENABLED"] is True and env["oddities_HOME"] == "/config"
+    assert env["on"] == "yes" and env["1"] == "numeric key"  # YAML 1.2: "on" and "yes" are text
     assert env["RELEASE"] == "{{ .Release.Name }}"  # Go templates are the chart's business
     # an alias refers to the latest definition of a re-defined anchor, as in Go YAML
     assert controller["containers"]["app"]["probes"]["liveness"]["spec"]["httpGet"]["port"] == 9090
     assert values["service"]["app"]["ports"]["metrics"]["port"] == 9090
     assert release["spec"]["install"]["remediation"]["retries"] == 3  # the parent's patch still applies
     documents = applied[("ConfigMap", "oddities-documents")]  # BOM, empty and comment-only documents
-    assert documents["data"]["started"] == "2024-01-01"  # a timestamp stays a string
+    # kustomize decodes an unquoted date as a time and writes it back in RFC 3339
+    assert documents["data"]["started"] == "2024-01-01T00:00:00Z"
     assert ("ConfigMap", "oddities-directive") in applied  # %YAML directive
     generated = applied[("ConfigMap", "oddities-config")]  # custom tags in a file beside the manifests
     assert "!include customize.yaml" in generated["data"]["configuration.yaml"]

@@ -69,8 +69,13 @@ def test_commit_refuses_a_file_with_other_changes(flat: Path) -> None:
 
 
 def test_already_unknown_and_dry_run(flat: Path) -> None:
-    run = cli("mode", "cert-issuer", "letsencrypt-staging", flat)
-    assert run.code == 2 and "already letsencrypt-staging" in run.err
+    before = (flat / SETTINGS).read_text()
+    for extra in ((), ("--commit",)):
+        run = cli("mode", "cert-issuer", "letsencrypt-staging", flat, *extra)
+        assert run.code == 0, run.err
+        assert f"CERT_ISSUER is already letsencrypt-staging ({SETTINGS}:" in run.err
+        assert run.out == "" and (flat / SETTINGS).read_text() == before
+        assert git(flat, "status", "--porcelain").strip() == ""
     run = cli("mode", "cert-issuer", "letsencrypt-nope", flat)
     assert run.code == 2 and "invalid choice" in run.err
     before = (flat / SETTINGS).read_text()
@@ -117,8 +122,10 @@ def test_app_env_changes_the_path_and_commits(layered: Path) -> None:
     assert git(layered, "show", "--name-only", "--format=", "HEAD").split() == [APP_ENTRY]
     assert git(layered, "log", "-1", "--format=%s").strip() == "mode: app-env example prod (was staging)"
     assert serious(layered) == []
-    run = cli("mode", "app-env", "example", "prod", layered)
-    assert run.code == 2 and "already in prod" in run.err
+    head = git(layered, "rev-parse", "HEAD")
+    run = cli("mode", "app-env", "example", "prod", layered, "--commit")
+    assert run.code == 0 and f"app-env example is already in prod ({APP_ENTRY}:" in run.err
+    assert git(layered, "rev-parse", "HEAD") == head and (layered / APP_ENTRY).read_text() == after
 
 
 def test_app_env_errors(layered: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from secrets_testlib import Key, copy_layout
 
+from homeops.fsutil import abandoned_private_dirs, ram_backed_base
 from homeops.secrets import keys
 
 
@@ -71,13 +72,10 @@ def snapshot() -> Callable[[Path], dict[str, bytes]]:
 
 @pytest.fixture
 def shm_leftovers() -> Callable[[], set[str]]:
-    """Names of homeops' private temporary folders currently in the RAM-backed temp dir."""
+    """homeops' private temporary folders left behind (nobody holds them any more)."""
 
     def names() -> set[str]:
-        base = Path("/dev/shm")
-        if not base.is_dir():
-            return set()
-        return {p.name for p in base.iterdir() if p.name.startswith("homeops-")}
+        return {Path(p).name for p in abandoned_private_dirs(ram_backed_base(), min_age=0)}
 
     return names
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from secrets_testlib import LAYOUT_SECRETS
 
-from homeops.errors import ToolError
+from homeops.errors import ToolError, UsageError
 from homeops.secrets import edit as edit_module
 from homeops.secrets import ops, sops
 
@@ -142,3 +142,47 @@ def test_temp_file_is_private(encrypted_repo: Path, tmp_path: Path, monkeypatch:
     lines = log.read_text().splitlines()
     assert lines[1] == "600" and lines[2] == "700"
     assert stat.S_ISREG((encrypted_repo / SECRET_YAML).stat().st_mode)
+
+
+def _two_round_editor(tmp_path: Path, first: str, second: str) -> Path:
+    """An editor that runs ``first`` the first time it is opened and ``second`` the next times; it keeps
+    a copy of what it was shown each time (shown-1, shown-2…)."""
+    count = tmp_path / "rounds"
+    script = tmp_path / "editor-rounds"
+    script.write_text(
+        "#!/bin/sh\n"
+        f"n=$(( $(cat {count} 2>/dev/null || echo 0) + 1 )); echo $n > {count}\n"
+        f'cp "$1" {tmp_path}/shown-$n\n'
+        f"if [ $n -eq 1 ]; then {first}; else {second}; fi\n"
+    )
+    script.chmod(0o755)
+    return script
+
+
+def test_a_yaml_error_reopens_the_editor_with_the_edit_and_the_error(
+    encrypted_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = encrypted_repo
+    broken = f'sed -i "s/fixture-token-4f1b2c/{NEW_VALUE}/; s/^stringData:/stringData: [oops/" "$1"'
+    fixed = 'sed -i "s/^stringData: \\[oops/stringData:/" "$1"'
+    monkeypatch.setenv("EDITOR", str(_two_round_editor(tmp_path, broken, fixed)))
+    assert ops.edit(repo / SECRET_YAML) is True
+    second = (tmp_path / "shown-2").read_text()
+    assert second.startswith("# homeops: your edit was not saved: line ")
+    assert "YAML error" in second.splitlines()[0]
+    assert NEW_VALUE in second  # the user's text, not the original
+    shown = ops.show(repo / SECRET_YAML)
+    assert NEW_VALUE.encode() in shown and b"# homeops:" not in shown
+
+
+def test_saving_the_reopened_text_unchanged_gives_up(
+    encrypted_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = encrypted_repo
+    before = (repo / SECRET_YAML).read_bytes()
+    broken = 'sed -i "s/^stringData:/stringData: [oops/" "$1"'
+    monkeypatch.setenv("EDITOR", str(_two_round_editor(tmp_path, broken, "true")))
+    with pytest.raises(UsageError, match=r"still does not parse \(line 7: YAML error"):
+        ops.edit(repo / SECRET_YAML)
+    assert (repo / SECRET_YAML).read_bytes() == before
+    assert not (tmp_path / "shown-3").exists()

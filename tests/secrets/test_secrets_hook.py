@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import stat
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -70,59 +69,125 @@ def test_installed_hook_refuses_a_plaintext_secret(git_repo: Path, git: Git) -> 
     assert git(git_repo, "rev-list", "--all") == ""  # nothing was committed
 
 
-def _fake_interpreter(tmp_path: Path, check_help: str, check_exit: int) -> tuple[Path, Path]:
-    """Stands in for the Python that installed the hook: forwards 'secrets' to the real homeops and
-    plays a 'check' command with the given --help text and exit code, logging its calls."""
-    log = tmp_path / "calls.log"
-    script = tmp_path / "fake-python"
-    script.write_text(
-        "#!/bin/sh\n"
-        'if [ "$1" = "-c" ]; then exit 0; fi\n'
-        "shift 2\n"
-        f'if [ "$1" = "check" ]; then echo "$*" >> {log}\n'
-        f'  if [ "$2" = "--help" ]; then echo "{check_help}"; exit 0; fi\n'
-        f"  exit {check_exit}\nfi\n"
-        f'exec {sys.executable} -m homeops "$@"\n'
+# -- what the hook judges: the index, and what the commit changes --------------------------------
+
+BASE = Path(__file__).resolve().parents[1] / "testdata" / "rules" / "SEC005" / "pass"
+APP = "kubernetes/apps/default/web/app"
+
+
+@pytest.fixture
+def flux_repo(tmp_path: Path, git: Git) -> Path:
+    """A small clean Flux repository, committed, with the hook installed."""
+    import shutil
+
+    root = tmp_path / "flux"
+    shutil.copytree(BASE, root)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "initial")
+    hook.install(root)
+    return root
+
+
+def _with_old_finding(repo: Path, git: Git) -> None:
+    """An error committed long ago (bypassing the hook): a Secret in plaintext."""
+    (repo / APP / "legacy.yaml").write_text(PLAIN_SECRET)
+    kustomization = repo / APP / "kustomization.yaml"
+    kustomization.write_text(
+        kustomization.read_text().replace(
+            "  - ./helmrelease.yaml\n", "  - ./helmrelease.yaml\n  - ./legacy.yaml\n"
+        )
     )
-    script.chmod(0o755)
-    return script, log
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--no-verify", "-m", "legacy")
 
 
-@pytest.mark.parametrize(
-    ("check_help", "check_exit", "committed", "check_ran"),
-    [
-        ("usage: homeops check [--fail-on {error,warning}] PATH", 0, True, True),
-        ("usage: homeops check [--fail-on {error,warning}] PATH", 1, False, True),
-        # an older check without --fail-on: skipped rather than blocking every commit
-        ("usage: homeops check PATH", 1, True, False),
-    ],
-)
-def test_hook_runs_check_only_when_available(
-    git_repo: Path,
-    git: Git,
-    tmp_path: Path,
-    check_help: str,
-    check_exit: int,
-    committed: bool,
-    check_ran: bool,
-) -> None:
-    python, log = _fake_interpreter(tmp_path, check_help, check_exit)
-    path = hook.hook_path(git_repo)
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(hook.hook_script(str(python)))
-    path.chmod(0o755)
-    (git_repo / "config.yaml").write_text(yaml.safe_dump({"a": 1}))
-    git(git_repo, "add", "-A")
-    result = _commit(git_repo)
-    assert (result.returncode == 0) is committed, result.stderr
-    calls = log.read_text().splitlines() if log.exists() else []
-    assert calls[0] == "check --help"
-    assert ("check --fail-on error ." in calls) is check_ran
+def test_the_hook_checks_the_index_not_the_working_tree(flux_repo: Path, git: Git) -> None:
+    helmrelease = flux_repo / APP / "helmrelease.yaml"
+    text = helmrelease.read_text()
+    git(flux_repo, "rm", "-q", f"{APP}/helmrelease.yaml")  # staged: the app no longer builds
+    helmrelease.write_text(text)  # ... but the working tree still has it
+    refused = _commit(flux_repo)
+    assert refused.returncode != 0
+    assert f"{APP}/kustomization.yaml:5 LOAD002 error" in refused.stderr  # git shows hooks' output there
+    assert git(flux_repo, "rev-list", "--count", "HEAD").strip() == "1"
+
+
+def test_a_staged_fix_is_enough_when_the_working_tree_is_still_broken(flux_repo: Path, git: Git) -> None:
+    (flux_repo / APP / "notes.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: n\n")
+    git(flux_repo, "add", "-A")
+    (flux_repo / APP / "helmrelease.yaml").unlink()  # broken, but not staged: not what is committed
+    allowed = _commit(flux_repo)
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+
+
+def test_old_findings_elsewhere_do_not_block_an_unrelated_commit(flux_repo: Path, git: Git) -> None:
+    _with_old_finding(flux_repo, git)
+    (flux_repo / "README.md").write_text("docs\n")
+    git(flux_repo, "add", "README.md")
+    allowed = _commit(flux_repo)
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr
+    assert "legacy.yaml" not in allowed.stderr
+    assert "1 older finding(s) elsewhere not shown" in allowed.stderr
+
+
+def test_findings_in_a_changed_file_block(flux_repo: Path, git: Git) -> None:
+    _with_old_finding(flux_repo, git)
+    legacy = flux_repo / APP / "legacy.yaml"
+    legacy.write_text("# touched\n" + legacy.read_text())
+    git(flux_repo, "add", "-A")
+    refused = _commit(flux_repo)
+    assert refused.returncode != 0
+    assert f"{APP}/legacy.yaml" in refused.stderr and "SEC001" in refused.stderr
+
+
+def test_a_finding_the_change_introduces_elsewhere_blocks(flux_repo: Path, git: Git) -> None:
+    _with_old_finding(flux_repo, git)
+    git(flux_repo, "rm", "-q", f"{APP}/helmrelease.yaml")
+    refused = _commit(flux_repo)
+    assert refused.returncode != 0
+    assert f"{APP}/kustomization.yaml" in refused.stderr and "LOAD002" in refused.stderr
+    assert "legacy.yaml" not in refused.stderr  # the old finding is not the commit's doing
+
+
+def test_a_plaintext_secret_generator_is_refused(flux_repo: Path, git: Git) -> None:
+    kustomization = flux_repo / APP / "kustomization.yaml"
+    kustomization.write_text(
+        kustomization.read_text().replace("- DOMAIN=${SECRET_DOMAIN}", "- PASSWORD=hunter2-hook-value")
+    )
+    (flux_repo / APP / "extra.env").write_text("TOKEN=abc-hook-token\n")
+    kustomization.write_text(
+        kustomization.read_text().replace(
+            "      - ./web.sops.env", "      - ./web.sops.env\n      - ./extra.env"
+        )
+    )
+    git(flux_repo, "add", "-A")
+    refused = _commit(flux_repo)
+    assert refused.returncode != 0
+    out = refused.stdout + refused.stderr
+    assert "writes the literal value of PASSWORD into the Secret in plaintext" in out
+    assert "reads the plaintext env file ./extra.env" in out
+    assert "hunter2-hook-value" not in out and "abc-hook-token" not in out
+
+
+def test_the_first_commit_is_judged_whole(tmp_path: Path, git: Git) -> None:
+    import shutil
+
+    root = tmp_path / "fresh"
+    shutil.copytree(BASE, root)
+    git(root, "init", "-q", "-b", "main")
+    hook.install(root)
+    (root / APP / "legacy.yaml").write_text(PLAIN_SECRET)
+    git(root, "add", "-A")
+    assert _commit(root).returncode != 0
+    (root / APP / "legacy.yaml").unlink()
+    git(root, "add", "-A")
+    assert _commit(root).returncode == 0
 
 
 def test_pre_commit_framework_manifest() -> None:
     manifest = Path(__file__).resolve().parents[2] / ".pre-commit-hooks.yaml"
     hooks = {h["id"]: h for h in yaml.safe_load(manifest.read_text())}
     assert hooks["homeops-secrets"]["entry"] == "homeops secrets check-staged"
-    assert hooks["homeops-check"]["entry"] == "homeops check --fail-on error ."
+    assert hooks["homeops-check"]["entry"] == "homeops hook run"
     assert all(h["pass_filenames"] is False and h["language"] == "python" for h in hooks.values())

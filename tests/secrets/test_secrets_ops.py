@@ -12,7 +12,7 @@ import pytest
 import yaml
 from secrets_testlib import LAYOUT_SECRETS, Key, copy_layout
 
-from homeops import fsutil
+from homeops import journal
 from homeops.cli.main import main
 from homeops.errors import UsageError, WriteError
 from homeops.secrets import keys, ops, sops
@@ -60,7 +60,7 @@ def test_init_fits_rules_to_layout(tmp_path: Path) -> None:
 
 def test_init_refuses_overwrite_and_keys_inside_the_repo(tmp_path: Path) -> None:
     root = copy_layout(tmp_path / "repo")
-    with pytest.raises(UsageError, match="inside the repository"):
+    with pytest.raises(UsageError, match="Git would commit it"):
         ops.init(root, key_file=root / "age.key")
     assert not (root / "age.key").exists() and not (root / ".sops.yaml").exists()
     first = ops.init(root)
@@ -72,6 +72,47 @@ def test_init_refuses_overwrite_and_keys_inside_the_repo(tmp_path: Path) -> None
     assert second.appended  # the first key is kept in the same file
     identities = keys.parse_identities(first.key_file.read_text())
     assert [keys.public_key_of(i) for i in identities] == [first.public_key, second.public_key]
+
+
+@pytest.mark.parametrize("git_repo_too", [True, False], ids=["git", "no-git"])
+def test_init_accepts_a_key_in_the_repo_that_git_ignores(
+    tmp_path: Path, git: Callable[..., str], git_repo_too: bool
+) -> None:
+    """cluster-template keeps ./age.key in the repository, listed in .gitignore."""
+    root = copy_layout(tmp_path / "repo")
+    (root / ".gitignore").write_text("age.key\n")
+    if git_repo_too:
+        git(root, "init", "-q")
+    result = ops.init(root, key_file=root / "age.key")
+    assert result.key_file == root / "age.key" and (root / "age.key").is_file()
+    assert result.warnings == ()
+    ops.encrypt(root)
+    assert b"fixture-token-4f1b2c" in ops.show(root / SECRET_YAML, age_key_file=root / "age.key")
+    rotated = ops.rotate(root, age_key_file=root / "age.key")  # the new key goes beside the old one
+    assert rotated.key_file == root / "age.key"
+    assert len(keys.parse_identities((root / "age.key").read_text())) == 2
+
+
+def test_init_refuses_a_key_git_tracks_even_if_ignored(tmp_path: Path, git: Callable[..., str]) -> None:
+    root = copy_layout(tmp_path / "repo")
+    git(root, "init", "-q")
+    (root / "age.key").write_text("# placeholder\n")
+    git(root, "add", "age.key")
+    (root / ".gitignore").write_text("age.key\n")  # too late: tracked files stay tracked
+    with pytest.raises(UsageError, match="Git would commit it"):
+        ops.init(root, key_file=root / "age.key")
+    assert (root / "age.key").read_text() == "# placeholder\n"
+
+
+def test_init_warns_when_git_would_not_commit_the_sops_yaml(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = copy_layout(tmp_path / "repo")
+    (root / ".gitignore").write_text("*.yaml\n!kubernetes/**\n")
+    assert main(["secrets", "init", str(root)]) == 0
+    err = capsys.readouterr().err
+    assert "warning: .sops.yaml is ignored by Git (.gitignore): it will not be committed" in err
+    assert (root / ".sops.yaml").is_file()
 
 
 # -- encrypt ------------------------------------------------------------------------------------
@@ -112,16 +153,16 @@ def test_encrypt_is_all_or_nothing_when_a_write_fails(
     repo: Path, snapshot: Snapshot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = snapshot(repo)
-    real_stage = fsutil._stage
+    real_stage = journal._write_synced
     calls = []
 
-    def failing_stage(target: Path, payload: bytes, mode: int | None) -> Path:
-        calls.append(target)
+    def failing_stage(path: Path, payload: bytes, mode: int) -> None:
+        calls.append(path)
         if len(calls) == 2:
-            raise WriteError(f"cannot write {target}: disk full")
-        return real_stage(target, payload, mode)
+            raise OSError(28, "disk full", str(path))
+        real_stage(path, payload, mode)
 
-    monkeypatch.setattr(fsutil, "_stage", failing_stage)
+    monkeypatch.setattr(journal, "_write_synced", failing_stage)
     with pytest.raises(WriteError, match="disk full"):
         ops.encrypt(repo)
     assert len(calls) == 2
@@ -171,7 +212,7 @@ def test_decrypt_in_place_and_show(repo: Path) -> None:
 def test_show_with_an_explicit_key_file(repo: Path, age_key: Key, monkeypatch: pytest.MonkeyPatch) -> None:
     ops.encrypt(repo)
     monkeypatch.delenv("SOPS_AGE_KEY_FILE")
-    with pytest.raises(Exception, match="sops decrypt"):
+    with pytest.raises(Exception, match="no age key of yours is a recipient"):
         ops.show(repo / TALOS)
     assert b"fixture-cluster-secret-0002" in ops.show(repo / TALOS, age_key_file=age_key.file)
 
@@ -233,7 +274,7 @@ def test_rotate_restores_the_key_file_when_the_commit_fails(
     ops.encrypt(repo)
     before, key_before = snapshot(repo), age_key.file.read_bytes()
 
-    real_commit, real_replace = fsutil.Transaction.commit, os.replace
+    real_commit, real_replace = journal.Transaction.commit, os.replace
     renames: list[str] = []
 
     def replace_failing_second(src: str | Path, dst: str | Path) -> None:
@@ -242,17 +283,18 @@ def test_rotate_restores_the_key_file_when_the_commit_fails(
             raise OSError(28, "No space left on device", str(dst))
         real_replace(src, dst)
 
-    def commit_with_full_disk(self: fsutil.Transaction) -> None:
+    def commit_with_full_disk(self: journal.Transaction) -> None:
         monkeypatch.setattr(os, "replace", replace_failing_second)
         try:
             real_commit(self)
         finally:
             monkeypatch.setattr(os, "replace", real_replace)
 
-    monkeypatch.setattr(fsutil.Transaction, "commit", commit_with_full_disk)
+    monkeypatch.setattr(journal.Transaction, "commit", commit_with_full_disk)
     with pytest.raises(WriteError, match="No space left"):
         ops.rotate(repo)
-    assert len(renames) == 2  # the first file had been replaced: it was put back
+    # the first file had been replaced when the second rename failed: it was put back
+    assert len(renames) > 2 and renames[-1] == renames[0]
     assert snapshot(repo) == before
     assert age_key.file.read_bytes() == key_before
 
@@ -329,3 +371,41 @@ def test_status_and_detection_on_the_corpus(corpus: Path) -> None:
     assert result.files and result.ok, [f for f in result.files if f.problems]
     talos = next(f for f in result.files if f.path == "talos/talsecret.sops.yaml")
     assert talos.rule == 1
+
+
+def test_check_counts_the_encrypted_files_status_lists(repo: Path, age_key: Key) -> None:
+    """SEC003 and 'secrets status' agree on which files are encrypted, whatever their names."""
+    from homeops.rules.engine import run_checks
+    from homeops.workspace import open_workspace
+
+    ops.encrypt(repo)
+    for rel, new in (
+        (SECRET_YAML, "kubernetes/apps/default/app/secret.yaml"),
+        (TALOS, "talos/talsecret.enc.yaml"),
+    ):
+        (repo / rel).rename(repo / new)  # encrypted files not named *.sops.*
+    (repo / ".sops.yaml").unlink()
+    listed = [f.path for f in ops.status(repo).files if f.encrypted]
+    assert len(listed) == 3
+    workspace = open_workspace(repo, use_cache=False)
+    sec003 = [f for f in run_checks(workspace.flux, workspace.config) if f.rule == "SEC003"]
+    assert [f.message for f in sec003] == ["3 encrypted file(s) but no .sops.yaml in the repository"]
+
+
+def test_rotate_prints_only_the_files_it_changed(
+    repo: Path, age_key: Key, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ops.encrypt(repo)
+    other_public, _ = keys.generate_age_key()
+    foreign = repo / "kubernetes/apps/default/app/foreign.sops.yaml"
+    foreign.write_bytes(
+        sops.encrypt(
+            b"stringData:\n  a: b\n", filename="x.sops.yaml", repo_root=repo, recipients=[other_public]
+        )
+    )
+    capsys.readouterr()
+    assert main(["secrets", "rotate", str(repo)]) == 0
+    out, err = capsys.readouterr()
+    assert sorted(out.splitlines()) == sorted(f"re-encrypted {rel}" for rel in (ENV_FILE, SECRET_YAML, TALOS))
+    assert "foreign.sops.yaml" not in out + err
+    assert "3 file(s) re-encrypted to the new key; 1 encrypted to other keys, left as they are" in err

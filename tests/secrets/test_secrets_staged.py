@@ -109,3 +109,41 @@ def test_blob_rules() -> None:
 def test_not_a_git_repository(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="not inside a Git work tree"):
         check_staged(tmp_path)
+
+
+GENERATOR = """\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+secretGenerator:
+  - name: app
+    literals:
+      - DOMAIN=${SECRET_DOMAIN}
+      - TOKEN=op://vault/app/token
+      - PASSWORD=staged-literal-4242
+    envs:
+      - ./app.env
+"""
+
+
+def test_a_plaintext_secret_generator_is_refused_as_staged(git_repo: Path, git: Git) -> None:
+    (git_repo / "app").mkdir()
+    (git_repo / "app/kustomization.yaml").write_text(GENERATOR)
+    (git_repo / "app/app.env").write_text("TOKEN=staged-env-4343\n")
+    git(git_repo, "add", "-A")
+    (git_repo / "app/app.env").write_text("TOKEN=${FROM_FLUX}\n")  # fixed in the working tree only
+    problems = check_staged(git_repo)
+    assert [(p.path, p.line) for p in problems] == [
+        ("app/kustomization.yaml", 8),
+        ("app/kustomization.yaml", 10),
+    ]
+    assert "literal value of PASSWORD" in problems[0].message
+    assert "plaintext env file ./app.env" in problems[1].message
+    assert not any("4242" in str(p) or "4343" in str(p) for p in problems)
+
+
+def test_secret_manager_references_are_not_plaintext(git_repo: Path, git: Git) -> None:
+    (git_repo / "secret.yaml").write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  token: op://vault/item/token\n"
+    )
+    git(git_repo, "add", "-A")
+    assert check_staged(git_repo) == []

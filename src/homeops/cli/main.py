@@ -31,12 +31,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "mode": ("mode", "switch a mode (certificate issuer, app environment) as a Git change"),
     "hook": ("hook", "install the git pre-commit hook"),
     "rules": ("rules", "list the rules of the catalog, or generate their documentation"),
+    "validate": ("validate", "validate what Flux would apply against the API schemas, offline"),
     "snapshot": ("snapshot", "save a cluster's objects to a file that status, why and doctor can read"),
     "status": ("status", "the Flux tree with each object's live state, revision and drift"),
     "why": ("why", "why an object is not healthy: the chain to its root cause, and what happens next"),
     "doctor": ("doctor", "find the failure scenarios in a cluster, each with its root cause and fix"),
     "machines": ("machines", "show the runtime state machines, or generate their documentation"),
     "simulate": ("simulate", "simulate a cluster converging on the repository: when, in what order"),
+    "report": ("report", "write one HTML page: graph, waves, bootstrap timeline, live state, findings"),
 }
 
 
@@ -60,18 +62,43 @@ def build_parser(selected: str | None, *, list_all: bool = True) -> argparse.Arg
         "4 missing tool. Run 'homeops COMMAND --help' for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"homeops {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
-    parser.add_argument(
-        "--color", choices=("auto", "always", "never"), default="auto", help="colour output (default: auto)"
-    )
+    add_global_options(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in _available().items():
         if name == selected:
             module = importlib.import_module(f"homeops.cli.commands.{module_name}")
             module.add_parser(sub)
+            _accept_global_options(sub.choices[name])
         elif list_all or selected is None:
             sub.add_parser(name, help=help_text, add_help=False)
     return parser
+
+
+def add_global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """``--debug`` and ``--color``: on the top-level parser with their defaults, on a command's parser
+    without (``SUPPRESS``), so that a flag given after the command is taken and one given before it is
+    not overwritten by a default."""
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=False if top else argparse.SUPPRESS,
+        help="show tracebacks for errors",
+    )
+    parser.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto" if top else argparse.SUPPRESS,
+        help="colour output (default: auto)",
+    )
+
+
+def _accept_global_options(parser: argparse.ArgumentParser) -> None:
+    """Accept the global options on a command's parser and on all of its sub-commands' parsers."""
+    add_global_options(parser, top=False)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                _accept_global_options(child)
 
 
 _GLOBAL_WITH_VALUE = ("--color",)
@@ -96,7 +123,7 @@ def _selected(argv: Sequence[str]) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args_list
+    debug = "--debug" in _before(args_list, "--")
     try:
         selected = _selected(args_list)
         top_help = selected is not None and any(a in ("-h", "--help") for a in _before(args_list, selected))
@@ -111,12 +138,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(module.run(args))
     except HomeopsError as exc:
         if debug:
-            raise
+            _traceback()
         _error(str(exc))
         return int(exc.exit_code)
-    except KeyboardInterrupt:
-        _error("interrupted")
-        return int(ExitCode.INTERRUPTED)
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", 2)  # errors.Interrupted: SIGTERM, SIGHUP, …
+        _error("interrupted" if signum == 2 else f"stopped by {_signal_name(signum)}; cleaned up")
+        return 128 + signum
     except BrokenPipeError:
         # The reader went away (``homeops get | head``): not an error of ours.
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -126,12 +154,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code) if isinstance(exc.code, int) else int(ExitCode.USAGE)
     except Exception as exc:
         if debug:
-            raise
-        _error(
-            f"internal error: {type(exc).__name__}: {exc}\n"
-            "  This is a bug in homeops. Run again with --debug for a traceback and report it."
-        )
+            _traceback()
+        if isinstance(exc, OSError) and exc.filename:
+            # A file the command needed could not be opened (permission denied, a folder where a
+            # file was expected…): say which and why; it is not a bug in homeops.
+            _error(
+                f"cannot open {exc.filename}: {exc.strerror or exc}\n"
+                f"  hint: check that it exists and that you may read it (ls -l {exc.filename})"
+            )
+        elif debug:
+            _error(f"internal error: {type(exc).__name__}: {exc} (a bug in homeops: please report it)")
+        else:
+            _error(
+                f"internal error: {type(exc).__name__}: {exc}\n"
+                "  This is a bug in homeops. Run again with --debug for a traceback and report it."
+            )
         return int(ExitCode.FAILURE)
+
+
+def _signal_name(signum: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+def _traceback() -> None:
+    import traceback  # only with --debug: it costs start-up time
+
+    traceback.print_exc()
 
 
 def _error(message: str) -> None:

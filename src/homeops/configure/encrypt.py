@@ -51,11 +51,12 @@ class EncryptStep:
             work.outputs[path] = self._one(work, work.outputs[path])
 
     def _one(self, work: Work, output: Output) -> Output:
+        from ..journal import confine
         from ..secrets import sops
 
         staged = work.rendered_dir / output.path
         plaintext = staged.read_bytes()
-        existing = work.repo_root / output.path
+        existing = confine(work.repo_root, output.path)  # never read (or decrypt) through a symlink out
         if existing.is_file():
             current = existing.read_bytes()
             if _still_valid(current, output.path, work) and _same_data(plaintext, current, output.path, work):

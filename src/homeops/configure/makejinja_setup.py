@@ -4,7 +4,7 @@ The repository's own configuration is honoured as the makejinja CLI reads it whe
 runs it from the repo root: the TOML is loaded by makejinja's own settings loader (``MAKEJINJA_*``
 environment variables apply), and makejinja's own functions load the data files, build the Jinja
 environment (delimiters, whitespace, undefined) and load the plugins. The walk over the inputs mirrors
-``makejinja.app`` 2.8.1 (include/exclude patterns, plugin path filters, first input wins,
+``makejinja.app`` 2.8 and 2.9 (include/exclude patterns, plugin path filters, first input wins,
 ``jinja_suffix``, ``keep_jinja_suffix``, ``keep_empty``, ``copy_metadata``, ``force``, ``file_data``),
 with two differences: files go to the render tree instead of the output folder (whose repo-relative
 layout is kept), and each template is rendered with line tracking (:mod:`.linemap`).
@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import io
 import itertools
+import os
 import re
 import stat
 import sys
@@ -27,8 +28,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigError, MissingTool, Where
-from . import linemap
+from ..errors import ConfigError, HomeopsError, MissingTool, Where
+from . import linemap, plugin_python
 from .model import Output, TemplateError, ValidationFailed, Work
 
 if TYPE_CHECKING:
@@ -86,19 +87,85 @@ def load_config(repo_root: Path, toml: Path) -> tuple[Any, list[str]]:
             raise ConfigError(
                 f"{_rel(root, path)} does not exist (listed in {rel})",
                 where=Where(rel, _toml_line(toml, "inputs" if path in config.inputs else "data")),
-                hint=_missing_hint(path),
+                hint=_missing_hint(root, path),
             )
+    _plugin_inputs_exist(root, config)
     output = config.output.resolve()
     if output != root and root not in output.parents:
         raise ConfigError(f"output {config.output} is outside the repository", where=Where(rel))
     return config, warnings
 
 
-def _missing_hint(path: Path) -> str:
+def _missing_hint(root: Path, path: Path) -> str:
     sample = path.with_name(path.stem + ".sample" + path.suffix)
     if sample.exists():
-        return f"copy {sample.name} to {path.name} and fill it in (what 'task init' does)"
+        init = init_command(root)
+        return f"copy {sample.name} to {path.name} and fill it in" + (
+            f" (what '{init}' does)" if init else ""
+        )
     return "create it, or fix the path in makejinja.toml"
+
+
+def _plugin_inputs_exist(root: Path, config: Any) -> None:
+    """The input files the plugins read themselves (cluster-template's ``cluster.toml``, not a makejinja
+    ``data`` file) exist: a sample beside a missing file that the plugin code names is a file to fill in."""
+    from .plugin_python import plugin_sources
+
+    sources = plugin_sources(config)
+    for sample in sorted(root.glob("*.sample.*")):
+        stem, _, suffix = sample.name.partition(".sample")
+        wanted = root / f"{stem}{suffix}"
+        if wanted.exists():
+            continue
+        for source in sources:
+            with contextlib.suppress(OSError):
+                lines = source.read_text(encoding="utf-8", errors="replace").splitlines()
+                for number, line in enumerate(lines, 1):
+                    if re.search(rf"[\"']{re.escape(wanted.name)}[\"']", line):
+                        raise ConfigError(
+                            f"{wanted.name} does not exist (the template's plugin reads it)",
+                            where=Where(_rel(root, source), number),
+                            hint=_missing_hint(root, wanted),
+                        )
+
+
+_RECIPE_INIT = re.compile(r"(?m)^init(?:[ \t][^:\n]*)?:(?!=)")
+
+
+def init_command(root: Path) -> str | None:
+    """The command of the repository's own task runner that creates its input files from the samples:
+    ``just init`` (cluster-template today), ``just MODULE init``, ``task init`` (before 2026), or None."""
+    for name in ("justfile", ".justfile", "Justfile"):
+        text = _text(root / name)
+        if text is None:
+            continue
+        if _RECIPE_INIT.search(text):
+            return "just init"
+        for module in re.finditer(r"(?m)^mod\??[ \t]+([\w-]+)(?:[ \t]+['\"]([^'\"]+)['\"])?", text):
+            place = root / (module.group(2) or module.group(1))
+            for candidate in (
+                place,
+                place / "mod.just",
+                place / "justfile",
+                root / f"{module.group(1)}.just",
+            ):
+                found = _text(candidate) if candidate.is_file() else None
+                if found is not None and _RECIPE_INIT.search(found):
+                    return f"just {module.group(1)} init"
+    taskfiles = [root / n for n in ("Taskfile.yaml", "Taskfile.yml", "taskfile.yaml", "taskfile.yml")]
+    if any(p.is_file() for p in taskfiles):
+        for path in [*taskfiles, *sorted((root / ".taskfiles").glob("**/Taskfile.y*ml"))]:
+            text = _text(path)
+            if text is not None and re.search(r"(?m)^[ \t]+:?init:[ \t]*$", text):
+                return "task init"
+    return None
+
+
+def _text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
 
 
 def _toml_line(toml: Path, key: str) -> int:
@@ -130,20 +197,30 @@ class MakejinjaStep:
         work.setups.append(f"makejinja ({_rel(root, self.toml)})")
         work.template_dirs.extend(_rel(root, p) for p in config.inputs if p.is_dir())
         self._validate(work, root, config)
-        _Renderer(work, root, config).run()
+        python = plugin_python.choose(root, config)
+        if python is None:
+            _Renderer(work, root, config).run()
+        else:
+            plugin_python.render_elsewhere(python, self.toml, work)
 
     def _validate(self, work: Work, root: Path, config: Any) -> None:
-        from makejinja.app import collect_files
-
         from . import validate
 
-        files, issues = validate.load(root, collect_files(config.data))
+        files, issues = validate.load(root, data_files(config))
         if not issues and validate.applies(files):
             words = _identifiers(root, config)
             issues, warnings = validate.validate(files, words.__contains__)
             work.warnings.extend(warnings)
         if issues:
             raise ValidationFailed(issues, hint="fix these values and run configure again")
+
+
+def data_files(config: Any) -> list[Path]:
+    """The files makejinja reads its ``data`` from, in its order. ``collect_files`` returns paths in
+    makejinja 2.8 and (path, path relative to its ``data`` entry) pairs from 2.9 on."""
+    from makejinja.app import collect_files
+
+    return [item[0] if isinstance(item, tuple) else item for item in collect_files(config.data)]
 
 
 def _identifiers(root: Path, config: Any) -> set[str]:
@@ -201,12 +278,17 @@ class _Renderer:
                 ]
             except (KeyboardInterrupt, SystemExit):
                 raise
-            except Exception as exc:
-                raise TemplateError(
-                    f"cannot set up makejinja (data files, plugins): {type(exc).__name__}: {exc}",
-                    where=Where(CONFIG_FILE),
-                    hint="check the data files and the plugins listed in makejinja.toml",
+            except ModuleNotFoundError as exc:
+                raise _missing_module(exc, config) from exc
+            except FileNotFoundError as exc:
+                if not _program_missing(exc):
+                    raise _setup_error(exc) from exc
+                raise MissingTool(
+                    str(exc.filename),
+                    f"the template's makejinja plugin runs '{exc.filename}': install it and put it on PATH",
                 ) from exc
+            except Exception as exc:
+                raise _setup_error(exc) from exc
             filters: list[Callable[[Path], bool]] = []
             for plugin in plugins:
                 if hasattr(plugin, "path_filters"):
@@ -251,8 +333,13 @@ class _Renderer:
                 self.rendered_dirs[output] = input_path
 
     def _out_rel(self, output: Path) -> str:
-        rel = _rel(self.root, output)
-        return "" if rel == "." else rel
+        from ..journal import confine
+
+        rel = Path(os.path.relpath(os.path.normpath(self.root / output), self.root)).as_posix()
+        if rel == ".":
+            return ""
+        confine(self.root, rel)  # an output a symlink leads out of the repository is refused
+        return rel
 
     def _render_file(
         self, env: Environment, input_path: Path, name: str, output: Path, *, enforce_suffix: bool
@@ -321,6 +408,42 @@ class _Renderer:
         if found is None:
             return Where(fallback)
         return Where(_rel(self.root, Path(found[0])), found[1])
+
+
+def _setup_error(exc: BaseException) -> TemplateError:
+    return TemplateError(
+        f"cannot set up makejinja (data files, plugins): {type(exc).__name__}: {exc}",
+        where=Where(CONFIG_FILE),
+        hint="check the data files and the plugins listed in makejinja.toml",
+    )
+
+
+def _program_missing(exc: FileNotFoundError) -> bool:
+    """Whether a plugin tried to run a program that is not installed (``subprocess`` raised it)."""
+    traceback = exc.__traceback__
+    while traceback is not None:
+        if traceback.tb_frame.f_code.co_filename.endswith(("subprocess.py", "os.py")):
+            return exc.filename is not None
+        traceback = traceback.tb_next
+    return False
+
+
+def _missing_module(exc: ModuleNotFoundError, config: Any) -> HomeopsError:
+    """A plugin that is not where makejinja.toml says, or a package a plugin imports that is missing."""
+    plugins = {name.split(":", 1)[0].split(".", 1)[0] for name in (*config.plugins, *config.loaders)}
+    if exc.name is None or exc.name.split(".", 1)[0] in plugins:
+        return ConfigError(
+            f"the makejinja plugin module {exc.name!r} is not in import_paths",
+            where=Where(CONFIG_FILE),
+            hint="check loaders/plugins and import_paths in makejinja.toml",
+        )
+    package = exc.name.split(".", 1)[0]
+    return MissingTool(
+        f"Python package {package!r} (the template's makejinja plugin imports it)",
+        f"install it for the Python homeops runs on ({sys.executable} -m pip install {package}), or declare "
+        "the plugin's packages in the repository's pyproject.toml and create its environment ('uv sync'): "
+        "homeops then runs the plugin with .venv/bin/python",
+    )
 
 
 def _template_errors(errors: list[tuple[Where, str]]) -> TemplateError:

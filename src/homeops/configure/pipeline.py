@@ -1,10 +1,12 @@
 """``configure`` as one transaction: render → encrypt → check, then write everything or nothing.
 
 Every step works in a private temporary directory (0700, RAM-backed when possible, removed whatever
-happens). Only when all steps succeed are the outputs and the ledger written to the repository, as
-one :class:`homeops.fsutil.Transaction`; a failure or an interruption (Ctrl-C included) before that
-leaves the repository exactly as it was. Ctrl-C during the final renames is held back until they
-are done, so the write itself is never cut in half.
+happens, SIGTERM and SIGHUP included). Only when all steps succeed are the outputs and the ledger
+written to the repository, as one :class:`homeops.journal.Transaction`, under the repository's write
+lock: a failure or an interruption before that leaves the repository exactly as it was; signals
+during the final renames are held back until they are done, and a run killed there (SIGKILL) is
+finished by the next homeops write. Every output is resolved through its symlinks first: one that
+leads out of the repository is refused, by a dry run too, which writes nothing at all.
 """
 
 from __future__ import annotations
@@ -14,15 +16,13 @@ import dataclasses
 import hashlib
 import os
 import shutil
-import signal
 import stat
-import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 
 from ..errors import UsageError, Where
-from ..fsutil import Transaction, private_tempdir
+from ..fsutil import private_tempdir
+from ..journal import Transaction, confine, locked, pause_point, state_dir
 from . import linemap, makejinja_setup, minijinja_setup
 from .encrypt import EncryptStep
 from .ledger import LEDGER_PATH, Ledger, LedgerEntry, load_ledger
@@ -106,13 +106,21 @@ def configure(
         raise UsageError(f"{repo_root}: not a directory")
     root = root.resolve()
     chosen = list(steps) if steps is not None else default_steps(root, check)
-    previous = load_ledger(root)
-    with private_tempdir("homeops-configure-") as scratch:
+    # A dry run writes nothing, not even the lock: it reads the repository as it is.
+    guard = contextlib.nullcontext() if options.dry_run else locked(root, "configure")
+    with guard, private_tempdir("homeops-configure-") as scratch:
+        previous = load_ledger(root)
         rendered = scratch / "rendered"
         rendered.mkdir(mode=0o700)
         work = Work(repo_root=root, scratch=scratch, options=options, rendered_dir=rendered)
+        if options.dry_run and any(state_dir(root).glob("txn-*")):
+            work.warnings.append(
+                "an interrupted homeops write is pending in this repository; the next write "
+                "command (configure without --dry-run) finishes it first"
+            )
         for step in chosen:
             step.run(work)
+            pause_point("configure.step")
         plan = _plan(work, previous)
         if not options.dry_run and (plan.writes or plan.ledger is not None or work.empty_dirs):
             _commit(root, plan, work.empty_dirs)
@@ -161,7 +169,7 @@ def _plan(work: Work, previous: Ledger | None) -> _Plan:
             encrypted=output.secret,
             lines=linemap.encode(list(output.lines)),
         )
-        target = root / rel
+        target = confine(root, rel)  # refused, dry run or not, when a symlink leads out of the repo
         if not target.exists():
             writes.append(output)
             reports.append(FileReport(rel, Status.CREATED))
@@ -184,60 +192,16 @@ def _plan(work: Work, previous: Ledger | None) -> _Plan:
 
 
 def _commit(root: Path, plan: _Plan, empty_dirs: Sequence[str]) -> None:
-    targets = [root / o.path for o in plan.writes] + ([root / LEDGER_PATH] if plan.ledger is not None else [])
-    new_dirs = _missing_dirs(root, targets)
-    try:
-        with Transaction() as tx:
-            for output in plan.writes:
-                tx.write(root / output.path, output.content or b"", mode=output.mode)
-            if plan.ledger is not None:
-                tx.write(root / LEDGER_PATH, plan.ledger)
-            with _sigint_held():
-                tx.commit()
-    except BaseException:
-        _remove_empty(new_dirs)
-        raise
+    with Transaction(root, "configure") as tx:
+        for output in plan.writes:
+            tx.write(output.path, output.content or b"", mode=output.mode)
+        if plan.ledger is not None:
+            tx.write(LEDGER_PATH, plan.ledger)
+        folders = [confine(root, rel) for rel in empty_dirs]
     for output in plan.writes:
         if output.mtime is not None:
             with contextlib.suppress(OSError):
-                os.utime(root / output.path, (output.mtime, output.mtime))
-    for rel in empty_dirs:
+                os.utime(confine(root, output.path), (output.mtime, output.mtime))
+    for folder in folders:
         with contextlib.suppress(OSError):
-            (root / rel).mkdir(parents=True, exist_ok=True)
-
-
-def _missing_dirs(root: Path, targets: Sequence[Path]) -> list[Path]:
-    """Folders the write will create, deepest first (removed again if the write fails)."""
-    missing: set[Path] = set()
-    for target in targets:
-        parent = target.parent
-        while parent != root and not parent.exists():
-            missing.add(parent)
-            parent = parent.parent
-    return sorted(missing, key=lambda p: len(p.parts), reverse=True)
-
-
-def _remove_empty(dirs: Sequence[Path]) -> None:
-    for folder in dirs:
-        with contextlib.suppress(OSError):
-            folder.rmdir()
-
-
-@contextlib.contextmanager
-def _sigint_held() -> Iterator[None]:
-    """Hold Ctrl-C back while the block runs; raise it afterwards."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[int] = []
-
-    def hold(signum: int, frame: FrameType | None) -> None:
-        received.append(signum)
-
-    previous = signal.signal(signal.SIGINT, hold)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if received:
-        raise KeyboardInterrupt
+            folder.mkdir(parents=True, exist_ok=True)

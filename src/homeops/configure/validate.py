@@ -54,7 +54,7 @@ def load(repo_root: Path, paths: Sequence[Path]) -> tuple[list[DataFile], list[I
         text = raw.decode("utf-8", errors="replace")
         suffix = path.suffix.lower()
         if suffix in (".yaml", ".yml"):
-            parsed = yamlio.parse(raw)
+            parsed = yamlio.parse(raw, schema=yamlio.HELM)  # makejinja's PyYAML: YAML 1.1 booleans
             if parsed.failure is not None:
                 issues.append((Where(rel, parsed.failure.line), f"not valid YAML: {parsed.failure.reason}"))
                 continue

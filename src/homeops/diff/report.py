@@ -9,7 +9,7 @@ from typing import Any
 
 from ..report.style import Style
 from ..yamlout import dump_yaml
-from .objects import MISSING, DiffResult, FieldChange, ObjectChange
+from .objects import MISSING, DiffResult, FieldChange, ObjectChange, ProducerFailure
 
 _SYMBOL = {"added": "+", "removed": "-", "changed": "~"}
 
@@ -35,12 +35,19 @@ def _value(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
+def failure_text(failure: ProducerFailure) -> str:
+    """One line naming a producer that could not be rendered on one side, and why."""
+    return f"{failure.producer}: could not render the {failure.side} side: {failure.error}"
+
+
+def failures_json(result: DiffResult) -> list[dict[str, str]]:
+    return [{"producer": f.producer, "side": f.side, "error": f.error} for f in result.failures]
+
+
 def to_text(result: DiffResult, style: Style) -> str:
     lines: list[str] = []
     for failure in result.failures:
-        lines.append(
-            style.red(f"! {failure.producer}: could not render the {failure.side} side: {failure.error}")
-        )
+        lines.append(style.red(f"! {failure_text(failure)}"))
     for producer, changes in sorted(result.by_producer().items()):
         lines.append(style.bold(producer))
         for change in changes:
@@ -71,7 +78,7 @@ def unified(change: ObjectChange) -> str:
 
 
 def to_unified(result: DiffResult) -> str:
-    parts = [f"# {f.producer}: could not render the {f.side} side: {f.error}\n" for f in result.failures]
+    parts = [f"# {failure_text(f)}\n" for f in result.failures]
     parts += [unified(change) for change in result.changes]
     return "".join(parts)
 
@@ -90,17 +97,7 @@ def to_markdown(result: DiffResult, *, title: str = "homeops diff") -> str:
     for failure in result.failures:
         lines.append(f"| `{failure.producer}` | ⚠️ {failure.side} failed to render | | |")
     lines.append("")
-    for failure in result.failures:
-        lines += [
-            "<details>",
-            f"<summary>⚠️ {failure.producer}: {failure.side} failed to render</summary>",
-            "",
-            "```",
-            failure.error,
-            "```",
-            "</details>",
-            "",
-        ]
+    lines += markdown_failures(result)
     for producer, changes in sorted(grouped.items()):
         body = "".join(unified(c) for c in changes)
         lines += [
@@ -114,6 +111,23 @@ def to_markdown(result: DiffResult, *, title: str = "homeops diff") -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def markdown_failures(result: DiffResult) -> list[str]:
+    """One collapsible section per producer that could not be rendered on a side, with the error."""
+    lines: list[str] = []
+    for failure in result.failures:
+        lines += [
+            "<details>",
+            f"<summary>⚠️ {failure.producer}: {failure.side} failed to render</summary>",
+            "",
+            "```",
+            failure.error,
+            "```",
+            "</details>",
+            "",
+        ]
+    return lines
 
 
 def to_json(result: DiffResult) -> str:
@@ -138,7 +152,7 @@ def to_json(result: DiffResult) -> str:
 
     payload = {
         "changes": [change_json(c) for c in result.changes],
-        "failures": [{"producer": f.producer, "side": f.side, "error": f.error} for f in result.failures],
+        "failures": failures_json(result),
         "unchanged": result.unchanged,
     }
     return json.dumps(payload, indent=2, default=str) + "\n"

@@ -13,6 +13,7 @@ full build.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import secrets
@@ -50,6 +51,7 @@ from ..render.snapshot import (
     needs_full_load,
     rebuild,
     store,
+    unbuilt,
 )
 from .objects import DEFAULT_IGNORES, DiffResult, Rendered, diff
 
@@ -244,6 +246,9 @@ class Selection:
     releases: frozenset[ReleaseKey]
     full_load: str | None = None
     """Why the head's tree was loaded in full instead of rebuilt from the base's (None: rebuilt)."""
+    unbuilt: frozenset[Key] = frozenset()
+    """The Kustomizations among ``kustomizations`` that could not be built on a side: chosen whatever
+    changed, since the files they read are unknown."""
 
 
 def select_changed(
@@ -251,12 +256,16 @@ def select_changed(
 ) -> Selection:
     """The producers ``changes`` reach. ``rebuilt``: the Kustomizations :func:`rebuild` re-expanded;
     without it, every Kustomization whose applied object or output differs."""
+    unbuilt_keys = set()
+    if changes:
+        unbuilt_keys = {k for side in (base, head) for k, e in side.entries.items() if unbuilt(e)}
     if rebuilt is not None:
         ks = set(rebuilt)
     else:
         common = head.entries.keys() & base.entries.keys()
         ks = {k for k in common if _entry_state(base, k) != _entry_state(head, k)}
     ks |= base.entries.keys() ^ head.entries.keys()
+    ks |= unbuilt_keys
     base_clusters, head_clusters = clusters_of(base), clusters_of(head)
     keys = {(n, rid) for n, c in base_clusters.items() for rid in c.releases}
     keys |= {(n, rid) for n, c in head_clusters.items() for rid in c.releases}
@@ -272,7 +281,7 @@ def select_changed(
         res = head_clusters[key[0]].releases.get(key[1]) if key[0] in head_clusters else None
         if res is not None and _touches(local_chart_paths(res), changes.all):
             releases.add(key)
-    return Selection(frozenset(ks), frozenset(releases))
+    return Selection(frozenset(ks), frozenset(releases), unbuilt=frozenset(unbuilt_keys))
 
 
 def _touches_local_chart(clusters: dict[str, Any], changed: Iterable[str]) -> set[ReleaseKey]:
@@ -438,7 +447,7 @@ def _head(
     if all_producers:
         return Side(label, snapshot, files), None
     chosen = select_changed(base.snapshot, snapshot, changes)
-    return Side(label, snapshot, files), Selection(chosen.kustomizations, chosen.releases, why)
+    return Side(label, snapshot, files), dataclasses.replace(chosen, full_load=why)
 
 
 def compare(

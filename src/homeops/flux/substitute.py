@@ -365,24 +365,11 @@ def _walk(value: Any, fn: Callable[[str], str]) -> Any:
     return value
 
 
-_INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
-_FLOAT = re.compile(r"^[-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+][0-9]+)?$")
-_BOOLS = {
-    **dict.fromkeys(("true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON"), True),
-    **dict.fromkeys(("false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF"), False),
-}
-
-
 def _retype(text: str) -> Any:
-    if text in _BOOLS:
-        return _BOOLS[text]
-    if text in ("null", "Null", "NULL", "~"):
-        return None
-    if _INT.match(text):
-        return int(text.replace("_", ""))
-    if _FLOAT.match(text) and any(ch.isdigit() for ch in text):
-        return float(text.replace("_", ""))
-    return text
+    # kustomize-controller reads the substituted text back with sigs.k8s.io/yaml (YAML 1.1 booleans)
+    from ..load.yamlio import HELM, plain_value
+
+    return plain_value(text, schema=HELM)
 
 
 def strings_with_vars(

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from .. import parallel
+from .. import parallel, progress
 from ..errors import HomeopsError, Where
 from ..kustomize import Overrides, build
 from ..load.tree import SourceTree, normalize
@@ -308,6 +308,7 @@ class _Expander:
             self.seen.add(ks.id)
             producer = self._expand(ks, parent)
             self.result.producers[(self.cluster, ks.id)] = producer
+            progress.step(len(self.seen), len(self.seen) + len(queue), "expanding Kustomizations")
             for child in producer.objects:
                 if _is_flux_ks(child):
                     queue.append((with_default_ns(child), ks.id, 0))
@@ -336,7 +337,7 @@ class _Expander:
                 jobs.append(ks)
         if len(jobs) < _PARALLEL_MIN_BUILDS:
             return
-        built = parallel.run(jobs, self._build_plain, meanwhile=True)
+        built = parallel.run(jobs, self._build_plain, meanwhile=True, what="building Kustomizations")
         for ks, plain in zip(jobs, built, strict=True):
             if plain is not None:
                 self.ahead[id(ks.res)] = plain

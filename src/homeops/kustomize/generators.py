@@ -15,6 +15,7 @@ from typing import Any
 
 from ..errors import KustomizeError, Where
 from ..model.base import Origin
+from . import kfile
 from .kfile import GeneratorArgs, GeneratorOptions, Kustomization
 from .loader import Loader
 from .resid import Res
@@ -88,8 +89,9 @@ def generate(loader: Loader, kust: Kustomization, args: GeneratorArgs, where: Wh
 def _pairs(loader: Loader, kust: Kustomization, args: GeneratorArgs, where: Where) -> dict[str, bytes]:
     """Key/value pairs in kustomize's order: env files, then literals, then files."""
     pairs: list[tuple[str, bytes]] = []
-    for entry in args.envs:
-        pairs.extend(_env_file(_read(loader, kust, entry, where, "env file"), entry, where))
+    for i, entry in enumerate(args.envs):
+        content = _read(loader, kust, entry, where, "env file", (args.section, args.index, "envs", i))
+        pairs.extend(_env_file(content, entry, where))
     for literal in args.literals:
         key, sep, text_value = literal.partition("=")
         if not sep or not key:
@@ -99,9 +101,9 @@ def _pairs(loader: Loader, kust: Kustomization, args: GeneratorArgs, where: Wher
                 hint="write literals as KEY=VALUE",
             )
         pairs.append((key, _unquote(text_value).encode("utf-8")))
-    for source in args.files:
+    for i, source in enumerate(args.files):
         name, path = _file_source(source, where)
-        pairs.append((name, _read(loader, kust, path, where, "file")))
+        pairs.append((name, _read(loader, kust, path, where, "file", (args.section, args.index, "files", i))))
     result: dict[str, bytes] = {}
     for key, value in pairs:
         if key in result:
@@ -114,10 +116,18 @@ def _pairs(loader: Loader, kust: Kustomization, args: GeneratorArgs, where: Wher
     return result
 
 
-def _read(loader: Loader, kust: Kustomization, entry: str, where: Where, what: str) -> bytes:
-    rel = loader.resolve(kust.directory, entry, where, what)
-    loader.check_root_only(kust.directory, rel, entry, where, what)
-    return loader.read_bytes(rel, where, what)
+def _read(
+    loader: Loader, kust: Kustomization, entry: str, where: Where, what: str, at: tuple[str | int, ...]
+) -> bytes:
+    try:
+        rel = loader.resolve(kust.directory, entry, where, what)
+        loader.check_root_only(kust.directory, rel, entry, where, what)
+        return loader.read_bytes(rel, where, what)
+    except KustomizeError as exc:
+        if exc.where is where and not kust.generated:
+            # the line of the entry itself, not of its generator
+            exc.where = Where(kust.path, kfile.line_of(loader.tree, kust.path, list(at)) or where.line)
+        raise
 
 
 def _unquote(value: str) -> str:

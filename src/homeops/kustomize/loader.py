@@ -1,10 +1,12 @@
 """File access for one build: path rules, load restrictions, and resource files as objects.
 
 Paths in a kustomization are relative to its folder. Whatever the mode, a path may not leave the
-repository (``..`` past the root, an absolute path, a symlink pointing out): homeops reads only the
-repository. ``kubectl kustomize`` mode (``flux=False``) adds kustomize's default
-``LoadRestrictionsRootOnly``: files (not folders) must sit inside the kustomization's own folder.
-Flux mode is ``LoadRestrictionsNone`` within the repository, as kustomize-controller builds.
+source root (``..`` past the root, an absolute path, a symlink pointing out): homeops reads only the
+repository, as kustomize-controller reads only its artifact (it builds through a file system that
+refuses every path and symlink leaving the artifact root). Such a path raises :class:`OutsideSource`,
+naming the kustomization file and line. ``kubectl kustomize`` mode (``flux=False``) adds kustomize's
+default ``LoadRestrictionsRootOnly``: files (not folders) must sit inside the kustomization's own
+folder. Flux mode is ``LoadRestrictionsNone`` within the repository, as kustomize-controller builds.
 """
 
 from __future__ import annotations
@@ -33,6 +35,15 @@ _REMOTE_PREFIXES = (
 
 def looks_remote(entry: str) -> bool:
     return entry.startswith(_REMOTE_PREFIXES) or "?ref=" in entry or "://" in entry
+
+
+class OutsideSource(KustomizeError):
+    """A kustomization names a file or folder outside the source root; nothing there is read."""
+
+
+class RemoteUnavailable(KustomizeError):
+    """A remote base or file that homeops could not fetch (offline, not in the cache, unreachable):
+    the build could not be verified, which says nothing against the repository."""
 
 
 class Template(NamedTuple):
@@ -125,17 +136,19 @@ class Loader:
         """The repo-relative path ``entry`` names, relative to folder ``base``."""
         if looks_remote(entry):
             raise UnsupportedFeature(f"remote {what} {entry!r}", where=where)
-        if entry.startswith("/") or (len(entry) > 1 and entry[1] == ":"):
-            raise KustomizeError(
-                f"{what} {entry!r} is an absolute path",
+        if entry.startswith(("/", "\\")) or (len(entry) > 1 and entry[1] == ":"):
+            raise OutsideSource(
+                f"{what} {entry!r} is an absolute path: Flux reads nothing outside its source, "
+                "and homeops refuses to",
                 where=where,
                 hint="use a path relative to the kustomization's folder, inside the repository",
             )
         joined = f"{base}/{entry}" if base else entry
         rel = normalize(joined)
         if rel is None:
-            raise KustomizeError(
-                f"{what} {entry!r} leaves the repository",
+            raise OutsideSource(
+                f"{what} {entry!r} leaves the repository: Flux reads nothing outside its source, "
+                "and homeops refuses to",
                 where=where,
                 hint="kustomizations may only refer to files inside the repository",
             )
@@ -146,8 +159,8 @@ class Loader:
 
     def _check_symlinks(self, rel: str, entry: str, where: Where, what: str) -> None:
         if self._cache.kind(rel) == "outside":
-            raise KustomizeError(
-                f"{what} {entry!r} is a symlink that points outside the repository",
+            raise OutsideSource(
+                f"{what} {entry!r} is a symlink that points outside the repository; it is not followed",
                 where=where,
                 hint="replace the symlink with the file, or point it inside the repository",
             )
@@ -242,7 +255,7 @@ def _load_objects(tree: SourceTree, rel: str) -> list[Template]:
         raise KustomizeError(
             f"cannot parse {rel}: {parsed.failure.reason}",
             where=Where(rel, parsed.failure.line),
-            hint="fix the YAML syntax",
+            hint="fix the YAML of the file (kustomize reads it with go-yaml v3)",
         )
     result: list[Template] = []
     for index, (doc, line) in enumerate(zip(parsed.documents, parsed.lines, strict=True)):

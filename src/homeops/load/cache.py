@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from .yamlio import ParsedFile
 
-_FORMAT = 3
+_FORMAT = 4  # 4: documents as go-yaml v3 and kustomize read them (load.yamlio)
 
 
 def cache_root() -> str:

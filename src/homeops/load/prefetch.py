@@ -36,7 +36,7 @@ def start(root: str, walked: Walk, cache: ParseCache | None) -> parallel.Split[s
         for rel in walked.files
         if rel.endswith(YAML_SUFFIXES) and not (cache and cache.has(rel, *walked.stats[rel]))
     ]
-    return parallel.start(todo, partial(parse_plain, root), minimum=MINIMUM)
+    return parallel.start(todo, partial(parse_plain, root), minimum=MINIMUM, what="parsing YAML files")
 
 
 def parse_plain(root: str, rel: str) -> tuple[Any, ...] | None:

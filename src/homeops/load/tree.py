@@ -189,7 +189,9 @@ class SourceTree:
 
         split, self._prefetch = self._prefetch, None
         if split is None:
-            split = start(self._unparsed(rels), self._parse_plain, minimum=_PARALLEL_MIN)
+            split = start(
+                self._unparsed(rels), self._parse_plain, minimum=_PARALLEL_MIN, what="parsing YAML files"
+            )
         if split is not None:
             for index, result in split.finish(self._parse_plain).items():
                 if result is not None:

@@ -122,3 +122,87 @@ def _ignored(stack: list[tuple[str, IgnoreRules]], rel: str, is_dir: bool) -> bo
         if found is not None:
             verdict = found
     return bool(verdict)
+
+
+#: Fields of a kustomization that name files or folders (for :func:`kustomize_root`).
+_PATH_LISTS = ("resources", "bases", "components", "crds", "configurations", "patchesStrategicMerge")
+_KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+def kustomize_root(target: str) -> str:
+    """The source root for building the folder ``target`` as ``kubectl kustomize`` would.
+
+    Inside a Git repository, the repository (what Flux's artifact holds: nothing outside it can be
+    read). Outside one, plain kustomize reads wherever the kustomizations point, so the root is the
+    closest folder that holds ``target`` and every folder and file its kustomizations name,
+    transitively (``../base`` included); an absolute path, a symlink or a remote base does not widen
+    it.
+    """
+    start = os.path.realpath(target)
+    folder = start if os.path.isdir(start) else os.path.dirname(start)
+    probe = folder
+    while True:
+        if os.path.exists(os.path.join(probe, ".git")):
+            return probe
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    reached: set[str] = set()
+    _reach(folder, reached)
+    return os.path.commonpath(sorted(reached)) if reached else folder
+
+
+def _reach(folder: str, reached: set[str]) -> None:
+    if folder in reached or len(reached) > 10_000:
+        return
+    reached.add(folder)
+    for name in _KUSTOMIZATION_FILES:
+        path = os.path.join(folder, name)
+        if os.path.isfile(path):
+            break
+    else:
+        return
+    from .yamlio import parse
+
+    try:
+        with open(path, "rb") as handle:
+            parsed = parse(handle.read())
+    except OSError:
+        return
+    data = parsed.documents[0] if parsed.documents else None
+    if not isinstance(data, dict):
+        return
+    entries: list[str] = []
+    for field in _PATH_LISTS:
+        value = data.get(field)
+        entries += [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+    for field in ("patches", "patchesJson6902", "replacements"):
+        value = data.get(field)
+        for item in value if isinstance(value, list) else []:
+            if isinstance(item, dict) and isinstance(item.get("path"), str):
+                entries.append(item["path"])
+    for field in ("configMapGenerator", "secretGenerator"):
+        value = data.get(field)
+        for item in value if isinstance(value, list) else []:
+            for key in ("files", "envs"):
+                names = item.get(key) if isinstance(item, dict) else None
+                entries += (
+                    [n.rpartition("=")[2] for n in names if isinstance(n, str)]
+                    if isinstance(names, list)
+                    else []
+                )
+    for entry in entries:
+        if (
+            "://" in entry
+            or entry.startswith(("/", "git@", "github.com/"))
+            or "\n" in entry
+            or "?ref=" in entry
+        ):
+            continue
+        # lexically: a symlink that leads elsewhere does not widen the root (it is refused instead)
+        full = os.path.normpath(os.path.join(folder, entry))
+        if os.path.isdir(full):
+            _reach(full, reached)
+        elif os.path.exists(full):
+            reached.add(os.path.dirname(full))

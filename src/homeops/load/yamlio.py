@@ -1,21 +1,32 @@
-"""Tolerant YAML parsing with libyaml, as Flux (Go YAML) reads files.
+"""YAML as the Go programs that consume a GitOps repository read it, built from libyaml's events.
 
-Differences from a plain ``yaml.safe_load_all``:
+Two readings, chosen by ``schema``:
 
-* an anchor defined twice is legal (the later definition wins for later aliases), as in Go YAML;
-* unknown tags (``!env_var``, ``!secret``) are loaded as their plain scalar, list or map;
-* timestamps stay strings (Kubernetes never sees a date type);
-* bytes are decoded by BOM (UTF-8, UTF-16), CRLF is fine, invalid UTF-8 is an error with an offset;
-* every document remembers the 1-based line it starts on.
+* :data:`KUSTOMIZE` (the default): what Flux applies. kustomize reads manifests with go-yaml v3
+  (kyaml) and hands each object on as JSON, so this is go-yaml v3's decoding followed by JSON:
+  YAML 1.2 core types (``yes``/``no``/``on``/``off`` are strings, ``1e3`` is the number 1000, ``017``
+  and ``0o17`` are 15, ``1_000`` is 1000), unquoted timestamps become RFC 3339 text
+  (``2024-01-31`` → ``2024-01-31T00:00:00Z``), ``!!binary`` is decoded, a whole float is an integer
+  (``1.0`` → 1, as JSON prints it), merge keys are expanded as kyaml does (a quoted ``"<<"`` key is
+  dropped), and what kustomize refuses is a failure: a key defined twice in one mapping
+  ("mapping key already defined"), a non-string key below the top level, ``.inf``/``.nan``, a tagged
+  value that does not fit its tag. go-yaml v3 writes a folded (``>``) scalar back with one more line
+  break before each more-indented line (it checks the wrong position for "the next line starts with
+  a space"); kustomize re-reads that text, so the values here carry the same extra breaks.
+* :data:`HELM`: what ``sigs.k8s.io/yaml`` reads (Helm's chart and ``values.yaml`` files,
+  helm-controller's ``valuesFrom`` and ``valuesFiles``): go-yaml v2, so YAML 1.1 booleans
+  (``yes``/``on``/``y`` are true), the same numbers, timestamps left as written, non-string keys
+  turned into strings, and the last of two equal keys wins.
 
-A file that cannot be parsed yields a :class:`ParseFailure` (line, reason), never an exception.
-Field lines are found on demand by :func:`locate`, which re-composes the file: findings are rare, so
-paying for line tracking only when one is reported keeps the common path at libyaml speed.
+Both tolerate what go-yaml tolerates and PyYAML refuses: an anchor defined again (later aliases see
+the later value), unknown tags (``!env_var``, loaded as their plain value). Both bound alias
+expansion as go-yaml v3 does (an alias bomb is a failure, not a hang) and nesting depth.
 
-The common case (untagged scalars, maps, lists, anchors and aliases) is built straight from libyaml's
-event stream, which skips PyYAML's node tree and generic constructors and is about twice as fast; any
-file with something else (tags, merge keys, redefined anchors, errors) goes through the full loader,
-so both paths give the same data.
+Bytes are decoded by BOM (UTF-8, UTF-16); invalid UTF-8 is a failure with its offset. A file that
+cannot be read yields a :class:`ParseFailure` (line, reason), never an exception; every document
+remembers the 1-based line it starts on. Field lines are found on demand by :func:`locate`, which
+re-composes the file: findings are rare, so paying for line tracking only when one is reported keeps
+the common path at libyaml speed.
 """
 
 from __future__ import annotations
@@ -37,76 +48,14 @@ from yaml.events import (
     StreamEndEvent,
 )
 
-_CLoader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+KUSTOMIZE = "kustomize"
+"""go-yaml v3 through kyaml, then JSON: how Flux's kustomize-controller reads manifests."""
+HELM = "helm"
+"""go-yaml v2 through ``sigs.k8s.io/yaml``, then JSON: how Helm and helm-controller read values."""
 
-
-#: Implicit resolvers of YAML 1.1 (what Kubernetes uses) minus timestamps.
-_RESOLVERS: dict[Any, list[tuple[str, re.Pattern[str]]]] = {
-    key: [(tag, rx) for tag, rx in value if tag != "tag:yaml.org,2002:timestamp"]
-    for key, value in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def _construct_unknown(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return loader.construct_scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node, deep=True)
-    if isinstance(node, yaml.MappingNode):
-        return loader.construct_mapping(node, deep=True)
-    return None  # pragma: no cover - libyaml has no other node kinds
-
-
-def _construct_str_timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    return loader.construct_scalar(node)  # type: ignore[arg-type]
-
-
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    # Unhashable keys (a list or map used as a key) become their text so the document survives.
-    loader.flatten_mapping(node)
-    mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if isinstance(key, list | dict):
-            key = str(key)
-        mapping[key] = loader.construct_object(value_node, deep=True)
-    return mapping
-
-
-def _install(loader_cls: type[Any]) -> None:
-    loader_cls.yaml_implicit_resolvers = _RESOLVERS
-    loader_cls.add_multi_constructor("!", _construct_unknown)
-    loader_cls.add_multi_constructor("tag:", _construct_unknown)
-    loader_cls.add_constructor("tag:yaml.org,2002:timestamp", _construct_str_timestamp)
-    loader_cls.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
-
-
-class FastLoader(_CLoader):  # type: ignore[misc]
-    """libyaml parser and composer, our constructors."""
-
-
-class TolerantLoader(yaml.SafeLoader):
-    """Pure-Python loader that lets an anchor be defined again, as Go YAML does."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.get_event()  # type: ignore[no-untyped-call]
-            anchor = event.anchor
-            if anchor not in self.anchors:
-                raise yaml.composer.ComposerError(
-                    None, None, f"found undefined alias {anchor!r}", event.start_mark
-                )
-            return self.anchors[anchor]
-        event = self.peek_event()  # type: ignore[no-untyped-call]
-        anchor = event.anchor
-        if anchor is not None and anchor in self.anchors:
-            # Forget the earlier definition so the base composer does not object.
-            del self.anchors[anchor]
-        return super().compose_node(parent, index)
-
-
-_install(FastLoader)
-_install(TolerantLoader)
+MAX_DEPTH = 200
+"""Deepest nesting accepted. go-yaml allows 10,000 levels; homeops walks documents recursively, and
+no Kubernetes object comes near this."""
 
 
 class ParseFailure(NamedTuple):
@@ -138,8 +87,8 @@ def decode(raw: bytes) -> str:
     return raw.decode("utf-8")
 
 
-def parse(raw: bytes | str) -> ParsedFile:
-    """Parse every document of a file. Never raises for bad content."""
+def parse(raw: bytes | str, *, schema: str = KUSTOMIZE) -> ParsedFile:
+    """Parse every document of a file as ``schema`` reads it. Never raises for bad content."""
     try:
         text = decode(raw) if isinstance(raw, bytes) else raw
     except UnicodeDecodeError as exc:
@@ -148,38 +97,15 @@ def parse(raw: bytes | str) -> ParsedFile:
         return ParsedFile(
             (), (), ParseFailure(line, f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})")
         )
-    if _CParser is not None:
-        try:
-            return _from_events(text, _CParser(text))
-        except (_Unsupported, yaml.YAMLError):
-            pass  # the full loader handles it, and words any problem as it always does
+    parser = _CParser(text) if _CParser is not None else yaml.SafeLoader(text)
     try:
-        return _load(text, FastLoader)
-    except yaml.composer.ComposerError as exc:
-        if "duplicate anchor" not in str(exc):
-            return ParsedFile((), (), _failure(exc))
+        return _from_events(text, parser, _Reading(schema == HELM, text))
+    except _Refused as exc:
+        return ParsedFile((), (), ParseFailure(exc.line, exc.reason))
     except yaml.YAMLError as exc:
         return ParsedFile((), (), _failure(exc))
-    except RecursionError:
-        return ParsedFile((), (), ParseFailure(0, "nesting too deep"))
-    try:
-        return _load(text, TolerantLoader)
-    except yaml.YAMLError as exc:
-        return ParsedFile((), (), _failure(exc))
-
-
-def _load(text: str, loader_cls: type[Any]) -> ParsedFile:
-    loader = loader_cls(text)
-    docs: list[Any] = []
-    lines: list[int] = []
-    try:
-        while loader.check_node():
-            node = loader.get_node()
-            lines.append(_content_line(node))
-            docs.append(loader.construct_document(node))
     finally:
-        loader.dispose()
-    return _parsed(text, docs, lines)
+        parser.dispose()
 
 
 def _parsed(text: str, docs: list[Any], lines: list[int]) -> ParsedFile:
@@ -189,141 +115,678 @@ def _parsed(text: str, docs: list[Any], lines: list[int]) -> ParsedFile:
     return ParsedFile(tuple(docs), tuple(lines))
 
 
-# -- the event builder ------------------------------------------------------------------------------
-
 _CParser: Any = getattr(getattr(yaml, "_yaml", None), "CParser", None)
 
 
-class _Unsupported(Exception):
-    """The file needs the full loader (a tag, a merge key, an anchor defined twice, deep nesting)."""
+# -- scalars ---------------------------------------------------------------------------------------
 
 
+class _Refused(Exception):
+    """Valid YAML that the Go reader refuses (or that would hang it)."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(reason)
+        self.line = line
+        self.reason = reason
+
+
+class _Invalid(Exception):
+    """A scalar that does not fit its tag, or that JSON cannot hold (no line yet)."""
+
+
+_MERGE = object()
+"""The value of a plain ``<<``: a merge key when it is a key, the text ``<<`` when it is a value."""
 _PENDING = object()
 """An anchored map or list still being built: an alias to it is recursive."""
-_MAX_DEPTH = 100
-"""Deeper documents go to the full loader, which decides about "nesting too deep" as it always did."""
-_IMPLICIT = {
-    first: resolvers + _RESOLVERS.get(None, [])
-    for first, resolvers in _RESOLVERS.items()
-    if first is not None
+
+_TAG = "tag:yaml.org,2002:"
+_STR, _BINARY, _MERGE_TAG, _TIMESTAMP = _TAG + "str", _TAG + "binary", _TAG + "merge", _TAG + "timestamp"
+_RESOLVABLE = {_TAG + name: "!!" + name for name in ("bool", "int", "float", "null", "timestamp")}
+
+_TRUE = ("true", "True", "TRUE")
+_FALSE = ("false", "False", "FALSE")
+_WORDS: dict[str, Any] = {
+    **dict.fromkeys(_TRUE, True),
+    **dict.fromkeys(_FALSE, False),
+    **dict.fromkeys(("", "~", "null", "Null", "NULL"), None),
+    **dict.fromkeys((".nan", ".NaN", ".NAN"), float("nan")),
+    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), float("inf")),
+    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), float("-inf")),
+    "<<": _MERGE,
 }
-_WILDCARD = _RESOLVERS.get(None, [])
-_PLAIN: dict[str, Any] = {}
-"""Plain scalar text → its value (memoised: keys and common values repeat in every file)."""
-_PLAIN_LIMIT = 200_000
-_SCALARS = FastLoader("")
-"""Only its constructors are used, so an int or a float is read exactly as the full loader reads it."""
+"""go-yaml v3's table of words (YAML 1.2 core)."""
+_WORDS_V2: dict[str, Any] = {
+    **_WORDS,
+    **dict.fromkeys(("y", "Y", "yes", "Yes", "YES", "on", "On", "ON"), True),
+    **dict.fromkeys(("n", "N", "no", "No", "NO", "off", "Off", "OFF"), False),
+}
+"""go-yaml v2's: YAML 1.1 booleans too."""
+_HINTS = frozenset("+-0123456789yYnNtTfFoO~.")
+"""First characters of anything that is not a string (go-yaml's resolve table)."""
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?\Z")
+_DOT_FLOAT = re.compile(r"\.[0-9]+([eE][-+]?[0-9]+)?\Z")
+_DIGITS = {16: frozenset("0123456789abcdefABCDEF"), 10: frozenset("0123456789"), 8: frozenset("01234567"),
+           2: frozenset("01")}  # fmt: skip
+_INT64 = 1 << 63
+_UINT64 = 1 << 64
 
 
-def _plain(text: str) -> Any:
-    """The value of an untagged plain scalar: YAML 1.1 implicit types, timestamps left as text."""
-    for tag, regexp in _IMPLICIT.get(text[0] if text else "", _WILDCARD):
-        if regexp.match(text):
-            construct = _SCALARS.yaml_constructors.get(tag)
-            # merge (``<<``) and value (``=``) keys have no constructor: as values they are text
-            value = construct(_SCALARS, yaml.ScalarNode(tag, text)) if construct is not None else text
-            break
+def _go_int(text: str, *, bigint: bool) -> int | None:
+    """``strconv.ParseInt(text, 0, 64)``, then ``ParseUint``, then (``bigint``) ``big.Int`` — as go-yaml
+    tries them; None when none applies."""
+    body = text
+    sign = body[:1] if body[:1] in ("+", "-") else ""
+    if sign:
+        body = body[1:]
+    prefix = body[:2].lower()
+    if prefix in ("0x", "0o", "0b"):
+        base, digits = {"0x": 16, "0o": 8, "0b": 2}[prefix], body[2:]
+    elif body[:1] == "0" and len(body) > 1:
+        base, digits = 8, body[1:]
     else:
-        value = text
-    if len(_PLAIN) >= _PLAIN_LIMIT:
-        _PLAIN.clear()
-    _PLAIN[text] = value
+        base, digits = 10, body
+    if not digits or not _DIGITS[base].issuperset(digits):
+        return None
+    value = int(digits, base)
+    if sign == "-":
+        value = -value
+        return value if value >= -_INT64 or bigint else None
+    if value < _INT64 or (value < _UINT64 and not sign) or bigint:
+        return value
+    return None
+
+
+def _json_float(value: float) -> Any:
+    """A float as JSON carries it: a whole number is printed (and read back) as an integer."""
+    if value != value or value in (_INF, -_INF):
+        raise _Invalid("not a number JSON can hold")
+    if value.is_integer() and -_INT64 <= value < _UINT64:
+        return int(value)
     return value
 
 
-def _from_events(text: str, parser: Any) -> ParsedFile:
+_INF = float("inf")
+
+
+def _number(text: str, v2: bool) -> Any:
+    """go-yaml's reading of a plain scalar that starts with a digit or a sign (after the words)."""
+    plain = text.replace("_", "")
+    found = _go_int(plain, bigint=False)
+    if found is not None:
+        return found
+    if _FLOAT.match(plain):
+        value = float(plain)
+        if value not in (_INF, -_INF):
+            return value
+    if v2 and any(ch.isdigit() for ch in plain):
+        # sigs.k8s.io/yaml's go-yaml v2 keeps integers too large for 64 bits (big.Int)
+        big = _go_int(plain, bigint=True)
+        if big is not None:
+            return big
+    return text
+
+
+def _resolve(text: str, v2: bool) -> Any:
+    """The value of an untagged plain scalar, before JSON (floats stay floats, NaN and Inf too)."""
+    words = _WORDS_V2 if v2 else _WORDS
+    if text in words:
+        return words[text]
+    first = text[:1]
+    if first not in _HINTS:
+        return text
+    if first == ".":
+        if _DOT_FLOAT.match(text):
+            value = float(text)
+            if value not in (_INF, -_INF):
+                return value
+        return text
+    if first in "+-" or first.isdigit():
+        if not v2 and len(text) >= 8 and text[4:5] == "-":
+            stamp = timestamp(text)
+            if stamp is not None:
+                return stamp
+        return _number(text, v2)
+    return text
+
+
+def needs_quotes(text: str) -> bool:
+    """Whether ``text`` written as a plain scalar would read back as something else in go-yaml v3 or
+    v2 (a number, a boolean, null, a timestamp): writers must quote it."""
+    return _resolve(text, False) is not text or _resolve(text, True) is not text
+
+
+def plain_value(text: str, *, schema: str = KUSTOMIZE) -> Any:
+    """What an unquoted scalar reads as under ``schema``, as JSON carries it (a number JSON cannot
+    hold, ``.inf``, stays text: the Go reader would fail on it, homeops reports that elsewhere)."""
+    value = _plain(text, _MEMO_V2 if schema == HELM else _MEMO, schema == HELM)
+    if value.__class__ is _Special:
+        return value.value if value.value is not None else text
+    return "<<" if value is _MERGE else value
+
+
+def _plain(text: str, memo: dict[str, Any], v2: bool) -> Any:
+    """An untagged plain scalar as JSON holds it (memoised: keys and common values repeat)."""
+    value = _resolve(text, v2)
+    if value.__class__ is float:
+        try:
+            value = _json_float(value)
+        except _Invalid:
+            value = _Special(text, None)
+    elif value.__class__ is str and value is not text:
+        value = _Special(text, value)  # a timestamp: as a key it stays as written
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()
+    memo[text] = value
+    return value
+
+
+class _Special(NamedTuple):
+    """A plain scalar whose value differs from its text in a way that matters where it is used: a
+    timestamp (a key keeps its text) or a number JSON cannot hold (``value`` None: refused)."""
+
+    text: str
+    value: Any
+
+
+def _special(value: _Special, event: Any) -> Any:
+    if value.value is None:
+        raise _Refused(
+            event.start_mark.line + 1,
+            f"{value.text} is not a number JSON can hold, so kustomize cannot write the object out "
+            "(json: unsupported value); quote it if it is text",
+        )
+    return value.value
+
+
+_MEMO_LIMIT = 200_000
+_MEMO: dict[str, Any] = {}
+_MEMO_V2: dict[str, Any] = {}
+
+
+def _tagged(tag: str, text: str, v2: bool) -> Any:
+    """A scalar with an explicit tag, as go-yaml decodes it (raises :class:`_Invalid`)."""
+    short = _RESOLVABLE.get(tag)
+    if tag == _STR:
+        return text
+    if tag == _BINARY:
+        return _binary(text)
+    if short is None:
+        return text  # a custom tag: its plain text
+    if short == "!!timestamp":
+        stamp = None if v2 else timestamp(text)
+        if stamp is None and not v2:
+            raise _Invalid(f"cannot decode !!str `{text}` as a !!timestamp")
+        return stamp if stamp is not None else text
+    value = _resolve(text, v2)
+    if value is _MERGE:
+        value = "<<"
+    have = _short_tag(value)
+    if have != short:
+        if short == "!!float" and have == "!!int":
+            value = float(value)
+        else:
+            raise _Invalid(f"cannot decode {have} `{text}` as a {short}")
+    return _json_float(value) if value.__class__ is float else value
+
+
+def _short_tag(value: Any) -> str:
+    if value is None:
+        return "!!null"
+    if value.__class__ is bool:
+        return "!!bool"
+    if value.__class__ is int:
+        return "!!int"
+    if value.__class__ is float:
+        return "!!float"
+    return "!!str"
+
+
+def _binary(text: str) -> str:
+    """``!!binary``: base64 (line breaks ignored, as Go's decoder does), bytes read as JSON reads them."""
+    import base64
+    import binascii
+
+    try:
+        data = base64.b64decode(text.replace("\n", "").replace("\r", ""), validate=True)
+    except (binascii.Error, ValueError):
+        raise _Invalid("!!binary value contains invalid base64 data") from None
+    return data.decode("utf-8", "homeops-go-json")
+
+
+def _go_json_replace(exc: UnicodeError) -> tuple[str, int]:
+    # Go's encoding/json replaces each invalid byte with U+FFFD (Python would merge some of them).
+    assert isinstance(exc, UnicodeDecodeError)
+    return "\ufffd", exc.start + 1
+
+
+codecs.register_error("homeops-go-json", _go_json_replace)
+
+
+# -- timestamps -------------------------------------------------------------------------------------
+
+_STAMP = re.compile(
+    r"(\d{4})-(\d\d?)-(\d\d?)"
+    r"(?:(?:[Tt]| +)(\d\d?):(\d\d?):(\d\d?)(?:[.,](\d+))?(Z|[+-]\d\d:\d\d)?)?\Z"
+)
+_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def timestamp(text: str) -> str | None:
+    """A YAML timestamp as go-yaml v3 reads it (Go's ``time.Parse`` with its four layouts) and JSON
+    writes it (RFC 3339 with nanoseconds, trailing zeros dropped, ``Z`` for UTC); None otherwise."""
+    found = _STAMP.match(text)
+    if found is None:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = found.groups()
+    has_time = hour is not None
+    separator = text[len(year) + len(month) + len(day) + 2 : len(year) + len(month) + len(day) + 3]
+    if has_time and zone is None and separator in "Tt":
+        return None  # "T" layouts need a zone; only the space-separated one goes without
+    y, m, d = int(year), int(month), int(day)
+    if not 1 <= m <= 12:
+        return None
+    leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+    if not 1 <= d <= (29 if m == 2 and leap else _DAYS[m - 1]):
+        return None
+    h = mi = s = 0
+    if has_time:
+        h, mi, s = int(hour), int(minute), int(second)
+        if h > 23 or mi > 59 or s > 59:
+            return None
+    nanos = (fraction or "")[:9].ljust(9, "0") if fraction else ""
+    offset = "Z"
+    if zone is not None and zone != "Z":
+        zh, zm = int(zone[1:3]), int(zone[4:6])
+        if zh > 24 or zm > 60:
+            return None
+        if zh or zm:
+            offset = zone
+    text_out = f"{y:04d}-{m:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}"
+    nanos = nanos.rstrip("0")
+    if nanos:
+        text_out += "." + nanos
+    return text_out + offset
+
+
+# -- folded scalars as kustomize writes and re-reads them -------------------------------------------
+
+
+_FOLDED: dict[str, str] = {}
+
+
+def _refold(value: str) -> str:
+    """The value of a folded scalar after go-yaml v3 writes it (``>``) and reads it back."""
+    found = _FOLDED.get(value)
+    if found is None:
+        found = _go_folded_roundtrip(value)
+        if len(_FOLDED) >= 10_000:
+            _FOLDED.clear()
+        _FOLDED[value] = found
+    return found
+
+
+_BREAKS = "\n\r\x85\u2028\u2029"
+
+
+def _go_folded_roundtrip(value: str) -> str:
+    if not value or value[-1] == " " or " \n" in value or not _printable(value):
+        return value  # go-yaml writes these double-quoted, which reads back exactly
+    # go-yaml's block scalar header: an indentation indicator when the text starts with a space or a
+    # break, a chomping indicator from its end.
+    header = ">"
+    if value[0] in " " + _BREAKS:
+        header += "2"
+    if value[-1] not in _BREAKS:
+        header += "-"
+    elif len(value) == 1 or value[-2] in _BREAKS:
+        header += "+"
+    # go-yaml puts an extra break before a line when the *first* line of the text (it looks at
+    # position 0 instead of the position after the current breaks) does not start with a blank.
+    k = 0
+    while k < len(value) and value[k] in _BREAKS:
+        k += 1
+    extra_break = k < len(value) and value[k] not in " \t"
+    out = [header, "\n"]
+    breaks = True
+    leading_spaces = True
+    for ch in value:
+        if ch in _BREAKS:
+            if not breaks and not leading_spaces and ch == "\n" and extra_break:
+                out.append("\n")
+            out.append("\n" if ch == "\n" else ch)
+            breaks = True
+        else:
+            if breaks:
+                out.append("  ")
+                leading_spaces = ch in " \t"
+            out.append(ch)
+            breaks = False
+    parser = _CParser("x: " + "".join(out)) if _CParser is not None else yaml.SafeLoader("x: " + "".join(out))
+    try:
+        for _ in range(4):  # stream, document, mapping, key
+            parser.get_event()
+        event = parser.get_event()
+        return str(event.value) if event.__class__ is ScalarEvent else value
+    except yaml.YAMLError:
+        return value
+    finally:
+        parser.dispose()
+
+
+def _printable(value: str) -> bool:
+    """go-yaml's ``is_printable`` over the whole text (else it writes the scalar double-quoted): tabs,
+    line feeds, printable ASCII, and the Basic Multilingual Plane without surrogates, BOM and
+    non-characters (so not an emoji, which lies beyond it)."""
+    for ch in value:
+        code = ord(ch)
+        if not (
+            0x20 <= code <= 0x7E
+            or code in (0x09, 0x0A)  # go-yaml v3 counts tabs apart: they do not rule out block style
+            or 0xA0 <= code <= 0xD7FF
+            or (0xE000 <= code <= 0xFFFD and code != 0xFEFF)
+        ):
+            return False
+    return True
+
+
+# -- the event builder ------------------------------------------------------------------------------
+
+
+class _Reading:
+    """What one parse needs to know: its schema, and the text and document for error lines."""
+
+    __slots__ = ("index", "memo", "text", "v2")
+
+    def __init__(self, v2: bool, text: str) -> None:
+        self.v2 = v2
+        self.memo = _MEMO_V2 if v2 else _MEMO
+        self.text = text
+        self.index = 0
+
+
+def _from_events(text: str, parser: Any, reading: _Reading) -> ParsedFile:
     get: Callable[[], Any] = parser.get_event
     docs: list[Any] = []
     lines: list[int] = []
-    try:
-        get()  # stream start
+    get()  # stream start
+    event = get()
+    while event.__class__ is DocumentStartEvent:
         event = get()
-        while event.__class__ is DocumentStartEvent:
-            event = get()
-            lines.append(event.start_mark.line + 1)
-            docs.append(_document(event, get))
-            get()  # document end
-            event = get()
-        if event.__class__ is not StreamEndEvent:
-            raise _Unsupported
-    finally:
-        parser.dispose()
+        lines.append(event.start_mark.line + 1)
+        reading.index = len(docs)
+        docs.append(_document(event, get, reading))
+        get()  # document end
+        event = get()
+    if event.__class__ is not StreamEndEvent:  # pragma: no cover - libyaml ends every stream
+        raise _Refused(event.start_mark.line + 1, "unexpected end of the stream")
     return _parsed(text, docs, lines)
 
 
-def _document(event: Any, get: Callable[[], Any]) -> Any:
+# go-yaml v3's limits on alias expansion (decode.go): past 1,000 decoded nodes of which over 100 come
+# from aliases, at most 99% of them may, up to 400,000 nodes, sliding to 10% at 4,000,000.
+_ALIAS_LOW = 400_000
+_ALIAS_HIGH = 4_000_000
+
+
+def _allowed_alias_ratio(decoded: int) -> float:
+    if decoded <= _ALIAS_LOW:
+        return 0.99
+    if decoded >= _ALIAS_HIGH:
+        return 0.10
+    return 0.99 - 0.89 * (decoded - _ALIAS_LOW) / (_ALIAS_HIGH - _ALIAS_LOW)
+
+
+# One entry per open collection: [container, state, pending key, anchor, start count, merges, root, flow].
+# state: None in a list, True in a map expecting a key, False expecting the pending key's value,
+# _MERGE_LIST in a list that is the value of a merge key (its items must be maps). merges: None, or
+# the maps "<<" brings into this mapping. root: the document's top mapping under KUSTOMIZE (kustomize
+# makes its keys strings; below it, keys must already be strings). flow: written in flow style.
+_CONTAINER, _STATE, _KEY, _ANCHOR, _START, _MERGES, _ROOT, _FLOW = range(8)
+_MERGE_LIST = object()
+_MISSING = object()
+_DROP = object()
+"""The pending key of an entry that is left out (kyaml clears quoted ``"<<"`` keys; go-yaml skips a null
+key of the top mapping)."""
+
+
+def _document(event: Any, get: Callable[[], Any], reading: _Reading) -> Any:
     """Build one document from its first node event; consumes events up to its last node event."""
+    v2 = reading.v2
+    memo = reading.memo
     anchors: dict[str, Any] = {}
-    plain = _PLAIN
-    # One entry per open collection: [container, state, pending key, anchor]; state is None in a list,
-    # True in a map expecting a key, False in a map expecting the value of the pending key.
+    sizes: dict[str, int] = {}
+    decoded = 0
+    aliased = 0
     stack: list[list[Any]] = []
     while True:
         cls = event.__class__
+        alias = False
         if cls is ScalarEvent:
-            if event.tag is not None and event.tag != "!":
-                raise _Unsupported
-            text = event.value
-            if event.implicit[0]:
-                if text == "<<" and (event.anchor is not None or (stack and stack[-1][1] is True)):
-                    raise _Unsupported  # a merge key
-                value = plain.get(text, _PENDING)
-                if value is _PENDING:
-                    value = _plain(text)
+            decoded += 1
+            tag = event.tag
+            style = event.style
+            if tag is None or tag == "!":
+                if not style:
+                    value = memo.get(event.value, _PENDING)
+                    if value is _PENDING:
+                        value = _plain(event.value, memo, v2)
+                    if value is None and not event.value and stack and not v2:
+                        # go-yaml writes an empty scalar in a flow collection or as a key as '', so
+                        # kustomize reads it back as an empty string, not as null
+                        if stack[-1][_FLOW] or stack[-1][_STATE] is True:
+                            value = ""
+                elif style == ">" and not v2:
+                    value = _refold(event.value)
+                else:
+                    value = event.value
             else:
-                value = text
+                value = _explicit(tag, event, v2)
             if event.anchor is not None:
-                if event.anchor in anchors:
-                    raise _Unsupported
                 anchors[event.anchor] = value
+                sizes[event.anchor] = 1
         elif cls is MappingStartEvent or cls is SequenceStartEvent:
-            if (event.tag is not None and event.tag != "!") or len(stack) >= _MAX_DEPTH:
-                raise _Unsupported
+            decoded += 1
+            if len(stack) >= MAX_DEPTH:
+                raise _Refused(event.start_mark.line + 1, f"nested deeper than {MAX_DEPTH} levels")
             if event.anchor is not None:
-                if event.anchor in anchors:
-                    raise _Unsupported
                 anchors[event.anchor] = _PENDING
-            stack.append(
-                [{}, True, None, event.anchor] if cls is MappingStartEvent else [[], None, None, event.anchor]
-            )
+            flow = bool(event.flow_style)
+            if cls is MappingStartEvent:
+                stack.append([{}, True, None, event.anchor, decoded, None, not stack and not v2, flow])
+            else:
+                merging = bool(stack) and stack[-1][_STATE] is False and stack[-1][_KEY] is _MERGE
+                state = _MERGE_LIST if merging else None
+                stack.append([[], state, None, event.anchor, decoded, None, False, flow])
             event = get()
             continue
         elif cls is MappingEndEvent or cls is SequenceEndEvent:
-            container, _state, _key, anchor = stack.pop()
-            value = container
-            if anchor is not None:
-                anchors[anchor] = value
+            entry = stack.pop()
+            value = entry[_CONTAINER]
+            if entry[_MERGES] is not None:
+                # kyaml: the mapping's own keys win, then the maps in the order listed
+                for source in entry[_MERGES]:
+                    for key, item in source.items():
+                        value.setdefault(key, item)
+            if entry[_ANCHOR] is not None:
+                anchors[entry[_ANCHOR]] = value
+                sizes[entry[_ANCHOR]] = decoded - entry[_START] + 1
         elif cls is AliasEvent:
-            value = anchors.get(event.anchor, _PENDING)
+            decoded += 1
+            name = event.anchor
+            value = anchors.get(name, _MISSING)
+            if value is _MISSING:
+                raise _Refused(event.start_mark.line + 1, f"unknown anchor '{name}' referenced")
             if value is _PENDING:
-                raise _Unsupported  # undefined, or recursive: the full loader reports it
-        else:
-            raise _Unsupported
+                raise _Refused(event.start_mark.line + 1, f"anchor '{name}' value contains itself")
+            size = sizes[name]
+            decoded += size
+            aliased += size
+            if aliased > 100 and decoded > 1000 and aliased / decoded > _allowed_alias_ratio(decoded):
+                raise _Refused(
+                    event.start_mark.line + 1,
+                    f"document contains excessive aliasing: with the alias *{name} it expands to "
+                    f"{decoded:,} nodes, {aliased:,} of them copied from anchors (go-yaml refuses such a "
+                    "document; it looks like an alias bomb)",
+                )
+            alias = True
+        else:  # pragma: no cover - the parser sends nothing else inside a document
+            raise _Refused(event.start_mark.line + 1, "unexpected YAML event")
         if not stack:
-            return value
+            return _value(value, event)
         top = stack[-1]
-        state = top[1]
-        if state is None:
-            top[0].append(value)
-        elif state:
-            if isinstance(value, dict | list):
-                raise _Unsupported  # a complex key: the full loader turns it into text
-            top[2] = value
-            top[1] = False
+        state = top[_STATE]
+        # The common cases inline (this loop runs once per node of every file), the rest in helpers.
+        if state is False:
+            key = top[_KEY]
+            top[_STATE] = True
+            if key.__class__ is str:
+                if value.__class__ is _Special or value is _MERGE:
+                    value = _value(value, event)
+                top[_CONTAINER][key] = value
+            elif key is _MERGE:
+                _merge(top, value, event, alias, v2)
+        elif state is True:
+            if value.__class__ is str and value not in top[_CONTAINER] and value != "<<":
+                top[_KEY] = value
+            else:
+                top[_KEY] = _key(value, top, event, stack, reading)
+            top[_STATE] = False
+        elif state is None:
+            if value.__class__ is _Special or value is _MERGE:
+                value = _value(value, event)
+            top[_CONTAINER].append(value)
         else:
-            top[0][top[2]] = value
-            top[1] = True
+            top[_CONTAINER].append(_merge_source(value, event, alias))
         event = get()
+
+
+def _value(value: Any, event: Any) -> Any:
+    """A value in a value position: the text of a plain ``<<``, a special scalar's value."""
+    if value.__class__ is _Special:
+        return _special(value, event)
+    if value is _MERGE:
+        return "<<"
+    return value
+
+
+def _explicit(tag: str, event: Any, v2: bool) -> Any:
+    """A scalar with an explicit tag."""
+    if tag == _MERGE_TAG:
+        return _MERGE
+    try:
+        value = _tagged(tag, event.value, v2)
+    except _Invalid as exc:
+        raise _Refused(event.start_mark.line + 1, str(exc)) from None
+    if event.style == ">" and not v2 and value.__class__ is str:
+        value = _refold(value)
+    return value
+
+
+def _key(value: Any, top: list[Any], event: Any, stack: list[list[Any]], reading: _Reading) -> Any:
+    """The key a scalar (or alias) makes in the mapping ``top``; raises for what the reader refuses."""
+    line = event.start_mark.line + 1
+    if value is _MERGE:
+        if top[_MERGES] is not None and not reading.v2:
+            raise _Refused(line, "duplicate merge key")
+        return _MERGE
+    if isinstance(value, dict | list):
+        raise _Refused(line, "a mapping or a list used as a mapping key (go-yaml: invalid map key)")
+    mapping = top[_CONTAINER]
+    if reading.v2:
+        # sigs.k8s.io/yaml turns numbers and booleans used as keys into their text; the last wins
+        return value if value.__class__ is str else _key_text(value, event)
+    if value.__class__ is not str:
+        if not top[_ROOT]:
+            shown = event.value if event.__class__ is ScalarEvent else repr(value)
+            raise _Refused(
+                line,
+                f"mapping key {shown} is not a string, so kustomize cannot write the object out as JSON "
+                "(json: unsupported type map[interface {}]interface {}); quote the key",
+            )
+        if value is None:
+            return _DROP
+        # the top mapping is decoded into map[string]interface{}: a scalar key keeps its text
+        value = event.value if event.__class__ is ScalarEvent else _key_text(value, event)
+    elif value == "<<":
+        return _DROP  # a quoted "<<": kyaml clears every field named "<<" once merges are expanded
+    if value in mapping:
+        raise _Refused(
+            line, f'mapping key "{value}" already defined at line {_first_key_line(reading, stack, value)}'
+        )
+    return value
+
+
+def _key_text(value: Any, event: Any) -> str:
+    if value.__class__ is _Special:
+        return str(value.text)
+    if value is None:
+        return "null"
+    if value.__class__ is bool:
+        return "true" if value else "false"
+    if event.__class__ is ScalarEvent and value.__class__ is float:
+        return str(event.value)
+    return str(value)
+
+
+def _merge_source(value: Any, event: Any, alias: bool) -> dict[str, Any]:
+    """One item of a list of maps to merge."""
+    if isinstance(value, dict):
+        return value
+    line = event.start_mark.line + 1
+    if alias:
+        raise _Refused(line, "invalid map merge: received alias for a non-map value")
+    if isinstance(value, list):
+        raise _Refused(line, "invalid map merge: received a nested sequence")
+    raise _Refused(line, "map merge requires map or sequence of maps as the value")
+
+
+def _merge(top: list[Any], value: Any, event: Any, alias: bool, v2: bool) -> None:
+    if isinstance(value, dict):
+        sources = [value]
+    elif isinstance(value, list) and not alias:
+        sources = value  # checked item by item as the list was built
+    else:
+        _merge_source(value, event, alias)
+        return  # pragma: no cover - _merge_source raised
+    if v2:
+        # go-yaml v2 merges where the key stands (later keys override it); the first map listed wins
+        mapping = top[_CONTAINER]
+        for source in reversed(sources):
+            mapping.update(source)
+        return
+    top[_MERGES] = sources
+
+
+def _first_key_line(reading: _Reading, stack: list[list[Any]], key: str) -> int:
+    """Line of the first definition of ``key`` in the innermost open mapping (error path only)."""
+    path: list[str | int] = []
+    for entry in stack[:-1]:
+        container = entry[_CONTAINER]
+        pending = entry[_KEY]
+        if not isinstance(container, list) and not isinstance(pending, str):
+            return 0
+        path.append(len(container) if isinstance(container, list) else pending)
+    nodes = compose(reading.text, tags=False)
+    target = _walk(nodes[reading.index], path) if reading.index < len(nodes) else None
+    if isinstance(target, yaml.MappingNode):
+        for key_node, _value in target.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+                return int(key_node.start_mark.line) + 1
+    return 0
+
+
+def _walk(node: yaml.Node, path: Sequence[str | int]) -> yaml.Node | None:
+    current: yaml.Node | None = node
+    for part in path:
+        child = _child(current, part, set()) if current is not None else None
+        if child is None:
+            return None
+        current = child[1]
+    return current
 
 
 def _only_comments(text: str) -> bool:
     return all(not ln.strip() or ln.lstrip().startswith(("#", "---", "...", "%")) for ln in text.splitlines())
-
-
-def _content_line(node: yaml.Node | None) -> int:
-    if node is None:
-        return 1
-    return int(node.start_mark.line) + 1
 
 
 def _failure(exc: yaml.YAMLError) -> ParseFailure:
@@ -336,6 +799,35 @@ def _failure(exc: yaml.YAMLError) -> ParseFailure:
     if opened is not None and int(opened.line) + 1 != line:
         reason += f" (it starts on line {int(opened.line) + 1})"
     return ParseFailure(line, reason)
+
+
+# -- composing, for field lines ---------------------------------------------------------------------
+
+_CLoader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _ComposeFast(_CLoader):  # type: ignore[misc]
+    """libyaml parser and composer."""
+
+
+class _ComposeTolerant(yaml.SafeLoader):
+    """Pure-Python composer that lets an anchor be defined again, as Go YAML does."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.get_event()  # type: ignore[no-untyped-call]
+            anchor = event.anchor
+            if anchor not in self.anchors:
+                raise yaml.composer.ComposerError(
+                    None, None, f"found undefined alias {anchor!r}", event.start_mark
+                )
+            return self.anchors[anchor]
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        anchor = event.anchor
+        if anchor is not None and anchor in self.anchors:
+            # Forget the earlier definition so the base composer does not object.
+            del self.anchors[anchor]
+        return super().compose_node(parent, index)
 
 
 class _UntaggedMixin:
@@ -352,11 +844,11 @@ _DEFAULT_TAGS: dict[type[yaml.Node], str] = {
 }
 
 
-class _UntaggedFast(_UntaggedMixin, FastLoader):
+class _UntaggedFast(_UntaggedMixin, _ComposeFast):
     pass
 
 
-class _UntaggedTolerant(_UntaggedMixin, TolerantLoader):
+class _UntaggedTolerant(_UntaggedMixin, _ComposeTolerant):
     pass
 
 
@@ -364,8 +856,9 @@ def compose(text: str, *, tags: bool = True) -> list[yaml.Node]:
     """The node trees of every document (for locating fields); tolerant of redefined anchors.
 
     ``tags=False`` leaves every scalar a string, which is all :func:`locate` needs, and is faster.
+    Node trees share aliased nodes (nothing is expanded), so an alias bomb costs nothing here.
     """
-    for loader_cls in (FastLoader, TolerantLoader) if tags else (_UntaggedFast, _UntaggedTolerant):
+    for loader_cls in (_ComposeFast, _ComposeTolerant) if tags else (_UntaggedFast, _UntaggedTolerant):
         loader = loader_cls(text)
         nodes: list[yaml.Node] = []
         try:
@@ -374,7 +867,7 @@ def compose(text: str, *, tags: bool = True) -> list[yaml.Node]:
                 # keeping one entry per document keeps indexes aligned with the parsed documents.
                 nodes.append(cast(yaml.Node, loader.get_node()))
             return nodes
-        except yaml.YAMLError:
+        except (yaml.YAMLError, RecursionError):
             continue
         finally:
             loader.dispose()
@@ -386,7 +879,7 @@ def locate(node: yaml.Node, path: Sequence[str | int]) -> int:
     line = int(node.start_mark.line) + 1
     current: yaml.Node | None = node
     for part in path:
-        child = _child(current, part) if current is not None else None
+        child = _child(current, part, set()) if current is not None else None
         if child is None:
             break
         key_line, current = child
@@ -394,7 +887,10 @@ def locate(node: yaml.Node, path: Sequence[str | int]) -> int:
     return line
 
 
-def _child(node: yaml.Node, part: str | int) -> tuple[int, yaml.Node] | None:
+def _child(node: yaml.Node, part: str | int, seen: set[int]) -> tuple[int, yaml.Node] | None:
+    if id(node) in seen:
+        return None  # merged already on this search: merge keys may share sources many times over
+    seen.add(id(node))
     if isinstance(node, yaml.MappingNode):
         merged: list[yaml.Node] = []
         for key, value in node.value:
@@ -404,7 +900,7 @@ def _child(node: yaml.Node, part: str | int) -> tuple[int, yaml.Node] | None:
                 elif key.value == str(part):
                     return int(key.start_mark.line) + 1, value
         for source in merged:
-            found = _child(source, part)
+            found = _child(source, part, seen)
             if found is not None:
                 return found
         return None

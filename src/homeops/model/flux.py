@@ -197,6 +197,8 @@ class ValuesReference(NamedTuple):
     values_key: str
     target_path: str | None
     optional: bool
+    literal: bool = False
+    """With ``target_path``: set the value verbatim, without Helm's ``--set`` syntax."""
 
 
 class ChartTemplate(NamedTuple):
@@ -242,6 +244,7 @@ class HelmRelease(FluxObject):
                         _str(item.get("valuesKey")) or "values.yaml",
                         _str(item.get("targetPath")),
                         _bool(item.get("optional")),
+                        _bool(item.get("literal")),
                     )
                 )
         return tuple(out)

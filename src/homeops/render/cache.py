@@ -1,8 +1,10 @@
 """A content-addressed cache of rendered HelmReleases, under ``HOMEOPS_CACHE_DIR/renders``.
 
 The key is a digest of everything the output depends on (chart digest, values, release name and
-namespace, options, post-renderers, homeops' own format); the entry is the objects as JSON. Releases
-rendered from decrypted values are never stored. A corrupt entry is ignored and rendered again.
+namespace, options, post-renderers, how the chart's schema references resolved, homeops' own format);
+the entry is the objects and the warnings of that render, as JSON. A hit means the values were
+validated then, so nothing is validated again. Releases rendered from decrypted values are never
+stored. A corrupt entry is ignored and rendered again.
 """
 
 from __future__ import annotations
@@ -12,11 +14,16 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..load.cache import cache_dir
 
-FORMAT = 1
+FORMAT = 2
+
+
+class CachedRender(NamedTuple):
+    objects: list[dict[str, Any]]
+    warnings: list[str]
 
 
 def render_key(**parts: Any) -> str:
@@ -31,19 +38,24 @@ class RenderCache:
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
 
-    def get(self, key: str) -> list[dict[str, Any]] | None:
+    def get(self, key: str) -> CachedRender | None:
         try:
             data = json.loads(self._path(key).read_bytes())
         except (OSError, ValueError):
             return None
-        if not isinstance(data, list) or not all(isinstance(o, dict) for o in data):
+        objects = data.get("objects") if isinstance(data, dict) else None
+        warnings = data.get("warnings") if isinstance(data, dict) else None
+        if not isinstance(objects, list) or not all(isinstance(o, dict) for o in objects):
             return None
-        return data
+        if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
+            return None
+        return CachedRender(objects, warnings)
 
-    def put(self, key: str, objects: list[dict[str, Any]]) -> None:
+    def put(self, key: str, objects: list[dict[str, Any]], warnings: list[str]) -> None:
         if not _json_exact(objects):
             return  # JSON would change it (a YAML timestamp, a numeric key): render again next time
-        payload = json.dumps(objects, separators=(",", ":"), allow_nan=False).encode()
+        entry = {"objects": objects, "warnings": warnings}
+        payload = json.dumps(entry, separators=(",", ":"), allow_nan=False).encode()
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

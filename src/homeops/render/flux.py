@@ -80,13 +80,15 @@ class RenderOptions:
     """Use only the chart cache; a chart it does not hold fails that HelmRelease."""
     age_key: str | None = None
     """Age identities to decrypt SOPS objects with; None renders placeholders instead."""
+    show_secrets: bool = False
+    """Render with decrypted values; False renders stand-ins for them (see :mod:`.secrets`)."""
     kube_version: str = DEFAULT_KUBE_VERSION
     api_versions: tuple[str, ...] = ()
     """Extra ``.Capabilities.APIVersions`` beyond Kubernetes' own and the cluster's CRDs."""
     workers: int = 0
     """Threads rendering HelmReleases; 0 picks one per CPU (at most 8)."""
     render_cache: bool = True
-    """Reuse earlier renders of identical inputs (never for decrypted values)."""
+    """Reuse earlier renders of identical inputs (never for decrypted values, never when they are shown)."""
     chart_cache_dir: Path | None = None
 
 
@@ -109,6 +111,8 @@ class ProducerRender:
     release: Any = None
     """For a HelmRelease: its :class:`~homeops.render.release.ReleaseInfo`."""
     cached: bool = False
+    warnings: tuple[str, ...] = ()
+    """What was rendered although not everything could be checked (a schema reference, a stand-in)."""
 
     @property
     def failed(self) -> bool:
@@ -200,8 +204,9 @@ def render(
 ) -> list[ProducerRender]:
     """Render the selected producers (None: all of them), sorted by cluster, kind, namespace and name.
 
-    Pass a ``decryptor`` (:func:`decryptor_for`) to learn afterwards which plaintext values it
-    decrypted (:meth:`Decryptor.sensitive`), so they can be kept out of what is shown.
+    Decrypted values reach the output only with ``options.show_secrets``; otherwise rendering sees
+    stand-ins for them. Pass a ``decryptor`` (:func:`decryptor_for`) to learn afterwards which plaintext
+    values it decrypted (:meth:`Decryptor.sensitive`), to keep them out of what is shown as well.
     """
     from .cache import RenderCache
     from .charts.cache import ChartCache
@@ -223,7 +228,9 @@ def render(
             progress(done, total, results[-1].producer)
     if hr_keys:
         charts = ChartCache(options.chart_cache_dir, offline=options.offline)
-        render_cache = RenderCache() if options.render_cache else None
+        # Shown secrets may reach a release through substitution, unmarked: nothing of that run is stored.
+        shown = decryptor.enabled and decryptor.show
+        render_cache = RenderCache() if options.render_cache and not shown else None
         contexts: dict[str, Any] = {}
         for name in {k[0] for k in hr_keys}:
             contexts[name] = _release_context(snapshot, clusters[name], files, decryptor, charts,
@@ -243,7 +250,7 @@ def render(
 
 
 def decryptor_for(files: RepoFiles, options: RenderOptions) -> Decryptor:
-    return Decryptor(files.read_bytes, files.config_root, options.age_key)
+    return Decryptor(files.read_bytes, files.config_root, options.age_key, show=options.show_secrets)
 
 
 def _order(result: ProducerRender) -> tuple[str, int, str]:
@@ -315,9 +322,9 @@ class _ClusterValues:
         if kind == "ConfigMap":
             data = obj.get("data")
             value = data.get(key) if isinstance(data, dict) else None
-            return ValuesData(None if value is None else str(value), decrypted=decrypted)
+            return ValuesData(None if value is None else str(value), decrypted=decrypted, origin=res.origin)
         values = Secret(Resource(obj, res.origin)).values()
-        return ValuesData(values.get(key), decrypted=decrypted)
+        return ValuesData(values.get(key), decrypted=decrypted, origin=res.origin)
 
 
 def _raw_value(obj: Mapping[str, Any], kind: str, key: str) -> Any:
@@ -354,6 +361,7 @@ def _release_context(
         helm=helm,
         custom_cluster_scoped=cluster.cluster_scoped,
         render_cache=render_cache,
+        read_file=files.read_bytes,
     )
 
 
@@ -373,7 +381,7 @@ def render_one_release(cluster: str, res: Resource, ctx: Any) -> ProducerRender:
         return ProducerRender(producer, cluster, "HelmRelease", error=error, hint=hint)
     objects = tuple(annotate(obj, producer, cluster) for obj in out.objects)
     return ProducerRender(producer, cluster, "HelmRelease", objects, placeholders=tuple(out.placeholders),
-                          release=out.info, cached=out.cached)  # fmt: skip
+                          release=out.info, cached=out.cached, warnings=tuple(out.warnings))  # fmt: skip
 
 
 # -- what a HelmRelease depends on ------------------------------------------------------------------

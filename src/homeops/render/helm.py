@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..errors import RenderError
-from ..load.yamlio import parse
+from ..load.yamlio import HELM, parse
 from .charts.archive import chart_yaml, dependencies, parse_chart_yaml, read_member
 from .charts.cache import ChartArtifact
 from .charts.errors import ChartSourceError
@@ -130,6 +130,11 @@ class RenderedChart:
     hooks: tuple[Manifest, ...]
     notes: str
     """The rendered top-level ``NOTES.txt`` (never an object)."""
+    values: Mapping[str, Any] | None = None
+    """With ``coalesce``: the values as Helm composed them (chart defaults, the release's values on top,
+    the subcharts' under their names), which is what Helm validates against the chart's schemas."""
+    dependencies: tuple[str, ...] = ()
+    """With ``coalesce``: the subcharts Helm kept (by the name their values go by)."""
 
     def objects(self) -> list[dict[str, Any]]:
         return [m.obj for m in (*self.crds, *self.resources, *self.hooks)]
@@ -165,8 +170,10 @@ def render_release(
     namespace: str,
     values: Mapping[str, Any],
     options: HelmOptions,
+    coalesce: bool = False,
 ) -> RenderedChart:
-    """Render ``chart`` (a cached artifact, a ``.tgz`` or a chart folder) with final ``values``."""
+    """Render ``chart`` (a cached artifact, a ``.tgz`` or a chart folder) with final ``values``;
+    ``coalesce`` also returns the values and subcharts Helm composed (for schema validation)."""
     sdk = _sdk()
     meta, label = _metadata(chart)
     _check_kube_version(meta, label, options.kube_version)
@@ -201,10 +208,28 @@ def render_release(
         rendered: dict[str, str] = json.loads(raw)
         # Rendering dropped the subcharts disabled by conditions/tags, so these are the enabled ones.
         crds = _crds(handle.crds, label) if options.include_crds else ()
+        composed = handle.merge_values(dict(values)) if coalesce else None
+        kept = tuple(str(d.get("name")) for d in handle.dependencies) if coalesce else ()
     finally:
         handle.close()
     resources, hooks, notes = _sort(rendered, str(meta["name"]), label, skip_tests=options.skip_tests)
-    return RenderedChart(str(meta["name"]), str(meta["version"]), crds, resources, hooks, notes)
+    return RenderedChart(
+        str(meta["name"]), str(meta["version"]), crds, resources, hooks, notes, composed, kept
+    )
+
+
+def coalesced_values(chart: ChartArtifact | Path, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The values Helm composes for ``chart`` before it processes conditions (every subchart kept)."""
+    sdk = _sdk()
+    _, label = _metadata(chart)
+    handle = _load(sdk, chart, label)
+    try:
+        composed: dict[str, Any] = handle.merge_values(dict(values))
+        return composed
+    except sdk.HelmError as exc:
+        raise RenderError(f"values for chart {label} cannot be composed: {exc.detail}") from exc
+    finally:
+        handle.close()
 
 
 def chart_default_values(chart: ChartArtifact | Path) -> dict[str, Any]:
@@ -321,10 +346,11 @@ def _check_dependencies(meta: Mapping[str, Any], handle: Any, label: str) -> Non
 def _render_error(sdk: Any, exc: Any, label: str) -> RenderError:
     detail = str(exc.detail).strip()
     if isinstance(exc, sdk.HelmValuesError):
-        return RenderError(
-            f"values for chart {label} do not match its values.schema.json: {detail}",
-            hint="fix the HelmRelease values (or the values files it merges)",
-        )
+        # Releases render from charts without their schemas (homeops validates them itself): this is a
+        # chart given here with its schema inside, or Helm's own composition of the values failing.
+        if "schema" in detail:
+            return RenderError(f"values for chart {label} do not match its values.schema.json: {detail}")
+        return RenderError(f"Helm refused the values for chart {label}: {detail}")
     match = _TEMPLATE_AT.search(detail)
     if match is not None:
         if match.start() == 0:  # "path:line:col\n  executing ...": the location is said once, up front
@@ -365,7 +391,7 @@ def _sort(
 
 
 def _documents(content: str, path: str, label: str) -> list[dict[str, Any]]:
-    parsed = parse(content)
+    parsed = parse(content, schema=HELM)  # Helm's kube client reads manifests with sigs.k8s.io/yaml
     if parsed.failure is not None:
         raise HelmTemplateError(
             f"chart {label}: template {path} produced invalid YAML "
@@ -385,6 +411,11 @@ def _documents(content: str, path: str, label: str) -> list[dict[str, Any]]:
             )
         docs.append(doc)
     return docs
+
+
+def is_hook(obj: Mapping[str, Any]) -> bool:
+    """Whether Helm treats ``obj`` as a hook (it carries a ``helm.sh/hook`` annotation)."""
+    return _hook_events(obj) is not None
 
 
 def _hook_events(obj: Mapping[str, Any]) -> tuple[str, ...] | None:

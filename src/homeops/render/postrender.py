@@ -1,10 +1,11 @@
 """What helm-controller does to a chart's output before installing it.
 
-Its post-renderer chain, run by Helm 4 on the manifests and, as a separate stream, on the hooks (never
-on ``crds/``): each ``spec.postRenderers[].kustomize`` (``patches`` with optional targets, ``images``,
-and the deprecated ``patchesStrategicMerge``/``patchesJson6902``) through the kustomize engine, then
-``spec.commonMetadata``, then the origin labels ``helm.toolkit.fluxcd.io/name`` and ``/namespace``.
-At install time Helm puts namespaced objects that name no namespace into the release namespace.
+Its post-renderer chain, run by Helm 4 on the streams ``spec.postRenderStrategy`` chooses (never on
+``crds/``; see :mod:`.release`): each ``spec.postRenderers[].kustomize`` (``patches`` with optional
+targets, ``images``, and the deprecated ``patchesStrategicMerge``/``patchesJson6902``) through the
+kustomize engine, then ``spec.commonMetadata``, then the origin labels ``helm.toolkit.fluxcd.io/name``
+and ``/namespace`` (which helm-controller also puts on the CRDs it applies itself). At install time Helm
+puts namespaced objects that name no namespace into the release namespace.
 """
 
 from __future__ import annotations
@@ -31,13 +32,8 @@ def post_render(
     renderers: Sequence[Mapping[str, Any]],
     *,
     where: str,
-    lenient: bool = False,
 ) -> list[dict[str, Any]]:
-    """Run the ``postRenderers`` over one stream of objects.
-
-    ``lenient``: a patch without a target that matches no object is skipped rather than an error (Helm
-    4 runs the hooks as their own stream, where a patch meant for a Deployment finds nothing).
-    """
+    """Run the ``postRenderers`` over one stream of objects."""
     if not objects:
         return list(objects)
     resources = [Res(obj, Origin(where, 0, i)) for i, obj in enumerate(objects)]
@@ -47,20 +43,20 @@ def post_render(
             continue
         at = f"{where} postRenderers[{number}].kustomize"
         try:
-            resources = _kustomize(resources, spec, at, lenient)
+            resources = _kustomize(resources, spec, at)
         except KustomizeError as exc:
             raise RenderError(f"{at}: {exc.message}", hint=exc.hint) from None
     return [res.obj for res in resources]
 
 
-def _kustomize(resources: list[Res], spec: Mapping[str, Any], at: str, lenient: bool) -> list[Res]:
+def _kustomize(resources: list[Res], spec: Mapping[str, Any], at: str) -> list[Res]:
     for index, entry in enumerate(_list(spec.get("patchesStrategicMerge"))):
         where = Where(f"{at}.patchesStrategicMerge[{index}]")
         if isinstance(entry, dict):
             docs: tuple[dict[str, Any], ...] = (entry,)
         else:
             docs, _ = classify(str(entry), where)
-        resources = _apply(resources, LoadedPatch(where=where, strategic=docs), lenient)
+        resources = apply(resources, LoadedPatch(where=where, strategic=docs))
     for index, entry in enumerate(_list(spec.get("patches"))):
         if not isinstance(entry, dict):
             continue
@@ -70,7 +66,7 @@ def _kustomize(resources: list[Res], spec: Mapping[str, Any], at: str, lenient: 
             raise KustomizeError("a patch has no 'patch' text", where=where, hint="write the patch inline")
         target = _selector(entry.get("target"))
         patch_spec = PatchSpec(section="patches", index=index, patch=text, target=target)
-        resources = _apply(resources, from_spec(patch_spec, text, where), lenient)
+        resources = apply(resources, from_spec(patch_spec, text, where))
     for index, entry in enumerate(_list(spec.get("patchesJson6902"))):
         if not isinstance(entry, dict):
             continue
@@ -96,15 +92,6 @@ def _kustomize(resources: list[Res], spec: Mapping[str, Any], at: str, lenient: 
         except TransformError as exc:
             raise KustomizeError(str(exc), where=Where(f"{at}.images[{index}]")) from None
     return resources
-
-
-def _apply(resources: list[Res], patch: LoadedPatch, lenient: bool) -> list[Res]:
-    try:
-        return apply(resources, patch)
-    except KustomizeError:
-        if lenient and patch.target is None and patch.json_ops is None:
-            return resources
-        raise
 
 
 def _selector(target: Any) -> Selector | None:

@@ -1,16 +1,29 @@
-"""Secrets while rendering: SOPS-encrypted objects decrypted in memory, or marked placeholders; redaction.
+"""Secrets while rendering: SOPS-encrypted objects decrypted in memory, stand-ins or placeholders; redaction.
 
 Flux decrypts SOPS-encrypted objects of a Kustomization before applying them, so what it applies (and
-what a HelmRelease's ``valuesFrom`` reads) is the plaintext. With an age key, the object's file is
-decrypted by the real ``sops`` over stdin/stdout and the encrypted leaves of the built object are
-swapped for their plaintext; nothing decrypted is written anywhere. Without a key every encrypted leaf
-becomes a placeholder that names a digest of its ciphertext, so a re-encrypted value still shows up
-as a change.
+what a HelmRelease's ``valuesFrom`` or a Kustomization's ``substituteFrom`` reads) is the plaintext.
+With an age key, the object's file is decrypted by the real ``sops`` over stdin/stdout; nothing
+decrypted is written anywhere. What rendering then sees depends on whether secrets are to be shown:
+
+* shown (``--show-secrets``): the encrypted leaves are swapped for their plaintext;
+* otherwise (the default): each is swapped for a *stand-in*, ``<redacted #…>``, named by a keyed
+  digest of the plaintext (the key derives from the age key, so the same value always gets the same
+  stand-in and a changed value a different one, in both revisions of a diff). A decrypted values
+  document (a multi-line YAML mapping, such as a ``values.yaml`` key) keeps its keys and gets a
+  stand-in for each value. The plaintext never reaches Helm, a template, an error message or any
+  output, so no escaping or encoding a chart applies to a value can carry it out.
+
+Without a key every encrypted leaf becomes a placeholder that names a digest of its ciphertext, so a
+re-encrypted value still shows up as a change.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import hmac
+import json
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -22,6 +35,7 @@ from ..load.yamlio import parse
 from ..model.base import Origin, Resource
 
 REDACTED = "<redacted>"
+STAND_IN_PREFIX = "<redacted #"
 _ENC_PREFIX = "ENC["
 
 
@@ -34,14 +48,85 @@ def is_placeholder(value: Any) -> bool:
     return isinstance(value, str) and value.startswith("<sops-encrypted #")
 
 
+def is_stand_in(value: Any) -> bool:
+    """Whether ``value`` holds a stand-in for a decrypted value (alone or inside a longer string)."""
+    return isinstance(value, str) and STAND_IN_PREFIX in value
+
+
+class StandIns:
+    """What rendering sees instead of decrypted values unless they are to be shown."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def text(self, value: str) -> str:
+        """The stand-in for one value: equal for equal values, unguessable without the key."""
+        if value == "":
+            return value  # an empty value says nothing; keeping it keeps ``if .Values.x`` meaning the same
+        digest = hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()[:12]
+        return f"{STAND_IN_PREFIX}{digest}>"
+
+    def value(self, value: str) -> str:
+        """A decrypted string as rendering sees it: a multi-line YAML mapping (a values document) keeps its
+        keys with a stand-in for every value; anything else is one stand-in."""
+        if "\n" in value.strip():
+            parsed = parse(value)
+            doc = parsed.documents[0] if parsed.failure is None and len(parsed.documents) == 1 else None
+            if isinstance(doc, dict):
+                # JSON is YAML: the document is read back by valuesFrom without a YAML writer.
+                return json.dumps(self._leaves(doc), default=str)
+        return self.text(value)
+
+    def leaf(self, value: str, path: tuple[str, ...], obj: Mapping[str, Any]) -> str:
+        """A decrypted leaf of ``obj`` at ``path``; base64 fields (``data`` of a Secret, ``binaryData``)
+        keep their encoding around the stand-in of what they decode to."""
+        encoded = path[:1] == ("binaryData",) or (path[:1] == ("data",) and is_secret(obj))
+        if not encoded:
+            return self.value(value)
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return self.text(value)
+        return base64.b64encode(self.value(decoded).encode()).decode()
+
+    def _leaves(self, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: self._leaves(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._leaves(v) for v in value]
+        if value is None or isinstance(value, bool):
+            return value  # structure, not content: a switch of the chart
+        return self.text(value if isinstance(value, str) else _scalar_text(value))
+
+
+def _stand_in_key(age_key: str | None) -> bytes:
+    # From the age key: stable across runs and revisions, and no better than a random key to anyone
+    # without it (who could decrypt the values anyway with it).
+    if not age_key:
+        import secrets
+
+        return secrets.token_bytes(32)
+    return hashlib.sha256(b"homeops stand-ins\0" + age_key.encode()).digest()
+
+
 class Decryptor:
     """Decrypts repository files with sops, once per file, keeping the plaintext in memory only."""
 
-    def __init__(self, read_bytes: Callable[[str], bytes], repo_root: Path, age_key: str | None) -> None:
+    def __init__(
+        self,
+        read_bytes: Callable[[str], bytes],
+        repo_root: Path,
+        age_key: str | None,
+        *,
+        show: bool = False,
+    ) -> None:
         self._read = read_bytes
         self._root = repo_root
         self.age_key = age_key
         """Age identities (``AGE-SECRET-KEY-1…`` lines); None: every encrypted value is a placeholder."""
+        self.show = show
+        """Render with the plaintext; False: with stand-ins (:class:`StandIns`)."""
+        self.stand_ins = StandIns(_stand_in_key(age_key))
         self._docs: dict[str, tuple[Any, ...] | HomeopsError] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -57,8 +142,9 @@ class Decryptor:
     def enabled(self) -> bool:
         return bool(self.age_key)
 
-    def document(self, origin: Origin) -> Any:
-        """The decrypted document at ``origin``; raises RenderError when sops cannot decrypt it."""
+    def plaintext(self, origin: Origin) -> Any:
+        """The decrypted document at ``origin`` (never to be shown: :func:`reveal` gives what may be);
+        raises RenderError when sops cannot decrypt it."""
         with self._guard:
             lock = self._locks.setdefault(origin.path, threading.Lock())
         with lock:
@@ -73,19 +159,16 @@ class Decryptor:
         return found[origin.index]
 
     def secret_values(self, res: Resource) -> dict[str, str] | None:
-        """The values of a SOPS-encrypted Secret (``stringData`` and decoded ``data``), or None
-        without a key or when sops cannot decrypt it. For Flux ``substituteFrom``; kept in memory."""
+        """The values of a SOPS-encrypted Secret (``stringData`` and decoded ``data``; stand-ins unless
+        shown), or None without a key or when sops cannot decrypt it. For Flux ``substituteFrom``."""
         if not self.enabled:
             return None
-        try:
-            doc = self.document(res.origin)
-        except HomeopsError:
-            return None
-        if not isinstance(doc, dict):
+        revealed = reveal(res.obj, res.origin, self)
+        if revealed.problem is not None:
             return None
         from ..model.kinds import Secret
 
-        return Secret(Resource({k: v for k, v in doc.items() if k != "sops"}, res.origin)).values()
+        return Secret(Resource(revealed.obj, res.origin)).values()
 
     def _decrypt(self, rel: str) -> tuple[Any, ...] | HomeopsError:
         from ..secrets.sops import decrypt
@@ -117,10 +200,7 @@ def _leaves(value: Any, out: set[str], path: tuple[str, ...]) -> None:
             _leaves(item, out, path)
     elif isinstance(value, str):
         _sensitive_text(value, out)
-        if path[:1] == ("data",):
-            import base64
-            import binascii
-
+        if path[:1] in (("data",), ("binaryData",)):
             try:
                 _sensitive_text(base64.b64decode(value, validate=True).decode("utf-8"), out)
             except (binascii.Error, UnicodeDecodeError, ValueError):
@@ -156,31 +236,38 @@ class Revealed:
 
 
 def reveal(obj: Mapping[str, Any], origin: Origin, decryptor: Decryptor) -> Revealed:
-    """``obj`` as Flux applies it: encrypted leaves replaced by their plaintext (or by placeholders when
-    there is no key or sops fails), the ``sops`` metadata removed."""
+    """``obj`` as rendering sees it: encrypted leaves replaced by their plaintext when secrets are shown,
+    else by stand-ins (or by placeholders when there is no key or sops fails), ``sops`` metadata removed."""
     plain: Any = None
     problem: str | None = "SOPS-encrypted and no age key was given"
     if decryptor.enabled:
         try:
-            plain = decryptor.document(origin)
+            plain = decryptor.plaintext(origin)
             problem = None
         except RenderError as exc:
             problem = exc.message
     out = {k: v for k, v in obj.items() if k != "sops"}
-    return Revealed(_swap(out, plain), plain is not None, problem)
+    conceal = None if decryptor.show else decryptor.stand_ins
+    return Revealed(_swap(out, plain, conceal, out, ()), plain is not None, problem)
 
 
-def _swap(value: Any, plain: Any) -> Any:
+def _swap(
+    value: Any, plain: Any, conceal: StandIns | None, obj: Mapping[str, Any], path: tuple[str, ...]
+) -> Any:
     if isinstance(value, dict):
-        return {k: _swap(v, plain.get(k) if isinstance(plain, dict) else None) for k, v in value.items()}
+        return {
+            k: _swap(v, plain.get(k) if isinstance(plain, dict) else None, conceal, obj, (*path, str(k)))
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [
-            _swap(v, plain[i] if isinstance(plain, list) and i < len(plain) else None)
+            _swap(v, plain[i] if isinstance(plain, list) and i < len(plain) else None, conceal, obj, path)
             for i, v in enumerate(value)
         ]
     if isinstance(value, str) and value.startswith(_ENC_PREFIX):
         if plain is not None and not (isinstance(plain, str) and plain.startswith(_ENC_PREFIX)):
-            return plain if isinstance(plain, str) else _scalar_text(plain)
+            text = plain if isinstance(plain, str) else _scalar_text(plain)
+            return text if conceal is None else conceal.leaf(text, path, obj)
         return placeholder(value)
     return value
 

@@ -243,15 +243,24 @@ class Changes:
 
 
 def reached(snapshot: Snapshot, changes: Changes) -> set[Key]:
-    """The Kustomizations whose build reads a changed file, or would pick up an added one."""
+    """The Kustomizations whose build reads a changed file, or would pick up an added one; and, when
+    anything changed, every one that could not be built (what it reads is unknown)."""
     touched = changes.modified | changes.deleted
     out: set[Key] = set()
     for key, entry in snapshot.entries.items():
-        if entry.files & touched or entry.files & changes.added:
+        if changes and unbuilt(entry):
+            out.add(key)
+        elif entry.files & touched or entry.files & changes.added:
             out.add(key)
         elif changes.added and _picks_up(entry, changes.added):
             out.add(key)
     return out
+
+
+def unbuilt(entry: Entry) -> bool:
+    """Whether the Kustomization's build failed or its path is missing: the files it would read are
+    unknown, so no change can be ruled out as reaching it."""
+    return entry.error is not None or entry.missing_path
 
 
 def _picks_up(entry: Entry, added: Iterable[str]) -> bool:

@@ -5,7 +5,12 @@ and parses that line with Helm's strvals: dots nest mappings, ``[n]`` indexes li
 next character, ``,`` separates assignments and ``{x,y}`` is a list. Unquoted values are typed
 (``true``, ``false``, ``null``, integers without a leading zero); a value wrapped in single or double
 quotes is stripped of them and kept as a string. The quirks are Helm's and kept on purpose: a comma in
-an unquoted value starts another assignment.
+an unquoted value starts another assignment. With ``literal: true`` the value is set verbatim, as a
+string (fluxcd/pkg escapes it for the same parser), while the path keeps its syntax.
+
+Like Helm's parser, this one writes into the mappings and lists it finds in place (a list only grows into
+a new one): helm-controller relies on that, through the mappings its merge shares, for the precedence of
+``targetPath`` over inline values (:mod:`.values`).
 """
 
 from __future__ import annotations
@@ -14,14 +19,21 @@ from typing import Any
 
 MAX_INDEX = 65536
 MAX_NESTED_NAME_LEVEL = 30
+_META = frozenset("\\,{}[]=.")
+"""What the parser would read as syntax in a value; escaped for a literal one."""
 
 
 class StrvalsError(ValueError):
     """The ``path=value`` line is not valid for Helm's parser."""
 
 
-def set_path_value(values: dict[str, Any], path: str, value: str) -> None:
-    """helm-controller's ``ReplacePathValue``: set ``value`` at ``path`` in ``values`` (in place)."""
+def set_path_value(values: dict[str, Any], path: str, value: str, *, literal: bool = False) -> None:
+    """helm-controller's ``ReplacePathValue`` (``ReplacePathLiteralValue`` with ``literal``): set ``value``
+    at ``path`` in ``values``, in place."""
+    if literal:
+        escaped = "".join("\\" + char if char in _META else char for char in value)
+        parse_into(f"{path}={escaped}", values, as_string=True)
+        return
     quoted = len(value) >= 1 and (
         (value.startswith("'") and value.endswith("'")) or (value.startswith('"') and value.endswith('"'))
     )
@@ -118,7 +130,7 @@ class _Parser:
                 existing = data.get(key, [])
                 if not isinstance(existing, list):
                     raise StrvalsError(f"{key!r} is not a list")
-                data_list = self.list_item(list(existing), index, level)
+                data_list = self.list_item(existing, index, level)
                 _set(data, key, data_list)
                 return
             if last == "=":
@@ -189,9 +201,13 @@ class _Parser:
             current = items[index] if index < len(items) and items[index] is not None else []
             if not isinstance(current, list):
                 raise StrvalsError(f"index {index} is not a list")
-            return _set_index(items, index, self.list_item(list(current), nested_index, level))
+            return _set_index(items, index, self.list_item(current, nested_index, level))
         # last == "."
-        inner = items[index] if index < len(items) and isinstance(items[index], dict) else {}
+        inner: dict[str, Any] = {}
+        if index < len(items):
+            if not isinstance(items[index], dict):
+                items[index] = {}  # indices out of order: Helm starts that item afresh, in place
+            inner = items[index]
         self.key(inner, level)
         return _set_index(items, index, inner)
 
@@ -226,6 +242,6 @@ def _set_index(items: list[Any], index: int, value: Any) -> list[Any]:
     if index > MAX_INDEX:
         raise StrvalsError(f"index of {index} is greater than maximum supported index of {MAX_INDEX}")
     if len(items) <= index:
-        items = items + [None] * (index + 1 - len(items))
-    items[index] = value
+        items = items + [None] * (index + 1 - len(items))  # a new list, as Go's grown slice
+    items[index] = value  # else in place: whoever shares the list sees the value
     return items

@@ -14,6 +14,7 @@ def _load() -> None:
         loading,
         reconciliation,
         references,
+        schema,
         secrets,
         storage,
         substitution,

@@ -59,7 +59,9 @@ def run_checks(
         # so the families that share the costliest ones go to opposite ends of the list: the helper
         # starts with the dependency graph, this process with the image inventory and its lines.
         order = sorted(enabled, key=lambda e: (e[0].family != "dependencies", e[0].family == "images"))
-        found = dict(zip((r.id for r, _s in order), parallel.run(order, hits_of), strict=True))
+        found = dict(
+            zip((r.id for r, _s in order), parallel.run(order, hits_of, what="checking rules"), strict=True)
+        )
     else:
         found = {rule.id: hits_of((rule, severity)) for rule, severity in enabled}
     findings = [

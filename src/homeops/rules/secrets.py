@@ -7,21 +7,16 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from ..kustomize.kfile import KUSTOMIZATION_FILES
+from ..model.base import Origin, Resource
 from ..model.kinds import Secret, is_sops_encrypted
+from ..secrets.generators import FIX as GENERATOR_FIX
+from ..secrets.generators import exposures
+from ..secrets.generators import is_placeholder as _is_placeholder
 from .base import Hit, Severity, rule
 from .context import Context
 
 SOPS_FILE = re.compile(r"\.sops\.(ya?ml|json|env|ini)$")
-_PLACEHOLDER = re.compile(r"^(\s*(\$\{[^}]*\}|\{\{[^}]*\}\})\s*)*$")
-#: References a secret manager resolves at deploy time (1Password ``op inject``, vals, AVP).
-_REFERENCE = re.compile(r"^\s*(op://[^\n]+|ref\+\S+|<path:[^>]+>|vault:\S+)\s*$")
-
-
-def _is_placeholder(value: Any) -> bool:
-    """Empty, only ``${VAR}`` / ``{{ .x }}`` placeholders, or a secret-manager reference (``op://…``)."""
-    if value is None:
-        return True
-    return isinstance(value, str) and bool(_PLACEHOLDER.match(value) or _REFERENCE.match(value))
 
 
 @rule(
@@ -130,13 +125,7 @@ def sops_no_rule(ctx: Context) -> Iterator[Hit]:
             exc.hint,
         )
         return
-    encrypted = [
-        path
-        for path in ctx.tree.files()
-        if SOPS_FILE.search(path.rsplit("/", 1)[-1])
-        and path.rsplit("/", 1)[-1] != ".sops.yaml"
-        and _file_encrypted(ctx, path)
-    ]
+    encrypted = _encrypted_files(ctx)
     if not encrypted:
         return
     if config is None:
@@ -155,6 +144,32 @@ def sops_no_rule(ctx: Context) -> Iterator[Hit]:
             return
         if not covered:
             yield Hit(path, 1, "no .sops.yaml creation rule matches this encrypted file")
+
+
+def _encrypted_files(ctx: Context) -> list[str]:
+    """Every SOPS-encrypted file, judged by content whatever its name, as ``homeops secrets status``
+    lists them (templates and ``.sops.yaml`` itself left out)."""
+    from ..load.tree import TEMPLATE_SUFFIXES
+    from ..secrets.naming import STRUCTURED_SUFFIXES
+    from ..secrets.sops import is_encrypted
+
+    found = []
+    for path in ctx.tree.files():
+        name = path.rsplit("/", 1)[-1]
+        if name in (".sops.yaml", ".sops.yml") or path.endswith(TEMPLATE_SUFFIXES):
+            continue
+        if path.endswith((".yaml", ".yml")):
+            encrypted = _file_encrypted(ctx, path)  # from the parse every rule shares
+        elif path.endswith(STRUCTURED_SUFFIXES) or SOPS_FILE.search(name):
+            try:
+                encrypted = is_encrypted(ctx.tree.read_bytes(path), path)
+            except OSError:
+                encrypted = False
+        else:
+            continue
+        if encrypted:
+            found.append(path)
+    return found
 
 
 # -- literal credentials in HelmRelease values ---------------------------------------------------
@@ -274,3 +289,46 @@ def literal_credential(ctx: Context) -> Iterator[Hit]:
             if (hit.path, hit.line) not in seen:
                 seen.add((hit.path, hit.line))
                 yield hit
+
+
+# -- secretGenerator --------------------------------------------------------------------------------
+
+
+@rule(
+    id="SEC005",
+    name="plaintext-secret-generator",
+    family="secrets",
+    severity=Severity.ERROR,
+    seed="Secrets stay encrypted: all secrets use SOPS encryption before committing",
+    summary="A kustomize secretGenerator builds a Secret from plaintext literals, env files or files",
+    why="A secretGenerator is a Secret written another way: its literals and the env files and files it "
+    "reads are committed as they are, readable by anyone who can read the repository, exactly like a "
+    "plaintext Secret (which SEC001 catches).",
+    bad="secretGenerator:\n  - name: app-secret\n    literals:\n      - API_KEY=hunter2\n"
+    "    envs:\n      - ./app.env        # API_TOKEN=abc123, not encrypted\n",
+    good="secretGenerator:\n  - name: app-secret\n    envs:\n      - ./app.sops.env   # encrypted with "
+    "'homeops secrets encrypt'; Flux decrypts it\n    literals:\n      - DOMAIN=${SECRET_DOMAIN}\n",
+    fix="Encrypt the env file or file with SOPS (kustomize-controller decrypts it before the build), move "
+    "literal values into such a file, or use an ExternalSecret; then rotate the exposed credentials.",
+)
+def plaintext_secret_generator(ctx: Context) -> Iterator[Hit]:
+    def read(rel: str) -> bytes | None:
+        try:
+            return ctx.tree.read_bytes(rel) if ctx.tree.is_file(rel) else None
+        except OSError:
+            return None
+
+    for path in ctx.tree.files():
+        folder, _, name = path.rpartition("/")
+        if name not in KUSTOMIZATION_FILES:
+            continue
+        try:
+            parsed = ctx.tree.parsed(path)
+        except OSError:
+            continue  # reported as a load problem
+        for index, (doc, line) in enumerate(zip(parsed.documents, parsed.lines, strict=False)):
+            if not isinstance(doc, dict) or "secretGenerator" not in doc:
+                continue
+            res = Resource(doc, Origin(path, line, index))
+            for exposure in exposures(doc, folder, read):
+                yield ctx.hit(res, exposure.field, exposure.message, GENERATOR_FIX)

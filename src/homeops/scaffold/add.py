@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import UsageError
 from .app import AppOptions, AppPlan, check_options, plan_app
 from .files import FileSet
 from .model import Conventions
 from .reader import read_conventions
+
+if TYPE_CHECKING:
+    from ..workspace import Workspace
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,17 +29,23 @@ class AddResult:
 
 def add_app(repo: str | Path, options: AppOptions, *, cluster: str | None = None) -> AddResult:
     """Add one app to the repository at ``repo``; nothing is written if any step fails."""
+    from ..journal import locked
     from ..workspace import open_workspace
 
     check_options(options)
-    workspace = open_workspace(repo)
+    with locked(repo, "add app"):
+        workspace = open_workspace(repo)
+        return _add(workspace, options, cluster)
+
+
+def _add(workspace: Workspace, options: AppOptions, cluster: str | None) -> AddResult:
     conventions = read_conventions(workspace.flux, cluster=cluster)
     _refuse_existing(workspace.flux, conventions, options)
     files = FileSet(workspace.root)
     plan = plan_app(conventions, options, files)
     before = {rel: files.original(rel) or "" for rel in files.changed}
     created, changed = tuple(files.created), tuple(files.changed)
-    files.commit()
+    files.commit("add app")
     return AddResult(conventions, plan, created, changed, before)
 
 

@@ -139,7 +139,7 @@ def _commit_new(root: Path, files: FileSet) -> list[str]:
     one transaction.
     """
     if root.exists() and any(root.iterdir()):
-        return files.commit()
+        return files.commit("new")
     root.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".homeops-new", dir=root.parent))
     try:

@@ -1,17 +1,16 @@
 """A repository's files as a writer sees them: what is on disk plus what this run changes.
 
 Writers read through :class:`FileSet` (so a second app added in the same run sees the first one's
-edits) and record new and changed files in it; :meth:`FileSet.commit` writes them all together with
-:class:`homeops.fsutil.Transaction`, so an interrupted run leaves the repository as it was.
+edits) and record new and changed files in it; :meth:`FileSet.commit` writes them all together as one
+:class:`homeops.journal.Transaction` (confined to the repository, finished by the next run if killed).
 """
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 from ..errors import LoadError, Where
-from ..fsutil import Transaction
+from ..journal import Transaction
 
 
 class FileSet:
@@ -63,29 +62,13 @@ class FileSet:
         path = self.root / rel
         return path.read_text(encoding="utf-8") if rel not in self._created and path.is_file() else None
 
-    def commit(self) -> list[str]:
+    def commit(self, what: str = "write") -> list[str]:
         """Write every pending file at once; the repo-relative paths written.
 
         On failure (or an interrupt) no file is written, and folders made for the new files are
-        removed again.
+        removed again; a target that leads out of the repository through a symlink is refused.
         """
-        made = self._missing_folders()
-        try:
-            with Transaction() as txn:
-                for rel, text in sorted(self._pending.items()):
-                    txn.write(self.root / rel, text)
-        except BaseException:
-            for folder in sorted(made, key=lambda p: len(p.parts), reverse=True):
-                with contextlib.suppress(OSError):
-                    folder.rmdir()
-            raise
+        with Transaction(self.root, what) as txn:
+            for rel, text in sorted(self._pending.items()):
+                txn.write(rel, text)
         return sorted(self._pending)
-
-    def _missing_folders(self) -> set[Path]:
-        missing: set[Path] = set()
-        for rel in self._pending:
-            folder = (self.root / rel).parent
-            while not folder.exists():
-                missing.add(folder)
-                folder = folder.parent
-        return missing

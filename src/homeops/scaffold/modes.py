@@ -59,6 +59,13 @@ class ModeChange:
     new: str
     what: str
     """``CERT_ISSUER`` or ``app-env example``, for messages."""
+    line: int = 0
+    """The line of the value in ``path``."""
+
+    @property
+    def unchanged(self) -> bool:
+        """The mode is already the one asked for: nothing to write or commit."""
+        return self.old == self.new
 
     @property
     def shown_path(self) -> str:
@@ -161,15 +168,14 @@ def cert_issuer_change(path: str | Path, value: str) -> ModeChange:
             where=Where(place.path, place.line),
             hint=f"issuers: {', '.join(sorted(issuers))}",
         )
-    if place.value == value:
-        raise UsageError(f"{VARIABLE} is already {value}", where=Where(place.path, place.line))
     return _change(tree, place, value, VARIABLE, place.value, value)
 
 
 def _change(tree: SourceTree, place: Place, value: str, what: str, old: str, new: str) -> ModeChange:
+    """The edit; when ``old == new`` a no-op (``unchanged``)."""
     before = tree.read_text(place.path)
-    after = set_scalar(before, place.document, place.field, value, rel=place.path)
-    return ModeChange(tree.root, place.path, before, after, old, new, what)
+    after = before if old == new else set_scalar(before, place.document, place.field, value, rel=place.path)
+    return ModeChange(tree.root, place.path, before, after, old, new, what, place.line)
 
 
 # -- app-env -----------------------------------------------------------------------------------
@@ -216,7 +222,7 @@ def app_env_change(path: str | Path, app: str, env: str) -> ModeChange:
     place = places[0]
     current = _env_of(place.value, app)
     if current == env:
-        raise UsageError(f"app {app!r} is already in {env}", where=Where(place.path, place.line))
+        return _change(tree, place, place.value, f"app-env {app}", env, env)
     new_path = place.value[: len(place.value) - len(str(current))] + env
     target = posixpath.normpath(new_path.lstrip("/"))
     if not tree.is_dir(target) and not (tree.root / target).is_dir():
@@ -232,17 +238,19 @@ def app_env_change(path: str | Path, app: str, env: str) -> ModeChange:
 
 
 def write(change: ModeChange) -> None:
-    """Write the change, refusing when the file changed since it was read."""
-    from ..fsutil import atomic_write
+    """Write the change (under the repository's lock), refusing when the file changed since it was
+    read or when it leads out of the folder through a symlink."""
+    from ..journal import Transaction
 
-    target = change.root / change.path
-    if target.read_text(encoding="utf-8") != change.before:
-        raise WriteError(
-            f"{change.path} changed while homeops was editing it; nothing was written",
-            where=Where(change.path),
-            hint="run the command again",
-        )
-    atomic_write(target, change.after)
+    with Transaction(change.root, f"mode {change.what}") as txn:
+        target = change.root / change.path
+        if target.read_text(encoding="utf-8") != change.before:
+            raise WriteError(
+                f"{change.path} changed while homeops was editing it; nothing was written",
+                where=Where(change.path),
+                hint="run the command again",
+            )
+        txn.write(change.path, change.after)
 
 
 def git_root(path: Path) -> Path:

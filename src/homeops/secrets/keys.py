@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,6 +29,8 @@ class AgeKey:
     identities: tuple[str, ...] = field(repr=False)
     path: Path | None = None
     """The key file, when the key came from one."""
+    explicit: bool = False
+    """Named on the command line (``--age-key``): the only key sops may use, whatever else it finds."""
 
     @property
     def material(self) -> str:
@@ -91,33 +93,54 @@ def key_file_for_writing(env: Mapping[str, str] | None = None) -> Path:
 def find_age_key(explicit: str | Path | None = None, env: Mapping[str, str] | None = None) -> AgeKey | None:
     """The age key to decrypt with, in this order: an explicit key file (``--age-key``),
     ``$SOPS_AGE_KEY``, ``$SOPS_AGE_KEY_FILE``, then sops' default key file. None when there is none
-    (sops may still find SSH keys or run ``$SOPS_AGE_KEY_CMD``).
+    (sops may still find SSH keys or run ``$SOPS_AGE_KEY_CMD``). A key file that exists but cannot
+    be read is an error naming it, not a key silently skipped.
     """
     env = os.environ if env is None else env
     if explicit is not None:
         path = Path(explicit).expanduser()
-        if not path.is_file():
+        if not _exists(path):
             raise UsageError(
                 f"{path}: no such age key file", hint="pass the file age-keygen wrote (keys.txt)"
             )
-        return _from_file(path)
+        return replace(_from_file(path), explicit=True)
     if env.get("SOPS_AGE_KEY"):
         identities = parse_identities(env["SOPS_AGE_KEY"])
         if identities:
             return AgeKey("SOPS_AGE_KEY", identities)
     if env.get("SOPS_AGE_KEY_FILE"):
         path = Path(env["SOPS_AGE_KEY_FILE"]).expanduser()
-        if path.is_file():
+        if _exists(path):
             return _from_file(path)
     path = default_key_file(env)
-    return _from_file(path) if path.is_file() else None
+    return _from_file(path) if _exists(path) else None
+
+
+def _exists(path: Path) -> bool:
+    """Whether there is a file at ``path``; a folder on the way that cannot be searched says so."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    return True
+
+
+def _unreadable(path: Path, exc: OSError) -> UsageError:
+    return UsageError(
+        f"cannot read the age key file {path}: {exc.strerror or exc}",
+        hint="the key file (and its folder) must be readable by you; it should be yours with mode 0600",
+    )
 
 
 def _from_file(path: Path) -> AgeKey:
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read age key file {path}: {exc}") from None
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not a text file, so not an age key file") from None
     identities = parse_identities(text)
     if not identities:
         raise UsageError(f"{path} holds no age key (no AGE-SECRET-KEY-1… line)")

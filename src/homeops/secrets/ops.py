@@ -1,10 +1,10 @@
 """The operations behind ``homeops secrets``: init, encrypt, decrypt, show, rotate (edit, status and
 needed live in their own modules and are re-exported here).
 
-Every write to the repository is atomic, and operations on many files are all-or-nothing: each new
-content is computed in memory first, and only when all succeeded are they committed together with
-:class:`homeops.fsutil.Transaction`. Plaintext is never written to the repository except by an
-explicit :func:`decrypt`.
+Each operation holds the repository's write lock from its first read to its last write, and its
+writes are all-or-nothing: each new content is computed in memory first, and only when all succeeded
+are they committed together as one :class:`homeops.journal.Transaction` (which a crash cannot leave
+half-done). Plaintext is never written to the repository except by an explicit :func:`decrypt`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import HomeopsError, MissingTool, UsageError, Where, WriteError
-from ..fsutil import Transaction, atomic_write
+from ..fsutil import atomic_write
+from ..journal import Transaction, locked, write_file
 from ..load import yamlio
 from ..load.tree import SourceTree, normalize
 from . import keys
@@ -23,7 +24,7 @@ from . import sops as sops_
 from .config import CONFIG_NAME, SopsConfig, load_sops_config, parse_sops_config
 from .edit import edit
 from .needed import needed
-from .paths import find_repo_root, read, repo_relative
+from .paths import committable, find_repo_root, read, repo_relative
 from .scan import scan
 from .status import status
 
@@ -61,17 +62,25 @@ class InitResult:
     sops_config: Path
     rules: tuple[str, ...]
     """``path_regex`` of each rule written, in order."""
+    warnings: tuple[str, ...] = ()
+    """What the user should know (``.sops.yaml`` ignored by Git)."""
 
 
 def init(repo: str | Path, *, key_file: str | Path | None = None, force: bool = False) -> InitResult:
     """Create an age key where sops finds it and a ``.sops.yaml`` fitted to the repository's layout.
 
-    The key goes to ``key_file``, else ``$SOPS_AGE_KEY_FILE``, else sops' default ``keys.txt``; never
-    inside the repository. An existing key file is kept and the new key appended to it (sops tries
-    every key of the file, so other repositories keep working). An existing ``.sops.yaml`` is only
-    replaced with ``force``.
+    The key goes to ``key_file``, else ``$SOPS_AGE_KEY_FILE``, else sops' default ``keys.txt``; inside
+    the repository only where Git ignores it (cluster-template's ``./age.key``). An existing key file
+    is kept and the new key appended to it (sops tries every key of the file, so other repositories
+    keep working). An existing ``.sops.yaml`` is only replaced with ``force``; one that Git ignores
+    is written with a warning.
     """
     root = Path(repo).resolve()
+    with locked(root, "secrets init"):
+        return _init(root, key_file, force)
+
+
+def _init(root: Path, key_file: str | Path | None, force: bool) -> InitResult:
     tree = SourceTree(root)
     config_path = root / CONFIG_NAME
     if config_path.exists() and not force:
@@ -82,17 +91,35 @@ def init(repo: str | Path, *, key_file: str | Path | None = None, force: bool = 
         )
     target = Path(key_file).expanduser() if key_file is not None else keys.key_file_for_writing()
     target = target if target.is_absolute() else Path.cwd() / target
-    if keys.inside(target, root):
-        raise UsageError(
-            f"refusing to store the age key inside the repository ({target})",
-            hint="a private key in a Git repository is one push away from public; choose a path outside it",
-        )
+    _refuse_committable_key(root, target, "choose a path outside the repository")
     public, private = keys.generate_age_key()
     text, regexes = _initial_config(tree, public)
     parse_sops_config(text.encode("utf-8"))  # what we write must read back
     appended = keys.write_key(target, public, private, note=f"homeops secrets init: {root}")
-    atomic_write(config_path, text)
-    return InitResult(target, public, appended, config_path, regexes)
+    write_file(root, CONFIG_NAME, text, what="secrets init")
+    warnings: list[str] = []
+    if not committable(root, CONFIG_NAME):
+        warnings.append(
+            f"{CONFIG_NAME} is ignored by Git (.gitignore): it will not be committed, so sops elsewhere "
+            "(your other machines, CI, teammates) will not find its creation rules; remove it from "
+            ".gitignore"
+        )
+    return InitResult(target, public, appended, config_path, regexes, tuple(warnings))
+
+
+def _refuse_committable_key(root: Path, target: Path, elsewhere: str) -> None:
+    """A private key may live inside the repository only where Git will not commit it (cluster-template
+    keeps ``./age.key``, listed in ``.gitignore``)."""
+    if not keys.inside(target, root):
+        return
+    rel = Path(os.path.realpath(target)).relative_to(root).as_posix()
+    if committable(root, rel):
+        raise UsageError(
+            f"refusing to store the age key at {rel}: Git would commit it (it is not ignored)",
+            where=Where(rel),
+            hint=f"add {rel} to .gitignore (a private key in a Git repository is one push away from "
+            f"public), or {elsewhere}",
+        )
 
 
 def _initial_config(tree: SourceTree, public: str) -> tuple[str, tuple[str, ...]]:
@@ -146,7 +173,7 @@ def _kubernetes_secret_dirs(tree: SourceTree) -> set[str]:
     """
     verdict: dict[str, bool] = {}
     for secret in scan(tree):
-        if "/" not in secret.path or not secret.path.endswith((".yaml", ".yml")):
+        if secret.unreadable or "/" not in secret.path or not secret.path.endswith((".yaml", ".yml")):
             continue
         top = secret.path.split("/", 1)[0]
         verdict[top] = verdict.get(top, True) and _kubernetes_shaped(
@@ -195,9 +222,22 @@ def encrypt(
     be encrypted, no file is changed and the error lists every failure.
     """
     root = Path(repo).resolve()
+    with locked(root, "secrets encrypt"):
+        return _encrypt(root, paths, config)
+
+
+def _encrypt(root: Path, paths: Iterable[str] | None, config: SopsConfig | None) -> EncryptResult:
     if paths is None:
         tree = SourceTree(root)
-        candidates = [(s.path, s.data) for s in scan(tree) if s.named]
+        found = [s for s in scan(tree) if s.named]
+        unreadable = [(s.path, s.unreadable) for s in found if s.unreadable]
+        if unreadable:
+            raise _batch_error(
+                "encrypt",
+                [(rel, UsageError(f"cannot read it: {why}")) for rel, why in unreadable],
+                len(found),
+            )
+        candidates = [(s.path, s.data) for s in found]
     else:
         candidates = [(rel, read(root, rel)) for rel in sorted(set(_checked(paths)))]
     cfg = config if config is not None else load_sops_config(root)
@@ -253,9 +293,9 @@ def _write_all(
     """Write every staged file in one transaction, or none when any file of the batch failed."""
     if failures:
         raise _batch_error(verb, failures, attempted)
-    with Transaction() as txn:
+    with Transaction(root, f"secrets {verb}") as txn:
         for rel, text in staged:
-            txn.write(root / rel, text)
+            txn.write(rel, text)
     return tuple(rel for rel, _ in staged)
 
 
@@ -288,6 +328,11 @@ def decrypt(
     All or nothing, like :func:`encrypt`.
     """
     root = Path(repo).resolve()
+    with locked(root, "secrets decrypt"):
+        return _decrypt(root, paths, age_key_file)
+
+
+def _decrypt(root: Path, paths: Iterable[str | Path], age_key_file: str | Path | None) -> DecryptResult:
     key = keys.find_age_key(age_key_file)
     staged: list[tuple[str, bytes]] = []
     skipped: list[str] = []
@@ -299,9 +344,7 @@ def decrypt(
             skipped.append(rel)
             continue
         try:
-            plaintext = sops_.decrypt(
-                data, filename=rel, repo_root=root, age_key=key.material if key else None
-            )
+            plaintext = sops_.decrypt_with(data, filename=rel, repo_root=root, key=key)
         except MissingTool:
             raise
         except HomeopsError as exc:
@@ -320,7 +363,7 @@ def show(path: str | Path, *, age_key_file: str | Path | None = None) -> bytes:
     if not sops_.is_encrypted(data, rel):
         raise UsageError("not a SOPS-encrypted file", where=Where(rel), hint="it is plaintext already")
     key = keys.find_age_key(age_key_file)
-    return sops_.decrypt(data, filename=rel, repo_root=root, age_key=key.material if key else None)
+    return sops_.decrypt_with(data, filename=rel, repo_root=root, key=key)
 
 
 # -- rotate -------------------------------------------------------------------------------------
@@ -356,6 +399,11 @@ def rotate(
     holds the new key.
     """
     root = Path(repo).resolve()
+    with locked(root, "secrets rotate"):
+        return _rotate(root, new_key_file, age_key_file)
+
+
+def _rotate(root: Path, new_key_file: str | Path | None, age_key_file: str | Path | None) -> RotateResult:
     tree = SourceTree(root)
     cfg = load_sops_config(root)
     if cfg is None:
@@ -385,13 +433,18 @@ def rotate(
     skipped: list[str] = []
     key_secrets: list[str] = []
     failures: list[tuple[str, HomeopsError]] = []
-    encrypted = [s for s in scan(tree) if s.encrypted]
+    found = list(scan(tree))
+    unreadable = [s for s in found if s.unreadable]
+    failures.extend((s.path, UsageError(f"cannot read it: {s.unreadable}")) for s in unreadable)
+    encrypted = [s for s in found if s.encrypted]
     for secret in encrypted:
         if old_public not in sops_.recipients_of(secret.data, secret.path):
             skipped.append(secret.path)
             continue
         try:
-            plaintext = sops_.decrypt(secret.data, filename=secret.path, repo_root=root, age_key=old_identity)
+            plaintext = sops_.decrypt(
+                secret.data, filename=secret.path, repo_root=root, age_key=old_identity, only_this_key=True
+            )
             if old_identity.encode() in plaintext:
                 plaintext = plaintext.replace(old_identity.encode(), new_private.encode())
                 key_secrets.append(secret.path)
@@ -409,17 +462,17 @@ def rotate(
             continue
         staged.append((secret.path, ciphertext))
     if failures:
-        raise _batch_error("re-encrypt", failures, len(encrypted) - len(skipped))
+        raise _batch_error("re-encrypt", failures, len(encrypted) - len(skipped) + len(unreadable))
 
     previous = target.read_bytes() if target.exists() else None
     keys.write_key(
         target, new_public, new_private, note=f"rotated from {old_public} by homeops secrets rotate"
     )
     try:
-        with Transaction() as txn:
+        with Transaction(root, "secrets rotate") as txn:
             for rel, ciphertext in staged:
-                txn.write(root / rel, ciphertext)
-            txn.write(root / CONFIG_NAME, new_config_text)
+                txn.write(rel, ciphertext)
+            txn.write(CONFIG_NAME, new_config_text)
     except BaseException:
         if previous is None:
             target.unlink(missing_ok=True)
@@ -439,11 +492,7 @@ def _new_key_target(root: Path, key: keys.AgeKey, new_key_file: str | Path | Non
     else:
         target = keys.key_file_for_writing()
     target = target if target.is_absolute() else Path.cwd() / target
-    if keys.inside(target, root):
-        raise UsageError(
-            f"refusing to store the age key inside the repository ({target})",
-            hint="choose a path outside it with --new-key-file",
-        )
+    _refuse_committable_key(root, target, "choose a path outside it with --new-key-file")
     return target
 
 

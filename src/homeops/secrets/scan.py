@@ -1,4 +1,7 @@
-"""Find a repository's secret files: those named ``*.sops.*`` and those whose content is SOPS-encrypted."""
+"""Find a repository's secret files: those named ``*.sops.*`` and those whose content is SOPS-encrypted.
+
+A file that cannot be read is listed too (it might be either), marked :attr:`SecretFile.unreadable`.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +23,9 @@ class SecretFile:
     encrypted: bool
     named: bool
     """Named ``*.sops.*``, so it must be encrypted."""
+    unreadable: str | None = None
+    """Why the file could not be read (``Permission denied``); then ``data`` is empty and whether it is
+    encrypted is unknown."""
 
 
 def scan(tree: SourceTree) -> Iterator[SecretFile]:
@@ -32,7 +38,11 @@ def scan(tree: SourceTree) -> Iterator[SecretFile]:
             continue
         try:
             data = tree.read_bytes(rel)
-        except OSError:
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            # Never skipped silently: a rotate would leave it encrypted to the old key only.
+            yield SecretFile(rel, b"", False, named, exc.strerror or str(exc))
             continue
         encrypted = is_encrypted(data, rel)
         if named or encrypted:

@@ -11,19 +11,23 @@ a ``[sops]`` section with ``mac`` in an INI file.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .. import proc
-from ..errors import UsageError, Where
+from ..errors import HomeopsError, ToolError, UsageError, Where
 from ..fsutil import private_tempdir
 from ..load import yamlio
 from .config import CRYPT_OPTIONS, SopsConfig, load_sops_config
+
+if TYPE_CHECKING:
+    from .keys import AgeKey
 
 Format = Literal["yaml", "json", "dotenv", "ini", "binary"]
 
@@ -37,6 +41,8 @@ _KEY_SELECTION_ENV = (
     "SOPS_VAULT_URIS",
     "SOPS_HUAWEICLOUD_KMS_IDS",
 )
+#: Where else sops would look for age keys (left out when a key is named with ``--age-key``).
+_OTHER_KEY_SOURCES = ("SOPS_AGE_KEY_FILE", "SOPS_AGE_KEY_CMD", "SOPS_AGE_SSH_PRIVATE_KEY_FILE")
 _TIMEOUT = 60.0
 _KEY_HINT = (
     "sops needs an age key that is a recipient of this file: pass --age-key FILE, set "
@@ -236,38 +242,105 @@ def encrypt(
     return result.stdout
 
 
-def decrypt(ciphertext: bytes, *, filename: str, repo_root: Path, age_key: str | None = None) -> bytes:
+def decrypt(
+    ciphertext: bytes,
+    *,
+    filename: str,
+    repo_root: Path,
+    age_key: str | None = None,
+    only_this_key: bool = False,
+) -> bytes:
     """Decrypt a SOPS file's content. ``age_key`` is key material (``AGE-SECRET-KEY-1…`` lines); without
     it sops finds keys itself (``SOPS_AGE_KEY``, ``SOPS_AGE_KEY_FILE``, its default keys.txt, SSH keys).
+    ``only_this_key`` (a key named with ``--age-key``): sops may use no other key it would find.
+
+    A file that does not decrypt says why: :class:`NoMatchingKey` (none of the keys is a recipient)
+    or :class:`IntegrityError` (its MAC or a value does not match: changed after encryption).
     """
     rel = filename.replace(os.sep, "/")
     fmt = sops_format(rel)
     config = repo_root / ".sops.yaml"
     env = _env()
+    unset: tuple[str, ...] = ()
     if age_key:
         env["SOPS_AGE_KEY"] = age_key
-    result = proc.run(
-        [
-            "sops",
-            "--disable-version-check",
-            "--config",
-            # The config only sets output indentation here; a broken one must not stop a decrypt.
-            str(config) if _loads(repo_root) else os.devnull,
-            "decrypt",
-            "--input-type",
-            fmt,
-            "--output-type",
-            fmt,
-        ],
-        cwd=repo_root,
-        env=env,
-        input=ciphertext,
-        timeout=_TIMEOUT,
-        what=f"sops decrypt {rel}",
-        hint=_KEY_HINT,
-        redact=_key_fragments(age_key),
-    )
+    if age_key and only_this_key:
+        unset = _OTHER_KEY_SOURCES
+    with contextlib.ExitStack() as stack:
+        if unset:
+            # No keys.txt under the user's config folder, no ~/.ssh keys: only the key given.
+            empty = stack.enter_context(private_tempdir("homeops-nokeys-"))
+            env.update(HOME=str(empty), XDG_CONFIG_HOME=str(empty))
+        try:
+            result = proc.run(
+                [
+                    "sops",
+                    "--disable-version-check",
+                    "--config",
+                    # The config only sets output indentation here; a broken one must not stop a decrypt.
+                    str(config) if _loads(repo_root) else os.devnull,
+                    "decrypt",
+                    "--input-type",
+                    fmt,
+                    "--output-type",
+                    fmt,
+                ],
+                cwd=repo_root,
+                env=env,
+                unset=unset,
+                input=ciphertext,
+                timeout=_TIMEOUT,
+                what=f"sops decrypt {rel}",
+                hint=_KEY_HINT,
+                redact=_key_fragments(age_key),
+            )
+        except ToolError as exc:
+            raise _decrypt_error(exc, ciphertext, rel) from exc
     return result.stdout
+
+
+def decrypt_with(ciphertext: bytes, *, filename: str, repo_root: Path, key: AgeKey | None) -> bytes:
+    """:func:`decrypt` with the key :func:`homeops.secrets.keys.find_age_key` chose (None: let sops look)."""
+    return decrypt(
+        ciphertext,
+        filename=filename,
+        repo_root=repo_root,
+        age_key=key.material if key else None,
+        only_this_key=bool(key and key.explicit),
+    )
+
+
+class NoMatchingKey(HomeopsError):
+    """None of the age keys sops could use is a recipient of the file."""
+
+
+class IntegrityError(HomeopsError):
+    """The file's MAC (or one of its values) does not match: it changed after it was encrypted."""
+
+
+def _decrypt_error(exc: ToolError, ciphertext: bytes, rel: str) -> HomeopsError:
+    output = exc.output
+    if "MAC mismatch" in output or "message authentication failed" in output:
+        what = (
+            "its MAC does not match its content" if "MAC mismatch" in output else "a value does not decrypt"
+        )
+        return IntegrityError(
+            f"{what}: the file was changed after it was encrypted (edited by hand, a bad merge, or "
+            "tampered with)",
+            where=Where(rel),
+            hint="restore it from Git (git log -p -- FILE) and make the change again with "
+            "'homeops secrets edit'",
+        )
+    if "Failed to get the data key" in output:
+        recipients = recipients_of(ciphertext, rel)
+        shown = ", ".join(f"{r[:12]}…{r[-6:]}" if len(r) > 24 else r for r in recipients) or "nobody"
+        return NoMatchingKey(
+            f"cannot decrypt: no age key of yours is a recipient (it is encrypted to {shown})",
+            where=Where(rel),
+            hint="pass --age-key with the key of one of these recipients, or ask its owner to add "
+            "yours (add your public key to .sops.yaml and run 'sops updatekeys')",
+        )
+    return exc
 
 
 def secret_fragments(plaintext: bytes) -> list[str]:

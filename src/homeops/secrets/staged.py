@@ -1,8 +1,9 @@
 """The pre-commit check: refuse a commit that would publish a secret.
 
 It reads what is *staged* (the blobs in Git's index, not the working tree, which may differ) and
-reports two things: a ``*.sops.*`` file that is not encrypted, and a Kubernetes Secret whose
-``data``/``stringData`` hold plaintext values. Values are never shown, only key names.
+reports three things: a ``*.sops.*`` file that is not encrypted, a Kubernetes Secret whose
+``data``/``stringData`` hold plaintext values, and a kustomize ``secretGenerator`` that builds a Secret
+from plaintext literals, env files or files (as staged). Values are never shown, only key names.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from typing import Any
 
 from .. import proc
 from ..errors import UsageError
+from ..kustomize.kfile import KUSTOMIZATION_FILES
 from ..load import yamlio
 from ..load.tree import TEMPLATE_SUFFIXES
 from ..model.base import get_path
+from .generators import FIX as GENERATOR_FIX
+from .generators import exposures, is_placeholder
 from .naming import is_sops_file
 from .sops import is_encrypted, parse_documents
 
@@ -47,8 +51,33 @@ def check_staged(repo: str | Path = ".") -> list[StagedProblem]:
     paths = [p for p in listing.stdout.decode("utf-8", "surrogateescape").split("\0") if p]
     wanted = [p for p in paths if _worth_reading(p)]
     problems: list[StagedProblem] = []
-    for rel, data in read_staged(top, wanted).items():
+    staged = read_staged(top, wanted)
+    for rel, data in staged.items():
         problems.extend(check_blob(rel, data))
+    kustomizations = [p for p in paths if p.rsplit("/", 1)[-1] in KUSTOMIZATION_FILES]
+    for rel, data in read_staged(top, kustomizations).items():
+        problems.extend(_generator_problems(top, rel, data))
+    return problems
+
+
+def _generator_problems(top: Path, rel: str, data: bytes) -> list[StagedProblem]:
+    """Plaintext ``secretGenerator`` sources of a staged kustomization (sources read as staged)."""
+    if b"secretGenerator" not in data:
+        return []
+    parsed = yamlio.parse(data)
+    if parsed.failure is not None:
+        return []
+    folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
+
+    def read(path: str) -> bytes | None:
+        return read_staged(top, [path]).get(path)
+
+    problems = []
+    nodes = yamlio.compose(yamlio.decode(data), tags=False)
+    for index, doc in enumerate(parsed.documents):
+        for exposure in exposures(doc, folder, read):
+            line = yamlio.locate(nodes[index], exposure.field) if index < len(nodes) else 0
+            problems.append(StagedProblem(rel, line, exposure.message, GENERATOR_FIX))
     return problems
 
 
@@ -94,8 +123,9 @@ def check_blob(rel: str, data: bytes) -> list[StagedProblem]:
 def plaintext_secret_keys(doc: Any) -> list[str]:
     """``data.KEY``/``stringData.KEY`` of a Kubernetes Secret whose values are plaintext.
 
-    Encrypted values (``ENC[…]``) and Flux substitutions (``${VAR}``, filled in from another Secret at
-    apply time) are not secrets in the file.
+    Encrypted values (``ENC[…]``), Flux substitutions (``${VAR}``, filled in from another Secret at
+    apply time) and secret-manager references (``op://…``) are not secrets in the file: the same
+    judgement as rule SEC001.
     """
     if not isinstance(doc, dict) or doc.get("kind") != "Secret" or doc.get("apiVersion") != "v1":
         return []
@@ -108,7 +138,7 @@ def plaintext_secret_keys(doc: Any) -> list[str]:
             if value is None or value == "":
                 continue
             text = str(value)
-            if text.startswith("ENC[") or "${" in text:
+            if text.startswith("ENC[") or "${" in text or is_placeholder(text):
                 continue
             exposed.append(f"{section}.{key}")
     return exposed

@@ -19,6 +19,8 @@ NO_RULE = "no-rule"
 """No creation rule of ``.sops.yaml`` matches the file."""
 RECIPIENTS_DIFFER = "recipients-differ"
 """Encrypted to other recipients than its creation rule names."""
+UNREADABLE = "unreadable"
+"""The file cannot be read (permission denied): nothing is known of it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +88,9 @@ def status(repo: str | Path | SourceTree) -> SecretsStatus:
         recipients = tuple(recipients_of(secret.data, secret.path)) if secret.encrypted else ()
         expected = rule.recipients if rule else ()
         problems = []
-        if not secret.encrypted:
+        if secret.unreadable:
+            problems.append(UNREADABLE)
+        elif not secret.encrypted:
             problems.append(NOT_ENCRYPTED)
         if rule is None:
             problems.append(NO_RULE)

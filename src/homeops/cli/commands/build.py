@@ -3,7 +3,8 @@
 ``ks`` prints each Flux Kustomization's objects as kustomize-controller applies them (HelmReleases stay
 HelmRelease objects); ``hr`` renders each HelmRelease's chart as helm-controller installs it; ``all``
 prints both. Every object carries the annotation ``homeops.dev/producer`` (and ``homeops.dev/cluster``).
-Secret values are redacted unless ``--show-secrets``. Producers that fail are listed on stderr.
+Secret values are redacted and decrypted SOPS values rendered as stand-ins unless ``--show-secrets``.
+Producers that fail, and what could not be checked (warnings), are listed on stderr.
 
 Exit codes: 0 everything rendered, 3 some producer failed to render (the others are still printed),
 2 usage error (no producer of that name, bad path).
@@ -15,7 +16,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from ...errors import ExitCode, UsageError
@@ -23,7 +24,9 @@ from ...errors import ExitCode, UsageError
 
 def add_render_options(parser: argparse.ArgumentParser) -> None:
     """Options ``build`` and ``diff`` share."""
-    parser.add_argument("--offline", action="store_true", help="use only the chart cache, never the network")
+    parser.add_argument(
+        "--offline", action="store_true", help="use only the chart and remote-base caches, never the network"
+    )
     parser.add_argument(
         "--age-key",
         metavar="FILE",
@@ -32,7 +35,10 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
         "render as placeholders)",
     )
     parser.add_argument(
-        "--show-secrets", action="store_true", help="show Secret values instead of <redacted>"
+        "--show-secrets",
+        action="store_true",
+        help="show Secret values instead of <redacted>, and render with the decrypted SOPS values "
+        "instead of stand-ins (<redacted #digest>, equal for equal values)",
     )
     parser.add_argument(
         "--kube-version",
@@ -88,29 +94,16 @@ def render_options(args: argparse.Namespace, kubernetes_version: str | None) -> 
     from ...render.flux import DEFAULT_KUBE_VERSION, RenderOptions
     from ...render.secrets import age_key_material
 
+    if args.offline:
+        os.environ["HOMEOPS_OFFLINE"] = "1"  # remote kustomize bases too (homeops.kustomize.remote)
     return RenderOptions(
         offline=args.offline,
         age_key=age_key_material(args.age_key),
+        show_secrets=args.show_secrets,
         kube_version=args.kube_version or kubernetes_version or DEFAULT_KUBE_VERSION,
         api_versions=tuple(v.strip() for v in args.api_versions.split(",") if v.strip()),
         render_cache=not args.no_render_cache,
     )
-
-
-def progress_bar(stream: TextIO) -> Callable[[int, int, str], None] | None:
-    """A one-line progress bar on ``stream`` when it is a terminal; None otherwise."""
-    if not getattr(stream, "isatty", lambda: False)():
-        return None
-
-    def show(done: int, total: int, producer: str) -> None:
-        width = 30
-        filled = width * done // max(total, 1)
-        stream.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {producer[:60]:<60}")
-        if done >= total:
-            stream.write("\r" + " " * (width + 75) + "\r")
-        stream.flush()
-
-    return show
 
 
 def matches(producer: str, name: str) -> bool:
@@ -131,6 +124,7 @@ def report_problems(results: Sequence[Any], stream: TextIO) -> int:
             print(f"homeops: {where}{r.producer}: rendered with placeholders:", file=stream)
             for text in r.placeholders:
                 print(f"  {text}", file=stream)
+    report_warnings(results, stream)
     hints = sorted({r.hint for r in failed if r.hint})
     for hint in hints:
         print(f"  hint: {hint}", file=stream)
@@ -139,10 +133,24 @@ def report_problems(results: Sequence[Any], stream: TextIO) -> int:
     return len(failed)
 
 
+def report_warnings(results: Sequence[Any], stream: TextIO) -> None:
+    """What was rendered without being checked, each warning once with the producers it concerns."""
+    seen: dict[str, list[str]] = {}
+    for r in results:
+        for text in getattr(r, "warnings", ()):
+            producers = seen.setdefault(text, [])
+            if r.producer not in producers:
+                producers.append(r.producer)
+    for text, producers in seen.items():
+        more = f" and {len(producers) - 3} more" if len(producers) > 3 else ""
+        print(f"homeops: warning: {text} ({', '.join(producers[:3])}{more})", file=stream)
+
+
 def run(args: argparse.Namespace) -> int:
     from ...render.flux import FolderFiles, decryptor_for, releases_of, render
     from ...render.secrets import REDACTED, redact, scrub
     from ...render.snapshot import Snapshot
+    from ...report.style import progress_bar
     from ...workspace import open_workspace
     from ...yamlout import dump_all
 
@@ -152,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
     files = FolderFiles(workspace.root)
     decryptor = decryptor_for(files, options)
     if decryptor.enabled:
-        # substituteFrom sees the real values of SOPS Secrets; they stay in memory only.
+        # substituteFrom sees the values of SOPS Secrets (stand-ins unless shown), in memory only.
         workspace.secret_values = decryptor.secret_values
     snapshot = Snapshot.of(workspace.flux)
     if args.cluster and args.cluster not in snapshot.clusters:

@@ -14,6 +14,9 @@ from ...errors import ExitCode
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: this runs at start-up
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
     from ...load.walk import Walk
     from ...rules.base import Finding
     from ...rules.results import CachedCheck
@@ -45,12 +48,19 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="hide findings below this severity",
     )
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the parse cache")
+    parser.add_argument(
+        "--offline", action="store_true", help="remote kustomize bases only from the cache, no network"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from ...load.walk import repository_root, walk
     from ...rules import results
 
+    if args.offline:
+        import os
+
+        os.environ["HOMEOPS_OFFLINE"] = "1"  # read by homeops.kustomize.remote, also in forked helpers
     root = repository_root(args.path)
     walked = walk(root)
     key = None
@@ -59,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         cached = results.load(key)
         if cached is not None:
             return _replay(cached, key, args)
-    cached = _check(root, walked, args)
+    cached = _with_progress(_check, root, walked, args)
     if key is not None:
         results.store(key, cached)
     return _print(cached, _variant(args), args)
@@ -92,6 +102,25 @@ def _replay(cached: CachedCheck, key: str, args: argparse.Namespace) -> int:
         cached.outputs[variant] = _render(cached.to_findings(), cached.stats, args)
         results.store(key, cached)
     return _print(cached, variant, args)
+
+
+def _with_progress(check: Callable[..., CachedCheck], *args: Any) -> CachedCheck:
+    """``check(*args)`` with a progress bar on stderr when it is a terminal and the run takes long."""
+    from ... import progress
+    from ...report.style import progress_bar
+
+    bar = progress_bar(sys.stderr, delay=PROGRESS_AFTER)
+    previous = progress.listen(bar)
+    try:
+        return check(*args)
+    finally:
+        progress.listen(previous)
+        if bar is not None:
+            bar(1, 1, "")
+
+
+PROGRESS_AFTER = 0.5
+"""Seconds a cold check runs before a progress bar shows (a fast one shows none)."""
 
 
 def _check(root: str, walked: Walk, args: argparse.Namespace) -> CachedCheck:

@@ -41,7 +41,7 @@ def add_parser(subparsers: Any) -> None:
         action="store_true",
         help="let undefined values print as empty text (makejinja's own behaviour)",
     )
-    parser.add_argument("--output", choices=("text", "json"), default="text", help="summary format")
+    parser.add_argument("--output", "-o", choices=("text", "json"), default="text", help="summary format")
     parser.add_argument("-v", "--verbose", action="store_true", help="list unchanged files too")
 
 

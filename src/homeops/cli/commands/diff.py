@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ...errors import ExitCode, UsageError
-from .build import add_render_options, progress_bar, render_options
+from .build import add_render_options, render_options, report_warnings
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -44,7 +44,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "of HEAD and its upstream, else origin/main, main, master)",
     )
     base.add_argument("--path-orig", metavar="DIR", help="compare with another folder instead of a revision")
-    parser.add_argument("--output", "-o", choices=("text", "unified", "markdown", "json"), default="text")
+    parser.add_argument(
+        "--output",
+        "-o",
+        choices=("text", "unified", "markdown", "json", "html"),
+        default="text",
+        help="html: one self-contained page (redirect it to a file)",
+    )
     parser.add_argument(
         "--ignore",
         action="append",
@@ -70,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ...diff.report import to_json, to_markdown, to_text, to_unified
     from ...diff.revisions import diff_revisions, images_diff
-    from ...report.style import Style
+    from ...report.style import Style, progress_bar
     from ...rules.config import load_config
 
     images, path = _split(args.args)
@@ -92,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     failed = bool(outcome.result.failures)
     if images:
         found = images_diff(outcome.base, outcome.head)
-        sys.stdout.write(_images_output(found, args.output))
+        sys.stdout.write(_images_output(found, args.output, outcome.result))
         changed = bool(found.added or found.removed)
     else:
         result = outcome.result
@@ -102,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
             "unified": lambda: to_unified(result),
             "markdown": lambda: to_markdown(result, title=title),
             "json": lambda: to_json(result),
+            "html": lambda: _html(result, title),
         }[args.output]()
         sys.stdout.write(output)
         changed = bool(result.changes)
@@ -110,15 +117,25 @@ def run(args: argparse.Namespace) -> int:
     return int(ExitCode.FINDINGS if changed else ExitCode.OK)
 
 
+def _html(result: Any, title: str) -> str:
+    from ...report.html.diff import diff_page
+
+    return diff_page(result, title=title)
+
+
 def _summary(outcome: Any) -> None:
     selection = outcome.selection
     what = "every producer"
     if selection is not None:
         what = (f"{len(selection.kustomizations)} Kustomization(s) and {len(selection.releases)} "
                 f"HelmRelease(s) reached by {len(outcome.changes.all)} changed file(s)")  # fmt: skip
+        if selection.unbuilt:
+            what += (f", including {len(selection.unbuilt)} Kustomization(s) that cannot be built "
+                     "(the files they read are unknown, so every change may reach them)")  # fmt: skip
     print(f"homeops: compared with {outcome.base_label}: rendered {what}", file=sys.stderr)
     if selection is not None and selection.full_load:
         print(f"homeops: loaded the whole tree again: {selection.full_load}", file=sys.stderr)
+    report_warnings(outcome.head, sys.stderr)
     for side, renders in (("base", outcome.base), ("head", outcome.head)):
         for r in renders:
             if r.error is None and r.placeholders:
@@ -126,21 +143,34 @@ def _summary(outcome: Any) -> None:
                       f"{'; '.join(r.placeholders)}", file=sys.stderr)  # fmt: skip
 
 
-def _images_output(found: Any, output: str) -> str:
+def _images_output(found: Any, output: str, result: Any) -> str:
+    """The images added and removed, and the producers that could not be rendered on a side (their
+    images are not compared)."""
+    from ...diff.report import failure_text, failures_json, markdown_failures
+
     def rows(items: Iterable[tuple[str, tuple[str, ...]]]) -> list[dict[str, Any]]:
         return [{"image": image, "producers": list(producers)} for image, producers in items]
 
     if output == "json":
-        return json.dumps({"added": rows(found.added), "removed": rows(found.removed)}, indent=2) + "\n"
+        payload = {
+            "added": rows(found.added),
+            "removed": rows(found.removed),
+            "failures": failures_json(result),
+        }
+        return json.dumps(payload, indent=2) + "\n"
     lines: list[str] = []
     if output == "markdown":
         lines += ["### homeops diff images", ""]
-        if not found.added and not found.removed:
+        if not found.added and not found.removed and not result.failures:
             return "\n".join([*lines, "No image changes.", ""])
         lines += ["| | Image | Used by |", "|---|---|---|"]
         lines += [f"| + | `{i}` | {', '.join(p)} |" for i, p in found.added]
         lines += [f"| - | `{i}` | {', '.join(p)} |" for i, p in found.removed]
+        lines += [f"| ⚠️ | | `{f.producer}`: {f.side} failed to render |" for f in result.failures]
+        lines += ["", *markdown_failures(result)]
         return "\n".join(lines) + "\n"
+    prefix = "# " if output == "unified" else "! "
+    lines += [prefix + failure_text(f) for f in result.failures]
     lines += [f"+ {i}  ({', '.join(p)})" for i, p in found.added]
     lines += [f"- {i}  ({', '.join(p)})" for i, p in found.removed]
     return "\n".join(lines or ["no image changes"]) + "\n"

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from ...workspace import Workspace
 
 from ...errors import ExitCode
+from ...report.style import table  # noqa: F401  (moved to report.style; importable here for callers)
 
 _COLUMNS = {
     "ks": ("name", "namespace", "cluster", "path", "source", "depends_on", "status"),
@@ -58,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
     if args.output == "json":
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
     else:
-        sys.stdout.write(table(rows, _COLUMNS[what]))
+        from ...report.style import table, terminal_width
+
+        sys.stdout.write(table(rows, _COLUMNS[what], width=terminal_width(sys.stdout)))
     return int(ExitCode.OK)
 
 
@@ -78,17 +81,3 @@ def _rendered_releases(workspace: Workspace, *, offline: bool) -> dict[tuple[str
         elif result.kind == "HelmRelease":
             out[(result.cluster, result.producer)] = result.objects
     return out
-
-
-def table(rows: Sequence[dict[str, object]], columns: Sequence[str]) -> str:
-    def cell(value: object) -> str:
-        if isinstance(value, list):
-            return ",".join(str(v) for v in value) or "-"
-        return "-" if value in (None, "") else str(value)
-
-    header = [c.upper().replace("_", " ") for c in columns]
-    body = [[cell(row.get(c)) for c in columns] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in body)) if body else len(h) for i, h in enumerate(header)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in body]
-    return "\n".join(lines) + "\n"

@@ -24,9 +24,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     from ...fsutil import atomic_write
+    from ...report.style import table, terminal_width
     from ...runtime.docs import mermaid, pages
     from ...runtime.machines import ALL, MACHINES
-    from .get import table
 
     if args.write_docs:
         folder = Path(args.write_docs)
@@ -92,5 +92,5 @@ def run(args: argparse.Namespace) -> int:
             {"kind": m.kind, "states": " ".join(s.name for s in m.states), "events": " ".join(m.events)}
             for m in machines
         ]
-        sys.stdout.write(table(rows, ("kind", "states", "events")))
+        sys.stdout.write(table(rows, ("kind", "states", "events"), width=terminal_width(sys.stdout)))
     return int(ExitCode.OK)

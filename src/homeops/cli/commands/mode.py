@@ -16,8 +16,8 @@ def add_parser(subparsers: Any) -> None:
         help="switch a mode (certificate issuer, app environment) as a Git change",
         description="Switch one of the seeds' modes with a minimal edit (only the value changes; comments "
         "and formatting are kept), print the diff, and optionally commit exactly that file.",
-        epilog="Exit codes: 0 switched, 2 not found, ambiguous, already in that mode, or a bad value, "
-        "3 the edit or the commit failed, 4 git missing.",
+        epilog="Exit codes: 0 switched (or already in that mode: nothing changes), 2 not found, "
+        "ambiguous, or a bad value, 3 the edit or the commit failed, 4 git missing.",
     )
     modes = parser.add_subparsers(dest="mode", metavar="MODE", required=True, parser_class=Intermixed)
     common = argparse.ArgumentParser(add_help=False)
@@ -76,6 +76,11 @@ def run(args: argparse.Namespace) -> int:
         change = modes.cert_issuer_change(args.path, args.value)
     else:
         change = modes.app_env_change(args.path, args.app, args.env)
+    if change.unchanged:
+        already = f"in {change.new}" if args.mode == "app-env" else change.new
+        print(f"{change.what} is already {already} ({change.shown_path}:{change.line}): nothing to change",
+              file=sys.stderr)  # fmt: skip
+        return int(ExitCode.OK)
     _show_diff(change.diff(), getattr(args, "color", "auto"))
     if args.dry_run:
         return int(ExitCode.OK)

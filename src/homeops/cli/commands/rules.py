@@ -18,9 +18,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     from ...fsutil import atomic_write
+    from ...report.style import table, terminal_width
     from ...rules.catalog import all_rules
     from ...rules.docs import pages
-    from .get import table
 
     rules = all_rules()
     if args.write_docs:
@@ -36,5 +36,6 @@ def run(args: argparse.Namespace) -> int:
     if args.output == "json":
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
     else:
-        sys.stdout.write(table(rows, ("id", "name", "severity", "family", "summary")))
+        columns = ("id", "name", "severity", "family", "summary")
+        sys.stdout.write(table(rows, columns, width=terminal_width(sys.stdout)))
     return int(ExitCode.OK)

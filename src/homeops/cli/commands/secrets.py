@@ -39,7 +39,7 @@ def add_parser(subparsers: Any) -> None:
         help="age key file to use (default: $SOPS_AGE_KEY, $SOPS_AGE_KEY_FILE, then sops' keys.txt)",
     )
     output = argparse.ArgumentParser(add_help=False)
-    output.add_argument("--output", choices=("text", "json"), default="text", help="output format")
+    output.add_argument("--output", "-o", choices=("text", "json"), default="text", help="output format")
 
     def action(name: str, *parents: argparse.ArgumentParser) -> argparse.ArgumentParser:
         created: argparse.ArgumentParser = actions.add_parser(
@@ -53,8 +53,9 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument(
         "--age-key",
         metavar="FILE",
-        help="where to write the new key, outside the repository (default: $SOPS_AGE_KEY_FILE, "
-        "else sops' keys.txt); an existing file keeps its keys and gets the new one appended",
+        help="where to write the new key: outside the repository, or inside where Git ignores it "
+        "(default: $SOPS_AGE_KEY_FILE, else sops' keys.txt); an existing file keeps its keys and gets "
+        "the new one appended",
     )
     p = action("encrypt", key)
     p.add_argument("path", nargs="?", default=".", help="repository (default: .)")
@@ -101,6 +102,8 @@ def _init(args: argparse.Namespace) -> int:
 
     result = ops.init(args.path, key_file=args.age_key, force=args.force)
     print(result.public_key)
+    for warning in result.warnings:
+        _note(f"warning: {warning}")
     verb = "added to the existing key file" if result.appended else "written to"
     _note(f"age key {verb} {result.key_file} (mode 0600): back it up somewhere safe")
     _note(f"wrote {result.sops_config} with {len(result.rules)} creation rule(s):")
@@ -185,8 +188,8 @@ def _rotate(args: argparse.Namespace) -> int:
     result = ops.rotate(args.path, new_key_file=args.new_key_file, age_key_file=args.age_key)
     for rel in result.rotated:
         print(f"re-encrypted {rel}")
-    for rel in result.skipped:
-        _note(f"{rel}: not encrypted to the old key, left as it is")
+    others = f"; {len(result.skipped)} encrypted to other keys, left as they are" if result.skipped else ""
+    _note(f"{len(result.rotated)} file(s) re-encrypted to the new key{others}")
     _note(f"new key {result.new_public_key} written to {result.key_file}; .sops.yaml updated")
     for rel in result.key_secrets:
         _note(f"{rel} held the old private key: it now holds the new one")

@@ -5,25 +5,34 @@ Helm's), after the files are copied to a private folder with every timestamp pin
 bytes, hence its digest, depend only on the chart's content. Dependencies declared in ``Chart.yaml``
 but absent from ``charts/`` are fetched first, as source-controller does when it builds a chart from
 Git: ``file://`` paths relative to the chart, repository URLs through the chart cache.
+
+:func:`chart_tree` reads a chart and its subcharts (folders or nested archives under ``charts/``, as
+Helm's loader does) for their JSON files; :func:`strip_schemas` rewrites an archive without the
+``values.schema.json`` of any of them, for rendering once the values were validated elsewhere.
 """
 
 from __future__ import annotations
 
+import copy
+import gzip
 import io
 import os
 import shutil
 import tarfile
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ...fsutil import private_tempdir
-from ...load.yamlio import parse
+from ...load.yamlio import HELM, parse
 from .errors import ChartSourceError
 
 PINNED_MTIME = 315532800
 """1980-01-01T00:00:00Z, the timestamp every file gets before packaging."""
+SCHEMA_FILE = "values.schema.json"
+MAX_NESTING = 8
+"""Subcharts inside subcharts deeper than this are not read (no real chart comes close)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +42,161 @@ class Dependency:
     name: str
     version: str
     repository: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChartFiles:
+    """One chart of an archive (the top chart or a subchart) and the files schemas may refer to."""
+
+    name: str
+    version: str
+    path: str
+    """Where it sits, for messages: ``app-template`` or ``app-template/charts/common-4.1.1.tgz``."""
+    files: Mapping[str, bytes]
+    """Its JSON files (``values.schema.json``, ``schemas/…``) by path inside the chart, subcharts excluded."""
+    meta: Mapping[str, Any]
+    """Its ``Chart.yaml``."""
+    subcharts: tuple[ChartFiles, ...] = ()
+
+    @property
+    def schema(self) -> bytes | None:
+        return self.files.get(SCHEMA_FILE)
+
+    def walk(self) -> list[ChartFiles]:
+        """This chart and every subchart below it."""
+        out = [self]
+        for sub in self.subcharts:
+            out.extend(sub.walk())
+        return out
+
+
+MAX_SOURCE_JSON = 256
+MAX_SOURCE_JSON_BYTES = 2 * 1024 * 1024
+
+
+def source_json(folder: Path, archive: bytes) -> dict[str, bytes]:
+    """The JSON files of a chart's source folder that its archive lacks (a ``.helmignore`` left them
+    out, as bjw-s charts leave out ``schemas/``), by path inside the chart: schema references may name
+    them. Symlinks are not followed; the count and sizes are bounded."""
+    packed = set()
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:*") as tar:
+        for member in tar:
+            packed.add(member.name.removeprefix("./").partition("/")[2])
+    out: dict[str, bytes] = {}
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not os.path.islink(os.path.join(dirpath, d)))
+        for name in sorted(filenames):
+            full = Path(dirpath, name)
+            rel = full.relative_to(folder).as_posix()
+            if not name.endswith(".json") or rel in packed or full.is_symlink():
+                continue
+            try:
+                if full.stat().st_size <= MAX_SOURCE_JSON_BYTES:
+                    out[rel] = full.read_bytes()
+            except OSError:
+                continue
+            if len(out) >= MAX_SOURCE_JSON:
+                return out
+    return out
+
+
+def chart_tree(
+    data: bytes, *, source: str, extra: Mapping[str, bytes] | None = None, _depth: int = 0
+) -> ChartFiles:
+    """The chart in an archive with its subcharts, as far as schemas are concerned; ``extra``: files of
+    the chart's source the archive lacks (:func:`source_json`), by path inside the chart."""
+    members: dict[str, bytes] = dict(extra or {})
+    top = ""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
+            for member in tar:
+                head, _, rest = member.name.removeprefix("./").partition("/")
+                if not member.isfile() or not rest or (top and head != top):
+                    continue
+                top = top or head
+                if rest.endswith((".json", ".tgz")) or rest.rsplit("/", 1)[-1] == "Chart.yaml":
+                    handle = tar.extractfile(member)
+                    if handle is not None:
+                        members[rest] = handle.read()
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise ChartSourceError(f"{source} is not a readable chart archive: {exc}", source=source) from exc
+    return _chart_files(members, "", top or source, source, _depth)
+
+
+def _chart_files(members: Mapping[str, bytes], prefix: str, path: str, source: str, depth: int) -> ChartFiles:
+    raw = members.get(prefix + "Chart.yaml")
+    if raw is None:
+        raise ChartSourceError(f"{source}: {path} has no Chart.yaml", source=source)
+    meta = parse_chart_yaml(raw, source=f"{source}: {path}")
+    files = {
+        rel[len(prefix) :]: data
+        for rel, data in members.items()
+        if rel.startswith(prefix) and rel.endswith(".json") and not rel[len(prefix) :].startswith("charts/")
+    }
+    subcharts: list[ChartFiles] = []
+    if depth < MAX_NESTING:
+        under = prefix + "charts/"
+        folders = sorted(
+            {
+                rel[len(under) :].split("/", 1)[0]
+                for rel in members
+                if rel.startswith(under) and "/" in rel[len(under) :]
+            }
+        )
+        for folder in folders:
+            if under + folder + "/Chart.yaml" in members:
+                subcharts.append(
+                    _chart_files(members, f"{under}{folder}/", f"{path}/charts/{folder}", source, depth + 1)
+                )
+        for rel in sorted(members):
+            if rel.startswith(under) and rel.endswith(".tgz") and "/" not in rel[len(under) :]:
+                nested = chart_tree(
+                    members[rel], source=f"{source}: {path}/{rel[len(prefix) :]}", _depth=depth + 1
+                )
+                subcharts.append(replace(nested, path=f"{path}/{rel[len(prefix) :]}"))
+    return ChartFiles(str(meta["name"]), str(meta["version"]), path, files, meta, tuple(subcharts))
+
+
+def strip_schemas(data: bytes, *, _depth: int = 0) -> bytes | None:
+    """``data`` without the ``values.schema.json`` of its chart and of every subchart (nested archives
+    rewritten likewise); None when there is none. Deterministic: the same archive gives the same bytes."""
+    out = io.BytesIO()
+    changed = False
+    try:
+        with (
+            tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as source,
+            gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as packed,
+            tarfile.open(fileobj=packed, mode="w", format=tarfile.PAX_FORMAT) as target,
+        ):
+            for member in source:
+                parts = member.name.removeprefix("./").split("/")
+                # A chart root is the top folder or <root>/charts/<name>: <root>/x has an even number of
+                # parts, <root>/charts/y.tgz an odd one, and every odd place before the last says "charts".
+                inside = all(p == "charts" for p in parts[1:-1:2])
+                if member.isfile() and inside and len(parts) % 2 == 0 and parts[-1] == SCHEMA_FILE:
+                    changed = True
+                    continue
+                handle = source.extractfile(member) if member.isfile() else None
+                content = handle.read() if handle is not None else None
+                if (
+                    content is not None
+                    and inside
+                    and len(parts) % 2 == 1
+                    and len(parts) >= 3
+                    and parts[-2] == "charts"
+                    and parts[-1].endswith(".tgz")
+                    and _depth < MAX_NESTING
+                ):
+                    stripped = strip_schemas(content, _depth=_depth + 1)
+                    if stripped is not None:
+                        content, changed = stripped, True
+                info = copy.copy(member)
+                if content is not None:
+                    info.size = len(content)
+                target.addfile(info, io.BytesIO(content) if content is not None else None)
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise ChartSourceError(f"not a readable chart archive: {exc}", source="archive") from exc
+    return out.getvalue() if changed else None
 
 
 def read_member(data: bytes, relpath: str) -> bytes | None:
@@ -62,7 +226,7 @@ def chart_yaml(data: bytes, *, source: str) -> dict[str, Any]:
 
 
 def parse_chart_yaml(raw: bytes, *, source: str) -> dict[str, Any]:
-    parsed = parse(raw)
+    parsed = parse(raw, schema=HELM)
     if parsed.failure is not None:
         raise ChartSourceError(
             f"{source}: Chart.yaml is not valid YAML (line {parsed.failure.line}: {parsed.failure.reason})",

@@ -8,6 +8,10 @@ way), a folder inside a Git repository at a ref, and a folder on disk. Every one
 Immutable answers (an OCI digest, an exact Helm-repository version, a Git commit) are fetched once,
 ever. Mutable ones (an OCI tag, a tag list, a repository index, a Git branch) are trusted for ``ttl``
 seconds. ``offline=True`` never touches the network and names what is missing.
+
+The documents a chart's ``values.schema.json`` refers to belong to the chart too (:meth:`schemas`,
+:mod:`.schemas`), and Helm renders from a copy of the chart without its schemas
+(:meth:`without_schemas`): homeops validates the values itself, against the resolved documents.
 """
 
 from __future__ import annotations
@@ -24,11 +28,20 @@ from typing import Any
 from ...fsutil import private_tempdir
 from ...load.cache import cache_dir
 from . import git as gitsrc
-from .archive import Dependency, chart_yaml, dependencies, package_folder, parse_chart_yaml
+from .archive import (
+    Dependency,
+    chart_yaml,
+    dependencies,
+    package_folder,
+    parse_chart_yaml,
+    source_json,
+    strip_schemas,
+)
 from .credentials import registry_credentials
 from .errors import ChartIntegrityError, ChartNotCached, ChartSourceError
 from .helmrepo import chart_url, download_index, select
 from .oci import ChartManifest, OciRef, Registry, is_digest, parse_oci_url
+from .schemas import ChartSchemas, SchemaResolver
 from .semver import SemverError, highest, is_exact, parse_constraint, try_version
 from .store import ChartStore
 from .transport import BasicAuth, basic_authorization, display_url, get
@@ -69,6 +82,7 @@ class ChartCache:
         """Seconds a mutable answer (tag → digest, tag list, index, branch → commit) is trusted."""
         self.timeout = timeout
         self._store = ChartStore(self.root)
+        self._schemas = SchemaResolver(ChartStore(self.root / "schemas", suffix=".json"), offline=offline)
         self._guard = threading.Lock()
         self._locks: dict[tuple[str, ...], threading.Lock] = {}
         self._registries: dict[tuple[str, str, bool, BasicAuth | None], Registry] = {}
@@ -310,7 +324,9 @@ class ChartCache:
                         source=url,
                         hint="check spec.chart.spec.chart (the path inside the GitRepository)",
                     )
-                digest = self._store.put_blob(package_folder(folder, fetch=self._fetch_dependency))
+                packaged = package_folder(folder, fetch=self._fetch_dependency)
+                digest = self._store.put_blob(packaged)
+                self._schemas.keep_source_json(digest, source_json(folder, packaged))
             return self._record("git", key, digest, source)
 
     # --- a folder on disk ----------------------------------------------------------------------
@@ -340,7 +356,9 @@ class ChartCache:
                     return found
             packaging.append(folder)
             try:
-                digest = self._store.put_blob(package_folder(folder, fetch=self._fetch_dependency))
+                packaged = package_folder(folder, fetch=self._fetch_dependency)
+                digest = self._store.put_blob(packaged)
+                self._schemas.keep_source_json(digest, source_json(folder, packaged))
             finally:
                 packaging.pop()
             meta = chart_yaml(self._store.blob_path(digest).read_bytes(), source=str(folder))
@@ -371,6 +389,35 @@ class ChartCache:
             source=str(chart_folder),
             hint="use the repository URL in Chart.yaml, or vendor the dependency into charts/",
         )
+
+    # --- schemas ---------------------------------------------------------------------------------
+
+    def schemas(self, artifact: ChartArtifact) -> ChartSchemas:
+        """The chart's schemas and every document they refer to (fetched once, then from the cache)."""
+        try:
+            archive = artifact.path.read_bytes()
+        except OSError as exc:
+            raise ChartSourceError(
+                f"cannot read the chart {artifact.path}: {exc}", source=artifact.source
+            ) from exc
+        extra = self._schemas.source_json(artifact.digest)
+        return self._schemas.schemas(archive, artifact.digest, source=artifact.source, extra=extra)
+
+    def without_schemas(self, artifact: ChartArtifact) -> ChartArtifact:
+        """The chart as Helm should render it once homeops validated the values: no ``values.schema.json``
+        anywhere (so Helm loads no reference), stored beside the original; itself when it has none."""
+        key = (artifact.digest,)
+        with self._lock_for("no-schemas", key):
+            record = self._store.get("no-schemas", key)
+            derived = str(record.get("blob", "")) if record is not None else ""
+            if record is None or (derived and not self._store.has_blob(derived)):
+                stripped = strip_schemas(artifact.path.read_bytes())
+                derived = self._store.put_blob(stripped) if stripped is not None else ""
+                self._store.put("no-schemas", key, {"blob": derived})
+        if not derived:
+            return artifact
+        return ChartArtifact(self._store.blob_path(derived), artifact.digest, artifact.name, artifact.version,
+                             artifact.source)  # fmt: skip
 
     # --- shared --------------------------------------------------------------------------------
 

@@ -131,7 +131,10 @@ def _git(args: list[str], url: str, timeout: float, action: str, *, check: bool 
     try:
         return proc.run(["git", *args], env=_GIT_ENV, timeout=timeout, check=check, what="git")
     except ToolError as exc:
-        detail = exc.output.strip().splitlines()[-1] if exc.output.strip() else "no output"
+        lines = [line.strip() for line in exc.output.strip().splitlines() if line.strip()]
+        # git's own reason is its "fatal:" line; advice ("Please make sure...") may follow it
+        fatal = [line for line in lines if line.startswith(("fatal:", "error:"))]
+        detail = (fatal or lines or ["no output"])[0 if fatal else -1]
         raise ChartSourceError(
             f"git could not {action} {url}: {detail}",
             source=url,

@@ -11,7 +11,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-from ...load.yamlio import parse
+from ...load.yamlio import HELM, parse
 from .errors import ChartSourceError
 from .semver import SemverError, highest, parse_constraint, try_version
 from .transport import BasicAuth, basic_authorization, display_url, get
@@ -41,7 +41,7 @@ def download_index(
         authorization=basic_authorization(credentials) if credentials else None,
         timeout=timeout,
     )
-    parsed = parse(reply.body)
+    parsed = parse(reply.body, schema=HELM)
     shown = display_url(repo_url)
     if parsed.failure is not None or not parsed.documents or not isinstance(parsed.documents[0], dict):
         reason = parsed.failure.reason if parsed.failure else "not a mapping"

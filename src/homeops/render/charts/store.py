@@ -4,6 +4,8 @@ Layout under the root (``$HOMEOPS_CACHE_DIR/charts``)::
 
     blobs/sha256/<hex>.tgz      chart archives, named by the sha256 of their bytes
     refs/<kind>/<key-hash>.json one record per resolved source key: what it names, which blob, when
+    schemas/                    the same layout for the JSON documents charts' schemas refer to
+                                (``blobs/sha256/<hex>.json``)
 
 A record for an immutable key (an OCI digest, an exact Helm-repository version, a Git commit) is used
 forever; one for a mutable key (an OCI tag, a tag list, a Git branch, a repository index) only within
@@ -27,26 +29,32 @@ from .errors import ChartSourceError
 
 
 class ChartStore:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, suffix: str = ".tgz") -> None:
         self.root = root
+        self.suffix = suffix
+        """What the blobs are: ``.tgz`` chart archives, ``.json`` schema documents."""
 
     # --- blobs ---------------------------------------------------------------------------------
 
     def blob_path(self, digest: str) -> Path:
         algorithm, _, hexdigest = digest.partition(":")
-        return self.root / "blobs" / algorithm / f"{hexdigest}.tgz"
+        return self.root / "blobs" / algorithm / f"{hexdigest}{self.suffix}"
 
     def has_blob(self, digest: str) -> bool:
         """True when the blob is present and its bytes still hash to ``digest``."""
+        return self.read_blob(digest) is not None
+
+    def read_blob(self, digest: str) -> bytes | None:
+        """The blob's bytes, verified against ``digest``; None when absent or corrupted."""
         path = self.blob_path(digest)
         try:
             data = path.read_bytes()
         except OSError:
-            return False
+            return None
         if "sha256:" + hashlib.sha256(data).hexdigest() == digest:
-            return True
+            return data
         path.unlink(missing_ok=True)  # corrupted: fetch again
-        return False
+        return None
 
     def put_blob(self, data: bytes) -> str:
         """Store ``data``; returns its ``sha256:`` digest."""

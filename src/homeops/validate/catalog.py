@@ -1,0 +1,245 @@
+"""The schema catalog: every known kind's JSON Schema, built once into the cache, compiled once per kind.
+
+Three sources, each converted once and kept in the content-addressed cache under
+``$HOMEOPS_CACHE_DIR/schemas/`` (the key is a digest of what went in: the package and its version, the
+Kubernetes release, or the CRDs' own content): the Kubernetes definitions, Flux's kinds, and the CRDs
+of the repository. A kind is looked up by ``apiVersion`` and ``kind``: a CRD of the repository first (it
+is what the cluster will have), then Flux's package, then Kubernetes. Its validator is compiled on first
+use with only the definitions it reaches (``jsonschema-rs``; a few milliseconds at most).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import marshal
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from ..load.cache import cache_root
+from . import sources
+from .openapi import Schema, crd_kinds, ref
+
+_FORMAT = 2
+"""Bumped whenever the conversion changes: older cache entries are then simply not found."""
+
+
+class Unavailable(NamedTuple):
+    """A source of schemas this machine does not have, and how to get it."""
+
+    what: str
+    hint: str
+
+
+class Catalog:
+    """Validators by kind, for one Kubernetes release and one repository's CRDs."""
+
+    def __init__(
+        self,
+        kubernetes_version: str | None = None,
+        crds: Iterable[Mapping[str, Any]] = (),
+        *,
+        cache: Path | None = None,
+        flux_models: Path | None = None,
+    ) -> None:
+        self._cache = cache if cache is not None else Path(cache_root()) / "schemas"
+        self.provenance: list[sources.Provenance] = []
+        self.unavailable: list[Unavailable] = []
+        self.kubernetes: sources.KubernetesSchemas | None = sources.kubernetes_schemas(kubernetes_version)
+        self._defs: list[dict[str, bytes]] = []
+        self._loaded: dict[str, Schema] = {}
+        self._kinds: dict[str, str] = {}
+        self._sources: dict[str, str] = {}
+        self._validators: dict[str, Any] = {}
+        self.broken: dict[str, str] = {}
+        """Kind key → why its schema does not compile (a CRD with a pattern the engine rejects)."""
+        self._load_crds(crds)
+        self._load_flux(flux_models if flux_models is not None else sources.flux_models_tarball())
+        self._load_kubernetes()
+
+    # -- sources --------------------------------------------------------------------------------
+
+    def _load_kubernetes(self) -> None:
+        found = self.kubernetes
+        if found is None:
+            self.unavailable.append(
+                Unavailable(
+                    "Kubernetes schemas", "install homeops with its dependencies (kubernetes-validate)"
+                )
+            )
+            return
+        stat = (found.folder / "_definitions.json").stat()
+        identity = f"kubernetes:{found.folder}:{stat.st_size}:{stat.st_mtime_ns}"
+
+        def build() -> dict[str, Any]:
+            from .openapi import core_bundle
+
+            with open(found.folder / "_definitions.json", encoding="utf-8") as handle:
+                return core_bundle(json.load(handle)["$defs"])
+
+        self._add(self._bundle(identity, build), "kubernetes")
+        self.provenance.append(found.provenance)
+
+    def _load_flux(self, tarball: Path | None) -> None:
+        if tarball is None:
+            self.unavailable.append(
+                Unavailable(
+                    "Flux schemas",
+                    f"run './dev test', or 'npm pack {sources.FLUX_MODELS}@{sources.FLUX_MODELS_VERSION}' "
+                    f"into <venv>/share/homeops/, or set {sources.FLUX_MODELS_ENV}",
+                )
+            )
+            return
+        stat = tarball.stat()
+        identity = f"flux:{sources.FLUX_MODELS_INTEGRITY}"
+        stamp = self._cache / f"verified-{stat.st_size}-{stat.st_mtime_ns}"
+
+        def build() -> dict[str, Any]:
+            from .fluxmodels import flux_bundle
+
+            return flux_bundle(tarball)
+
+        if not stamp.exists():
+            if not sources.verified(tarball):
+                self.unavailable.append(
+                    Unavailable(f"Flux schemas ({tarball} is not the pinned package)", "fetch it again")
+                )
+                return
+            _touch(stamp)
+        self._add(self._bundle(identity, build), "flux")
+        self.provenance.append(sources.flux_provenance(tarball))
+
+    def _load_crds(self, crds: Iterable[Mapping[str, Any]]) -> None:
+        documents = [dict(crd) for crd in crds]
+        if not documents:
+            return
+        identity = (
+            "crds:" + hashlib.sha256(json.dumps(documents, sort_keys=True, default=str).encode()).hexdigest()
+        )
+
+        def build() -> dict[str, Any]:
+            defs: dict[str, Schema] = {}
+            kinds: dict[str, str] = {}
+            for crd in documents:
+                for key, schema in crd_kinds(crd):
+                    defs["crd:" + key] = schema
+                    kinds[key] = "crd:" + key
+            return {"defs": defs, "kinds": kinds}
+
+        self._add(self._bundle(identity, build), "crd")
+        self.provenance.append(
+            sources.Provenance("CustomResourceDefinitions of the repository and its charts", "", "", "")
+        )
+
+    def _bundle(self, identity: str, build: Any) -> dict[str, Any]:
+        """A converted source from the cache, or built and stored there."""
+        key = hashlib.sha256(f"{_FORMAT}\n{identity}".encode()).hexdigest()
+        path = self._cache / f"{key}.marshal"
+        try:
+            with open(path, "rb") as handle:
+                stored = marshal.load(handle)
+            if isinstance(stored, dict) and "defs" in stored and "kinds" in stored:
+                return stored
+        except (OSError, EOFError, ValueError, TypeError):
+            pass
+        built = build()
+        # each definition is marshalled on its own and read back only when a kind reaches it: a
+        # repository uses a few dozen kinds of the hundreds known
+        bundle = {"kinds": built["kinds"], "defs": {n: marshal.dumps(d) for n, d in built["defs"].items()}}
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # written whole then renamed; no fsync: a torn entry does not load and is built again
+            fd, tmp = tempfile.mkstemp(prefix=".schemas.", dir=path.parent)
+            with os.fdopen(fd, "wb") as handle:
+                marshal.dump(bundle, handle)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # no cache: only a slower next run
+        return bundle
+
+    def _add(self, bundle: dict[str, Any], source: str) -> None:
+        self._defs.append(bundle["defs"])
+        for key, name in bundle["kinds"].items():
+            if key not in self._kinds:  # the sources are added most specific first
+                self._kinds[key] = name
+                self._sources[key] = source
+
+    # -- lookup ---------------------------------------------------------------------------------
+
+    def knows(self, api_version: str, kind: str) -> bool:
+        return f"{api_version}/{kind}" in self._kinds
+
+    def source(self, api_version: str, kind: str) -> str | None:
+        """Where a kind's schema comes from: ``crd``, ``flux`` or ``kubernetes`` (None: unknown)."""
+        return self._sources.get(f"{api_version}/{kind}")
+
+    def definition(self, name: str) -> Schema | None:
+        found = self._loaded.get(name)
+        if found is None:
+            for defs in self._defs:
+                packed = defs.get(name)
+                if packed is not None:
+                    found = self._loaded[name] = marshal.loads(packed)
+                    break
+        return found
+
+    def schema(self, api_version: str, kind: str) -> Schema | None:
+        """The self-contained JSON Schema of one kind (its root and every definition it reaches)."""
+        root = self._kinds.get(f"{api_version}/{kind}")
+        if root is None:
+            return None
+        reached: dict[str, Schema] = {}
+        todo = [root]
+        while todo:
+            name = todo.pop()
+            if name in reached:
+                continue
+            found = self.definition(name)
+            if found is None:
+                found = {}  # a reference to nothing: accept rather than guess
+            reached[name] = found
+            todo.extend(_refs(found))
+        return {**ref(root), "$defs": reached}
+
+    def validator(self, api_version: str, kind: str) -> Any | None:
+        """The compiled validator of one kind (None when no schema is known or it does not compile)."""
+        key = f"{api_version}/{kind}"
+        if key in self._validators:
+            return self._validators[key]
+        schema = self.schema(api_version, kind)
+        compiled = None
+        if schema is not None:
+            import jsonschema_rs
+
+            try:
+                compiled = jsonschema_rs.Draft202012Validator(schema)
+            except (ValueError, jsonschema_rs.ValidationError) as exc:
+                self.broken[key] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        self._validators[key] = compiled
+        return compiled
+
+
+def _refs(node: Any) -> list[str]:
+    out: list[str] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            target = current.get("$ref")
+            if isinstance(target, str) and target.startswith("#/$defs/"):
+                out.append(target[len("#/$defs/") :].replace("~1", "/").replace("~0", "~"))
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+    return out
+
+
+def _touch(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    except OSError:
+        pass

@@ -1,0 +1,226 @@
+"""Remote kustomize bases: fetched once into the cache from a real Git remote, built from the cache
+afterwards and offline, refused as a limit of the machine (not a fault of the repository) when they
+cannot be fetched, and flagged when they follow a branch. The remote is a local bare repository
+(``file://``), never the internet."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kustomize_testlib import kubectl_path
+
+from homeops.cli.main import main
+from homeops.errors import HomeopsError
+from homeops.kustomize import build, remote
+from homeops.kustomize.loader import OutsideSource, RemoteUnavailable
+from homeops.load.tree import SourceTree
+from services import GitRemote, git_remote
+
+BASE = {
+    "base/kustomization.yaml": "resources: [deployment.yaml]\n",
+    "base/deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+    "spec:\n  replicas: 1\n",
+}
+
+
+@pytest.fixture
+def origin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[GitRemote]:
+    monkeypatch.setenv("HOMEOPS_ALLOW_LOCAL_REMOTES", "1")
+    monkeypatch.setenv("HOMEOPS_OFFLINE", "")  # recorded, so restored after the CLI sets it
+    with git_remote(tmp_path / "git") as repo:
+        repo.commit(BASE, "base v1")
+        repo.tag("v1.0.0")
+        yield repo
+
+
+def _repo(tmp: Path, entry: str) -> Path:
+    repo = tmp / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "app").mkdir()
+    (repo / "app" / "kustomization.yaml").write_text(
+        f"resources:\n  - {entry}\nnamespace: web\nreplicas:\n  - name: web\n    count: 3\n"
+    )
+    return repo
+
+
+def _git_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Record every git command the remote cache runs (and still run it)."""
+    from homeops.render.charts import git
+
+    calls: list[list[str]] = []
+    real = git._git
+
+    def spy(args: list[str], *rest: object, **kw: object) -> object:
+        calls.append(args)
+        return real(args, *rest, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(git, "_git", spy)
+    return calls
+
+
+def test_a_pinned_base_is_fetched_once_then_built_from_the_cache(
+    tmp_path: Path, origin: GitRemote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kubectl_path()
+    repo = _repo(tmp_path, f"{origin.url}//base?ref=v1.0.0")
+    calls = _git_calls(monkeypatch)
+    first = build(SourceTree(repo), "app", flux=True)
+    assert [(r.obj["kind"], r.obj["metadata"]) for r in first.resources] == [
+        ("Deployment", {"name": "web", "namespace": "web"})
+    ]
+    assert first.resources[0].obj["spec"]["replicas"] == 3  # the overlay applies to the remote base
+    assert calls, "the first build fetches"
+    calls.clear()
+    shutil.rmtree(origin.bare)  # the remote is gone: only the cache can answer now
+    again = build(SourceTree(repo), "app", flux=True)
+    assert [r.obj for r in again.resources] == [r.obj for r in first.resources]
+    assert calls == []
+    monkeypatch.setenv("HOMEOPS_OFFLINE", "1")
+    offline = build(SourceTree(repo), "app", flux=True)
+    assert [r.obj for r in offline.resources] == [r.obj for r in first.resources]
+
+
+def test_offline_without_the_cache_is_a_limit_not_a_fault(
+    tmp_path: Path, origin: GitRemote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kubectl_path()
+    monkeypatch.setenv("HOMEOPS_OFFLINE", "1")
+    repo = _repo(tmp_path, f"{origin.url}//base?ref=v1.0.0")
+    calls = _git_calls(monkeypatch)
+    with pytest.raises(RemoteUnavailable) as caught:
+        build(SourceTree(repo), "app", flux=True)
+    assert calls == []
+    assert "offline" in caught.value.message
+    assert caught.value.where is not None and (caught.value.where.path, caught.value.where.line) == (
+        "app/kustomization.yaml",
+        2,
+    )
+
+
+def test_an_unreachable_base_says_why_and_is_not_retried_at_once(
+    tmp_path: Path, origin: GitRemote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kubectl_path()
+    missing = origin.url.replace("remote.git", "missing.git")
+    repo = _repo(tmp_path, f"{missing}//base?ref=v1.0.0")
+    calls = _git_calls(monkeypatch)
+    with pytest.raises(RemoteUnavailable) as caught:
+        build(SourceTree(repo), "app", flux=True)
+    assert "does not appear to be a git repository" in caught.value.message  # git's own words
+    assert "exit status" not in caught.value.message
+    tried = len(calls)
+    with pytest.raises(RemoteUnavailable):
+        build(SourceTree(repo), "app", flux=True)
+    assert len(calls) == tried  # remembered for a while: a cold check does not pay for it every run
+
+
+def test_check_warns_and_never_errors_for_what_it_could_not_fetch(
+    tmp_path: Path, origin: GitRemote, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kubectl_path()
+    monkeypatch.setenv("HOMEOPS_OFFLINE", "1")
+    repo = _repo(tmp_path, f"{origin.url}//base?ref=main")
+    (repo / "flux.yaml").write_text(
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: app\n"
+        "  namespace: flux-system\nspec:\n  interval: 1h\n  path: ./app\n  prune: true\n"
+        "  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+    )
+    main(["check", str(repo), "--output", "json", "--no-cache"])
+    found = json.loads(capsys.readouterr().out)["findings"]
+    mine = sorted((f["rule"], f["severity"], f["line"]) for f in found if f["path"].startswith("app/"))
+    assert mine == [("LOAD005", "warning", 2), ("LOAD006", "warning", 2)]
+    assert not [f for f in found if f["severity"] == "error"]
+
+
+def test_the_cli_builds_from_the_cache_and_matches_kubectl(
+    tmp_path: Path, origin: GitRemote, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kubectl_path()
+    repo = _repo(tmp_path, f"{origin.url}//base?ref=v1.0.0")
+    assert main(["kustomize", "build", str(repo / "app"), "-o", "json"]) == 0
+    built = json.loads(capsys.readouterr().out)
+    assert built[0]["metadata"] == {"name": "web", "namespace": "web"}
+    assert main(["kustomize", "build", str(repo / "app"), "--offline", "-o", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == built
+
+
+@pytest.mark.parametrize(
+    ("entry", "url", "path", "ref"),
+    [
+        ("https://github.com/org/repo//deploy/base?ref=v1.2.0", "https://github.com/org/repo", "deploy/base",
+         "v1.2.0"),
+        ("github.com/org/repo/deploy?ref=abc", "https://github.com/org/repo", "deploy", "abc"),
+        ("git::https://gitlab.example/org/repo.git//base?version=v2", "https://gitlab.example/org/repo.git",
+         "base", "v2"),
+        ("https://git.example/org/repo.git/base", "https://git.example/org/repo.git", "base", ""),
+        ("git@github.com:org/repo.git/base?ref=v1", "git@github.com:org/repo.git", "base", "v1"),
+        ("ssh://git@host/org/repo.git//x?ref=main&timeout=90", "ssh://git@host/org/repo.git", "x", "main"),
+        ("file:///srv/git/repo.git//base?ref=v1", "file:///srv/git/repo.git", "base", "v1"),
+    ],
+)  # fmt: skip
+def test_remote_entries_are_read_as_kustomize_reads_them(entry: str, url: str, path: str, ref: str) -> None:
+    spec = remote.parse(entry)
+    assert spec is not None
+    assert (spec.url, spec.path, spec.ref) == (url, path, ref)
+
+
+def test_a_plain_web_file_is_not_a_repository() -> None:
+    assert remote.parse("https://raw.example/org/repo/main/deploy.yaml") is None
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [("", False), ("main", False), ("v1.2.3", True), ("1.2", True), ("0" * 40, True), ("feature-x", None)],
+)
+def test_pinned_refs(ref: str, expected: bool | None) -> None:
+    spec = remote.parse(f"https://github.com/org/repo//base?ref={ref}" if ref else "github.com/org/repo/base")
+    assert spec is not None and remote.pinned(spec) is expected
+
+
+def test_errors_are_homeops_errors() -> None:
+    assert issubclass(RemoteUnavailable, HomeopsError)
+
+
+CRDS = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\n"  # noqa: E501
+
+
+def test_a_web_file_is_downloaded_once_into_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kubectl_path()
+    from services import helm_http_repo
+
+    monkeypatch.setenv("HOMEOPS_ALLOW_LOCAL_REMOTES", "1")
+    monkeypatch.setenv("HOMEOPS_OFFLINE", "")  # recorded, so restored after the CLI sets it
+    served = tmp_path / "web" / "v1.0.0"
+    served.mkdir(parents=True)
+    (served / "crds.yaml").write_text(CRDS)
+    with helm_http_repo(tmp_path / "web") as web:
+        repo = _repo(tmp_path, f"{web.url}/v1.0.0/crds.yaml")
+        (repo / "app" / "kustomization.yaml").write_text(f"resources:\n  - {web.url}/v1.0.0/crds.yaml\n")
+        first = build(SourceTree(repo), "app", flux=True)
+        again = build(SourceTree(repo), "app", flux=True)
+        assert web.requests == ["/v1.0.0/crds.yaml"]  # a versioned URL is fetched once
+    assert [r.obj["metadata"]["name"] for r in first.resources] == ["widgets.example.com"]
+    assert [r.obj for r in again.resources] == [r.obj for r in first.resources]
+    monkeypatch.setenv("HOMEOPS_OFFLINE", "1")
+    assert [r.obj for r in build(SourceTree(repo), "app", flux=True).resources] == [
+        r.obj for r in first.resources
+    ]
+
+
+def test_local_network_addresses_are_never_fetched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a hostile kustomization could otherwise pull a cloud's metadata endpoint into build output
+    monkeypatch.delenv("HOMEOPS_ALLOW_LOCAL_REMOTES", raising=False)
+    for entry in (
+        "http://169.254.169.254/latest/meta-data/iam.yaml",
+        "https://127.0.0.1/org/repo.git//base?ref=v1",
+    ):
+        repo = _repo(tmp_path / str(abs(hash(entry))), entry)
+        with pytest.raises(OutsideSource, match="local or private address") as caught:
+            build(SourceTree(repo), "app", flux=True)
+        assert caught.value.where is not None and caught.value.where.line == 2
