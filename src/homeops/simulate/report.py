@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from ..runtime.durations import clock, format_duration
 from ..runtime.machines import MACHINES
 from .engine import Result
+from .settings import DEFAULT_HORIZON, Settings
 from .world import SimObject
 
 FLUX_KINDS = ("Kustomization", "HelmRelease")
@@ -21,6 +23,19 @@ def kind_of(obj: SimObject) -> str:
 def _ident(obj: SimObject) -> dict[str, str]:
     node = obj.node
     return {"cluster": node.cluster, "kind": kind_of(obj), "namespace": node.namespace, "name": node.name}
+
+
+def assumptions(
+    result: Result, settings: Settings, *, horizon: float | None, start: Sequence[str] = ()
+) -> list[str]:
+    """Every assumption of a run, as printed with its result: where it starts, the assumed durations,
+    the controller defaults and per-object guesses it used, and the horizon."""
+    out = [*start, *settings.assumptions(), *run_assumptions(result)]
+    if horizon is not None:
+        out.append(f"horizon = {format_duration(horizon)} (--for)")
+    else:
+        out.append(f"horizon = until nothing changes, at most {format_duration(DEFAULT_HORIZON)}")
+    return out
 
 
 def run_assumptions(result: Result) -> list[str]:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from ..errors import UsageError
 from ..graph.model import Graph
 from .engine import Result, Simulation, paused_gc
-from .settings import Settings
+from .settings import DEFAULT_HORIZON, Settings
 from .start import apply_initial, from_snapshot, snapshot_reader
 from .start import converged as settled
 from .world import SimObject, build_world
@@ -20,8 +20,6 @@ if TYPE_CHECKING:
     from ..flux.tree import FluxTree
     from .change import Revisions
 
-DEFAULT_HORIZON = 86400.0
-"""Without ``--for``: until nothing changes, or 24 h."""
 
 _ALIASES = {"cluster": "database", "ks": "kustomization", "hr": "helmrelease", "es": "externalsecret"}
 

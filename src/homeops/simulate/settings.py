@@ -21,6 +21,9 @@ from ..errors import ConfigError, Where
 from ..runtime import defaults as d
 from ..runtime.durations import format_duration, parse_duration
 
+DEFAULT_HORIZON = 86400.0
+"""Without ``--for``: until nothing changes, or 24 h."""
+
 
 class Assumption(NamedTuple):
     name: str

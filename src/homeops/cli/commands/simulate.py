@@ -67,8 +67,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     from ...graph.model import build_graph
-    from ...runtime.durations import format_duration, parse_duration
-    from ...simulate.report import run_assumptions, to_json, to_mermaid, to_text
+    from ...runtime.durations import parse_duration
+    from ...simulate.report import assumptions, to_json, to_mermaid, to_text
     from ...simulate.scenario import bootstrap_of, simulate
     from ...simulate.settings import settings
     from ...workspace import open_workspace
@@ -151,19 +151,15 @@ def run(args: argparse.Namespace) -> int:
 
         for what, labels in summary([f.obj for f in result.final], []).items():
             notes.append(f"{_CHANGES.get(what, what)}: {', '.join(labels)}")
-    assumptions = [*started, *chosen.assumptions(), *run_assumptions(result)]
-    if horizon is not None:
-        assumptions.append(f"horizon = {format_duration(horizon)} (--for)")
-    else:
-        assumptions.append("horizon = until nothing changes, at most 24h0m0s")
+    assumed = assumptions(result, chosen, horizon=horizon, start=started)
     title = _title(workspace.root.name, args, change[1].head_label if change else None)
     out = sys.stdout
     if args.output == "json":
-        out.write(json.dumps(to_json(result, assumptions, notes), indent=2) + "\n")
+        out.write(json.dumps(to_json(result, assumed, notes), indent=2) + "\n")
     elif args.output == "mermaid":
         out.write(to_mermaid(result, title=title))
     else:
-        out.write(to_text(result, assumptions, notes, title=title))
+        out.write(to_text(result, assumed, notes, title=title))
     return int(ExitCode.OK if result.converged_at is not None else ExitCode.FINDINGS)
 
 
