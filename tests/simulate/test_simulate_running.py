@@ -198,3 +198,20 @@ def test_every_assumption_is_printed(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert any(a.startswith("HelmRelease timeout = 5m0s: for the 1 HelmRelease(s)") for a in assumptions)
     assert any(a.startswith("Kustomization retryInterval: for the 3 Kustomization(s)") for a in assumptions)
     assert any(a.startswith("image-pull = 30s") for a in assumptions)
+
+
+def test_failures_on_a_running_cluster_show_at_the_next_reconcile(capsys: pytest.CaptureFixture[str]) -> None:
+    """kustomize-controller applies every interval: a Kustomization that cannot apply fails at its next
+    one (database: 10m) and its dependents are blocked at theirs. helm-controller leaves a deployed,
+    up-to-date release alone: a failing release stays Ready for Flux, and the result says so."""
+    code, payload = simulate(
+        capsys, str(CHAIN), "--converged", "--fail", "Kustomization/flux-system/database"
+    )
+    assert code == 1
+    assert first(payload, "database", "Failed") == 600 + 5  # kustomization-apply
+    assert final(payload)["Kustomization/flux-system/web"] == ("Blocked", "DependencyNotReady")
+    assert first(payload, "web", "Blocked") == 1200
+
+    code, payload = simulate(capsys, str(CHAIN), "--converged", "--fail", "HelmRelease/db/postgres")
+    assert code == 0 and payload["events"] == [] and payload["critical_path"] == []
+    assert any("HelmRelease db/postgres fails (--fail) but stays Ready" in n for n in payload["notes"])

@@ -827,6 +827,12 @@ class Simulation:
                 "fetch fails (--fail); the last artifact is still served",
             )
             self.doom(obj)
+        elif kind == "HelmRelease" and obj.fail:
+            # helm-controller does not look at a deployed, up-to-date release again: Flux keeps it Ready
+            self.notes.append(
+                f"{obj.label} fails (--fail) but stays Ready for Flux until a change upgrades it: "
+                "helm-controller does not re-check a deployed release (pods may still crash)"
+            )
         elif kind in ("Kustomization", "HelmRelease"):
             watched = [*obj.depends, *(obj.health if kind == "Kustomization" else ())]
             absent = [o for o in obj.applies if o.initial is None and not o.change]
@@ -925,7 +931,8 @@ class Simulation:
         stopped = bool(self.looping)
         path: list[tuple[SimObject, str, float]] = []
         seen: set[tuple[int, str]] = set()
-        step: tuple[SimObject, str] | None = (last, "ready") if converged and last is not None else None
+        moved = not self.running or last_ready > 0  # a running cluster where nothing moved has no path
+        step: tuple[SimObject, str] | None = (last, "ready") if converged and last and moved else None
         while step is not None and (id(step[0]), step[1]) not in seen:
             obj, milestone = step
             seen.add((id(obj), milestone))
