@@ -259,3 +259,20 @@ def test_a_reloaded_pod_that_lost_its_key_does_not_roll_out(
     stuck = next(e for e in payload["events"] if e["reason"] == "CreateContainerConfigError")
     assert stuck["kind"] == "HelmRelease" and stuck["to"] == "Ready"
     assert "key USER of Secret postgres-secret" in stuck["message"]
+
+
+def test_a_new_chart_version_upgrades_after_its_source_fetched_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], commit: Commit
+) -> None:
+    """The commit changes only the OCIRepository's tag: the HelmRelease object is the same, but its chart
+    changes (diff's changed-only selection says so); helm-controller upgrades when the source watch brings
+    the new artifact."""
+    oci = replace(f"{APPS}/database/app/ocirepository.yaml", "tag: 4.0.0", "tag: 4.1.0")
+    root = repository(tmp_path, commit, [], [oci])
+    code, payload = simulate(capsys, root)
+    assert code == 0
+    fetched = at(payload, "postgres", "Ready", "OCIRepository")
+    upgrading = at(payload, "postgres", "Upgrading", "HelmRelease")
+    assert fetched and upgrading and upgrading[0] >= fetched[0]
+    assert "new chart for: HelmRelease db/postgres" in payload["notes"]
+    assert final(payload)["HelmRelease/db/postgres"] == ("Ready", "UpgradeSucceeded")

@@ -222,10 +222,15 @@ class Simulation:
         start = source.initial
         return start is not None and start.health == "healthy" and source.change != "revision"
 
-    def applied(self, obj: SimObject) -> simpy.Event:
-        """The event of a Kustomization's next apply (what it applies is created or changed then)."""
-        found: simpy.Event = self.t(obj).extra.setdefault("applied", self.env.event())
+    def milestone(self, obj: SimObject, name: str) -> simpy.Event:
+        """The event of an object's next ``applied`` (a Kustomization applies: what it applies is created
+        or changed then), ``fetched`` (a changed source has its new artifact), ``changed`` (a Secret
+        gets new data) or ``pruned`` (a removed object is deleted)."""
+        found: simpy.Event = self.t(obj).extra.setdefault(name, self.env.event())
         return found
+
+    def applied(self, obj: SimObject) -> simpy.Event:
+        return self.milestone(obj, "applied")
 
     def timer(self, kind: str, name: str, used_for: str) -> Timer:
         """A controller timer of the machines, remembered for the assumptions printed with the result."""
@@ -637,8 +642,8 @@ class Simulation:
 
     def _secret_changed(self, obj: SimObject) -> None:
         """The Secret's data was written: Reloader may restart the pods that use it."""
-        changed = self.t(obj).extra.get("changed")
-        if changed is not None and not changed.triggered:
+        changed = self.milestone(obj, "changed")
+        if not changed.triggered:
             changed.succeed()
 
     def _other(self, obj: SimObject) -> Generator[Any, Any, None]:
@@ -690,8 +695,6 @@ class Simulation:
         for obj in self.objects:
             if obj.change == "revision":
                 self.rearm(obj)
-            if obj.kind in PRODUCERS:
-                self.t(obj).extra["changed"] = self.env.event()
 
     def _start(self, obj: SimObject) -> Generator[Any, Any, None]:
         start = obj.initial
@@ -740,7 +743,7 @@ class Simulation:
             return
         parent = obj.parent
         if parent is not None and change == "removed" and parent.change == "removed":
-            yield self.pruned(parent)  # its Kustomization is deleted: its inventory goes with it
+            yield self.milestone(parent, "pruned")  # its Kustomization is deleted: its inventory with it
         elif parent is not None:
             yield self.applied(parent)  # the new object is applied: a new generation to reconcile
             self.t(obj).cause = (parent, "applied")
@@ -759,7 +762,9 @@ class Simulation:
             self.rearm(obj)
             yield from self._helm_release(obj, "upgrade")
         elif obj.kind == "HelmRelease" and change == "chart" and obj.source is not None:
-            yield self.t(obj.source).ready
+            # the source watch: helm-controller reconciles once the new chart artifact is there
+            yield self.milestone(obj.source, "fetched") | self.t(obj.source).doomed
+            self.t(obj).cause = (obj.source, "ready")
             self.rearm(obj)
             yield from self._helm_release(obj, "upgrade")
         elif obj.kind == "HelmRelease":
@@ -768,7 +773,11 @@ class Simulation:
             self.t(obj).keys = obj.keys
             self.set(obj, "Ready", "DataChanged", "applied with new data", news=True)
             self._secret_changed(obj)
-        elif obj.kind in SOURCE_KINDS or obj.kind in ("ExternalSecret", "Kustomization"):
+        elif obj.kind in SOURCE_KINDS:
+            yield from self._source(obj)
+            if self.is_ready(obj):
+                self.milestone(obj, "fetched").succeed()
+        elif obj.kind in ("ExternalSecret", "Kustomization"):
             yield from self._reconcile(obj)
         else:
             self.set(obj, "Ready", "Configured", "applied with changes")
@@ -789,12 +798,7 @@ class Simulation:
         self.set(
             obj, "Absent", "Pruned", f"deleted by {parent.label if parent else 'its Kustomization'} (prune)"
         )
-        self.pruned(obj).succeed()
-
-    def pruned(self, obj: SimObject) -> simpy.Event:
-        """The event of a removed object's deletion."""
-        found: simpy.Event = self.t(obj).extra.setdefault("pruned", self.env.event())
-        return found
+        self.milestone(obj, "pruned").succeed()
 
     def _watch(self, obj: SimObject) -> Generator[Any, Any, None]:
         """A Ready object reacts only when what it needs fails, at its next periodic reconcile."""
@@ -870,10 +874,10 @@ class Simulation:
                 )
         if not reloaded:
             return
-        yield self.env.any_of([self.t(n).extra["changed"] for n in reloaded] + [self.t(obj).doomed])
+        yield self.env.any_of([self.milestone(n, "changed") for n in reloaded] + [self.t(obj).doomed])
         if self.is_doomed(obj):
             return
-        secret = next(n for n in reloaded if self.t(n).extra["changed"].triggered)
+        secret = next(n for n in reloaded if self.milestone(n, "changed").triggered)
         self.t(obj).cause = (secret, "ready")
         # the release stays Ready for Flux: it is the workload's pods that roll
         self.set(
