@@ -156,7 +156,9 @@ def _differs(old: SimObject, new: SimObject) -> bool:
 def summary(head: Sequence[SimObject], removed: Sequence[SimObject]) -> dict[str, list[str]]:
     """What changes, by kind of change, for the notes printed with the result."""
     out: dict[str, list[str]] = {}
-    for obj in [*head, *removed]:
+    objects = [*head, *removed]
+    many = len({o.node.cluster for o in objects}) > 1
+    for obj in objects:
         if obj.change and obj.change != "revision":
-            out.setdefault(obj.change, []).append(obj.label)
+            out.setdefault(obj.change, []).append(f"[{obj.node.cluster}] {obj.label}" if many else obj.label)
     return {k: sorted(v) for k, v in sorted(out.items())}
