@@ -100,6 +100,43 @@ def kustomization_rows(flux: FluxTree) -> list[dict[str, Any]]:
     return rows
 
 
+def unreached_rows(flux: FluxTree, kind: str) -> list[dict[str, Any]]:
+    """Flux Kustomizations or HelmReleases written in the repository that no cluster applies, each
+    with why (see :mod:`homeops.flux.reasons`)."""
+    from .flux.reasons import explain
+    from .model.flux import FLUX_KUSTOMIZE_GROUP
+
+    group = FLUX_KUSTOMIZE_GROUP if kind == "Kustomization" else FLUX_HELM_GROUP
+    applied = {(r.origin.path, r.origin.index) for r in flux.objects if r.kind == kind and r.group == group}
+    entries = {
+        (e.ks.origin.path, e.ks.origin.index)
+        for c in flux.clusters.values()
+        for e in c.entries
+        if kind == "Kustomization"
+    }
+    read = {path for producer in flux.producers.values() for path in producer.files}
+    reasons: dict[str, str] = {}
+    rows = []
+    for res in flux.documents:
+        key = (res.origin.path, res.origin.index)
+        if res.kind != kind or res.group != group or key in applied or key in entries:
+            continue
+        if res.origin.path in read:
+            continue  # a patch or another input of a build: not an object of its own
+        if res.origin.path not in reasons:
+            reasons[res.origin.path] = explain(flux, res.origin.path)[0].message
+        rows.append(
+            {
+                "name": res.name,
+                "namespace": res.namespace,
+                "file": res.origin.path,
+                "line": res.origin.line,
+                "reason": reasons[res.origin.path],
+            }
+        )
+    return rows
+
+
 def helm_release_rows(flux: FluxTree) -> list[dict[str, Any]]:
     sources = {
         (str(r.notes.get(CLUSTER)), r.id): r for r in flux.objects if r.group == "source.toolkit.fluxcd.io"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from .load.cache import ParseCache
 from .load.tree import SourceTree
 from .load.walk import repository_root
-from .rules.config import Config, load_config
+from .settings import Config
 
 if TYPE_CHECKING:
     from .flux.tree import FluxTree, SecretValues
@@ -49,4 +49,6 @@ def open_workspace(
     if tree is None:
         resolved = Path(repository_root(str(path)))
         tree = SourceTree(resolved, cache=ParseCache(resolved) if use_cache else None)
+    from .rules.config import load_config  # checks rule names against the catalog
+
     return Workspace(tree, load_config(tree.root))

@@ -110,7 +110,11 @@ def test_cycle_is_blocked_and_reported(capsys: pytest.CaptureFixture[str]) -> No
     assert "Kustomization/default/echo" in blocked  # waits on a member: never starts either
     assert "HelmRelease/default/echo" in blocked
     started = {label for wave in plan["waves"] for label in wave}
-    assert started == {"Kustomization/flux-system/cluster-meta", "Kustomization/flux-system/cluster-apps"}
+    assert started == {
+        "Kustomization/flux-system/flux-system",  # the entry point: cluster-template's bootstrap folder
+        "Kustomization/flux-system/cluster-meta",
+        "Kustomization/flux-system/cluster-apps",
+    }
     code, out, _ = run(capsys, "graph", str(CYCLE), "--order")
     assert "  never (a dependsOn cycle, or waiting on one):\n    HelmRelease default/authentik" in out
     code, out, _ = run(capsys, "check", str(CYCLE), "--select", "DEP002", "-o", "json")

@@ -56,6 +56,7 @@ def test_all_is_every_kustomization_then_every_release(
         "Kustomization/demo/tools",
         "Kustomization/flux-system/cluster",
         "Kustomization/flux-system/cluster-apps",
+        "Kustomization/flux-system/flux-system",  # the entry point: it applies kubernetes/flux/cluster
         "HelmRelease/demo/echo",
         "HelmRelease/demo/tools-with-a-rather-long-name",
     ]

@@ -226,6 +226,22 @@ def test_the_key_can_come_from_the_environment(
     assert code == 0 and rendered(out, "echo-leaks")["upper"] == str(secrets(1)["apiKey"]).upper()
 
 
+def test_an_explicit_age_key_wins_over_the_environment(
+    repo: tuple[Path, Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    # The right key is in the environment, a wrong one is named with --age-key: sops must not fall back.
+    root, key_file = repo
+    monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(key_file))
+    other = tmp_path / "other.key"
+    other.write_text(keys.generate_age_key()[1] + "\n")
+    code, out, err = cli(capsys, "build", "hr", "echo", str(root), "--age-key", str(other), "--show-secrets")
+    assert leaks(out + err, 1) == []
+    assert code != 0 or "placeholders" in err
+
+
 def test_a_template_error_shows_no_decrypted_value(
     repo: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:

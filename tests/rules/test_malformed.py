@@ -16,6 +16,8 @@ from homeops.cli.main import main
 from homeops.workspace import open_workspace
 
 APP = "kubernetes/apps/default/oddities/app"
+UNREADABLE = "kubernetes/apps/default/unreadable/app"
+"""Files Flux reads (a folder without kustomization.yaml) that do not parse."""
 INVISIBLE = f"{APP}/config\u200b\u00a0.yaml"  # zero-width space and no-break space in the name
 
 
@@ -32,8 +34,8 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (app / "utf16.yaml").write_bytes(
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: utf16\n".encode("utf-16")
     )
-    (app / "tabs.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n\tname: tabs\n")
-    (app / "latin1.yaml").write_bytes(
+    (root / UNREADABLE / "tabs.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n\tname: tabs\n")
+    (root / UNREADABLE / "latin1.yaml").write_bytes(
         b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: latin1\ndata:\n  city: Z\xfcrich\n"
     )
     (root / INVISIBLE).write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: invisible\n")
@@ -62,9 +64,9 @@ def test_check_finishes_and_reports_unreadable_files_with_their_line(
     assert not [f for f in found if "internal error" in f["message"]]
     load = {(f["path"], f["line"]) for f in found if f["rule"] == "LOAD001"}
     marked = {(path, line) for rule, path, line in markers(REPOS / "malformed") if rule == "LOAD001"}
-    assert marked == {(f"{APP}/broken.yaml", 7)}
-    assert load == marked | {(f"{APP}/tabs.yaml", 4), (f"{APP}/latin1.yaml", 6)}
-    latin1 = next(f for f in found if f["path"] == f"{APP}/latin1.yaml")
+    assert marked == {(f"{UNREADABLE}/broken.yaml", 7)}
+    assert load == marked | {(f"{UNREADABLE}/tabs.yaml", 4), (f"{UNREADABLE}/latin1.yaml", 6)}
+    latin1 = next(f for f in found if f["path"] == f"{UNREADABLE}/latin1.yaml" and f["rule"] == "LOAD001")
     assert "not valid UTF-8 (byte 0xfc" in latin1["message"]
     assert ("LOAD003", "kubernetes/apps/default/outside") in {(f["rule"], f["path"]) for f in found}
     # the file with invisible characters in its name is reported under its exact name

@@ -30,7 +30,9 @@ def test_bootstrap_converges(capsys: pytest.CaptureFixture[str]) -> None:
     for event in payload["events"]:
         assert set(event) >= {"t", "cluster", "kind", "namespace", "name", "from", "to", "reason"}
     flux = {k: v for k, v in states(payload).items() if k.split("/")[0] in ("Kustomization", "HelmRelease")}
-    assert len(flux) == 7 and all(state == "Ready" for state, _ in flux.values())
+    # 4 Kustomizations of the repository, the flux-system one its entry point makes
+    # (kubernetes/flux/cluster), and 3 HelmReleases
+    assert len(flux) == 8 and all(state == "Ready" for state, _ in flux.values())
     ready = {f"{f['kind']}/{f['namespace']}/{f['name']}": f["ready_at"] for f in payload["final"]}
     # the order the repository asks for: store, then database, then web
     assert ready["HelmRelease/security/vault-connect"] < ready["ClusterSecretStore//vault"]

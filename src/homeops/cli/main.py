@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("check", "check a repository against the homelab rules"),
     "graph": ("graph", "show what depends on what: rollout order, cycles, blast radius"),
     "get": ("get", "list Flux Kustomizations, HelmReleases or images"),
+    "explain": ("explain", "say why a file is or is not applied by Flux"),
     "kustomize": ("kustomize", "run the native kustomize build on a folder"),
     "build": ("build", "render what Flux would apply"),
     "diff": ("diff", "render two revisions and show what Flux would change"),

@@ -28,6 +28,9 @@ class RepoSide(NamedTuple):
     """Everything the cluster's Flux tree applies, by live identity."""
     head: str | None
     """The commit checked out (``git rev-parse HEAD``), None outside Git."""
+    bootstrap: frozenset[Ref] = frozenset()
+    """Sources the cluster's entry point syncs that no file of the repository writes (made by
+    ``flux bootstrap`` or a FluxInstance): in Git in the sense that the entry point names them."""
 
     def origin(self, ref: Ref) -> str | None:
         res = self.objects.get(ref)
@@ -60,7 +63,12 @@ def open_repo(path: str | Path, view: View | None, cluster: str | None) -> RepoS
     for (name, _ident), producer in flux.producers.items():
         if name == chosen:
             objects.setdefault(_ref(producer.ks.res), producer.ks.res)
-    return RepoSide(chosen, graph, objects, _head(workspace.root))
+    bootstrap = frozenset(
+        Ref(str(source.get("kind")), entry.ks.namespace, str(source.get("name")))
+        for entry in flux.clusters[chosen].entries
+        if entry.synthesized and isinstance(source := entry.ks.obj.get("spec", {}).get("sourceRef"), dict)
+    )
+    return RepoSide(chosen, graph, objects, _head(workspace.root), bootstrap)
 
 
 def _ref(res: Resource) -> Ref:

@@ -52,7 +52,8 @@ def status_rows(explainer: Explainer, repo: RepoSide | None, cluster: str = "def
         # Gone from Git: applied by a Kustomization of this repository that no longer has it. What a
         # Kustomization outside the repository applies (bootstrap's flux-system) is shown, not judged.
         applier = Ref("Kustomization", own.get(FLUX_KS_NS_LABEL, ""), own.get(FLUX_KS_LABEL, ""))
-        rows.append(_row(explainer, repo, cluster, ref, 0, in_git=applier not in in_git))
+        made = repo is not None and ref in repo.bootstrap
+        rows.append(_row(explainer, repo, cluster, ref, 0, in_git=made or applier not in in_git))
     return rows
 
 

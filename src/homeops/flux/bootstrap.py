@@ -22,12 +22,16 @@ from ..load.tree import SourceTree, normalize
 from ..model.base import Origin, Resource
 
 _TEMPLATE = re.compile(r"\{\{-?\s*\.Release\.(Name|Namespace)\s*-?\}\}")
+#: ``{{ requiredEnv "ROOT_DIR" }}`` and the like: cluster-template's helmfile roots values files there.
+_ROOT_DIR = re.compile(r"\{\{-?\s*(?:requiredEnv|env)\s+\"ROOT_DIR\"\s*-?\}\}/?")
 
 
 class Release(NamedTuple):
     name: str
     namespace: str
     chart: str
+    values: tuple[str, ...] = ()
+    """Repo-relative values files the release is installed with (those homeops can resolve)."""
 
 
 @dataclass(slots=True)
@@ -38,10 +42,12 @@ class Bootstrap:
     helmfiles: list[str] = field(default_factory=list)
     objects: list[Resource] = field(default_factory=list)
     """Objects defined under ``bootstrap/`` folders (kustomize roots built, loose manifests as written)."""
+    folders: set[str] = field(default_factory=set)
+    """The ``bootstrap/`` kustomize folders (applied with ``kubectl apply -k`` by bootstrap scripts)."""
 
     def applies(self, path: str) -> bool:
         return path in self.applied_files or any(
-            path.startswith(folder + "/") for folder in self.applied_files
+            path.startswith(folder + "/") for folder in (*self.applied_files, *self.folders)
         )
 
     def installs(self, chart_or_name: str) -> bool:
@@ -75,7 +81,8 @@ def _read_helmfile(tree: SourceTree, rel: str, doc: dict[str, Any], result: Boot
             continue
         name = release["name"]
         namespace = str(release.get("namespace") or "default")
-        result.releases.append(Release(name, namespace, str(release.get("chart") or name)))
+        files = tuple(_values_files(tree, base, release.get("values")))
+        result.releases.append(Release(name, namespace, str(release.get("chart") or name), files))
         for hook in release.get("hooks") or []:
             if isinstance(hook, dict) and hook.get("command") == "kubectl":
                 values = {"Name": name, "Namespace": namespace}
@@ -84,6 +91,19 @@ def _read_helmfile(tree: SourceTree, rel: str, doc: dict[str, Any], result: Boot
                     path = normalize(posixpath.join(base, resolved))
                     if path is not None and tree.exists(path):
                         result.applied_files.add(path)
+
+
+def _values_files(tree: SourceTree, base: str, values: Any) -> Iterator[str]:
+    for item in values if isinstance(values, list) else []:
+        if not isinstance(item, str):
+            continue  # inline values
+        rooted = _ROOT_DIR.match(item)
+        text = item[rooted.end() :] if rooted else item
+        if "{{" in text:
+            continue
+        path = normalize(text if rooted else posixpath.join(base, text))
+        if path is not None and tree.is_file(path):
+            yield path
 
 
 def _release_value(values: dict[str, str], match: re.Match[str]) -> str:
@@ -116,6 +136,7 @@ def _bootstrap_objects(tree: SourceTree, result: Bootstrap) -> None:
     )
     top = [r for r in roots if not any(r != o and r.startswith(o + "/") for o in roots)]
     covered: set[str] = set()
+    result.folders.update(top)
     for root in top:
         try:
             built = build(tree, root, flux=False, fallback=False)

@@ -39,9 +39,12 @@ class Variables(NamedTuple):
     values: Mapping[str, str] = MappingProxyType({})  # read-only: the default is shared
     opaque: frozenset[str] = frozenset()
     """Names known to exist whose values cannot be read (SOPS-encrypted, no key): left as written."""
+    unknown: bool = False
+    """A source exists whose names cannot be known here (a Secret an ExternalSecret fills from a vault):
+    any name may be defined, so none is reported missing; unknown ones are left as written."""
 
     def __bool__(self) -> bool:
-        return bool(self.values) or bool(self.opaque)
+        return bool(self.values) or bool(self.opaque) or self.unknown
 
 
 @dataclass(slots=True)
@@ -240,7 +243,7 @@ def _eval(nodes: tuple[Any, ...], variables: Variables, outcome: Outcome) -> str
         if isinstance(node, str):
             parts.append(node)
             continue
-        if node.param in variables.opaque and node.param not in variables.values:
+        if (node.param in variables.opaque or variables.unknown) and node.param not in variables.values:
             outcome.used.add(node.param)
             parts.append(node.source)
             continue

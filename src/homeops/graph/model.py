@@ -21,7 +21,6 @@ from ..model.kinds import (
     CNPG_GROUP,
     ESO_GROUP,
     GATEWAY_GROUP,
-    Certificate,
     ExternalSecret,
     HTTPRoute,
     PostgresCluster,
@@ -29,7 +28,8 @@ from ..model.kinds import (
     pod_references,
     pod_spec,
 )
-from ..model.values import app_template_refs, app_template_route_parents, resolve_template
+from ..model.producers import produced_by
+from ..model.values import app_template_refs, app_template_route_parents, referenced_name
 
 EDGE_KINDS = ("dependsOn", "applies", "source", "secret", "store", "gateway", "claim")
 
@@ -190,22 +190,25 @@ def _with_nodes(cluster: str, objects: list[Resource]) -> list[tuple[Resource, s
 
 
 def _add_edges(graph: Graph, cluster: str, objects: list[tuple[Resource, str, str, Node]]) -> None:
+    # What creates each Secret (the producers table); an operator's object wins over the CNPG
+    # Cluster's, which wins over a Secret of the same name (an ExternalSecret of an initdb secret).
     secret_producers: dict[tuple[str, str], Node] = {}
+    rank: dict[tuple[str, str], int] = {}
     claims: dict[tuple[str, str], Node] = {}
     gateways: dict[tuple[str, str], Node] = {}
     for res, group, kind, node in objects:
         key = (res.namespace or "default", res.name)
-        if group == ESO_GROUP and kind == "ExternalSecret":
-            secret_producers[(key[0], ExternalSecret(res).target_name)] = node
-        elif group == CERT_MANAGER_GROUP and kind == "Certificate" and Certificate(res).secret_name:
-            secret_producers[(key[0], str(Certificate(res).secret_name))] = node
-        elif group == CNPG_GROUP and kind == "Cluster":
-            for name in PostgresCluster(res).produced_secrets:
-                # an explicit producer of the same name (the ExternalSecret of an initdb secret) wins
-                secret_producers.setdefault((key[0], name), node)
-        elif group == "" and kind == "Secret":
-            secret_producers.setdefault(key, node)
-        elif group == "" and kind == "PersistentVolumeClaim":
+        for made in produced_by(res):
+            if made.kind != "Secret" or made.prefix:
+                continue
+            order = 2 if made.how == "the object itself" else 1 if group == CNPG_GROUP else 0
+            place = (made.namespace, made.name)
+            if order < rank.get(place, 3):
+                rank[place] = order
+                secret_producers[place] = node
+                if node not in graph.nodes:
+                    graph.add(node, res)
+        if group == "" and kind == "PersistentVolumeClaim":
             claims[key] = node
         elif group == GATEWAY_GROUP and kind == "Gateway":
             gateways[key] = node
@@ -273,7 +276,7 @@ def _release_edges(
         if target is not None:
             graph.link(node, target, "secret", value_ref.name)
     for needed in app_template_refs(release.values):
-        name = resolve_template(needed.name, release.release_name, namespace)
+        name = referenced_name(needed, release.values, release.release_name, namespace)
         if not name:
             continue
         if needed.kind == "Secret" and (namespace, name) in secrets:

@@ -1,14 +1,24 @@
-"""gitignore-style patterns (``.gitignore``, ``.sourceignore``, ``.homeops.yaml`` ignores).
+"""Ignore patterns: Git's (``.gitignore``, ``.homeops.yaml`` ignores) and source-controller's
+(``.sourceignore``, a GitRepository's ``spec.ignore``).
 
-Implements the gitignore rules users rely on: ``#`` comments, ``!`` negation (last match wins),
-a leading or inner ``/`` anchors to the file's folder, a trailing ``/`` matches folders only,
-``*``, ``?``, ``[…]`` and ``**``.
+:class:`IgnoreRules` implements the gitignore rules users rely on: ``#`` comments, ``!`` negation
+(last match wins), a leading or inner ``/`` anchors to the file's folder, a trailing ``/`` matches
+folders only, ``*``, ``?``, ``[…]`` and ``**``.
+
+:class:`SourceIgnore` is what Flux's source-controller applies when it archives an artifact, which is
+not quite Git: fluxcd/pkg ``sourceignore`` parses patterns with go-git's gitignore package. A pattern
+without ``/`` matches any one name along the path (so ``build/`` also hides ``a/build/x``); a pattern
+with ``/`` is anchored to the folder of its ``.sourceignore`` and matches that path and everything below
+it; the last matching pattern decides for each path on its own (an ignored folder does not hide a file
+below it that a later ``!`` pattern includes, because the archive walk never skips a folder). Names are
+matched with Go's ``filepath.Match`` (``*``, ``?``, ``[…]`` with ``^`` negation, ``\\`` escapes).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 
 def _translate(glob: str) -> str:
@@ -135,32 +145,238 @@ def _matcher(patterns: list[tuple[int, str]]) -> _Matcher:
     return _Matcher(regex, [i for i, _src in ordered])
 
 
-#: What source-controller leaves out of every Git artifact (its built-in ``.sourceignore``).
-FLUX_DEFAULT_IGNORES = IgnoreRules(
-    [
-        ".git/",
-        ".gitignore",
-        ".gitmodules",
-        ".gitattributes",
-        "*.jpg",
-        "*.jpeg",
-        "*.gif",
-        "*.png",
-        "*.wmv",
-        "*.flv",
-        "*.tar.gz",
-        "*.zip",
-        ".github/",
-        ".circleci/",
-        ".travis.yml",
-        ".gitlab-ci.yml",
-        "appveyor.yml",
-        ".drone.yml",
-        "cloudbuild.yaml",
-        "codeship-services.yml",
-        "codeship-steps.yml",
-        "**/.goreleaser.yml",
-        "**/.sops.yaml",
-        "**/.flux.yaml",
-    ]
+# -- source-controller's patterns ---------------------------------------------------------------
+
+
+#: fluxcd/pkg sourceignore: always left out of an archive, whatever the patterns.
+EXCLUDE_VCS = (".git/", ".gitignore", ".gitmodules", ".gitattributes")
+#: fluxcd/pkg sourceignore defaults, dropped as soon as a .sourceignore file or spec.ignore gives patterns.
+EXCLUDE_DEFAULT = (
+    "*.jpg",
+    "*.jpeg",
+    "*.gif",
+    "*.png",
+    "*.wmv",
+    "*.flv",
+    "*.tar.gz",
+    "*.zip",
+    ".github/",
+    ".circleci/",
+    ".travis.yml",
+    ".gitlab-ci.yml",
+    "appveyor.yml",
+    ".drone.yml",
+    "cloudbuild.yaml",
+    "codeship-services.yml",
+    "codeship-steps.yml",
+    "**/.goreleaser.yml",
+    "**/.sops.yaml",
+    "**/.flux.yaml",
 )
+
+
+class SourcePattern(NamedTuple):
+    """One pattern as go-git's gitignore package parses it."""
+
+    domain: tuple[str, ...]
+    """The folder the pattern applies below (the ``.sourceignore`` file's folder)."""
+    parts: tuple[str, ...]
+    """The pattern split at ``/``."""
+    include: bool
+    """A ``!`` pattern: puts back what an earlier one left out."""
+    dir_only: bool
+    anchored: bool
+    """The pattern holds a ``/``: matched from the domain's root, not against any one name."""
+    text: str
+    """The pattern as written, for explanations."""
+    origin: str
+    """Where it comes from: a ``.sourceignore`` path, ``spec.ignore of GitRepository x``, or
+    ``source-controller defaults``."""
+
+
+def source_pattern(line: str, domain: tuple[str, ...] = (), origin: str = "") -> SourcePattern:
+    """Parse one pattern line (no comment or blank line: callers skip those)."""
+    text = line
+    include = line.startswith("!")
+    if include:
+        line = line[1:]
+    if not line.endswith("\\ "):
+        line = line.rstrip(" ")
+    dir_only = line.endswith("/")
+    if dir_only:
+        line = line[:-1]
+    return SourcePattern(domain, tuple(line.split("/")), include, dir_only, "/" in line, text, origin)
+
+
+def read_source_patterns(text: str, domain: tuple[str, ...] = (), origin: str = "") -> list[SourcePattern]:
+    """The patterns of a ``.sourceignore`` file or a ``spec.ignore`` block."""
+    return [
+        source_pattern(line, domain, origin)
+        for line in text.splitlines()
+        if not line.startswith("#") and line.strip()
+    ]
+
+
+def go_match(pattern: str, name: str) -> bool:
+    """Go's ``filepath.Match`` of one path element (a malformed pattern matches nothing)."""
+    if pattern not in _GO_PATTERNS:
+        _GO_PATTERNS[pattern] = _go_regex(pattern)
+    regex = _GO_PATTERNS[pattern]
+    return regex is not None and regex.fullmatch(name) is not None
+
+
+_GO_PATTERNS: dict[str, re.Pattern[str] | None] = {}
+
+
+def _go_regex(pattern: str) -> re.Pattern[str] | None:
+    """``pattern`` as a regular expression; None when Go would answer ErrBadPattern."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "\\":
+            i += 1
+            if i >= len(pattern):
+                return None  # a trailing backslash is ErrBadPattern
+            out.append(re.escape(pattern[i]))
+        elif c == "[":
+            end = i + 1
+            body: list[str] = []
+            if end < len(pattern) and pattern[end] == "^":
+                body.append("^")
+                end += 1
+            while end < len(pattern) and pattern[end] != "]":
+                ch = pattern[end]
+                if ch == "\\":
+                    end += 1
+                    if end >= len(pattern):
+                        return None
+                    body.append(re.escape(pattern[end]))
+                elif ch == "-" and body and body[-1] != "^":
+                    body.append("-")
+                else:
+                    body.append(re.escape(ch))
+                end += 1
+            if end >= len(pattern) or len(body) == (1 if body[:1] == ["^"] else 0):
+                return None  # an unclosed or empty class is ErrBadPattern
+            out.append("[" + "".join(body) + "]")
+            i = end
+        else:
+            out.append(re.escape(c))
+        i += 1
+    try:
+        return re.compile("".join(out), re.DOTALL)
+    except re.error:
+        return None
+
+
+def pattern_matches(pattern: SourcePattern, path: Sequence[str], is_dir: bool) -> bool:
+    """Whether ``pattern`` speaks about ``path`` (its names from the source's root)."""
+    domain = pattern.domain
+    if len(path) <= len(domain) or tuple(path[: len(domain)]) != domain:
+        return False
+    rest = path[len(domain) :]
+    return _anchored_match(pattern, rest, is_dir) if pattern.anchored else _name_match(pattern, rest, is_dir)
+
+
+def _name_match(pattern: SourcePattern, path: Sequence[str], is_dir: bool) -> bool:
+    # Any one name along the path; a folders-only pattern skips only the last name of a file.
+    for i, name in enumerate(path):
+        if go_match(pattern.parts[0], name):
+            return not (pattern.dir_only and not is_dir and i == len(path) - 1)
+    return False
+
+
+def _anchored_match(pattern: SourcePattern, path: Sequence[str], is_dir: bool) -> bool:
+    # go-git: "" parts (a leading or doubled "/") are skipped, "**" lets the next part match further
+    # down, a trailing "**" matches anything below; whatever the path has beyond the pattern still
+    # matches (the pattern names a folder the path is in).
+    rest = list(path)
+    matched = False
+    traverse = False
+    parts = pattern.parts
+    for i, part in enumerate(parts):
+        if part == "":
+            traverse = False
+            continue
+        if part == "**":
+            if i == len(parts) - 1:
+                break
+            traverse = True
+            continue
+        if "**" in part or not rest:
+            return False
+        if traverse:
+            traverse = False
+            while rest:
+                name = rest.pop(0)
+                if go_match(part, name):
+                    matched = True
+                    break
+                if not rest:
+                    matched = False
+        else:
+            if not go_match(part, rest[0]):
+                return False
+            matched = True
+            rest.pop(0)
+    if matched and pattern.dir_only and not is_dir and not rest:
+        return False
+    return matched
+
+
+class SourceIgnore:
+    """The patterns source-controller archives an artifact with, in increasing priority."""
+
+    __slots__ = ("_anchored", "_names", "patterns")
+
+    def __init__(self, patterns: Sequence[SourcePattern]) -> None:
+        self.patterns = tuple(patterns)
+        self._anchored = frozenset(i for i, p in enumerate(self.patterns) if p.anchored)
+        self._names: dict[str, tuple[int, ...]] = {}
+        """For each name seen: the unanchored patterns (one name each) that match it."""
+
+    @classmethod
+    def for_source(cls, given: Sequence[SourcePattern]) -> SourceIgnore:
+        """As ``storage.SourceIgnoreFilter`` builds it: the VCS excludes, then either the defaults (no
+        pattern given) or the given ``.sourceignore``/``spec.ignore`` patterns, which replace them."""
+        vcs = [source_pattern(p, (), "source-controller's VCS excludes") for p in EXCLUDE_VCS]
+        if not given:
+            return cls(
+                [
+                    *vcs,
+                    *(source_pattern(p, (), "source-controller's default excludes") for p in EXCLUDE_DEFAULT),
+                ]
+            )
+        return cls([*vcs, *given])
+
+    def decisive(self, rel: str, is_dir: bool = False) -> SourcePattern | None:
+        """The pattern that decides about ``rel`` (the last that matches), or None."""
+        path = rel.split("/")
+        # Only a pattern that matches one of the names, or an anchored one, can speak about the path:
+        # names repeat across a repository, so what matches each is remembered.
+        candidates = set(self._anchored)
+        for name in path:
+            hits = self._names.get(name)
+            if hits is None:
+                hits = self._names[name] = tuple(
+                    i for i, p in enumerate(self.patterns) if not p.anchored and go_match(p.parts[0], name)
+                )
+            candidates.update(hits)
+        for i in sorted(candidates, reverse=True):
+            if pattern_matches(self.patterns[i], path, is_dir):
+                return self.patterns[i]
+        return None
+
+    def ignores(self, rel: str, is_dir: bool = False) -> bool:
+        """Whether the archive leaves ``rel`` out."""
+        found = self.decisive(rel, is_dir)
+        return found is not None and not found.include
+
+
+#: What source-controller leaves out of an artifact when it is given no pattern of its own.
+FLUX_DEFAULT_IGNORES = SourceIgnore.for_source(())

@@ -8,16 +8,18 @@ on-disk cache (:mod:`homeops.load.cache`) keyed by size and modification time.
 
 from __future__ import annotations
 
+import bisect
+import copy
 import os
 import posixpath
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import UsageError
-from .ignore import FLUX_DEFAULT_IGNORES, IgnoreRules
+from .ignore import IgnoreRules, SourceIgnore, SourcePattern, read_source_patterns
 from .prefetch import MINIMUM as _PARALLEL_MIN
 from .prefetch import YAML_SUFFIXES
-from .walk import Walk, read_ignore, walk
+from .walk import Walk, walk
 
 if TYPE_CHECKING:
     from ..parallel import Split
@@ -65,6 +67,9 @@ class SourceTree:
         """(size, mtime_ns) of every walked file, for fingerprints."""
         self.escapes: list[str] = []
         """Symlinks that point outside the repository (never followed)."""
+        self._source: SourceIgnore | None = None
+        """The patterns Flux's artifact of this tree is archived with (see :meth:`view`)."""
+        self._visible: dict[tuple[str, bool], bool] = {}
         if walked is not None:
             self._take(walked)
 
@@ -261,23 +266,73 @@ class SourceTree:
     def yaml_files(self) -> list[str]:
         return [f for f in self.files() if f.endswith(YAML_SUFFIXES)]
 
+    # -- what Flux sees -------------------------------------------------------------------------
+
+    def source_patterns(self) -> list[SourcePattern]:
+        """The patterns of every ``.sourceignore`` file, as source-controller loads them: each scoped
+        to its folder, the root's first, then folder by folder, depth first."""
+        found = [f for f in self.files() if f == ".sourceignore" or f.endswith("/.sourceignore")]
+        found.sort(key=lambda f: f.split("/")[:-1])
+        patterns: list[SourcePattern] = []
+        for rel in found:
+            try:
+                text = self.read_bytes(rel).decode("utf-8", "replace")
+            except OSError:
+                continue
+            domain = tuple(rel.split("/")[:-1])
+            patterns.extend(read_source_patterns(text, domain, rel))
+        return patterns
+
+    @property
+    def source(self) -> SourceIgnore:
+        """The patterns source-controller archives this tree with: those of its ``.sourceignore``
+        files (which replace the defaults), or the defaults when it has none."""
+        if self._source is None:
+            self._source = SourceIgnore.for_source(self.source_patterns())
+        return self._source
+
+    def view(self, source: SourceIgnore) -> SourceTree:
+        """The same repository as the artifact of a source archived with ``source`` (a GitRepository's
+        ``spec.ignore`` added to the ``.sourceignore`` files). Shares files, parses and caches."""
+        self.files()  # walked once, shared by the view
+        other = copy.copy(self)
+        other._prefetch = None
+        other._source = source
+        other._visible = {}
+        return other
+
     def flux_visible(self, rel: str, is_dir: bool = False, *, parents_visible: bool = False) -> bool:
-        """Whether source-controller would put this path in the Git artifact.
+        """Whether source-controller would put this path in the artifact of this tree.
 
-        ``parents_visible``: the caller knows every folder above is in it (only ``rel`` is matched).
+        A file is in it unless the source's patterns leave it out (each file is judged on its own, as
+        the archive walk never skips a folder); a folder is in it when one of its files is. Files Git
+        does not track (``.gitignore``) are never in it. ``parents_visible`` is accepted for callers
+        that walk down folder by folder; it changes nothing.
         """
-        rules = self._rules("", ".sourceignore")
-        if parents_visible:
-            return not (FLUX_DEFAULT_IGNORES.match(rel, is_dir) or (rules and rules.match(rel, is_dir)))
-        if FLUX_DEFAULT_IGNORES.ignores(rel, is_dir):
-            return False
-        return not (rules and rules.ignores(rel, is_dir))
+        key = (rel, is_dir)
+        found = self._visible.get(key)
+        if found is None:
+            found = self._visible[key] = self._dir_visible(rel) if is_dir else self._file_visible(rel)
+        return found
 
-    def _rules(self, folder: str, name: str) -> IgnoreRules | None:
-        key = join(folder, name)
-        if key not in self._ignore_cache:
-            self._ignore_cache[key] = read_ignore(self._root_text, key)
-        return self._ignore_cache[key]
+    def _file_visible(self, rel: str) -> bool:
+        files = self.files()
+        at = bisect.bisect_left(files, rel)
+        if at >= len(files) or files[at] != rel:
+            return False
+        return not self.source.ignores(rel)
+
+    def _dir_visible(self, rel: str) -> bool:
+        if rel == "":
+            return True
+        files = self.files()
+        prefix = rel + "/"
+        at = bisect.bisect_left(files, prefix)
+        while at < len(files) and files[at].startswith(prefix):
+            if self.flux_visible(files[at]):
+                return True
+            at += 1
+        return False
 
 
 def _from_marshal(data: tuple[Any, ...]) -> ParsedFile:

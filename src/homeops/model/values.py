@@ -144,6 +144,9 @@ class ValueRef(NamedTuple):
     name: str
     path: Path
     optional: bool = False
+    section: str | None = None
+    """``secrets`` or ``configMaps`` when ``name`` may be an identifier of that values section (the chart
+    then names the object itself); see :func:`referenced_name`."""
 
 
 def _env_refs(container: Mapping[str, Any], path: Path) -> Iterator[ValueRef]:
@@ -153,13 +156,21 @@ def _env_refs(container: Mapping[str, Any], path: Path) -> Iterator[ValueRef]:
             continue
         for key, kind in (("secretRef", "Secret"), ("configMapRef", "ConfigMap")):
             ref = item.get(key)
-            if isinstance(ref, dict) and isinstance(ref.get("name"), str):
+            section = "secrets" if kind == "Secret" else "configMaps"
+            if isinstance(ref, dict) and isinstance(ref.get("identifier"), str):
+                yield ValueRef(
+                    kind, ref["identifier"], (*path, "envFrom", i, key, "identifier"), False, section
+                )
+            elif isinstance(ref, dict) and isinstance(ref.get("name"), str):
                 yield ValueRef(
                     kind, ref["name"], (*path, "envFrom", i, key, "name"), ref.get("optional") is True
                 )
         for key, kind in (("secret", "Secret"), ("configMap", "ConfigMap")):
             if isinstance(item.get(key), str):
-                yield ValueRef(kind, item[key], (*path, "envFrom", i, key), item.get("optional") is True)
+                section = "secrets" if kind == "Secret" else "configMaps"
+                yield ValueRef(
+                    kind, item[key], (*path, "envFrom", i, key), item.get("optional") is True, section
+                )
     env = container.get("env")
     items: list[tuple[str | int, Any]] = []
     if isinstance(env, dict):
@@ -189,10 +200,13 @@ def app_template_refs(values: Mapping[str, Any]) -> Iterator[ValueRef]:
         base: Path = ("persistence", name)
         if kind == "persistentVolumeClaim" and isinstance(item.get("existingClaim"), str):
             yield ValueRef("PersistentVolumeClaim", item["existingClaim"], (*base, "existingClaim"))
-        elif kind == "secret" and isinstance(item.get("name"), str):
-            yield ValueRef("Secret", item["name"], (*base, "name"))
-        elif kind == "configMap" and isinstance(item.get("name"), str):
-            yield ValueRef("ConfigMap", item["name"], (*base, "name"))
+        elif kind in ("secret", "configMap"):
+            ref_kind = "Secret" if kind == "secret" else "ConfigMap"
+            section = "secrets" if kind == "secret" else "configMaps"
+            if isinstance(item.get("identifier"), str):
+                yield ValueRef(ref_kind, item["identifier"], (*base, "identifier"), False, section)
+            elif isinstance(item.get("name"), str):
+                yield ValueRef(ref_kind, item["name"], (*base, "name"))
 
 
 class Persistence(NamedTuple):
@@ -249,3 +263,111 @@ def is_app_template(chart_name: str | None, source_url: str | None) -> bool:
     if chart_name and chart_name.rsplit("/", 1)[-1] == "app-template":
         return True
     return bool(source_url and source_url.rstrip("/").rsplit("/", 1)[-1] == "app-template")
+
+
+# -- app-template's object names (bjw-s common library 4.x) ------------------------------------------
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def is_app_template_values(values: Mapping[str, Any]) -> bool:
+    """app-template's values shape: controllers with containers (no vendor chart uses it)."""
+    controllers = values.get("controllers")
+    return isinstance(controllers, dict) and any(
+        isinstance(c, dict) and ("containers" in c or "initContainers" in c) for c in controllers.values()
+    )
+
+
+def app_template_fullname(values: Mapping[str, Any], release: str) -> str:
+    """``bjw-s.common.lib.chart.names.fullname``: app-template sets ``global.nameOverride`` to the
+    release name, so without overrides every object is named after the release."""
+    glob = values.get("global") if isinstance(values.get("global"), dict) else {}
+    assert isinstance(glob, dict)
+    full = _str(glob.get("fullnameOverride")) or _str(values.get("fullnameOverride"))
+    if full:
+        name = full
+    else:
+        name = _str(glob.get("nameOverride")) or _str(values.get("nameOverride")) or release
+        name = name[:63].rstrip("-")
+        name = release if name in release else f"{release}-{name}"
+    return name[:63].rstrip("-")
+
+
+def app_template_name(
+    values: Mapping[str, Any],
+    release: str,
+    namespace: str,
+    identifier: str,
+    item: Mapping[str, Any],
+    count: int,
+) -> str | None:
+    """``bjw-s.common.lib.determineResourceNameFromValues`` for one item (None: a template homeops
+    cannot resolve)."""
+    fullname = app_template_fullname(values, release)
+    glob = values.get("global") if isinstance(values.get("global"), dict) else {}
+    assert isinstance(glob, dict)
+    force = _str(item.get("forceRename"))
+    if force:
+        rendered = resolve_template(force, release, namespace)
+        return rendered.lower() if rendered is not None else None
+    name = fullname
+    prefix = _str(item.get("prefix"))
+    if prefix:
+        rendered = resolve_template(prefix, release, namespace)
+        if rendered is None:
+            return None
+        if rendered != name:
+            name = f"{rendered}-{name}"
+    if count > 1 or glob.get("alwaysAppendIdentifierToResourceName") is True:
+        if not name.endswith(f"-{identifier}") and identifier != name:
+            name = f"{name}-{identifier}"
+    suffix = _str(item.get("suffix"))
+    if suffix:
+        rendered = resolve_template(suffix, release, namespace)
+        if rendered is None:
+            return None
+        if not name.endswith(f"-{rendered}"):
+            name = f"{name}-{rendered}"
+    return name.lower()
+
+
+def enabled_items(
+    values: Mapping[str, Any], section: str, *, claims: bool = False
+) -> dict[str, Mapping[str, Any]]:
+    """The enabled entries of ``configMaps``, ``secrets`` or (``claims``) the persistence items the
+    chart makes a PersistentVolumeClaim for."""
+    items = values.get(section)
+    out: dict[str, Mapping[str, Any]] = {}
+    for identifier, item in items.items() if isinstance(items, dict) else ():
+        if not isinstance(item, dict) or item.get("enabled", True) is False:
+            continue
+        if claims and (
+            item.get("type", "persistentVolumeClaim") != "persistentVolumeClaim" or item.get("existingClaim")
+        ):
+            continue
+        out[str(identifier)] = item
+    return out
+
+
+def app_template_identifier_name(
+    values: Mapping[str, Any], release: str, namespace: str, section: str, identifier: str
+) -> str | None:
+    """The object name an identifier of ``configMaps``/``secrets`` stands for (None: no such item)."""
+    items = enabled_items(values, section)
+    item = items.get(identifier)
+    if item is None:
+        return None
+    return app_template_name(values, release, namespace, identifier, item, len(items))
+
+
+def referenced_name(ref: ValueRef, values: Mapping[str, Any], release: str, namespace: str) -> str | None:
+    """The object name a reference in app-template values stands for: the chart's own name for an
+    identifier of its ``secrets``/``configMaps``, else the name written (``{{ .Release.Name }}``
+    resolved); None when a template remains."""
+    if ref.section is not None:
+        found = app_template_identifier_name(values, release, namespace, ref.section, ref.name)
+        if found is not None:
+            return found
+    return resolve_template(ref.name, release, namespace)

@@ -80,6 +80,8 @@ class RenderOptions:
     """Use only the chart cache; a chart it does not hold fails that HelmRelease."""
     age_key: str | None = None
     """Age identities to decrypt SOPS objects with; None renders placeholders instead."""
+    age_key_only: bool = False
+    """``age_key`` was named with ``--age-key``: sops may use no other key it would find."""
     show_secrets: bool = False
     """Render with decrypted values; False renders stand-ins for them (see :mod:`.secrets`)."""
     kube_version: str = DEFAULT_KUBE_VERSION
@@ -250,7 +252,13 @@ def render(
 
 
 def decryptor_for(files: RepoFiles, options: RenderOptions) -> Decryptor:
-    return Decryptor(files.read_bytes, files.config_root, options.age_key, show=options.show_secrets)
+    return Decryptor(
+        files.read_bytes,
+        files.config_root,
+        options.age_key,
+        show=options.show_secrets,
+        only_this_key=options.age_key_only,
+    )
 
 
 def _order(result: ProducerRender) -> tuple[str, int, str]:

@@ -119,6 +119,7 @@ class Decryptor:
         age_key: str | None,
         *,
         show: bool = False,
+        only_this_key: bool = False,
     ) -> None:
         self._read = read_bytes
         self._root = repo_root
@@ -126,6 +127,8 @@ class Decryptor:
         """Age identities (``AGE-SECRET-KEY-1…`` lines); None: every encrypted value is a placeholder."""
         self.show = show
         """Render with the plaintext; False: with stand-ins (:class:`StandIns`)."""
+        self.only_this_key = only_this_key
+        """The key was named explicitly (``--age-key``): sops may not fall back to keys it finds."""
         self.stand_ins = StandIns(_stand_in_key(age_key))
         self._docs: dict[str, tuple[Any, ...] | HomeopsError] = {}
         self._locks: dict[str, threading.Lock] = {}
@@ -174,7 +177,13 @@ class Decryptor:
         from ..secrets.sops import decrypt
 
         try:
-            plaintext = decrypt(self._read(rel), filename=rel, repo_root=self._root, age_key=self.age_key)
+            plaintext = decrypt(
+                self._read(rel),
+                filename=rel,
+                repo_root=self._root,
+                age_key=self.age_key,
+                only_this_key=self.only_this_key,
+            )
         except OSError as exc:
             return RenderError(f"cannot read {rel}: {exc.strerror or exc}")
         except HomeopsError as exc:

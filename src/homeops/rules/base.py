@@ -9,24 +9,12 @@ The documentation pages in ``docs/rules/`` are generated from these objects.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from enum import StrEnum
 from typing import TYPE_CHECKING, NamedTuple
+
+from ..settings import Severity as Severity  # re-exported: rules and their callers import it here
 
 if TYPE_CHECKING:
     from .context import Context
-
-
-class Severity(StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-
-    @property
-    def rank(self) -> int:
-        return {"error": 3, "warning": 2, "info": 1}[self.value]
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class Hit(NamedTuple):
@@ -71,6 +59,9 @@ class Rule(NamedTuple):
     good: str
     fix: str
     check: Callable[[Context], Iterator[Hit]]
+    one_per_line: bool = False
+    """Report a place once: a field written once may reach several built objects (two clusters, a
+    base under several overlays); the first hit at a file and line stands for all."""
 
 
 RULES: dict[str, Rule] = {}
@@ -93,13 +84,14 @@ def rule(
     bad: str,
     good: str,
     fix: str,
+    one_per_line: bool = False,
 ) -> Callable[[Callable[[Context], Iterator[Hit]]], Callable[[Context], Iterator[Hit]]]:
     """Register a check function as a rule of the catalog."""
 
     def register(check: Callable[[Context], Iterator[Hit]]) -> Callable[[Context], Iterator[Hit]]:
         if id in RULES or any(r.name == name for r in RULES.values()):
             raise ValueError(f"duplicate rule {id} {name}")
-        RULES[id] = Rule(id, name, family, severity, seed, summary, why, bad, good, fix, check)
+        RULES[id] = Rule(id, name, family, severity, seed, summary, why, bad, good, fix, check, one_per_line)
         return check
 
     return register

@@ -12,6 +12,7 @@ def _load() -> None:
         dependencies,
         images,
         loading,
+        ownership,
         reconciliation,
         references,
         schema,
@@ -27,6 +28,12 @@ def all_rules() -> list[Rule]:
     if not RULES:
         _load()
     return sorted(RULES.values(), key=lambda r: r.id)
+
+
+def rule_id(key: str) -> str | None:
+    """The id of the rule ``key`` names (id or name), or None."""
+    found = find_rule(key)
+    return found.id if found is not None else None
 
 
 def find_rule(key: str) -> Rule | None:

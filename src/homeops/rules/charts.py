@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from ..model.base import ObjectRef
 from ..model.flux import FLUX_SOURCE_GROUP, HelmChart, HelmRelease, OCIRepository
 from ..model.values import is_app_template
 from .base import Hit, Severity, rule
@@ -78,6 +79,12 @@ def _oci_unpinned(repo: OCIRepository) -> tuple[str | None, tuple[str, ...]]:
     return None, ()
 
 
+def _versionless(ref: ObjectRef | None) -> bool:
+    """Charts from a GitRepository or a Bucket have no version to pin: helm-controller ignores
+    ``version`` for them and builds the chart at the source's revision."""
+    return ref is not None and ref.kind in ("GitRepository", "Bucket")
+
+
 @rule(
     id="CHT001",
     name="chart-not-pinned",
@@ -90,19 +97,21 @@ def _oci_unpinned(repo: OCIRepository) -> tuple[str | None, tuple[str, ...]]:
     bad="chart:\n  spec:\n    chart: cert-manager\n    version: '*'\n",
     good="chart:\n  spec:\n    chart: cert-manager\n    version: v1.16.2\n",
     fix="Set the exact chart version (OCIRepository: ref.tag or ref.digest) and let Renovate bump it.",
+    one_per_line=True,
 )
 def chart_not_pinned(ctx: Context) -> Iterator[Hit]:
-    seen: set[tuple[str, int]] = set()
     for res in ctx.subjects():
         if res.group == "helm.toolkit.fluxcd.io" and res.kind == "HelmRelease":
             chart = HelmRelease(res).chart
-            if chart is None:
+            if chart is None or _versionless(chart.source_ref):
                 continue
             why = unpinned_version(chart.version)
             path: tuple[str, ...] = ("spec", "chart", "spec", "version" if chart.version else "chart")
             subject = f"HelmRelease {res.name!r} chart {chart.chart!r}"
         elif res.group == FLUX_SOURCE_GROUP and res.kind == "HelmChart":
             helm_chart = HelmChart(res)
+            if _versionless(helm_chart.source_ref):
+                continue
             why = unpinned_version(helm_chart.version)
             path = ("spec", "version")
             subject = f"HelmChart {res.name!r}"
@@ -113,9 +122,7 @@ def chart_not_pinned(ctx: Context) -> Iterator[Hit]:
             continue
         if why:
             hit = ctx.hit(res, path, f"{subject}: {why}", "pin an exact version")
-            if (hit.path, hit.line) not in seen:
-                seen.add((hit.path, hit.line))
-                yield hit
+            yield hit
 
 
 @rule(

@@ -1,156 +1,22 @@
-"""The repository's ``.homeops.yaml``: which rules run, at which severity, and what is ignored.
+"""``.homeops.yaml``, read with the rule catalog's names checked.
 
-```yaml
-rules:                 # per rule id or name: error | warning | info | off
-  IMG001: off
-  not-app-template: warning
-ignore:                # gitignore-style patterns; findings in these paths are dropped
-  - archive/
-fail-on: error         # default for --fail-on
-isolated-clusters: auto   # auto | true | false (see rule CLU001)
-kubernetes-version: "1.33.0"
-contexts:              # homeops cluster name → kube context (status, why, doctor on a live cluster)
-  main: admin@main
-```
-
-Inline suppression: ``# homeops:ignore`` on the offending line silences every rule there;
-``# homeops:ignore IMG001,SEC004`` only those rules.
+The settings live in :mod:`homeops.settings` (below every layer that reads them); this module keeps
+the old import path working and checks rule names against the catalog.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any, NamedTuple
 
-from ..errors import ConfigError, Where
-from ..load.ignore import IgnoreRules
-from .base import Severity
-
-CONFIG_FILE = ".homeops.yaml"
-_KEYS = ("rules", "ignore", "fail-on", "isolated-clusters", "kubernetes-version", "contexts", "simulate")
-
-
-class Config(NamedTuple):
-    """Options shared by the CLI flags, the config file and library calls."""
-
-    severities: Mapping[str, Severity | None] = MappingProxyType({})  # read-only: the default is shared
-    """Rule id or name → new severity, or None to disable."""
-    ignore: tuple[str, ...] = ()
-    fail_on: Severity = Severity.ERROR
-    isolated_clusters: bool | None = None
-    """None: decide from the layout (``kubernetes/<cluster>/`` trees are isolated)."""
-    kubernetes_version: str | None = None
-    contexts: Mapping[str, str] = MappingProxyType({})
-    """homeops cluster name → kube context."""
-    simulate: Mapping[str, Any] = MappingProxyType({})
-    """``simulate:`` overrides of assumed durations, checked by :mod:`homeops.simulate.settings`."""
-    simulate_lines: Mapping[str, int] = MappingProxyType({})
-    """Line of each ``simulate:`` key, for error messages."""
-
-    @property
-    def ignore_rules(self) -> IgnoreRules:
-        return IgnoreRules(self.ignore)
+from ..settings import CONFIG_FILE, Config, ProducerEntry, Severity
 
 
 def load_config(repo_root: Path) -> Config:
-    """Read ``.homeops.yaml`` at the repository root (defaults when absent)."""
-    path = repo_root / CONFIG_FILE
-    if not path.is_file():
-        return Config()
-    from ..load import yamlio
+    """Read ``.homeops.yaml`` at the repository root (defaults when absent), rule names checked."""
+    from .. import settings
+    from .catalog import rule_id
 
-    parsed = yamlio.parse(path.read_bytes())
-    if parsed.failure is not None:
-        raise ConfigError(
-            f"invalid YAML: {parsed.failure.reason}", where=Where(CONFIG_FILE, parsed.failure.line)
-        )
-    data = parsed.documents[0] if parsed.documents else None
-    if data is None:
-        return Config()
-    nodes = yamlio.compose(path.read_text(encoding="utf-8", errors="replace"))
-
-    def where(*keys: str | int) -> Where:
-        return Where(CONFIG_FILE, yamlio.locate(nodes[0], keys) if nodes else 0)
-
-    if not isinstance(data, dict):
-        raise ConfigError("the file must be a mapping", where=where())
-    for key in data:
-        if key not in _KEYS:
-            raise ConfigError(
-                f"unknown key {key!r}", where=where(key), hint=f"known keys: {', '.join(_KEYS)}"
-            )
-    return Config(
-        severities=_severities(data.get("rules"), where),
-        ignore=_ignores(data.get("ignore"), where),
-        fail_on=_severity(data.get("fail-on", "error"), where("fail-on"), allow_off=False) or Severity.ERROR,
-        isolated_clusters=_isolated(data.get("isolated-clusters", "auto"), where),
-        kubernetes_version=str(data["kubernetes-version"]) if data.get("kubernetes-version") else None,
-        contexts=_contexts(data.get("contexts"), where),
-        simulate=_simulate(data.get("simulate"), where),
-        simulate_lines={str(k): where("simulate", k).line for k in _simulate(data.get("simulate"), where)},
-    )
+    return settings.load_config(repo_root, rule_id=rule_id)
 
 
-def _contexts(value: Any, where: Any) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict) or not all(isinstance(v, str) and v for v in value.values()):
-        raise ConfigError("'contexts' must map cluster names to kube context names", where=where("contexts"))
-    return {str(k): v for k, v in value.items()}
-
-
-def _severity(value: Any, at: Where, *, allow_off: bool = True) -> Severity | None:
-    text = "off" if value is False else str(value).lower()
-    if text == "off" and allow_off:
-        return None
-    try:
-        return Severity(text)
-    except ValueError:
-        choices = "error, warning, info" + (", off" if allow_off else "")
-        raise ConfigError(f"{value!r} is not a severity", where=at, hint=f"use one of: {choices}") from None
-
-
-def _severities(value: Any, where: Any) -> dict[str, Severity | None]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ConfigError("'rules' must map rule ids to a severity or off", where=where("rules"))
-    from .catalog import find_rule
-
-    out: dict[str, Severity | None] = {}
-    for key, severity in value.items():
-        rule = find_rule(str(key))
-        if rule is None:
-            raise ConfigError(
-                f"unknown rule {key!r}", where=where("rules", key), hint="'homeops rules' lists every rule"
-            )
-        out[rule.id] = _severity(severity, where("rules", key))
-    return out
-
-
-def _ignores(value: Any, where: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError("'ignore' must be a list of path patterns", where=where("ignore"))
-    return tuple(value)
-
-
-def _simulate(value: Any, where: Any) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ConfigError("'simulate' must map assumption names to durations", where=where("simulate"))
-    return {str(k): v for k, v in value.items()}
-
-
-def _isolated(value: Any, where: Any) -> bool | None:
-    if value in ("auto", None):
-        return None
-    if isinstance(value, bool):
-        return value
-    raise ConfigError(
-        f"'isolated-clusters' must be auto, true or false, not {value!r}", where=where("isolated-clusters")
-    )
+__all__ = ["CONFIG_FILE", "Config", "ProducerEntry", "Severity", "load_config"]

@@ -11,26 +11,22 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
+from ..flux.artifacts import artifact_specs, is_generator
 from ..flux.bootstrap import Bootstrap
+from ..flux.provenance import Provenance
 from ..flux.tree import CLUSTER, FluxTree, Producer
 from ..graph.model import Graph, build_graph
 from ..load import yamlio
 from ..model.base import NamedResource, Resource
-from ..model.flux import FLUX_HELM_GROUP, FLUX_KUSTOMIZE_GROUP, FLUX_SOURCE_GROUP, HelmRelease
-from ..model.kinds import (
-    CERT_MANAGER_GROUP,
-    CNPG_GROUP,
-    ESO_GROUP,
-    GATEWAY_GROUP,
-    Certificate,
-    ExternalSecret,
-    PostgresCluster,
-)
+from ..model.flux import FLUX_HELM_GROUP, FLUX_SOURCE_GROUP, HelmRelease
+from ..model.kinds import GATEWAY_GROUP
+from ..model.producers import ANY_NAMESPACE, produced_by
 from .base import Hit
-from .config import Config
+from .config import Config, ProducerEntry
 
 if TYPE_CHECKING:
     from ..configure.ledger import Ledger
+    from ..flux.reasons import Reason
 
 T = TypeVar("T")
 
@@ -48,8 +44,27 @@ class ClusterIndex:
     claims: dict[tuple[str, str], list[Resource]] = field(default_factory=lambda: defaultdict(list))
     gateways: dict[tuple[str, str], Resource] = field(default_factory=dict)
     sources: dict[NamedResource, Resource] = field(default_factory=dict)
+    """Sources by id; an ExternalArtifact's entry is the ArtifactGenerator that makes it."""
     helm_releases: dict[NamedResource, Resource] = field(default_factory=dict)
     objects: list[Resource] = field(default_factory=list)
+    prefixes: list[tuple[str, str, str]] = field(default_factory=list)
+    """(kind, namespace, prefix): names a vendor chart may create (see :mod:`homeops.model.producers`)."""
+
+    def produces(self, kind: str, namespace: str, name: str, *, charts: bool = True) -> bool:
+        """Whether something in the cluster creates this Secret, ConfigMap or claim; ``charts``: also
+        count names a vendor chart's release may create (not for what the release itself reads)."""
+        table = {"Secret": self.secrets, "ConfigMap": self.config_maps, "PersistentVolumeClaim": self.claims}
+        found = table.get(kind)
+        if found is None:
+            return False
+        if found.get((namespace, name)) or found.get((ANY_NAMESPACE, name)):
+            return True
+        if namespace == "default" and found.get(("", name)):
+            return True
+        return charts and any(
+            k == kind and ns in (namespace, ANY_NAMESPACE) and name.startswith(prefix)
+            for k, ns, prefix in self.prefixes
+        )
 
 
 class Context:
@@ -97,8 +112,15 @@ class Context:
                 self._lines[path] = None
         return self._lines[path]
 
+    @cached_property
+    def provenance(self) -> Provenance:
+        return Provenance(self.flux)
+
     def hit(self, res: Resource, path: tuple[str | int, ...], message: str, hint: str | None = None) -> Hit:
-        return Hit(res.origin.path, self.line_of(res, *path), message, hint)
+        """A finding about a field of ``res``, placed where that field was written: the resource's
+        file, or the patch (of its build, or a parent's Flux patch) that set it."""
+        where, line = self.provenance.locate(res, path)
+        return Hit(where, line, message, hint)
 
     # -- indexes ------------------------------------------------------------------------------
 
@@ -108,10 +130,10 @@ class Context:
         for res in self.flux.objects:
             index = out[res.notes[CLUSTER]]
             index.objects.append(res)
-            _index_object(index, res)
+            _index_object(index, res, self.config.producers)
         for name in self.flux.clusters:
             for res in self.flux.bootstrap_objects(name):
-                _index_object(out[name], res)  # exists before Flux runs, applied by nothing in the tree
+                _index_object(out[name], res, self.config.producers)  # exists before Flux runs
         return dict(out)
 
     @cached_property
@@ -142,17 +164,28 @@ class Context:
         yield from self.flux.producers.values()
 
     @cached_property
+    def file_reasons(self) -> dict[str, list[Reason]]:
+        """Why each file is or is not applied (see :mod:`homeops.flux.reasons`)."""
+        from ..flux.reasons import file_reasons
+
+        return file_reasons(self.flux)
+
+    @cached_property
     def applied_files(self) -> frozenset[str]:
         return frozenset(path for producer in self.flux.producers.values() for path in producer.files)
 
     def subjects(self) -> Iterator[Resource]:
-        """Every applied object, then every document of a file that nothing applies (as written)."""
+        """Every object some cluster applies, as it applies it. Documents nothing applies (patches,
+        archived copies, examples) are not subjects: what Flux never applies cannot fail in a cluster.
+
+        A folder with no Flux tree at all (plain manifests, a freshly rendered template) is judged as
+        written: there is nothing else to judge, and ``check`` says that nothing Flux-shaped was found.
+        """
         return iter(self._subjects)
 
     @cached_property
     def _subjects(self) -> list[Resource]:
-        applied = self.applied_files
-        return [*self.flux.objects, *(res for res in self.flux.documents if res.origin.path not in applied)]
+        return self.flux.objects if self.flux.clusters else self.flux.documents
 
     def helm_releases(self) -> Iterator[tuple[Resource, HelmRelease]]:
         return iter(self._helm_releases)
@@ -180,34 +213,28 @@ class Context:
         return CLUSTER in res.notes
 
 
-def _index_object(index: ClusterIndex, res: Resource) -> None:
+def _index_object(index: ClusterIndex, res: Resource, extra: tuple[ProducerEntry, ...] = ()) -> None:
     group, kind = res.group, res.kind
-    key = (res.namespace, res.name)
-    if group == "":
-        if kind == "Secret":
-            index.secrets[key].append(res)
-        elif kind == "ConfigMap":
-            index.config_maps[key].append(res)
-        elif kind == "PersistentVolumeClaim":
-            index.claims[key].append(res)
-        return
-    if group == ESO_GROUP and kind == "ExternalSecret":
-        index.secrets[(res.namespace, ExternalSecret(res).target_name)].append(res)
-    elif group == CERT_MANAGER_GROUP and kind == "Certificate":
-        name = Certificate(res).secret_name
-        if name:
-            index.secrets[(res.namespace, name)].append(res)
-    elif group == CNPG_GROUP and kind == "Cluster":
-        for name in PostgresCluster(res).produced_secrets:
-            index.secrets[(res.namespace, name)].append(res)
-    elif group == GATEWAY_GROUP and kind == "Gateway":
-        index.gateways[key] = res
+    tables = {"Secret": index.secrets, "ConfigMap": index.config_maps, "PersistentVolumeClaim": index.claims}
+    for made in produced_by(res, extra):
+        if made.prefix:
+            index.prefixes.append((made.kind, made.namespace, made.name))
+        else:
+            namespace = (
+                ""
+                if made.namespace == "default" and not res.namespace and made.how == "the object itself"
+                else made.namespace
+            )
+            tables[made.kind][(namespace, made.name)].append(res)
+    if group == GATEWAY_GROUP and kind == "Gateway":
+        index.gateways[(res.namespace, res.name)] = res
     elif group == FLUX_SOURCE_GROUP:
         index.sources[res.id] = res
+    elif is_generator(res):
+        for spec in artifact_specs(res):
+            index.sources[NamedResource("ExternalArtifact", spec.namespace, spec.name)] = res
     elif group == FLUX_HELM_GROUP and kind == "HelmRelease":
         index.helm_releases[res.id] = res
-    elif group == FLUX_KUSTOMIZE_GROUP:
-        pass
 
 
 def values_at(data: Any, path: tuple[str | int, ...]) -> Any:

@@ -232,22 +232,66 @@ def provider_not_awaited(ctx: Context) -> Iterator[Hit]:
             continue
         awaited = closure(graph, node, ("dependsOn", "applies"))
         awaited |= {n for a in list(awaited) for n in closure(graph, a, ("dependsOn", "applies"))}
+        below = _descendants(graph, node)
         for capability, what in sorted(needs.items()):
             provided_by = table.get(capability, set())
-            if (
-                capability in providers.bootstrapped
-                or not provided_by
-                or node in provided_by
-                or provided_by & awaited
-            ):
+            if capability in providers.bootstrapped or not provided_by or node in provided_by:
                 continue
+            if provided_by & below:
+                continue  # it applies the provider itself: a dependsOn on its own child would never start
             names = ", ".join(sorted(p.short for p in provided_by))
+            reached = provided_by & awaited
+            if reached:
+                # Waited for through a dependsOn (or a parent): only as ready as the provider waits.
+                if any(_waits(ctx, p) or p in _parents(graph, node) for p in reached):
+                    continue
+                shown = ", ".join(sorted(p.short for p in reached))
+                yield ctx.hit(
+                    producer.ks.res,
+                    ("spec",),
+                    f"Kustomization {node.short} uses {what} and waits for {shown}, which provides it but is "
+                    "Ready as soon as it is applied (wait: false, no healthChecks): it may not be up yet",
+                    f"set wait: true (or a healthCheck on what it provides) in {shown}",
+                )
+                continue
+            hint = f"add to spec.dependsOn: {names}"
+            if not any(_waits(ctx, p) for p in provided_by):
+                hint += (
+                    f"; {names} has wait: false and no healthChecks, so also set wait: true there (or a "
+                    "healthCheck on the store): a dependsOn only waits for what its target waits for"
+                )
             yield ctx.hit(
                 producer.ks.res,
                 ("spec",),
                 f"Kustomization {node.short} uses {what} but does not dependsOn {names}, which provides it",
-                f"add to spec.dependsOn: {names}",
+                hint,
             )
+
+
+def _parents(graph: Graph, node: Node) -> set[Node]:
+    return closure(graph, node, ("applies",))
+
+
+def _waits(ctx: Context, node: Node) -> bool:
+    """Whether a Kustomization's Ready means its objects are ready (wait, or health checks)."""
+    producer = ctx.flux.producers.get((node.cluster, node.id))
+    if producer is None:
+        return True  # not known here: assume it does
+    spec = producer.ks.spec
+    return producer.ks.wait or bool(spec.get("healthChecks")) or bool(spec.get("healthCheckExprs"))
+
+
+def _descendants(graph: Graph, node: Node) -> set[Node]:
+    """The Kustomizations ``node`` applies, directly or through its children."""
+    out: set[Node] = set()
+    todo = [node]
+    while todo:
+        current = todo.pop()
+        for edge in graph.needed_by.get(current, ()):
+            if edge.kind == "applies" and edge.source.kind == "Kustomization" and edge.source not in out:
+                out.add(edge.source)
+                todo.append(edge.source)
+    return out
 
 
 # -- layers --------------------------------------------------------------------------------------

@@ -51,6 +51,8 @@ def run_checks(
                 f"internal error in rule {rule.id} ({type(exc).__name__}: {exc}); please report this bug"
             )
             hits = [Hit("", 0, message)]
+        if rule.one_per_line:
+            hits = list({(hit.path, hit.line): hit for hit in reversed(hits)}.values())[::-1]
         return [(hit.path, hit.line, hit.message, hit.hint) for hit in hits]
 
     found: dict[str, list[tuple[str, int, str, str | None]]]

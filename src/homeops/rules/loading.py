@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator
 
 from ..errors import Where
@@ -23,8 +24,49 @@ from .context import Context
     fix="Fix the syntax at the reported line (quote values that start with [, {, *, & or contain ': ').",
 )
 def invalid_yaml(ctx: Context) -> Iterator[Hit]:
+    # Only files a build reads or would read: a file that does not parse elsewhere (CI, Talos, docs,
+    # archives, a file no kustomization lists) is no concern of Flux's.
+    read = ctx.applied_files | _read_by_failed_builds(ctx)
     for problem in ctx.flux.problems:
-        yield Hit(problem.path, problem.line, f"YAML does not parse: {problem.reason}")
+        if problem.path in read:
+            yield Hit(problem.path, problem.line, f"YAML does not parse: {problem.reason}")
+
+
+def _read_by_failed_builds(ctx: Context) -> set[str]:
+    """What the builds that failed would have read: the failing file itself, the files their
+    kustomization lists, or (no kustomization.yaml) every YAML file Flux's generated one takes."""
+    from ..kustomize.kfile import KUSTOMIZATION_FILES
+
+    out: set[str] = set()
+    files = ctx.tree.files()
+    for producer in ctx.producers():
+        if producer.error is None or producer.path is None:
+            continue
+        if producer.error.where is not None:
+            out.add(producer.error.where.path)
+        folder = producer.path
+        kfiles = [f"{folder}/{n}" if folder else n for n in KUSTOMIZATION_FILES]
+        listed = next((k for k in kfiles if ctx.tree.is_file(k)), None)
+        if listed is None:
+            out.update(_generated_takes(files, folder, KUSTOMIZATION_FILES))
+            continue
+        data = ctx.tree.parsed(listed).documents
+        resources = data[0].get("resources") if data and isinstance(data[0], dict) else None
+        for entry in resources if isinstance(resources, list) else []:
+            if isinstance(entry, str):
+                out.add(posixpath.normpath(posixpath.join(folder, entry)))
+    return out
+
+
+def _generated_takes(files: list[str], folder: str, names: tuple[str, ...]) -> set[str]:
+    prefix = f"{folder}/" if folder else ""
+    below = [f[len(prefix) :] for f in files if f.startswith(prefix)]
+    stops = {posixpath.dirname(f) for f in below if posixpath.basename(f) in names}
+    return {
+        prefix + f
+        for f in below
+        if f.endswith((".yaml", ".yml")) and not any(f.startswith(s + "/") for s in stops if s)
+    }
 
 
 @rule(
@@ -167,3 +209,31 @@ def unpinned_remote(ctx: Context) -> Iterator[Hit]:
             if remote.pinned(spec) is False:
                 what = f"?ref={spec.ref}, a branch" if spec.ref else "no ?ref=, so the default branch"
                 yield Hit(path, line, f"remote base {spec.entry!r} follows {what}: what Flux applies moves")
+
+
+@rule(
+    id="LOAD007",
+    name="entry-points-guessed",
+    family="loading",
+    severity=Severity.INFO,
+    seed="GitOps is the authority: a cluster applies what it was bootstrapped with",
+    summary="No cluster entry point was found; the roots are guessed",
+    why="A cluster applies what it was bootstrapped with (flux bootstrap's gotk-sync.yaml, a FluxInstance's "
+    "sync, the flux-instance chart's values) and nothing else. Without one, homeops takes every Flux "
+    "Kustomization that no other one applies as a root: an archived ks.yaml then counts as live.",
+    bad="# no clusters/<name>/flux-system/, no FluxInstance, no flux-instance values\n",
+    good="# clusters/home/flux-system/gotk-sync.yaml (flux bootstrap --path=clusters/home)\n",
+    fix="Commit the bootstrap (gotk-sync.yaml, or the FluxInstance / flux-instance values with sync.path).",
+)
+def entry_points_guessed(ctx: Context) -> Iterator[Hit]:
+    if not ctx.flux.guessed or not ctx.flux.clusters:
+        return
+    roots = sorted(f for c in ctx.flux.clusters.values() for f in c.root_files)
+    unusable = f" ({'; '.join(ctx.flux.entry_notes)})" if ctx.flux.entry_notes else ""
+    yield Hit(
+        roots[0],
+        1,
+        f"no cluster entry point found (gotk-sync.yaml, FluxInstance sync, flux-instance values){unusable}: "
+        f"{len(roots)} Kustomization file(s) that nothing else applies are taken as roots",
+        "commit what the cluster is bootstrapped with; 'homeops explain FILE' says how a file is reached",
+    )

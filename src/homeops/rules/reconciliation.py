@@ -29,18 +29,20 @@ _FLUX_GROUPS = (FLUX_HELM_GROUP, FLUX_KUSTOMIZE_GROUP, FLUX_SOURCE_GROUP)
     "    remediation:\n      retries: 3\n",
     fix="Set install.remediation.retries and upgrade.remediation.retries (for all apps at once: a patch "
     "in the parent Kustomization, as many repos do), or use strategy RetryOnFailure.",
+    one_per_line=True,
 )
 def no_remediation(ctx: Context) -> Iterator[Hit]:
-    seen: set[tuple[str, int]] = set()
     grouped: dict[tuple[str, int], list[tuple[str, list[str]]]] = {}
     for res, release in ctx.helm_releases():
         if not ctx.is_applied(res):
             continue  # parent patches decide; only the applied release is known
+        retry_by_default = _retry_by_default(ctx)
         missing = [
             action
             for action in ("install", "upgrade")
             if release.retries(action) is None
-            and get_path(release.spec, action, "strategy", "name") != "RetryOnFailure"
+            and (get_path(release.spec, action, "strategy", "name") or _DEFAULT_STRATEGY[retry_by_default])
+            != "RetryOnFailure"
         ]
         if not missing:
             continue
@@ -55,9 +57,7 @@ def no_remediation(ctx: Context) -> Iterator[Hit]:
             f"HelmRelease {release.name!r} does not retry a failed {' or '.join(missing)}",
             f"set {' and '.join(f'{m}.remediation.retries' for m in missing)} (e.g. 3)",
         )
-        if (hit.path, hit.line) not in seen:
-            seen.add((hit.path, hit.line))
-            yield hit
+        yield hit
     for (path, line), releases in sorted(grouped.items()):
         actions = sorted({a for _, missing in releases for a in missing})
         settings = " or ".join(f"{a}.remediation.retries" for a in actions)
@@ -71,6 +71,31 @@ def no_remediation(ctx: Context) -> Iterator[Hit]:
             f"a failed {' or '.join(actions)} ({names})",
             f"add {' and '.join(f'{a}.remediation.retries: 3' for a in actions)} to this patch",
         )
+
+
+_DEFAULT_STRATEGY = {False: "RemediateOnFailure", True: "RetryOnFailure"}
+_RETRY_GATE = re.compile(r"feature-gates=[^\s\"']*DefaultToRetryOnFailure=true")
+
+
+def _retry_by_default(ctx: Context) -> bool:
+    """Whether helm-controller runs with ``--feature-gates=DefaultToRetryOnFailure=true``: a release
+    that names no strategy then retries on failure (helm-controller's API: "Defaults to
+    'RemediateOnFailure', or 'RetryOnFailure' when the DefaultToRetryOnFailure feature gate is
+    enabled"). Looked for where Flux itself is configured: files the clusters read, their entry points
+    and the bootstrap."""
+
+    def find() -> bool:
+        bootstrap = ctx.bootstrap
+        candidates = set(ctx.applied_files) | set(bootstrap.helmfiles)
+        candidates |= {v for r in bootstrap.releases for v in r.values}
+        candidates |= {f for c in ctx.flux.clusters.values() for f in c.root_files}
+        for path in sorted(candidates):
+            lines = ctx.lines(path) if path.endswith((".yaml", ".yml")) else None
+            if lines and any("DefaultToRetryOnFailure" in ln and _RETRY_GATE.search(ln) for ln in lines):
+                return True
+        return False
+
+    return ctx.memo("retry-by-default", find)
 
 
 def _defaults_patch(ctx: Context, res: Resource) -> tuple[str, int] | None:
@@ -121,9 +146,9 @@ _REQUIRES_INTERVAL = ("Kustomization", "HelmRelease", "GitRepository", "OCIRepos
     bad="spec:\n  interval: 1 hour\n",
     good="spec:\n  interval: 1h\n",
     fix="Use a Go duration: a number and a unit (ms, s, m, h), e.g. 30m, 1h, 1h30m.",
+    one_per_line=True,
 )
 def invalid_duration(ctx: Context) -> Iterator[Hit]:
-    seen: set[tuple[str, int]] = set()
     for res in ctx.subjects():
         fields = _DURATION_FIELDS.get(res.kind)
         if fields is None or res.group not in _FLUX_GROUPS:
@@ -149,9 +174,7 @@ def invalid_duration(ctx: Context) -> Iterator[Hit]:
                 )
             else:
                 continue
-            if (hit.path, hit.line) not in seen:
-                seen.add((hit.path, hit.line))
-                yield hit
+            yield hit
 
 
 @rule(
@@ -168,9 +191,9 @@ def invalid_duration(ctx: Context) -> Iterator[Hit]:
     good="apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n",
     fix="Change apiVersion to the stable version (and rename fields that changed, e.g. v2beta1 "
     "spec.chart.spec.valuesFile → valuesFiles).",
+    one_per_line=True,
 )
 def deprecated_api(ctx: Context) -> Iterator[Hit]:
-    seen: set[tuple[str, int]] = set()
     for res in ctx.subjects():
         replacement = DEPRECATED_VERSIONS.get((res.group, res.version))
         if replacement is None:
@@ -181,6 +204,4 @@ def deprecated_api(ctx: Context) -> Iterator[Hit]:
             f"{res.kind} {res.name!r} uses {res.api_version}",
             f"use {res.group}/{replacement}",
         )
-        if (hit.path, hit.line) not in seen:
-            seen.add((hit.path, hit.line))
-            yield hit
+        yield hit

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
-from ..load.tree import normalize
 from ..model.base import ObjectRef, Resource
 from ..model.flux import FLUX_HELM_GROUP, HelmRelease
 from ..model.kinds import GATEWAY_GROUP, HTTPRoute, pod_references, pod_spec, pod_spec_path
-from ..model.values import app_template_refs, app_template_route_parents, resolve_template
+from ..model.values import (
+    app_template_refs,
+    app_template_route_parents,
+    is_app_template_values,
+    referenced_name,
+    resolve_template,
+)
 from .base import Hit, Severity, rule
 from .context import ClusterIndex, Context
 
@@ -54,16 +58,10 @@ def path_missing(ctx: Context) -> Iterator[Hit]:
     fix="Fix the name/namespace, or add the missing OCIRepository/HelmRepository next to the release.",
 )
 def source_missing(ctx: Context) -> Iterator[Hit]:
-    own = {("GitRepository", "flux-system")}
-    for cluster in ctx.flux.clusters.values():
-        for root in cluster.roots:
-            producer = ctx.flux.producers.get((cluster.name, root))
-            if producer is not None and producer.ks.source_ref is not None:
-                own.add((producer.ks.source_ref.kind, producer.ks.source_ref.name))
     for producer in ctx.producers():
         ref = producer.ks.source_ref
-        if ref is None or (ref.kind, ref.name) in own:
-            continue
+        if ref is None or not producer.external:
+            continue  # built: its source is this repository (or an artifact made from it)
         if ref.id not in ctx.index(producer.cluster).sources:
             yield ctx.hit(
                 producer.ks.res,
@@ -89,128 +87,105 @@ def source_missing(ctx: Context) -> Iterator[Hit]:
                 )
 
 
-# -- folders nothing includes -------------------------------------------------------------------
+# -- files nothing applies -----------------------------------------------------------------------
 
 
 @rule(
     id="REF003",
-    name="not-included",
+    name="not-applied",
     family="references",
-    severity=Severity.WARNING,
+    severity=Severity.INFO,
     seed="You need to wire the HelmRelease into the area kustomization.yaml or Flux will skip it",
-    summary="A manifest or app folder sits in a Flux tree but no kustomization.yaml includes it",
-    why="kustomize only builds what kustomization.yaml lists: a new app folder or ks.yaml that is not "
-    "listed is silently ignored — no error, the app just never appears.",
+    summary="Manifests that no Flux Kustomization applies (one note per file or folder)",
+    why="kustomize only builds what kustomization.yaml lists and Flux only reaches the paths of its "
+    "Kustomizations: a new app folder or ks.yaml that is not listed is silently ignored — no error, the "
+    "app just never appears. Archived copies and examples are fine where they are; this note says which "
+    "files Flux does not apply and why ('homeops explain FILE' for one file). Set 'unapplied-files: off' "
+    "in .homeops.yaml to silence these notes.",
     bad="# kubernetes/apps/media/kustomization.yaml\nresources:\n  - ./plex/ks.yaml\n"
     "# ./jellyfin/ks.yaml exists but is not listed\n",
     good="resources:\n  - ./plex/ks.yaml\n  - ./jellyfin/ks.yaml\n",
-    fix="Add the file or folder to the resources of the kustomization.yaml named in the message, or "
-    "delete it if it is no longer used.",
+    fix="Add the file or folder to the resources of the kustomization.yaml named in the message, point a "
+    "Flux Kustomization at it, or delete it if it is no longer used.",
 )
-def not_included(ctx: Context) -> Iterator[Hit]:
-    reachable = ctx.applied_files
-    built: set[str] = set()
-    for producer in ctx.producers():
-        if producer.path is not None and producer.error is None and not producer.external:
-            built.add(producer.path)
-        for path in producer.files:
-            if posixpath.basename(path) in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
-                built.add(posixpath.dirname(path))
-    owned = {p.path for p in ctx.producers() if p.path is not None}
-    for res in ctx.flux.unapplied_kustomizations:
-        spec = res.obj.get("spec")
-        raw = spec.get("path") if isinstance(spec, dict) else None
-        folder = normalize(raw.lstrip("/")) if isinstance(raw, str) else None
-        if folder is not None:  # str.lstrip("./") would eat the dot of "./.config" and climb out of "../x"
-            owned.add(folder)
-    manifests = sorted({res.origin.path for res in ctx.flux.documents})
-    reachable_dirs = {posixpath.dirname(p) for p in reachable}
-    reachable_dirs |= {d for p in list(reachable_dirs) for d in _ancestors(p)}
+def not_applied(ctx: Context) -> Iterator[Hit]:
+    if not ctx.config.unapplied_files or not ctx.flux.clusters:
+        return  # no Flux tree at all: the summary says that nothing Flux-shaped was found
+    from ..flux.reasons import UNLISTED, UNREACHED
+
+    reasons = ctx.file_reasons
+    reached = _reached_folders(ctx)
+    secrets = {res.origin.path for res in ctx.flux.documents if _plaintext_secret(res)}
+    # Kubernetes objects (not kustomize's own configuration files) in files nothing applies.
+    manifests = sorted({res.origin.path for res in ctx.flux.documents if res.group != KUSTOMIZE_CONFIG_GROUP})
     reported: set[str] = set()
     for path in manifests:
-        if path in reachable:
+        found = reasons.get(path)
+        if not found or found[0].status not in (UNLISTED, UNREACHED):
             continue
-        unit = _orphan_unit(path, built, owned, reachable_dirs)
-        if unit is None or unit[0] in reported:
+        reason = found[0]
+        if "commented out" in reason.message or "whose build fails" in reason.message:
+            continue  # deliberately disabled; or reported by LOAD002
+        unit = _unit(path, reached)
+        if unit in reported:
             continue
-        reported.add(unit[0])
-        top, parent = unit
-        kfile = _kustomization_file(parent, ctx)
-        relative = posixpath.relpath(top, parent or ".")
-        if _commented_out(ctx, kfile, relative):
-            continue  # deliberately disabled: "# - ./old-app" in the kustomization
-        shown = top if top == path else top + "/"
-        where = _representative(top, ctx) if top != path else path
-        if posixpath.dirname(top) == parent:
-            message = f"{shown} is not included by {kfile}: Flux skips it"
-            hint = f"add ./{relative} to the resources of {kfile}, or delete it"
+        reported.add(unit)
+        where = _representative(unit, ctx) if unit != path else path
+        if where != path and reasons.get(where) and reasons[where][0].status in (UNLISTED, UNREACHED):
+            reason = reasons[where][0]
+        shown = f"{unit}/" if unit != path else path
+        held = [p for p in secrets if p == unit or p.startswith(unit + "/")]
+        extra = f"; it holds a plaintext Secret ({held[0]}), which is committed all the same" if held else ""
+        if reason.status == UNLISTED and reason.place:
+            hint = f"add it to {reason.place}, or delete it"
         else:
-            message = (
-                f"{shown} is applied by nothing: no kustomization.yaml includes it and no Flux "
-                "Kustomization points at it"
-            )
-            hint = "add a Flux Kustomization whose spec.path is this folder (or include it), or delete it"
-        yield Hit(where, 1, message, hint)
+            hint = "point a Flux Kustomization at it, or delete it ('homeops explain FILE' says why)"
+        yield Hit(where, 1, f"{shown} is not applied by Flux: {reason.message}{extra}", hint)
 
 
-def _ancestors(folder: str) -> list[str]:
-    parts = folder.split("/")
-    return ["/".join(parts[:i]) for i in range(len(parts))]
+KUSTOMIZE_CONFIG_GROUP = "kustomize.config.k8s.io"
 
 
-def _orphan_unit(
-    path: str, built: set[str], owned: set[str], reachable_dirs: set[str]
-) -> tuple[str, str] | None:
-    """(the highest unincluded file or folder, the built folder above it), or None.
+def _reached_folders(ctx: Context) -> set[str]:
+    """Folders holding a file some build reads (and their parents)."""
+    out: set[str] = {""}
+    for path in ctx.applied_files:
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            out.add("/".join(parts[:i]))
+    for cluster in ctx.flux.clusters.values():
+        for root in cluster.root_files:
+            parts = root.split("/")
+            out.update("/".join(parts[:i]) for i in range(1, len(parts)))
+    return out
 
-    None when the file sits under a Flux Kustomization's own path that did not build (that failure is
-    reported by other rules) or under no built folder at all (bootstrap files, templates).
-    """
+
+def _unit(path: str, reached: set[str]) -> str:
+    """The highest folder above ``path`` that holds nothing Flux reads, or the file itself."""
     parts = path.split("/")
-    for depth in range(len(parts) - 1, -1, -1):
-        folder = "/".join(parts[:depth])
-        if folder in built:
-            break
-        if folder in owned:
-            return None
-    else:
-        return None
-    for i in range(depth + 1, len(parts) + 1):
-        candidate = "/".join(parts[:i])
-        if candidate == path or candidate not in reachable_dirs:
-            return candidate, folder
-    return None
+    for i in range(1, len(parts)):
+        folder = "/".join(parts[:i])
+        if folder not in reached:
+            return folder
+    return path
 
 
-def _commented_out(ctx: Context, kfile: str, relative: str) -> bool:
-    """Whether the kustomization lists the entry commented out (``# - ./old-app/ks.yaml``).
+def _plaintext_secret(res: Resource) -> bool:
+    from .secrets import readable_keys
 
-    Only a commented-out list entry counts: a prose comment that merely mentions the name does not.
-    """
-    try:
-        text = ctx.tree.read_text(kfile)
-    except (OSError, UnicodeDecodeError):
-        return False
-    name = re.escape(relative.removeprefix("./"))
-    entry = re.compile(rf"^\s*#\s*-\s*(\./)?{name}(/|\s|$)")
-    return any(entry.match(line) for line in text.splitlines())
+    return res.kind == "Secret" and res.group == "" and bool(readable_keys(res))
 
 
 def _representative(folder: str, ctx: Context) -> str:
+    """The file a note about a whole folder points at: its app's ks.yaml (or install.yaml), else its
+    kustomization.yaml, the shallowest first, else its first YAML file."""
     files = [f for f in ctx.tree.files() if f.startswith(folder + "/")]
-    for name in ("ks.yaml", "install.yaml", "kustomization.yaml"):
-        for candidate in files:
-            if candidate == f"{folder}/{name}":
-                return candidate
-    return files[0] if files else folder
-
-
-def _kustomization_file(folder: str, ctx: Context) -> str:
-    for name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
-        candidate = f"{folder}/{name}" if folder else name
-        if ctx.tree.is_file(candidate):
-            return candidate
-    return (folder or ".") + "/ (generated kustomization)"
+    for names in (("ks.yaml", "install.yaml"), ("kustomization.yaml", "kustomization.yml")):
+        found = sorted((f.count("/"), f) for f in files if posixpath.basename(f) in names)
+        if found:
+            return found[0][1]
+    yaml_files = [f for f in files if f.endswith((".yaml", ".yml"))]
+    return (yaml_files or files or [folder])[0]
 
 
 # -- Secrets, ConfigMaps, claims ---------------------------------------------------------------
@@ -234,11 +209,13 @@ def references(ctx: Context) -> Iterator[Reference]:
     for res in ctx.flux.objects:
         if res.kind == "HelmRelease" and res.group == FLUX_HELM_GROUP:
             release = HelmRelease(res)
+            if not is_app_template_values(release.values):
+                continue  # a vendor chart's values mean what that chart makes of them
             namespace = _ns(release.release_namespace)
             for ref in app_template_refs(release.values):
                 if ref.optional:
                     continue
-                name = resolve_template(ref.name, release.release_name, namespace)
+                name = referenced_name(ref, release.values, release.release_name, namespace)
                 if name and "${" not in name:
                     yield Reference(
                         res,
@@ -262,35 +239,28 @@ def _pod_references(res: Resource, pod: Any) -> Iterator[Reference]:
             yield Reference(res, (*base, *ref.path), ref.kind, ref.name, _ns(res.namespace), owner)
 
 
-def _produced(index: ClusterIndex, kind: str, namespace: str, name: str) -> bool:
-    table = {"Secret": index.secrets, "ConfigMap": index.config_maps, "PersistentVolumeClaim": index.claims}[
-        kind
-    ]
-    return bool(table.get((namespace, name)) or (namespace == "default" and table.get(("", name))))
-
-
 def _missing(ctx: Context, kind: str) -> Iterator[Hit]:
-    seen: set[tuple[str, int, str]] = set()
     for ref in references(ctx):
         if ref.kind != kind or "{{" in ref.name:
             continue
         index = ctx.index(ctx.cluster_of(ref.res))
-        if _produced(index, kind, ref.namespace, ref.name):
+        if index.produces(kind, ref.namespace, ref.name):
             continue
         hit = ctx.hit(
             ref.res,
             ref.path,
-            f"{ref.owner} needs {kind} {ref.namespace}/{ref.name}, which nothing in the cluster produces",
+            f"{ref.owner} needs {kind} {ref.namespace}/{ref.name}, which nothing in this repository creates "
+            "(something made by hand or by an operator homeops does not know is not visible offline)",
             _PRODUCER_HINT[kind],
         )
-        if (hit.path, hit.line, hit.message) not in seen:
-            seen.add((hit.path, hit.line, hit.message))
-            yield hit
+        yield hit
 
 
 _PRODUCER_HINT = {
-    "Secret": "add an ExternalSecret (target.name) or a SOPS Secret with that name in that namespace",
-    "ConfigMap": "add the ConfigMap (or a configMapGenerator) in that namespace",
+    "Secret": "add an ExternalSecret (target.name) or a SOPS Secret with that name in that namespace; if "
+    "something outside the repository creates it, list its kind under producers: in .homeops.yaml",
+    "ConfigMap": "add the ConfigMap (or a configMapGenerator) in that namespace; if something outside the "
+    "repository creates it, list its kind under producers: in .homeops.yaml",
     "PersistentVolumeClaim": "add the PersistentVolumeClaim, or give the persistence a storageClass",
 }
 
@@ -319,7 +289,7 @@ def values_source_missing(ctx: Context) -> Iterator[Hit]:
         for i, ref in enumerate(release.values_from):
             if ref.optional or ref.kind not in ("ConfigMap", "Secret") or "${" in ref.name:
                 continue
-            if not _produced(index, ref.kind, namespace, ref.name):
+            if not index.produces(ref.kind, namespace, ref.name, charts=False):
                 yield ctx.hit(
                     res,
                     ("spec", "valuesFrom", i, "name"),
@@ -398,33 +368,39 @@ def gateway_missing(ctx: Context) -> Iterator[Hit]:
         index = ctx.index(ctx.cluster_of(res))
         if not index.gateways:
             continue  # gateways come from somewhere homeops cannot see (a chart): nothing to compare
+        wanted: list[tuple[tuple[str | int, ...], tuple[str, str], str]] = []
         if res.kind == "HTTPRoute" and res.group == GATEWAY_GROUP:
-            route = HTTPRoute(res)
-            for i, parent in enumerate(route.parent_refs):
-                if parent.kind == "Gateway" and (_ns(parent.namespace), parent.name) not in _gateways(index):
-                    yield ctx.hit(
-                        res,
-                        ("spec", "parentRefs", i, "name"),
-                        f"HTTPRoute {res.name!r} attaches to Gateway {_ns(parent.namespace)}/{parent.name}, "
-                        "which does not exist",
-                        _known(index),
+            for i, parent in enumerate(HTTPRoute(res).parent_refs):
+                if parent.kind == "Gateway":
+                    key = (_ns(parent.namespace), parent.name)
+                    wanted.append(
+                        (("spec", "parentRefs", i, "name"), key, f"HTTPRoute {res.name!r} attaches to")
                     )
         elif res.kind == "HelmRelease" and res.group == FLUX_HELM_GROUP:
             release = HelmRelease(res)
             namespace = _ns(release.release_namespace)
             for route_parent in app_template_route_parents(release.values):
                 name = resolve_template(route_parent.name, release.release_name, namespace)
-                if not name or "${" in name:
-                    continue
-                key = (_ns(route_parent.namespace or namespace), name)
-                if key not in _gateways(index):
-                    yield ctx.hit(
-                        res,
-                        ("spec", "values", *route_parent.path),
-                        f"HelmRelease {release.name!r} routes through Gateway {key[0]}/{key[1]}, "
-                        "which does not exist",
-                        _known(index),
-                    )
+                if name and "${" not in name:
+                    key = (_ns(route_parent.namespace or namespace), name)
+                    path = ("spec", "values", *route_parent.path)
+                    wanted.append((path, key, f"HelmRelease {release.name!r} routes through"))
+        for path, key, who in wanted:
+            if key in _gateways(index) or _chart_may_make(index, key[0]):
+                continue
+            yield ctx.hit(res, path, f"{who} Gateway {key[0]}/{key[1]}, which does not exist", _known(index))
+
+
+def _chart_may_make(index: ClusterIndex, namespace: str) -> bool:
+    """A vendor chart released in that namespace, and no Gateway written there: the chart may well
+    create the Gateway (homeops does not render charts to know)."""
+    if any(ns == namespace for ns, _name in _gateways(index)):
+        return False
+    return any(
+        _ns(HelmRelease(res).release_namespace) == namespace
+        and not is_app_template_values(HelmRelease(res).values)
+        for res in index.helm_releases.values()
+    )
 
 
 def _gateways(index: ClusterIndex) -> set[tuple[str, str]]:

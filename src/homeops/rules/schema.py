@@ -49,11 +49,12 @@ def repository_crds(ctx: Context) -> list[dict[str, object]]:
 
 def applied_objects(ctx: Context) -> list[Resource]:
     """What Flux applies: every object of the tree, and the entry points themselves (the Flux
-    Kustomizations its bootstrap sync applies, as written: nothing patches or substitutes them)."""
+    Kustomizations its bootstrap sync applies, as written: nothing patches or substitutes them; not
+    those homeops made from a sync definition, which no file writes)."""
     objects = list(ctx.flux.objects)
     seen = {id(res.obj) for res in objects}
     for producer in ctx.flux.producers.values():
-        if producer.parent is None and id(producer.ks.res.obj) not in seen:
+        if producer.parent is None and id(producer.ks.res.obj) not in seen and ctx.flux.written(producer):
             seen.add(id(producer.ks.res.obj))
             objects.append(producer.ks.res)
     return objects

@@ -33,27 +33,60 @@ SOPS_FILE = re.compile(r"\.sops\.(ya?ml|json|env|ini)$")
     "metadata:\n  name: app-secret\nstringData:\n  API_KEY: ENC[AES256_GCM,data:...]\nsops:\n  mac: ...\n",
     fix="Move the values into 1Password (an ExternalSecret) or encrypt the file with SOPS "
     "('homeops secrets encrypt'), then rotate the exposed credentials.",
+    one_per_line=True,
 )
 def plaintext_secret(ctx: Context) -> Iterator[Hit]:
-    for res in ctx.flux.documents:
-        if res.kind != "Secret" or res.group != "" or is_sops_encrypted(res.obj):
+    for res in ctx.subjects():
+        if res.kind != "Secret" or res.group != "":
             continue
-        readable = [
-            (field, key)
-            for field in ("data", "stringData")
-            if isinstance(res.obj.get(field), dict)
-            for key, value in res.obj[field].items()
-            if not _is_placeholder(value)
-        ]
-        if readable:
-            field, key = readable[0]
-            keys = ", ".join(sorted({str(k) for _, k in readable}))
-            yield ctx.hit(
-                res,
-                (field, key),
-                f"Secret {Secret(res).name!r} is committed in plaintext (keys: {keys})",
-                "encrypt it with SOPS ('homeops secrets encrypt') or replace it with an ExternalSecret",
-            )
+        readable = readable_keys(res)
+        if not readable:
+            continue
+        field, key = readable[0]
+        keys = ", ".join(sorted({str(k) for _, k in readable}))
+        generated = ctx.tree.parsed(res.origin.path).documents
+        written = generated[res.origin.index] if res.origin.index < len(generated) else None
+        if not (isinstance(written, dict) and written.get("kind") == "Secret"):
+            continue  # built by a secretGenerator: SEC005 names the literal, env file or file at its line
+        yield ctx.hit(
+            res,
+            (field, key),
+            f"Secret {Secret(res).name!r} is committed in plaintext (keys: {keys})",
+            "encrypt it with SOPS ('homeops secrets encrypt') or replace it with an ExternalSecret",
+        )
+
+
+def readable_keys(res: Resource) -> list[tuple[str, str]]:
+    """(field, key) of every value of a Secret that is readable: neither encrypted nor a placeholder."""
+    if is_sops_encrypted(res.obj):
+        return []
+    out = []
+    for field in ("data", "stringData"):
+        values = res.obj.get(field)
+        if not isinstance(values, dict):
+            continue
+        for key, value in values.items():
+            text = _decoded(value) if field == "data" else value
+            if not _is_placeholder(text) and not _encrypted_text(text):
+                out.append((field, str(key)))
+    return out
+
+
+def _decoded(value: Any) -> Any:
+    import base64
+    import binascii
+
+    if not isinstance(value, str):
+        return value
+    try:
+        return base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return value
+
+
+def _encrypted_text(value: Any) -> bool:
+    """SOPS ciphertext (an encrypted env or file a generator read)."""
+    return isinstance(value, str) and ("ENC[AES256_GCM," in value or "sops_mac=" in value)
 
 
 @rule(
@@ -207,10 +240,35 @@ _REFERENCE_ENDINGS = (
 _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 
 
-def _credential_key(key: str, value: str) -> bool:
+def _credential_key(key: str, value: str, siblings: Any = None) -> bool:
     verdict = _key_verdict(key)
+    if verdict is True and _names_a_key(key, value, siblings):
+        return False
     # "…Secret: app-secret" names a Secret; a value that is not a resource name is the secret itself.
     return verdict is True or (verdict is None and not _K8S_NAME.match(value.strip()))
+
+
+#: Keys next to which a "...Key" field names a key inside that Secret, not a credential.
+_SECRET_REFERENCES = ("existingsecret", "secretname", "secretref", "existingsecretname", "secret")
+#: What the name of a key in a Secret looks like: admin-password, AWS_SECRET_ACCESS_KEY, password.
+_KEY_NAME = re.compile(r"^([a-z][a-z0-9]*([-_.][a-z0-9]+)*|[A-Z][A-Z0-9]*(_[A-Z0-9]+)*)$")
+_KEY_WORDS = ("password", "passwd", "secret", "token", "key", "pass", "credential", "auth")
+
+
+def _names_a_key(key: str, value: str, siblings: Any) -> bool:
+    """``secretKey: password`` or ``adminPasswordExistingSecretKey: admin-password``: a field ending in
+    "Key" that names a key of a Secret given next to it (or whose value reads like such a key name)."""
+    norm = re.sub(r"[^a-z0-9]", "", key.lower())
+    if not norm.endswith("key"):
+        return False
+    if "existingsecret" in norm:
+        return True
+    if isinstance(siblings, dict):
+        names = {re.sub(r"[^a-z0-9]", "", str(k).lower()) for k in siblings}
+        if any(n.endswith(_SECRET_REFERENCES) for n in names):
+            return True
+    text = value.strip()
+    return bool(_KEY_NAME.match(text)) and any(w in text.lower() for w in _KEY_WORDS) and len(text) <= 40
 
 
 @functools.lru_cache(maxsize=4096)
@@ -249,7 +307,7 @@ def literal_credentials(
     """(path, key) of every credential-named key holding a literal string."""
     if isinstance(values, dict):
         for key, item in values.items():
-            if isinstance(key, str) and _literal(item) and _credential_key(key, str(item)):
+            if isinstance(key, str) and _literal(item) and _credential_key(key, str(item), values):
                 yield (*path, key), key
             elif isinstance(item, dict | list):
                 yield from literal_credentials(item, (*path, key))
@@ -275,9 +333,9 @@ def literal_credentials(
     good="values:\n  envFrom:\n    - secretRef:\n        name: app-secret   # from an ExternalSecret\n",
     fix="Put the value in 1Password (ExternalSecret) or a SOPS-encrypted Secret and reference it "
     "(envFrom/secretKeyRef, valuesFrom, or the chart's existingSecret).",
+    one_per_line=True,
 )
 def literal_credential(ctx: Context) -> Iterator[Hit]:
-    seen: set[tuple[str, int]] = set()
     for res, release in ctx.helm_releases():
         for path, key in literal_credentials(release.values):
             hit = ctx.hit(
@@ -286,9 +344,7 @@ def literal_credential(ctx: Context) -> Iterator[Hit]:
                 f"HelmRelease {release.name!r} sets {key!r} to a literal value",
                 "reference a Secret instead (envFrom/secretKeyRef, valuesFrom or existingSecret)",
             )
-            if (hit.path, hit.line) not in seen:
-                seen.add((hit.path, hit.line))
-                yield hit
+            yield hit
 
 
 # -- secretGenerator --------------------------------------------------------------------------------
@@ -318,7 +374,7 @@ def plaintext_secret_generator(ctx: Context) -> Iterator[Hit]:
         except OSError:
             return None
 
-    for path in ctx.tree.files():
+    for path in sorted(ctx.applied_files):  # what a build reads: Flux applies nothing else
         folder, _, name = path.rpartition("/")
         if name not in KUSTOMIZATION_FILES:
             continue

@@ -25,9 +25,9 @@ from .context import Context
     "  config:\n    storageClass: rook-ceph-block\n    size: 5Gi\n",
     fix="Set existingClaim (a PVC defined next to the app) or storageClass (rook-ceph-block for databases "
     "and configs, NFS for media).",
+    one_per_line=True,
 )
 def storage_unspecified(ctx: Context) -> Iterator[Hit]:
-    seen: set[tuple[str, int]] = set()
     for res, release in ctx.helm_releases():
         for item in app_template_persistence(release.values):
             if item.type != "persistentVolumeClaim" or item.existing_claim or item.storage_class:
@@ -41,9 +41,7 @@ def storage_unspecified(ctx: Context) -> Iterator[Hit]:
                 f"HelmRelease {release.name!r} persistence {item.name!r} names neither existingClaim nor "
                 "storageClass",
             )
-            if (hit.path, hit.line) not in seen:
-                seen.add((hit.path, hit.line))
-                yield hit
+            yield hit
     for res in ctx.subjects():
         if res.kind == "PersistentVolumeClaim" and res.group == "":
             claim = PersistentVolumeClaim(res)
@@ -54,6 +52,4 @@ def storage_unspecified(ctx: Context) -> Iterator[Hit]:
                     f"PersistentVolumeClaim {res.name!r} sets no storageClassName",
                     "set spec.storageClassName",
                 )
-                if (hit.path, hit.line) not in seen:
-                    seen.add((hit.path, hit.line))
-                    yield hit
+                yield hit

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from ..flux.substitute import VAR_NAME, Outcome, references, strings_with_vars
-from ..flux.tree import SUBSTITUTION
+from ..flux.tree import SUBSTITUTION, Producer
 from ..model.base import Resource
 from .base import Hit, Severity, rule
 from .context import Context
@@ -44,7 +44,8 @@ def _where_var(ctx: Context, res: Resource, var: str) -> tuple[str | int, ...]:
     "default (${VAR:=value}), or escape a literal as $${VAR}.",
 )
 def undefined_variable(ctx: Context) -> Iterator[Hit]:
-    seen: set[tuple[str, int, str]] = set()
+    # One finding per variable and place, naming every Kustomization that meets it there.
+    owners: dict[tuple[str, int, str], list[str]] = {}
     for res in ctx.flux.objects:
         outcome = res.notes.get(SUBSTITUTION)
         if not isinstance(outcome, Outcome):
@@ -52,16 +53,19 @@ def undefined_variable(ctx: Context) -> Iterator[Hit]:
         producer = ctx.flux.producer_of(res)
         owner = producer.id.short if producer else "?"
         for var in sorted(outcome.missing):
-            hit = ctx.hit(
-                res,
-                _where_var(ctx, res, var),
-                f"${{{var}}} is not defined for Kustomization {owner} and has no default",
-                f"define {var} in postBuild.substitute or substituteFrom, add a default "
-                f"(${{{var}:=…}}), or write $${{{var}}} for a literal",
-            )
-            if (hit.path, hit.line, var) not in seen:
-                seen.add((hit.path, hit.line, var))
-                yield hit
+            hit = ctx.hit(res, _where_var(ctx, res, var), "")
+            names = owners.setdefault((hit.path, hit.line, var), [])
+            if owner not in names:
+                names.append(owner)
+    for (path, line, var), names in owners.items():
+        which = " and ".join(names)
+        yield Hit(
+            path,
+            line,
+            f"${{{var}}} is not defined for Kustomization {which} and has no default",
+            f"define {var} in postBuild.substitute or substituteFrom, add a default "
+            f"(${{{var}:=…}}), or write $${{{var}}} for a literal",
+        )
 
 
 @rule(
@@ -81,15 +85,24 @@ def undefined_variable(ctx: Context) -> Iterator[Hit]:
 )
 def substitute_from_missing(ctx: Context) -> Iterator[Hit]:
     for producer in ctx.producers():
-        names = [ref.name for ref in producer.ks.substitute_from]
-        for kind, name in producer.missing_sources:
-            position = names.index(name) if name in names else 0
-            yield ctx.hit(
-                producer.ks.res,
-                ("spec", "postBuild", "substituteFrom", position, "name"),
-                f"Kustomization {producer.id.short} substitutes from {kind} {producer.ks.namespace}/{name}, "
-                "which nothing in the cluster creates in that namespace",
-            )
+        yield from _source_hits(
+            ctx, producer, producer.missing_sources, "nothing in the cluster creates in that namespace"
+        )
+
+
+def _source_hits(
+    ctx: Context, producer: Producer, sources: Iterable[tuple[str, str]], which: str
+) -> Iterator[Hit]:
+    """One hit per ``substituteFrom`` entry of ``sources``, at that entry's name."""
+    names = [ref.name for ref in producer.ks.substitute_from]
+    for kind, name in sources:
+        position = names.index(name) if name in names else 0
+        yield ctx.hit(
+            producer.ks.res,
+            ("spec", "postBuild", "substituteFrom", position, "name"),
+            f"Kustomization {producer.id.short} substitutes from {kind} {producer.ks.namespace}/{name}, "
+            f"which {which}",
+        )
 
 
 @rule(
@@ -195,3 +208,31 @@ def invalid_variable_name(ctx: Context) -> Iterator[Hit]:
                     ("spec", "postBuild", "substitute", name),
                     f"variable name {name!r} is invalid; Flux rejects the Kustomization",
                 )
+
+
+@rule(
+    id="SUB006",
+    name="substitutes-from-itself",
+    family="substitution",
+    severity=Severity.INFO,
+    seed="Flux reconciliation: a failed build never applies; bootstrap order",
+    summary="A Kustomization substitutes from a ConfigMap or Secret it creates itself",
+    why="kustomize-controller reads substituteFrom sources before it applies anything: on a cluster where "
+    "the ConfigMap does not exist yet (a fresh install, a disaster recovery) the first reconcile fails and "
+    "never applies it. Once it exists (applied by hand, or by an earlier revision) it works.",
+    bad="# cluster-settings.yaml is in this Kustomization's own path\npostBuild:\n  substituteFrom:\n"
+    "    - kind: ConfigMap\n      name: cluster-settings\n",
+    good="# cluster-settings.yaml applied by a Kustomization this one dependsOn (or the parent)\n"
+    "postBuild:\n  substituteFrom:\n    - kind: ConfigMap\n      name: cluster-settings\n",
+    fix="Move the ConfigMap/Secret to a Kustomization this one depends on (or its parent), or mark the "
+    "entry optional: true if the variables have defaults.",
+)
+def substitutes_from_itself(ctx: Context) -> Iterator[Hit]:
+    for producer in ctx.producers():
+        yield from _source_hits(
+            ctx,
+            producer,
+            producer.self_sources,
+            "it creates itself: this works after its first apply, but a fresh cluster fails the first "
+            "reconcile (bootstrap order)",
+        )

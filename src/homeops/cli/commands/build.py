@@ -99,6 +99,7 @@ def render_options(args: argparse.Namespace, kubernetes_version: str | None) -> 
     return RenderOptions(
         offline=args.offline,
         age_key=age_key_material(args.age_key),
+        age_key_only=bool(args.age_key),
         show_secrets=args.show_secrets,
         kube_version=args.kube_version or kubernetes_version or DEFAULT_KUBE_VERSION,
         api_versions=tuple(v.strip() for v in args.api_versions.split(",") if v.strip()),

@@ -206,9 +206,11 @@ def _render(findings: list[Finding], stats: dict[str, int], args: argparse.Names
         f"{clusters} cluster{'s' if clusters != 1 else ''}, "
         f"{stats['kustomizations']} Kustomizations, {stats['helmreleases']} HelmReleases)\n"
     )
-    if clusters == 0 and stats["templates"]:
+    if clusters == 0:
         err += (
-            f"homeops: note: no Flux entry point found; {stats['templates']} template files "
-            "(*.j2) — run 'homeops configure' to render them\n"
+            "homeops: note: nothing Flux-shaped found (no Flux Kustomization, FluxInstance or gotk-sync.yaml)"
         )
+        if stats["templates"]:
+            err += f"; {stats['templates']} template files (*.j2): 'homeops configure' renders them"
+        err += "\n"
     return [to_text(shown, Style.for_stream(sys.stdout, args.color)), err]

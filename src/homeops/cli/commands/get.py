@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ...workspace import Workspace
 
-from ...errors import ExitCode
+from ...errors import ExitCode, UsageError
 from ...report.style import table  # noqa: F401  (moved to report.style; importable here for callers)
 
 _COLUMNS = {
     "ks": ("name", "namespace", "cluster", "path", "source", "depends_on", "status"),
     "hr": ("name", "namespace", "cluster", "chart", "version", "source", "kustomization"),
     "images": ("image", "tag", "digest", "cluster", "used_by"),
+    "unreached": ("name", "namespace", "file", "line", "reason"),
 }
 
 
@@ -42,6 +43,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "images the charts bring themselves; releases that cannot be rendered fall back to their values",
     )
     parser.add_argument("--offline", action="store_true", help="with --rendered: use only the chart cache")
+    parser.add_argument(
+        "--unreached",
+        action="store_true",
+        help="ks, hr: the ones written in the repository that no cluster applies, and why",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,7 +56,16 @@ def run(args: argparse.Namespace) -> int:
 
     workspace = open_workspace(args.path)
     what = {"kustomizations": "ks", "helmreleases": "hr"}.get(args.what, args.what)
-    if what == "images" and args.rendered:
+    if args.unreached:
+        if what == "images":
+            raise UsageError(
+                "--unreached lists Kustomizations or HelmReleases", hint="homeops get ks --unreached"
+            )
+        from ...inventory import unreached_rows
+
+        rows = unreached_rows(workspace.flux, "Kustomization" if what == "ks" else "HelmRelease")
+        what = "unreached"
+    elif what == "images" and args.rendered:
         rows = image_rows(workspace.flux, _rendered_releases(workspace, offline=args.offline))
     else:
         rows = {"ks": kustomization_rows, "hr": helm_release_rows, "images": image_rows}[what](workspace.flux)
