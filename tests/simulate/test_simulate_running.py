@@ -196,7 +196,8 @@ def test_every_assumption_is_printed(tmp_path: Path, capsys: pytest.CaptureFixtu
     assumptions = payload["assumptions"]
     assert "HelmRelease web/web: spec.interval '1 hour' is not a duration: assumed 10m" in assumptions
     assert any(a.startswith("HelmRelease timeout = 5m0s: for the 1 HelmRelease(s)") for a in assumptions)
-    assert any(a.startswith("Kustomization retryInterval: for the 3 Kustomization(s)") for a in assumptions)
+    # the repository's 3, and the flux-system Kustomization its entry point stands for (flux bootstrap's)
+    assert any(a.startswith("Kustomization retryInterval: for the 4 Kustomization(s)") for a in assumptions)
     assert any(a.startswith("image-pull = 30s") for a in assumptions)
 
 
