@@ -79,7 +79,12 @@ class HomeopsError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        text = f"{self.where}: {self.message}" if self.where else self.message
+        text = self.message
+        if self.where:
+            path = self.where.path
+            # a message that already opens with the file names it once, with the line
+            opens = text.startswith(path) and text[len(path) : len(path) + 1] in (":", " ")
+            text = f"{self.where}{text[len(path) :]}" if opens else f"{self.where}: {text}"
         if self.hint:
             text += f"\n  hint: {self.hint}"
         return text
