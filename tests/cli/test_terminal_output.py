@@ -50,8 +50,13 @@ def test_a_table_fits_the_width_and_keeps_the_first_column() -> None:
     lines = text.splitlines()
     assert all(len(line) <= 60 for line in lines), lines
     assert lines[0].split() == ["NAME", "PATH", "DEPS", "N"]
-    assert lines[1].startswith("cloudnative-pg-operator  ./kubernetes/")
-    assert "…" in lines[1] and lines[2].split()[2] == "a/b,c/d" and lines[1].split()[2] == "-"
+    # a path keeps its end, which tells the rows apart (they all start ./kubernetes/main/apps/)
+    assert lines[1].startswith("cloudnative-pg-operator  …") and lines[1].split()[1].endswith("/app")
+    assert "/cloudnative-pg/app" in lines[1] and "/immich/app" in lines[2]
+    assert lines[2].split()[2] == "a/b,c/d" and lines[1].split()[2] == "-"
+    # other text keeps its start
+    digest = table([{"a": "x" * 30, "b": "sha256:" + "f" * 40}], ("a", "b"), width=30).splitlines()[1]
+    assert digest.split()[1].startswith("sha256:")
 
 
 def test_without_a_width_nothing_is_shortened() -> None:

@@ -114,7 +114,8 @@ def terminal_width(stream: TextIO) -> int | None:
 
 def table(rows: Sequence[dict[str, object]], columns: Sequence[str], *, width: int | None = None) -> str:
     """``rows`` as a plain-text table of ``columns`` (headers from the keys). With ``width``, the widest
-    columns are shortened (ending in "…") until each line fits, as far as the columns' minimum allows."""
+    columns are shortened until each line fits, as far as the columns' minimum allows: a cell loses its
+    end ("…"), or its start when it is a path or a reference (the end names the thing)."""
 
     def cell(value: object) -> str:
         if isinstance(value, list):
@@ -150,4 +151,10 @@ def fit(widths: Sequence[int], minimums: Sequence[int], room: int) -> list[int]:
 
 
 def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+    if len(text) <= width:
+        return text
+    if "/" in text and width > 1:
+        # a path or a reference (./kubernetes/apps/default/plex/app, HelmRelease/media/immich,
+        # ghcr.io/org/image): its end names the thing, its start is what every row shares
+        return "…" + text[len(text) - width + 1 :]
+    return text[: max(width - 1, 0)] + "…"
