@@ -12,6 +12,7 @@ import pytest
 from homeops.cli.main import main
 
 CHAIN = Path(__file__).resolve().parents[1] / "testdata" / "simulate" / "chain"
+BOOTSTRAP_SYNC = CHAIN.parent / "bootstrap-sync"
 
 
 def simulate(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
@@ -48,6 +49,17 @@ def test_bootstrap_converges(capsys: pytest.CaptureFixture[str]) -> None:
     assert (resumed[0] - blocked[0]) % 30 == 0
     assert payload["critical_path"][-1]["name"] == "web"
     assert any("image-pull = 30s" in a for a in payload["assumptions"])
+
+
+def test_bootstrap_sync_source_exists_before_its_kustomization(capsys: pytest.CaptureFixture[str]) -> None:
+    """gotk-sync.yaml's GitRepository is applied by the Kustomization that reads from it: bootstrap
+    applies both, so the Kustomization does not wait for its own source to be applied."""
+    code, payload = simulate(capsys, str(BOOTSTRAP_SYNC))
+    assert code == 0, payload["final"]
+    final = states(payload)
+    assert final["GitRepository/flux-system/flux-system"][0] == "Ready"
+    assert final["Kustomization/flux-system/flux-system"][0] == "Ready"
+    assert final["Kustomization/flux-system/hello"][0] == "Ready"
 
 
 def test_failing_release_stalls_and_blocks_its_dependents(capsys: pytest.CaptureFixture[str]) -> None:

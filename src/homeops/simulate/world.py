@@ -157,6 +157,13 @@ def build_world(
             parent.applies.remove(obj)
             obj.parent = None
             obj.notes.append("applied by bootstrap before Flux")
+    for obj in objects.values():
+        parent = obj.parent
+        if parent is not None and parent.source is obj:
+            # gotk-sync.yaml's GitRepository: the Kustomization reading from it cannot apply it first
+            parent.applies.remove(obj)
+            obj.parent = None
+            obj.notes.append("the source of the Kustomization that applies it: created by bootstrap")
     return [*objects.values(), *external.values()]
 
 
