@@ -13,6 +13,7 @@ from homeops.cli.main import main
 
 CHAIN = Path(__file__).resolve().parents[1] / "testdata" / "simulate" / "chain"
 BOOTSTRAP_SYNC = CHAIN.parent / "bootstrap-sync"
+ROUTE_BEFORE_GATEWAY = CHAIN.parent / "route-before-gateway"
 
 
 def simulate(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
@@ -60,6 +61,18 @@ def test_bootstrap_sync_source_exists_before_its_kustomization(capsys: pytest.Ca
     assert final["GitRepository/flux-system/flux-system"][0] == "Ready"
     assert final["Kustomization/flux-system/flux-system"][0] == "Ready"
     assert final["Kustomization/flux-system/hello"][0] == "Ready"
+
+
+def test_wait_does_not_hold_for_a_route_whose_gateway_comes_later(capsys: pytest.CaptureFixture[str]) -> None:
+    """kstatus reports an HTTPRoute Current once applied: a Kustomization with ``wait`` that applies it
+    is Ready before the Kustomization that makes its Gateway (and depends on it) runs."""
+    code, payload = simulate(capsys, str(ROUTE_BEFORE_GATEWAY))
+    assert code == 0, payload["final"]
+    final = states(payload)
+    assert final["Kustomization/flux-system/cni"][0] == "Ready"
+    assert final["Kustomization/flux-system/gateway"][0] == "Ready"
+    assert final["HTTPRoute/kube-system/cni-ui"][0] == "Accepted"
+    assert not any(e["reason"] == "HealthCheckFailed" for e in payload["events"])
 
 
 def test_failing_release_stalls_and_blocks_its_dependents(capsys: pytest.CaptureFixture[str]) -> None:
