@@ -68,15 +68,9 @@ def simulate(
 
 
 def bootstrap_of(flux: FluxTree) -> tuple[list[tuple[str, str]], list[str]]:
-    """(Helm releases installed, files applied) by the repository's bootstrap, before Flux runs: its
-    helmfile, kubectl hooks and ``bootstrap/`` folders, and each entry point's own file
-    (``gotk-sync.yaml``, or a GitRepository written beside the entry Kustomization), which ``flux
-    bootstrap`` or the person bootstrapping applies, so its source exists from the start."""
+    """(Helm releases installed, files applied) by the repository's bootstrap, before Flux runs."""
     releases = [(r.name, r.namespace) for r in flux.bootstrap.releases]
-    files = set(flux.bootstrap.applied_files)
-    for cluster in flux.clusters.values():
-        files.update(e.ks.origin.path for e in cluster.entries if not e.synthesized)
-    return releases, sorted(files)
+    return releases, sorted(flux.bootstrap.applied_files)
 
 
 def resolve(world: Sequence[SimObject], specs: Sequence[str]) -> list[SimObject]:
