@@ -111,6 +111,19 @@ def test_every_listing_has_o_json(capsys: pytest.CaptureFixture[str], argv: tupl
     assert json.loads(out)
 
 
+TABLES = [("get", "ks", str(FLAT)), ("get", "images", str(FLAT)), ("rules",), ("machines",)]
+
+
+@pytest.mark.parametrize("argv", TABLES, ids=lambda a: " ".join(a[:2]))
+def test_o_text_works_where_the_text_is_a_table(
+    capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]
+) -> None:
+    # every other command's human output is -o text: a table command takes that word too
+    code, text, err = run(capsys, *argv, "-o", "text")
+    assert code == 0, err
+    assert run(capsys, *argv, "-o", "table")[1] == text
+
+
 # -- graph --impact / --why with a name that is not unique ----------------------------------------
 
 

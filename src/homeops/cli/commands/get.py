@@ -34,7 +34,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="ks: Flux Kustomizations; hr: HelmReleases; images: every image the cluster runs",
     )
     parser.add_argument("path", nargs="?", default=".", help="repository folder (default: .)")
-    parser.add_argument("--output", "-o", choices=("table", "json"), default="table")
+    parser.add_argument(
+        "--output",
+        "-o",
+        choices=("table", "text", "json"),
+        default="table",
+        help="table (also -o text, as the other commands call it) or json",
+    )
     parser.add_argument("--cluster", help="only this cluster")
     parser.add_argument(
         "--rendered",

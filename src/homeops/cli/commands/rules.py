@@ -11,7 +11,13 @@ from ...errors import ExitCode
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("rules", help="list the rules of the catalog, or generate their documentation")
-    parser.add_argument("--output", "-o", choices=("table", "json"), default="table")
+    parser.add_argument(
+        "--output",
+        "-o",
+        choices=("table", "text", "json"),
+        default="table",
+        help="table (also -o text, as the other commands call it) or json",
+    )
     parser.add_argument("--write-docs", metavar="DIR", help="write one Markdown page per rule into DIR")
 
 
