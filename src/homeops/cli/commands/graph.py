@@ -17,8 +17,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "graph",
         help="show what depends on what: rollout order, cycles, blast radius",
         description="The dependency graph of every cluster: Kustomization and HelmRelease dependsOn, "
-        "sources, "
-        "secret producers and consumers, gateways and routes, claims and workloads.",
+        "sources, secret producers and consumers, gateways and routes, claims and workloads.",
+        epilog="Exit codes: 0 ok, 2 usage error (a name or cluster the graph does not hold).",
     )
     parser.add_argument("path", nargs="?", default=".", help="repository folder (default: .)")
     parser.add_argument(

@@ -10,7 +10,12 @@ from ...errors import ExitCode
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("rules", help="list the rules of the catalog, or generate their documentation")
+    parser = sub.add_parser(
+        "rules",
+        help="list the rules of the catalog, or generate their documentation",
+        description="The rules 'homeops check' runs: id, name, default severity, family and summary "
+        "(severities and ignores are set in .homeops.yaml; a line opts out with '# homeops:ignore RULE').",
+    )
     parser.add_argument(
         "--output",
         "-o",
