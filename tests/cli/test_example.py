@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,19 @@ def test_get_ks_counts_objects_in_english(capsys: pytest.CaptureFixture[str]) ->
     status = {row["name"]: row["status"] for row in json.loads(capsys.readouterr().out)}
     assert status["cert-manager"] == "1 object"
     assert status["onepassword"] == "3 objects"
+
+
+def test_every_finding_says_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, repo)
+    install = repo / "kubernetes" / "main" / "apps" / "media" / "immich" / "install.yaml"
+    install.write_text(install.read_text().replace("dependsOn:", "dependsOn:\n    - name: nothere", 1))
+    app = repo / "kubernetes" / "main" / "apps" / "media" / "immich" / "app"
+    (app / "broken.yaml").write_text("apiVersion: v1\nkind: ConfigMap\n data: [\n")
+    (app / "kustomization.yaml").write_text((app / "kustomization.yaml").read_text() + "  - ./broken.yaml\n")
+    assert main(["check", str(repo), "--no-cache"]) == 1
+    out = capsys.readouterr().out
+    findings = [line for line in out.splitlines() if " error: " in line]
+    assert any(" DEP001 " in line for line in findings) and any(" LOAD001 " in line for line in findings)
+    assert out.count("    fix: ") == len(findings), out
+    assert "fix: Use the exact name and namespace of a Kustomization" in out  # DEP001's own fix

@@ -67,7 +67,8 @@ def run_checks(
     else:
         found = {rule.id: hits_of((rule, severity)) for rule, severity in enabled}
     findings = [
-        Finding(rule.id, rule.name, severity, path, line, message, hint)
+        # a hit that names no fix of its own gets its rule's: every finding says what to do
+        Finding(rule.id, rule.name, severity, path, line, message, hint or rule.fix)
         for rule, severity in enabled
         for path, line, message, hint in found[rule.id]
     ]
