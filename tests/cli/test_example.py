@@ -61,3 +61,10 @@ def test_every_finding_says_what_to_do(tmp_path: Path, capsys: pytest.CaptureFix
     assert any(" DEP001 " in line for line in findings) and any(" LOAD001 " in line for line in findings)
     assert out.count("    fix: ") == len(findings), out
     assert "fix: Use the exact name and namespace of a Kustomization" in out  # DEP001's own fix
+
+
+def test_explain_in_a_folder_without_flux_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "values.yaml").write_text("a: 1\n")
+    assert main(["explain", str(tmp_path / "values.yaml"), "--repo", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert "nothing Flux-shaped found" in err and "guessed" not in err

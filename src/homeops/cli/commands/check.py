@@ -186,6 +186,11 @@ def _selected_rules(select: str) -> list[str]:
     return ids
 
 
+NOTHING_FLUX_SHAPED = (
+    "homeops: note: nothing Flux-shaped found (no Flux Kustomization, FluxInstance or gotk-sync.yaml)"
+)
+
+
 def _render(findings: list[Finding], stats: dict[str, int], args: argparse.Namespace) -> list[str]:
     """[stdout, stderr] of one output variant."""
     from ...report.findings import summary_line, to_github, to_json, to_sarif, to_text
@@ -207,9 +212,7 @@ def _render(findings: list[Finding], stats: dict[str, int], args: argparse.Names
         f"{stats['kustomizations']} Kustomizations, {stats['helmreleases']} HelmReleases)\n"
     )
     if clusters == 0:
-        err += (
-            "homeops: note: nothing Flux-shaped found (no Flux Kustomization, FluxInstance or gotk-sync.yaml)"
-        )
+        err += NOTHING_FLUX_SHAPED
         if stats["templates"]:
             err += f"; {stats['templates']} template files (*.j2): 'homeops configure' renders them"
         err += "\n"

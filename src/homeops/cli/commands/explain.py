@@ -53,7 +53,11 @@ def run(args: argparse.Namespace) -> int:
         lines.append(path)
         lines.extend(f"  {reason.status}: {reason.message}" for reason in reasons)
     sys.stdout.write("\n".join(lines) + ("\n" if lines else ""))
-    if workspace.flux.guessed:
+    if not workspace.flux.clusters:
+        from .check import NOTHING_FLUX_SHAPED
+
+        sys.stderr.write(f"{NOTHING_FLUX_SHAPED}: Flux applies nothing here\n")
+    elif workspace.flux.guessed:
         sys.stderr.write("homeops: note: no Flux entry point found; the clusters' roots are guessed\n")
     return int(ExitCode.OK)
 
