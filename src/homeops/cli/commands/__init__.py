@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+
+
+def add_table_output(parser: argparse.ArgumentParser, *more: str) -> None:
+    """``--output/-o`` of a command whose human output is a table: ``table`` (also ``text``, the word
+    every other command uses), ``json`` and ``more``."""
+    formats = ("table", "text", "json", *more)
+    parser.add_argument(
+        "--output",
+        "-o",
+        choices=formats,
+        default="table",
+        help=f"table (also -o text, as the other commands call it), {', '.join(formats[2:])}",
+    )
 
 
 def write_docs(folder: str, pages: Mapping[str, str]) -> int:

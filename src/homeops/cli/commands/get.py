@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 from ...errors import ExitCode, UsageError
 from ...report.style import table  # noqa: F401  (moved to report.style; importable here for callers)
+from . import add_table_output
 
 _COLUMNS = {
     "ks": ("name", "namespace", "cluster", "path", "source", "depends_on", "status"),
@@ -34,13 +35,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="ks: Flux Kustomizations; hr: HelmReleases; images: every image the cluster runs",
     )
     parser.add_argument("path", nargs="?", default=".", help="repository folder (default: .)")
-    parser.add_argument(
-        "--output",
-        "-o",
-        choices=("table", "text", "json"),
-        default="table",
-        help="table (also -o text, as the other commands call it) or json",
-    )
+    add_table_output(parser)
     parser.add_argument("--cluster", help="only this cluster")
     parser.add_argument(
         "--rendered",

@@ -7,6 +7,7 @@ import json
 import sys
 
 from ...errors import ExitCode, UsageError
+from . import add_table_output
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -17,13 +18,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "recognise them, transitions, timers and domain events.",
     )
     parser.add_argument("kind", nargs="?", help="one machine, by kind (HelmRelease, Pod, ...)")
-    parser.add_argument(
-        "--output",
-        "-o",
-        choices=("table", "text", "json", "mermaid"),
-        default="table",
-        help="table (also -o text, as the other commands call it), json or mermaid",
-    )
+    add_table_output(parser, "mermaid")
     parser.add_argument("--write-docs", metavar="DIR", help="write one Markdown page per machine into DIR")
 
 

@@ -7,6 +7,7 @@ import json
 import sys
 
 from ...errors import ExitCode
+from . import add_table_output
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,13 +17,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         description="The rules 'homeops check' runs: id, name, default severity, family and summary "
         "(severities and ignores are set in .homeops.yaml; a line opts out with '# homeops:ignore RULE').",
     )
-    parser.add_argument(
-        "--output",
-        "-o",
-        choices=("table", "text", "json"),
-        default="table",
-        help="table (also -o text, as the other commands call it) or json",
-    )
+    add_table_output(parser)
     parser.add_argument("--write-docs", metavar="DIR", help="write one Markdown page per rule into DIR")
 
 
