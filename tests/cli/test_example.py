@@ -68,3 +68,15 @@ def test_explain_in_a_folder_without_flux_says_so(tmp_path: Path, capsys: pytest
     assert main(["explain", str(tmp_path / "values.yaml"), "--repo", str(tmp_path)]) == 0
     err = capsys.readouterr().err
     assert "nothing Flux-shaped found" in err and "guessed" not in err
+
+
+def test_an_empty_listing_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    # a table of headers alone reads like a failure; the note on stderr says nothing was found
+    assert main(["get", "ks", str(EXAMPLE), "--unreached"]) == 0
+    out, err = capsys.readouterr()
+    assert out.split() == ["NAME", "NAMESPACE", "FILE", "LINE", "REASON"]
+    assert "no Kustomization or HelmRelease that no cluster applies found" in err
+    # a cluster the repository does not have is a usage error, as for graph, build and simulate
+    assert main(["get", "hr", str(EXAMPLE), "--cluster", "elsewhere"]) == 2
+    err = capsys.readouterr().err
+    assert "no cluster 'elsewhere'" in err and "clusters: main" in err

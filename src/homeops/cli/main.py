@@ -30,7 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "new": ("new", "create a new homelab repository in one of the standard layouts"),
     "add": ("add", "add an app to the repository, in its own layout and conventions"),
     "mode": ("mode", "switch a mode (certificate issuer, app environment) as a Git change"),
-    "hook": ("hook", "install the git pre-commit hook"),
+    "hook": ("hook", "install the git pre-commit hook, or run its check of what is staged"),
     "rules": ("rules", "list the rules of the catalog, or generate their documentation"),
     "validate": ("validate", "validate what Flux would apply against the API schemas, offline"),
     "snapshot": ("snapshot", "save a cluster's objects to a file that status, why and doctor can read"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 
@@ -19,6 +19,16 @@ def add_table_output(parser: argparse.ArgumentParser, *more: str) -> None:
         default="table",
         help=f"table (also -o text, as the other commands call it), {', '.join(formats[2:])}",
     )
+
+
+def known_cluster(name: str | None, clusters: Collection[str]) -> None:
+    """``--cluster NAME`` names one of the repository's clusters, else a usage error that lists them."""
+    from ...errors import UsageError
+
+    if name is not None and name not in clusters:
+        raise UsageError(
+            f"no cluster {name!r}", hint=f"clusters: {', '.join(sorted(clusters)) or 'none found'}"
+        )
 
 
 def write_docs(folder: str, pages: Mapping[str, str]) -> int:

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from ...errors import ExitCode, UsageError
+from . import known_cluster
 
 
 def add_render_options(parser: argparse.ArgumentParser) -> None:
@@ -176,9 +177,7 @@ def run(args: argparse.Namespace) -> int:
         # substituteFrom sees the values of SOPS Secrets (stand-ins unless shown), in memory only.
         workspace.secret_values = decryptor.secret_values
     snapshot = Snapshot.of(workspace.flux)
-    if args.cluster and args.cluster not in snapshot.clusters:
-        known = ", ".join(sorted(snapshot.clusters)) or "none"
-        raise UsageError(f"no cluster named {args.cluster!r}", hint=f"clusters: {known}")
+    known_cluster(args.cluster, snapshot.clusters)
     ks_keys = [
         k for k in snapshot.entries
         if args.what in ("ks", "all") and (not args.cluster or k[0] == args.cluster)

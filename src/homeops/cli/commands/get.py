@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 from ...errors import ExitCode, UsageError
 from ...report.style import table  # noqa: F401  (moved to report.style; importable here for callers)
-from . import add_table_output
+from . import add_table_output, known_cluster
 
 _COLUMNS = {
     "ks": ("name", "namespace", "cluster", "path", "source", "depends_on", "status"),
@@ -71,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         rows = {"ks": kustomization_rows, "hr": helm_release_rows, "images": image_rows}[what](workspace.flux)
     if args.cluster:
+        known_cluster(args.cluster, workspace.flux.clusters)
         rows = [r for r in rows if r.get("cluster") == args.cluster]
     if args.output == "json":
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
@@ -78,6 +79,10 @@ def run(args: argparse.Namespace) -> int:
         from ...report.style import table, terminal_width
 
         sys.stdout.write(table(rows, _COLUMNS[what], width=terminal_width(sys.stdout)))
+        if not rows:
+            found = {"ks": "Flux Kustomization", "hr": "HelmRelease", "images": "image"}.get(what)
+            what_not = found or "Kustomization or HelmRelease that no cluster applies"
+            print(f"homeops: no {what_not} found", file=sys.stderr)
     return int(ExitCode.OK)
 
 

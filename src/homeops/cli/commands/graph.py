@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from ...errors import ExitCode, UsageError
+from . import known_cluster
 
 FORMATS = ("tree", "mermaid", "dot", "json", "text")
 
@@ -63,11 +64,7 @@ def run(args: argparse.Namespace) -> int:
     workspace = open_workspace(args.path)
     graph = build_graph(workspace.flux)
     if args.cluster:
-        if args.cluster not in workspace.flux.clusters:
-            raise UsageError(
-                f"no cluster {args.cluster!r}",
-                hint=f"clusters: {', '.join(sorted(workspace.flux.clusters)) or 'none found'}",
-            )
+        known_cluster(args.cluster, workspace.flux.clusters)
         graph = graph.subgraph(args.cluster)
     if not graph.nodes:
         print(f"homeops: note: no Flux Kustomization or HelmRelease found under {args.path}", file=sys.stderr)

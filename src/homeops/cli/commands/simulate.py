@@ -9,6 +9,7 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from ...errors import ExitCode, UsageError
+from . import known_cluster
 
 if TYPE_CHECKING:
     from ...doctor.view import View
@@ -188,10 +189,7 @@ def _title(repo: str, args: argparse.Namespace, head: str | None) -> str:
 def _one_cluster(graph: Graph, name: str | None, clusters: Collection[str]) -> Graph:
     if name is None:
         return graph
-    if name not in clusters:
-        raise UsageError(
-            f"no cluster {name!r}", hint=f"clusters: {', '.join(sorted(clusters)) or 'none found'}"
-        )
+    known_cluster(name, clusters)
     return graph.subgraph(name)
 
 
