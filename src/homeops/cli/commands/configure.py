@@ -21,6 +21,9 @@ def add_parser(subparsers: Any) -> None:
         description="Render the repository's templates (makejinja.toml, .minijinja.toml), encrypt every "
         "rendered *.sops.* file, check the result, then write the outputs and .homeops/ledger.json "
         "together. On any failure or interruption nothing in the repository changes.",
+        epilog="Exit codes: 0 written (or nothing to change), 1 the rendered repository has findings at or "
+        "above fail-on (nothing written), 2 usage or input values, 3 a template, sops or a write failed, "
+        "4 sops missing.",
     )
     parser.add_argument("path", nargs="?", default=".", help="repository root (default: .)")
     parser.add_argument("--dry-run", action="store_true", help="do everything but write nothing")

@@ -24,6 +24,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "Kustomization and HelmRelease becomes Ready, the critical path and the time to converge. "
         "Durations come from the repository (intervals, timeouts, retries), the controllers' defaults "
         "and stated assumptions ('simulate:' in .homeops.yaml overrides them).",
+        epilog="Exit codes: 0 everything becomes Ready, 1 something does not, 2 usage error.",
     )
     parser.add_argument("path", nargs="?", default=".", help="repository folder (default: .)")
     parser.add_argument(

@@ -15,6 +15,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         description="Read a live cluster (read-only) and save the objects homeops explains: Flux objects, "
         "workloads, pods, events, ExternalSecrets and stores, HTTPRoutes and Gateways, claims, Secrets and "
         "ConfigMaps without their values, managedFields stripped. The file is a Kubernetes List (JSON).",
+        epilog="Exit codes: 0 saved, 2 usage error (no kubeconfig or context), 3 the cluster could not be "
+        "read or the file not written.",
     )
     verbs = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
     save = verbs.add_parser("save", help="save a snapshot to FILE")
