@@ -11,6 +11,7 @@ import yaml
 
 from homeops.flux.artifacts import Assembled, artifact_specs, assemble
 from homeops.flux.tree import FluxTree, Producer, load_flux_tree
+from homeops.load import yamlio
 from homeops.load.tree import SourceTree
 from homeops.model.base import Origin, Resource
 
@@ -127,6 +128,20 @@ def test_merge_strategy_merges_yaml_like_helm_values(tmp_path: Path) -> None:
         "image": {"tag": "2", "pull": "Always"},
         "list": [3],
     }
+
+
+def test_merged_yaml_keeps_strings_that_a_go_reader_would_retype() -> None:
+    # kustomize and Helm read the merged file with go-yaml: 1e3 and 0o17 unquoted are numbers there
+    contents = {"a.yaml": b"a: '1e3'\n", "b.yaml": b"b: '0o17'\nc: 'on'\n"}
+    (spec,) = artifact_specs(
+        generator(
+            {"from": "@repo/a.yaml", "to": "@artifact/values.yaml"},
+            {"from": "@repo/b.yaml", "to": "@artifact/values.yaml", "strategy": "Merge"},
+        )
+    )
+    result = assemble(spec, {"repo": {"a.yaml": "a.yaml", "b.yaml": "b.yaml"}}, contents.__getitem__)
+    parsed = yamlio.parse(result.merged["values.yaml"])
+    assert list(parsed.documents) == [{"a": "1e3", "b": "0o17", "c": "on"}]
 
 
 # -- the layout of fluxcd/flux2-kustomize-helm-example today ---------------------------------------

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from homeops.errors import RenderError
-from homeops.model.base import Origin, Resource
+from homeops.model.base import Origin, Resource, merge_maps
 from homeops.model.flux import HelmRelease
 from homeops.render.strvals import StrvalsError, set_path_value
-from homeops.render.values import ValuesData, merge_maps, release_values
+from homeops.render.values import ValuesData, release_values
 
 
 def test_merge_maps_merges_mappings_and_replaces_everything_else() -> None:

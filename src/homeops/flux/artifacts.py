@@ -368,25 +368,19 @@ def _doublestar(pattern: str) -> re.Pattern[str] | None:
 
 
 def _merge_yaml(base: bytes, overlay: bytes) -> bytes:
-    """Helm's values merge: mappings merged key by key, anything else replaced."""
-    import yaml
-
+    """Helm's values merge: mappings merged key by key, anything else replaced; written so that a Go
+    reader reads back the same types."""
     from ..load import yamlio
+    from ..model.base import merge_maps
+    from ..yamlout import dump_yaml
 
     def load(data: bytes) -> Any:
         parsed = yamlio.parse(data)
         return parsed.documents[0] if parsed.documents else None
 
-    def merge(a: Any, b: Any) -> Any:
-        if isinstance(a, dict) and isinstance(b, dict):
-            out = dict(a)
-            for key, value in b.items():
-                out[key] = merge(out.get(key), value) if key in out else value
-            return out
-        return b
-
-    merged = merge(load(base), load(overlay))
-    return yaml.safe_dump(merged, sort_keys=False).encode()
+    a, b = load(base), load(overlay)
+    merged = merge_maps(a, b) if isinstance(a, dict) and isinstance(b, dict) else b
+    return dump_yaml(merged).encode()
 
 
 # -- on disk ------------------------------------------------------------------------------------

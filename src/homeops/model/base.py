@@ -184,6 +184,21 @@ def deep_copy(value: Any) -> Any:
     return value
 
 
+def merge_maps(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
+    """fluxcd/pkg's ``MergeMaps`` (Helm values, ArtifactGenerator's Merge strategy): a new mapping,
+    ``overlay`` winning, maps merged deeply; what is not merged (a mapping only one side has, a list)
+    is shared with the input, not copied."""
+    out = dict(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict):
+            have = out.get(key)
+            if isinstance(have, dict):
+                out[key] = merge_maps(have, value)
+                continue
+        out[key] = value
+    return out
+
+
 def get_path(data: Any, *path: str | int) -> Any:
     """The value at ``path`` inside nested mappings and lists, or None when any step is missing."""
     current = data

@@ -27,7 +27,7 @@ from typing import Any
 from ..errors import RenderError
 from ..fsutil import private_tempdir
 from ..load.yamlio import HELM, parse
-from ..model.base import get_path
+from ..model.base import get_path, merge_maps
 from ..model.flux import HelmRelease
 from . import postrender
 from .cache import RenderCache, render_key
@@ -37,7 +37,7 @@ from .helm import HelmOptions, RenderedChart, coalesced_values, is_hook, render_
 from .origin import schema_error
 from .sources import ChartSource, SourceLookup, resolve_chart
 from .validation import check_values
-from .values import MergedValues, ValuesSource, merge_maps, release_values
+from .values import MergedValues, ValuesSource, release_values
 
 MAX_RELEASE_NAME = 53
 CRDS_ON_UPGRADE_ANNOTATION = "homeops.dev/crds-on-upgrade"

@@ -23,23 +23,9 @@ from typing import Any, Protocol
 
 from ..errors import RenderError
 from ..load.yamlio import HELM, parse
-from ..model.base import Origin, deep_copy
+from ..model.base import Origin, deep_copy, merge_maps
 from ..model.flux import HelmRelease, ValuesReference
 from .strvals import StrvalsError, set_path_value
-
-
-def merge_maps(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
-    """fluxcd/pkg's ``MergeMaps``: a new mapping, ``overlay`` winning, maps merged deeply; what is not
-    merged (a mapping only one side has, a list) is shared with the input, not copied."""
-    out = dict(base)
-    for key, value in overlay.items():
-        if isinstance(value, dict):
-            have = out.get(key)
-            if isinstance(have, dict):
-                out[key] = merge_maps(have, value)
-                continue
-        out[key] = value
-    return out
 
 
 @dataclass(frozen=True, slots=True)
