@@ -73,3 +73,22 @@ def test_template_error_exit_code_and_message(repo: Path, capsys: pytest.Capture
 def test_not_a_template_repo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["configure", str(tmp_path), "--no-check"]) == 2
     assert "no template setup found" in capsys.readouterr().err
+
+
+def test_a_missing_plugin_names_where_it_was_looked_for(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # cluster-template's plugin lives in templates/scripts/plugin.py; a copy without it (the corpus keeps
+    # no scripts) must say which file is missing, not only that the module is not importable
+    toml = repo / "makejinja.toml"
+    toml.write_text(
+        toml.read_text().replace(
+            'jinja_suffix = ".j2"',
+            'jinja_suffix = ".j2"\nimport_paths = ["./scripts"]\nloaders = ["plugin:Plugin"]',
+        )
+    )
+    assert main(["configure", str(repo), "--no-check"]) == 2
+    err = capsys.readouterr().err
+    assert "makejinja.toml: the makejinja plugin module 'plugin' is not in import_paths" in err
+    assert f"({repo / 'scripts'}): no plugin.py there" in err
+    assert "hint: restore the template's plugin" in err

@@ -432,10 +432,12 @@ def _missing_module(exc: ModuleNotFoundError, config: Any) -> HomeopsError:
     """A plugin that is not where makejinja.toml says, or a package a plugin imports that is missing."""
     plugins = {name.split(":", 1)[0].split(".", 1)[0] for name in (*config.plugins, *config.loaders)}
     if exc.name is None or exc.name.split(".", 1)[0] in plugins:
+        searched = ", ".join(str(p) for p in getattr(config, "import_paths", ()) or ()) or "none given"
         return ConfigError(
-            f"the makejinja plugin module {exc.name!r} is not in import_paths",
+            f"the makejinja plugin module {exc.name!r} is not in import_paths ({searched}): no "
+            f"{str(exc.name).replace('.', '/')}.py there",
             where=Where(CONFIG_FILE),
-            hint="check loaders/plugins and import_paths in makejinja.toml",
+            hint="restore the template's plugin, or fix loaders/plugins and import_paths in makejinja.toml",
         )
     package = exc.name.split(".", 1)[0]
     return MissingTool(
