@@ -31,7 +31,7 @@ _CONFIG_FILE = ".homeops.yaml"
 class CachedCheck:
     """One stored ``check`` result."""
 
-    __slots__ = ("exits", "fail_on", "findings", "outputs", "stats")
+    __slots__ = ("exits", "expires", "fail_on", "findings", "outputs", "stats")
 
     def __init__(
         self,
@@ -40,6 +40,7 @@ class CachedCheck:
         fail_on: str,
         exits: dict[str, int],
         outputs: dict[str, list[str]],
+        expires: float | None = None,
     ) -> None:
         self.findings = findings
         """Every finding (before ``--min-severity``), as JSON objects."""
@@ -51,10 +52,18 @@ class CachedCheck:
         """``--fail-on`` threshold → exit code."""
         self.outputs = outputs
         """Output variant (format, minimum severity, colour) → [stdout, stderr], exactly as printed."""
+        self.expires = expires
+        """When the result stops being true although no file changed (a remote base that could not be
+        fetched is tried again, a branch moves: :meth:`homeops.flux.tree.FluxTree.network_expiry`)."""
 
     @classmethod
     def of(
-        cls, findings: Sequence[Finding], stats: dict[str, int], fail_on: str, exits: dict[str, int]
+        cls,
+        findings: Sequence[Finding],
+        stats: dict[str, int],
+        fail_on: str,
+        exits: dict[str, int],
+        expires: float | None = None,
     ) -> CachedCheck:
         rows = [
             {
@@ -68,7 +77,7 @@ class CachedCheck:
             }
             for f in findings
         ]
-        return cls(rows, stats, fail_on, exits, {})
+        return cls(rows, stats, fail_on, exits, {}, expires)
 
     def to_findings(self) -> list[Finding]:
         from .base import Finding, Severity
@@ -94,12 +103,13 @@ def _code_fingerprint() -> str:
     return f"{__version__}:{newest}"
 
 
-def result_key(root: str, walked: Walk, select: str | None) -> str:
-    """The key of one repository's state (``root`` resolved) and one ``--select``."""
+def result_key(root: str, walked: Walk, select: str | None, *, offline: bool = False) -> str:
+    """The key of one repository's state (``root`` resolved), one ``--select`` and ``--offline``."""
     import hashlib
 
     digest = hashlib.sha256()
     digest.update(f"{_FORMAT}\n{_code_fingerprint()}\n{root}\n".encode("utf-8", "surrogateescape"))
+    digest.update(b"offline\n" if offline else b"online\n")
     digest.update(",".join(sorted(s.strip() for s in (select or "").split(","))).encode() + b"\n")
     try:  # also when the configuration file is ignored by Git, and so not among the files
         config = os.stat(os.path.join(root, _CONFIG_FILE))
@@ -125,12 +135,19 @@ def load(key: str) -> CachedCheck | None:
             data = json.load(handle)
         if data.get("format") != _FORMAT:
             return None
+        expires = data.get("expires")
+        if expires is not None:
+            import time
+
+            if time.time() >= float(expires):
+                return None
         return CachedCheck(
             list(data["findings"]),
             {str(k): int(v) for k, v in data["stats"].items()},
             str(data["fail_on"]),
             {str(k): int(v) for k, v in data["exits"].items()},
             {str(k): [str(v[0]), str(v[1])] for k, v in data["outputs"].items()},
+            None if expires is None else float(expires),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
         return None
@@ -147,6 +164,7 @@ def store(key: str, entry: CachedCheck) -> None:
         "fail_on": entry.fail_on,
         "exits": entry.exits,
         "outputs": entry.outputs,
+        "expires": entry.expires,
     }
     try:
         atomic_write(_path(key), json.dumps(payload), mode=0o600)
