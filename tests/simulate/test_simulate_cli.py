@@ -150,3 +150,18 @@ def test_empty_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert code == 0
     assert payload["final"] == [] and payload["converged_at"] == 0
     assert any("no Flux objects" in note for note in payload["notes"])
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "home-ops"
+
+
+def test_the_report_shows_what_simulate_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    from homeops.graph.model import build_graph
+    from homeops.report.html.collect import simulation_json
+    from homeops.workspace import open_workspace
+
+    for repo in (CHAIN,):
+        _code, printed = simulate(capsys, str(repo))
+        workspace = open_workspace(repo)
+        assert simulation_json(workspace, build_graph(workspace.flux)) == printed
+        assert printed["notes"]  # CHAIN's flux-system source is assumed: a note

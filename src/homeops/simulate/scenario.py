@@ -1,15 +1,24 @@
-"""Setting up a simulation: the world from the graph, the ``--fail`` targets, the horizon; then run it."""
+"""Setting up a simulation: the world from the graph, the ``--fail`` targets, the horizon; then run it.
+
+:func:`simulate_tree` is what ``homeops simulate`` and the HTML report run: a Flux tree's bootstrap
+with everything its output states beside the timeline (the assumptions, the horizon, notes).
+"""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import UsageError
 from ..graph.model import Graph
+from ..runtime.durations import format_duration
 from .engine import Result, Simulation
 from .settings import Settings
 from .world import SimObject, build_world
+
+if TYPE_CHECKING:
+    from ..flux.tree import FluxTree
 
 DEFAULT_HORIZON = 86400.0
 """Without ``--for``: until nothing changes, or 24 h."""
@@ -32,6 +41,59 @@ def simulate(
         target.fail = True
     sim = Simulation(world, settings, horizon=horizon or DEFAULT_HORIZON, exhaustive=horizon is not None)
     return sim.run()
+
+
+class Simulated(NamedTuple):
+    """A simulated bootstrap and what every output of it states beside the timeline."""
+
+    result: Result
+    assumptions: list[str]
+    """The durations assumed (settings, each with where it comes from) and the horizon."""
+    notes: list[str]
+    """What the reader should know: nothing to simulate, releases adopted, sources assumed."""
+
+
+def simulate_tree(
+    flux: FluxTree,
+    graph: Graph,
+    settings: Settings,
+    *,
+    fail: Sequence[str] = (),
+    horizon: float | None = None,
+) -> Simulated:
+    """The bootstrap of the tree's clusters (``graph``: the tree's, or one cluster's subgraph), with
+    what the bootstrap itself creates before Flux runs (helmfile releases, files it applies)."""
+    releases = [(r.name, r.namespace) for r in flux.bootstrap.releases]
+    result = simulate(
+        graph,
+        settings,
+        fail=fail,
+        horizon=horizon,
+        bootstrap_releases=releases,
+        bootstrap_files=sorted(flux.bootstrap.applied_files),
+    )
+    notes = []
+    if not result.final:
+        notes.append(
+            "no Flux objects found: nothing to simulate "
+            "(a template repository needs 'homeops configure' first)"
+        )
+    if releases:
+        notes.append(
+            f"{len(releases)} Helm release(s) installed by the bootstrap helmfile before Flux: "
+            "adopted, not installed"
+        )
+    external = sorted({f.obj.node.label for f in result.final if f.obj.res is None})
+    if external:
+        notes.append(
+            f"sources not in the repository, assumed created by flux bootstrap: {', '.join(external)}"
+        )
+    assumptions = settings.assumptions()
+    if horizon is not None:
+        assumptions.append(f"horizon = {format_duration(horizon)} (--for)")
+    else:
+        assumptions.append(f"horizon = until nothing changes, at most {format_duration(DEFAULT_HORIZON)}")
+    return Simulated(result, assumptions, notes)
 
 
 def resolve(world: Sequence[SimObject], specs: Sequence[str]) -> list[SimObject]:

@@ -39,9 +39,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     from ...graph.model import build_graph
-    from ...runtime.durations import format_duration, parse_duration
+    from ...runtime.durations import parse_duration
     from ...simulate.report import to_json, to_mermaid, to_text
-    from ...simulate.scenario import simulate
+    from ...simulate.scenario import simulate_tree
     from ...simulate.settings import settings
     from ...workspace import open_workspace
 
@@ -62,36 +62,7 @@ def run(args: argparse.Namespace) -> int:
                 hint=f"clusters: {', '.join(sorted(flux.clusters)) or 'none found'}",
             )
         graph = graph.subgraph(args.cluster)
-    releases = [(r.name, r.namespace) for r in flux.bootstrap.releases]
-    result = simulate(
-        graph,
-        chosen,
-        fail=args.fail,
-        horizon=horizon,
-        bootstrap_releases=releases,
-        bootstrap_files=sorted(flux.bootstrap.applied_files),
-    )
-    notes = []
-    if not result.final:
-        notes.append(
-            "no Flux objects found: nothing to simulate "
-            "(a template repository needs 'homeops configure' first)"
-        )
-    if releases:
-        notes.append(
-            f"{len(releases)} Helm release(s) installed by the bootstrap helmfile before Flux: "
-            "adopted, not installed"
-        )
-    external = sorted({f.obj.node.label for f in result.final if f.obj.res is None})
-    if external:
-        notes.append(
-            f"sources not in the repository, assumed created by flux bootstrap: {', '.join(external)}"
-        )
-    assumptions = chosen.assumptions()
-    if horizon is not None:
-        assumptions.append(f"horizon = {format_duration(horizon)} (--for)")
-    else:
-        assumptions.append("horizon = until nothing changes, at most 24h0m0s")
+    result, assumptions, notes = simulate_tree(flux, graph, chosen, fail=args.fail, horizon=horizon)
     title = f"Simulated bootstrap of {workspace.root.name}" + (
         f", failing: {', '.join(args.fail)}" if args.fail else ""
     )
