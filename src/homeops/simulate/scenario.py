@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import UsageError
-from ..graph.model import Graph
+from ..graph.model import Graph, Node
 from ..runtime.durations import format_duration
 from .engine import Result, Simulation
 from .settings import Settings
@@ -34,9 +34,11 @@ def simulate(
     horizon: float | None = None,
     bootstrap_releases: Iterable[tuple[str, str]] = (),
     bootstrap_files: Iterable[str] = (),
+    bootstrap_sources: Iterable[Node] = (),
 ) -> Result:
-    """Bootstrap the repository's clusters from nothing; ``fail`` names objects that never become Ready."""
-    world = build_world(graph, bootstrap_releases, bootstrap_files)
+    """Bootstrap the repository's clusters from nothing; ``fail`` names objects that never become Ready.
+    ``bootstrap_*``: what exists before Flux runs (see :func:`~homeops.simulate.world.build_world`)."""
+    world = build_world(graph, bootstrap_releases, bootstrap_files, bootstrap_sources)
     for target in resolve(world, fail):
         target.fail = True
     sim = Simulation(world, settings, horizon=horizon or DEFAULT_HORIZON, exhaustive=horizon is not None)
@@ -62,8 +64,17 @@ def simulate_tree(
     horizon: float | None = None,
 ) -> Simulated:
     """The bootstrap of the tree's clusters (``graph``: the tree's, or one cluster's subgraph), with
-    what the bootstrap itself creates before Flux runs (helmfile releases, files it applies)."""
+    what the bootstrap itself creates before Flux runs: helmfile releases, files it applies, and each
+    entry point's source (see :mod:`homeops.flux.entries`)."""
+    from ..model.flux import Kustomization
+
     releases = [(r.name, r.namespace) for r in flux.bootstrap.releases]
+    entry_sources = [
+        Node(name, ref.kind, ref.namespace, ref.name)
+        for name, cluster in flux.clusters.items()
+        for entry in cluster.entries
+        if (ref := Kustomization(entry.ks).source_ref) is not None
+    ]
     result = simulate(
         graph,
         settings,
@@ -71,6 +82,7 @@ def simulate_tree(
         horizon=horizon,
         bootstrap_releases=releases,
         bootstrap_files=sorted(flux.bootstrap.applied_files),
+        bootstrap_sources=entry_sources,
     )
     notes = []
     if not result.final:

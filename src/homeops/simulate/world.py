@@ -86,16 +86,22 @@ class SimObject:
 
 
 def build_world(
-    graph: Graph, bootstrap_releases: Iterable[tuple[str, str]] = (), bootstrap_files: Iterable[str] = ()
+    graph: Graph,
+    bootstrap_releases: Iterable[tuple[str, str]] = (),
+    bootstrap_files: Iterable[str] = (),
+    bootstrap_sources: Iterable[Node] = (),
 ) -> list[SimObject]:
     """Simulated objects for the graph's nodes of the kinds the simulation knows, edges resolved.
 
     ``bootstrap_releases``: (name, namespace) of Helm releases installed before Flux;
     ``bootstrap_files``: files (or folders) bootstrap applies with kubectl: their objects exist from
-    the start.
+    the start; ``bootstrap_sources``: the sources the entry points sync from, which the bootstrap
+    creates with them (``flux bootstrap`` applies gotk-sync.yaml itself) even where the repository
+    also writes them under a path they sync.
     """
     preinstalled = set(bootstrap_releases)
     pre_applied = tuple(f.rstrip("/") for f in bootstrap_files)
+    pre_created = set(bootstrap_sources)
     objects: dict[Node, SimObject] = {}
     for node, res in graph.nodes.items():
         if node.kind in SIMULATED or _is_workload(node, graph):
@@ -153,10 +159,13 @@ def build_world(
         else:
             obj.suspended = get_path(obj.res.obj, "spec", "suspend") is True
         parent = obj.parent
-        if parent is not None and _under(obj.res.origin.path, pre_applied):
+        if parent is not None and (node in pre_created or _under(obj.res.origin.path, pre_applied)):
             parent.applies.remove(obj)
             obj.parent = None
-            obj.notes.append("applied by bootstrap before Flux")
+            obj.notes.append(
+                "created by the bootstrap with its entry point" if node in pre_created
+                else "applied by bootstrap before Flux"
+            )  # fmt: skip
     return [*objects.values(), *external.values()]
 
 
