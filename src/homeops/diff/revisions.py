@@ -291,7 +291,7 @@ def select_changed(
             releases.add(key)
             continue
         res = head_clusters[key[0]].releases.get(key[1]) if key[0] in head_clusters else None
-        if res is not None and _touches(local_chart_paths(res), changes.all):
+        if res is not None and _touches(local_chart_paths(res, head_clusters[key[0]].objects), changes.all):
             releases.add(key)
     return Selection(frozenset(ks), frozenset(releases), unbuilt=frozenset(unbuilt_keys))
 
@@ -301,7 +301,7 @@ def _touches_local_chart(clusters: dict[str, Any], changed: Iterable[str]) -> se
     if not changed:
         return set()
     return {(name, rid) for name, c in clusters.items() for rid, res in c.releases.items()
-            if _touches(local_chart_paths(res), changed)}  # fmt: skip
+            if _touches(local_chart_paths(res, c.objects), changed)}  # fmt: skip
 
 
 def _candidates(base: Snapshot, head: Snapshot, ks: set[Key], keys: set[ReleaseKey]) -> set[ReleaseKey]:
@@ -321,7 +321,13 @@ def _candidates(base: Snapshot, head: Snapshot, ks: set[Key], keys: set[ReleaseK
             kind, namespace, name = ident
             if kind == "HelmRelease":
                 out.add((key[0], NamedResource(kind, namespace, name)))
-            elif kind in ("ConfigMap", "Secret", "CustomResourceDefinition", *SOURCE_KINDS):
+            elif kind in (
+                "ConfigMap",
+                "Secret",
+                "CustomResourceDefinition",
+                "ArtifactGenerator",
+                *SOURCE_KINDS,
+            ):
                 wide.add(key[0])
     return out | {k for k in keys if k[0] in wide}
 
@@ -332,7 +338,8 @@ def _entry_state(snapshot: Snapshot, key: Key) -> Any:
 
 
 def _touches(paths: Sequence[str], changed: Iterable[str]) -> bool:
-    return any(c == p or c.startswith(p + "/") for p in paths for c in changed)
+    """Whether a changed file is one of ``paths`` or below one ("." is the whole repository)."""
+    return any(p == "." or c == p or c.startswith(p + "/") for p in paths for c in changed)
 
 
 # -- the diff -----------------------------------------------------------------------------------------
