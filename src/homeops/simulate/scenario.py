@@ -1,7 +1,9 @@
-"""Setting up a simulation: the world from the graph, the ``--fail`` targets, the horizon; then run it.
+"""Setting up a simulation: the world from the graph, where it starts, the ``--fail`` targets, the horizon;
+then run it.
 
-:func:`simulate_tree` is what ``homeops simulate`` and the HTML report run: a Flux tree's bootstrap
-with everything its output states beside the timeline (the assumptions, the horizon, notes).
+:func:`simulate_tree` is what ``homeops simulate`` and the HTML report run: a Flux tree's clusters
+simulated with what the bootstrap creates before Flux, and everything the output states beside the
+timeline (the assumptions, the horizon, notes).
 """
 
 from __future__ import annotations
@@ -12,16 +14,17 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import UsageError
 from ..graph.model import Graph, Node
-from ..runtime.durations import format_duration
-from .engine import Result, Simulation
-from .settings import Settings
+from .engine import Result, Simulation, paused_gc
+from .settings import DEFAULT_HORIZON, Settings
+from .start import apply_initial, from_snapshot, snapshot_reader
+from .start import converged as settled
 from .world import SimObject, build_world
 
 if TYPE_CHECKING:
+    from ..doctor.view import View
     from ..flux.tree import FluxTree
+    from .change import Revisions
 
-DEFAULT_HORIZON = 86400.0
-"""Without ``--for``: until nothing changes, or 24 h."""
 
 _ALIASES = {"cluster": "database", "ks": "kustomization", "hr": "helmrelease", "es": "externalsecret"}
 
@@ -35,22 +38,67 @@ def simulate(
     bootstrap_releases: Iterable[tuple[str, str]] = (),
     bootstrap_files: Iterable[str] = (),
     bootstrap_sources: Iterable[Node] = (),
+    converged: bool = False,
+    snapshot: View | None = None,
+    change: tuple[Graph, Revisions] | None = None,
 ) -> Result:
-    """Bootstrap the repository's clusters from nothing; ``fail`` names objects that never become Ready.
-    ``bootstrap_*``: what exists before Flux runs (see :func:`~homeops.simulate.world.build_world`)."""
-    world = build_world(graph, bootstrap_releases, bootstrap_files, bootstrap_sources)
-    for target in resolve(world, fail):
-        target.fail = True
-    sim = Simulation(world, settings, horizon=horizon or DEFAULT_HORIZON, exhaustive=horizon is not None)
-    return sim.run()
+    """Simulate the repository's clusters; ``fail`` names objects that never become Ready (from the start).
+
+    By default the cluster is empty (a bootstrap). ``converged``: it runs, converged on the repository.
+    ``snapshot``: it runs as the snapshot shows it. ``change`` (the base revision's graph, and both
+    revisions): it runs converged on the base, and the commit arrives at +0:00:00; ``graph`` is the
+    head's. ``bootstrap_*``: what exists before Flux runs (see :func:`bootstrap_of`).
+    """
+    releases, files, sources = list(bootstrap_releases), list(bootstrap_files), list(bootstrap_sources)
+    with paused_gc():
+        world = build_world(graph, releases, files, sources)
+        targets = resolve(world, fail)
+        if change is not None:
+            from .change import mark_changes  # reading two revisions needs diff's machinery
+
+            base_graph, revisions = change
+            base_world = build_world(base_graph, *bootstrap_of(revisions.base))
+            states = settled(base_world, settings, DEFAULT_HORIZON)
+            apply_initial(world, states)
+            removed = mark_changes(world, base_world, revisions)
+            apply_initial(removed, states)
+            world.extend(removed)
+        elif converged:
+            apply_initial(
+                world, settled(build_world(graph, releases, files, sources), settings, DEFAULT_HORIZON)
+            )
+        elif snapshot is not None:
+            from_snapshot(world, snapshot_reader(snapshot))
+        for target in targets:
+            target.fail = True
+        sim = Simulation(world, settings, horizon=horizon or DEFAULT_HORIZON, exhaustive=horizon is not None)
+        return sim.run()
+
+
+def bootstrap_of(flux: FluxTree) -> tuple[list[tuple[str, str]], list[str], list[Node]]:
+    """(Helm releases installed, files applied, sources created) by the repository's bootstrap, before
+    Flux runs. The sources are those the entry points sync from (:mod:`homeops.flux.entries`):
+    ``flux bootstrap`` applies gotk-sync.yaml itself, so its GitRepository exists from the start even
+    where the repository also writes it under the path it syncs."""
+    from ..model.flux import Kustomization
+
+    releases = [(r.name, r.namespace) for r in flux.bootstrap.releases]
+    sources = [
+        Node(name, ref.kind, ref.namespace, ref.name)
+        for name, cluster in flux.clusters.items()
+        for entry in cluster.entries
+        if (ref := Kustomization(entry.ks).source_ref) is not None
+    ]
+    return releases, sorted(flux.bootstrap.applied_files), sources
 
 
 class Simulated(NamedTuple):
-    """A simulated bootstrap and what every output of it states beside the timeline."""
+    """A simulation and what every output of it states beside the timeline."""
 
     result: Result
     assumptions: list[str]
-    """The durations assumed (settings, each with where it comes from) and the horizon."""
+    """Where it starts, the durations assumed (each with where it comes from), the controllers' defaults
+    and per-object guesses used, and the horizon."""
     notes: list[str]
     """What the reader should know: nothing to simulate, releases adopted, sources assumed."""
 
@@ -62,27 +110,28 @@ def simulate_tree(
     *,
     fail: Sequence[str] = (),
     horizon: float | None = None,
+    converged: bool = False,
+    snapshot: View | None = None,
+    change: tuple[Graph, Revisions] | None = None,
+    start: Sequence[str] = (),
 ) -> Simulated:
-    """The bootstrap of the tree's clusters (``graph``: the tree's, or one cluster's subgraph), with
-    what the bootstrap itself creates before Flux runs: helmfile releases, files it applies, and each
-    entry point's source (see :mod:`homeops.flux.entries`)."""
-    from ..model.flux import Kustomization
+    """:func:`simulate` for a Flux tree (``graph``: its graph, or one cluster's subgraph; with
+    ``change``, the head's), with its bootstrap (:func:`bootstrap_of`); ``start``: how the run starts,
+    for the assumptions."""
+    from .report import assumptions
 
-    releases = [(r.name, r.namespace) for r in flux.bootstrap.releases]
-    entry_sources = [
-        Node(name, ref.kind, ref.namespace, ref.name)
-        for name, cluster in flux.clusters.items()
-        for entry in cluster.entries
-        if (ref := Kustomization(entry.ks).source_ref) is not None
-    ]
+    releases, files, sources = bootstrap_of(flux)
     result = simulate(
         graph,
         settings,
         fail=fail,
         horizon=horizon,
         bootstrap_releases=releases,
-        bootstrap_files=sorted(flux.bootstrap.applied_files),
-        bootstrap_sources=entry_sources,
+        bootstrap_files=files,
+        bootstrap_sources=sources,
+        converged=converged,
+        snapshot=snapshot,
+        change=change,
     )
     notes = []
     if not result.final:
@@ -90,22 +139,19 @@ def simulate_tree(
             "no Flux objects found: nothing to simulate "
             "(a template repository needs 'homeops configure' first)"
         )
-    if releases:
+    if releases and change is None and snapshot is None and not converged:
         notes.append(
             f"{len(releases)} Helm release(s) installed by the bootstrap helmfile before Flux: "
             "adopted, not installed"
         )
+    if snapshot is not None and not any(f.obj.initial is not None for f in result.final):
+        notes.append("the snapshot holds none of the repository's objects: simulated as a bootstrap")
     external = sorted({f.obj.node.label for f in result.final if f.obj.res is None})
     if external:
         notes.append(
             f"sources not in the repository, assumed created by flux bootstrap: {', '.join(external)}"
         )
-    assumptions = settings.assumptions()
-    if horizon is not None:
-        assumptions.append(f"horizon = {format_duration(horizon)} (--for)")
-    else:
-        assumptions.append(f"horizon = until nothing changes, at most {format_duration(DEFAULT_HORIZON)}")
-    return Simulated(result, assumptions, notes)
+    return Simulated(result, assumptions(result, settings, horizon=horizon, start=start), notes)
 
 
 def resolve(world: Sequence[SimObject], specs: Sequence[str]) -> list[SimObject]:
