@@ -12,6 +12,8 @@ import pytest
 from homeops.cli.main import main
 
 CHAIN = Path(__file__).resolve().parents[1] / "testdata" / "simulate" / "chain"
+BOOTSTRAP_SYNC = CHAIN.parent / "bootstrap-sync"
+ROUTE_BEFORE_GATEWAY = CHAIN.parent / "route-before-gateway"
 
 
 def simulate(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
@@ -48,6 +50,29 @@ def test_bootstrap_converges(capsys: pytest.CaptureFixture[str]) -> None:
     assert (resumed[0] - blocked[0]) % 30 == 0
     assert payload["critical_path"][-1]["name"] == "web"
     assert any("image-pull = 30s" in a for a in payload["assumptions"])
+
+
+def test_bootstrap_sync_source_exists_before_its_kustomization(capsys: pytest.CaptureFixture[str]) -> None:
+    """gotk-sync.yaml's GitRepository is applied by the Kustomization that reads from it: bootstrap
+    applies both, so the Kustomization does not wait for its own source to be applied."""
+    code, payload = simulate(capsys, str(BOOTSTRAP_SYNC))
+    assert code == 0, payload["final"]
+    final = states(payload)
+    assert final["GitRepository/flux-system/flux-system"][0] == "Ready"
+    assert final["Kustomization/flux-system/flux-system"][0] == "Ready"
+    assert final["Kustomization/flux-system/hello"][0] == "Ready"
+
+
+def test_wait_does_not_hold_for_a_route_whose_gateway_comes_later(capsys: pytest.CaptureFixture[str]) -> None:
+    """kstatus reports an HTTPRoute Current once applied: a Kustomization with ``wait`` that applies it
+    is Ready before the Kustomization that makes its Gateway (and depends on it) runs."""
+    code, payload = simulate(capsys, str(ROUTE_BEFORE_GATEWAY))
+    assert code == 0, payload["final"]
+    final = states(payload)
+    assert final["Kustomization/flux-system/cni"][0] == "Ready"
+    assert final["Kustomization/flux-system/gateway"][0] == "Ready"
+    assert final["HTTPRoute/kube-system/cni-ui"][0] == "Accepted"
+    assert not any(e["reason"] == "HealthCheckFailed" for e in payload["events"])
 
 
 def test_failing_release_stalls_and_blocks_its_dependents(capsys: pytest.CaptureFixture[str]) -> None:

@@ -243,6 +243,53 @@ def produced_by(res: Resource, extra: Iterable[ProducerEntry] = ()) -> Iterator[
             )
 
 
+# -- documents SOPS encrypted whole --------------------------------------------------------------
+
+_ENC = "ENC["
+_SHAPES = {
+    "Secret": frozenset({"apiVersion", "kind", "metadata", "type", "data", "stringData", "immutable"}),
+    "ConfigMap": frozenset({"apiVersion", "kind", "metadata", "data", "binaryData", "immutable"}),
+}
+
+
+def is_sealed(res: Resource) -> bool:
+    """A SOPS-encrypted document whose kind or name is encrypted too (``sops -e`` without
+    ``encrypted_regex``): kustomize-controller decrypts any SOPS resource after the build, so it becomes
+    an object whose identity no one can read without the key."""
+    meta = res.obj.get("sops")
+    return (
+        isinstance(meta, dict) and "mac" in meta and (res.kind.startswith(_ENC) or res.name.startswith(_ENC))
+    )
+
+
+def sealed_may_be(
+    res: Resource, kind: str, namespace: str, keys: Iterable[str] = (), *, reader: Resource | None = None
+) -> bool:
+    """Whether a sealed document (:func:`is_sealed`) may decrypt to the ``kind`` named in
+    ``namespace``: its visible shape is that kind's (a ClusterRoleBinding has ``subjects``, a Secret
+    ``data``/``stringData``), it holds every ``keys`` (SOPS leaves mapping keys readable), and it is in
+    that namespace. An encrypted namespace could be any: then only for a ``reader`` applied by the same
+    Flux Kustomization (an app's encrypted Secret sits in the app's folder), so that one such document
+    does not hide every missing Secret of the cluster."""
+    shape = _SHAPES.get(kind)
+    fields = {str(k) for k in res.obj if k != "sops"}
+    if shape is None or not fields <= shape or not fields & {"data", "stringData", "binaryData"}:
+        return False
+    if not res.kind.startswith(_ENC) and res.kind != kind:
+        return False
+    if not res.namespace or res.namespace.startswith(_ENC):
+        if reader is not None and reader.notes.get("producer") != res.notes.get("producer"):
+            return False
+    elif res.namespace != namespace:
+        return False
+    held = {str(k) for part in ("data", "stringData", "binaryData") for k in _keys(res.obj.get(part))}
+    return all(key in held for key in keys)
+
+
+def _keys(value: Any) -> Iterable[Any]:
+    return value if isinstance(value, dict) else ()
+
+
 # -- bjw-s app-template (common library 4.x) ----------------------------------------------------------
 
 

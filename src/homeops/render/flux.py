@@ -24,6 +24,7 @@ from ..errors import HomeopsError
 from ..model.base import NamedResource, ObjectRef, Resource, get_path
 from ..model.flux import FLUX_HELM_GROUP, SOURCE_KINDS, HelmRelease
 from ..model.kinds import Secret, is_sops_encrypted
+from ..model.producers import is_sealed, sealed_may_be
 from .secrets import Decryptor, placeholder, reveal
 from .snapshot import Entry, Key, Snapshot
 from .values import ValuesData
@@ -134,6 +135,10 @@ class _Cluster:
     """Sources, ArtifactGenerators and CustomResourceDefinitions, by id."""
     configs: dict[tuple[str, str, str], Resource] = field(default_factory=dict)
     releases: dict[NamedResource, Resource] = field(default_factory=dict)
+    sealed: list[tuple[str, Resource]] = field(default_factory=list)
+    """SOPS documents encrypted whole (kind or name unreadable without the key), with their producer."""
+    release_namespaces: dict[str, set[str]] = field(default_factory=dict)
+    """The namespaces of the HelmReleases each producer applies."""
     api_versions: tuple[str, ...] = ()
     cluster_scoped: frozenset[tuple[str, str]] = frozenset()
 
@@ -154,13 +159,18 @@ def clusters_of(snapshot: Snapshot) -> dict[str, _Cluster]:
         for res in entry.objects:
             kind = res.obj.get("kind")
             if kind not in _INDEXED:
+                if isinstance(kind, str) and kind.startswith("ENC[") and is_sealed(res):
+                    cluster.sealed.append((str(entry.id), res))
                 continue  # only what rendering looks up; indexing every object costs a diff its speed
             if kind in ("ConfigMap", "Secret"):
                 if res.group == "":
                     cluster.configs.setdefault((kind, res.namespace, res.name), res)
+                    if is_sealed(res):
+                        cluster.sealed.append((str(entry.id), res))
             elif kind == "HelmRelease":
                 if res.group == FLUX_HELM_GROUP:
                     cluster.releases.setdefault(res.id, res)
+                    cluster.release_namespaces.setdefault(str(entry.id), set()).add(res.namespace)
             else:
                 cluster.objects.setdefault(res.id, res)
     for name, cluster in out.items():
@@ -321,7 +331,7 @@ class _ClusterValues:
     def lookup(self, kind: str, namespace: str, name: str, key: str) -> ValuesData | None:
         res = self.cluster.configs.get((kind, namespace, name))
         if res is None:
-            return None
+            return self._sealed(kind, namespace, name, key)
         obj = res.obj
         decrypted = False
         if is_sops_encrypted(obj):
@@ -333,12 +343,44 @@ class _ClusterValues:
                 what = f"{kind} {namespace}/{name} key {key!r}"
                 return ValuesData(placeholder(str(raw)), placeholder=f"{what}: {revealed.problem}")
             obj, decrypted = revealed.obj, True
+        return self._value(kind, obj, key, decrypted=decrypted, origin=res.origin)
+
+    def _sealed(self, kind: str, namespace: str, name: str, key: str) -> ValuesData | None:
+        """The key of a document encrypted whole that is, or may be, the object: kustomize-controller
+        decrypts every SOPS document after the build, so it is applied as what it decrypts to. With the
+        key, its decrypted identity decides; without, a placeholder where its visible shape allows it
+        (:func:`~homeops.model.producers.sealed_may_be`: kind's fields, the key, a readable namespace or,
+        when encrypted, a HelmRelease of that namespace in the same Kustomization)."""
+        for producer, res in self.cluster.sealed:
+            revealed = reveal(res.obj, res.origin, self.decryptor)
+            if revealed.problem is None:
+                meta = revealed.obj.get("metadata")
+                meta = meta if isinstance(meta, dict) else {}
+                if (revealed.obj.get("kind"), meta.get("name")) != (kind, name):
+                    continue
+                if str(meta.get("namespace") or namespace) != namespace:
+                    continue
+                return self._value(kind, revealed.obj, key, decrypted=True, origin=res.origin)
+            if not sealed_may_be(res, kind, namespace, (key,)):
+                continue
+            if (not res.namespace or res.namespace.startswith("ENC[")) and namespace not in (
+                self.cluster.release_namespaces.get(producer, ())
+            ):
+                continue
+            raw = _raw_value(res.obj, kind, key)
+            what = f"{kind} {namespace}/{name} key {key!r}"
+            where = f"may be {res.origin.path}, SOPS-encrypted whole"
+            return ValuesData(placeholder(str(raw)), placeholder=f"{what}: {where}: {revealed.problem}")
+        return None
+
+    @staticmethod
+    def _value(kind: str, obj: Mapping[str, Any], key: str, *, decrypted: bool, origin: Any) -> ValuesData:
         if kind == "ConfigMap":
             data = obj.get("data")
             value = data.get(key) if isinstance(data, dict) else None
-            return ValuesData(None if value is None else str(value), decrypted=decrypted, origin=res.origin)
-        values = Secret(Resource(obj, res.origin)).values()
-        return ValuesData(values.get(key), decrypted=decrypted, origin=res.origin)
+            return ValuesData(None if value is None else str(value), decrypted=decrypted, origin=origin)
+        values = Secret(Resource(dict(obj), origin)).values()
+        return ValuesData(values.get(key), decrypted=decrypted, origin=origin)
 
 
 def _raw_value(obj: Mapping[str, Any], kind: str, key: str) -> Any:
