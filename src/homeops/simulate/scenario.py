@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import UsageError
-from ..graph.model import Graph, Node
+from ..graph.model import Graph
 from .engine import Result, Simulation, paused_gc
 from .settings import DEFAULT_HORIZON, Settings
 from .start import apply_initial, from_snapshot, snapshot_reader
@@ -37,7 +37,6 @@ def simulate(
     horizon: float | None = None,
     bootstrap_releases: Iterable[tuple[str, str]] = (),
     bootstrap_files: Iterable[str] = (),
-    bootstrap_sources: Iterable[Node] = (),
     converged: bool = False,
     snapshot: View | None = None,
     change: tuple[Graph, Revisions] | None = None,
@@ -49,9 +48,9 @@ def simulate(
     revisions): it runs converged on the base, and the commit arrives at +0:00:00; ``graph`` is the
     head's. ``bootstrap_*``: what exists before Flux runs (see :func:`bootstrap_of`).
     """
-    releases, files, sources = list(bootstrap_releases), list(bootstrap_files), list(bootstrap_sources)
+    releases, files = list(bootstrap_releases), list(bootstrap_files)
     with paused_gc():
-        world = build_world(graph, releases, files, sources)
+        world = build_world(graph, releases, files)
         targets = resolve(world, fail)
         if change is not None:
             from .change import mark_changes  # reading two revisions needs diff's machinery
@@ -64,9 +63,7 @@ def simulate(
             apply_initial(removed, states)
             world.extend(removed)
         elif converged:
-            apply_initial(
-                world, settled(build_world(graph, releases, files, sources), settings, DEFAULT_HORIZON)
-            )
+            apply_initial(world, settled(build_world(graph, releases, files), settings, DEFAULT_HORIZON))
         elif snapshot is not None:
             from_snapshot(world, snapshot_reader(snapshot))
         for target in targets:
@@ -75,21 +72,10 @@ def simulate(
         return sim.run()
 
 
-def bootstrap_of(flux: FluxTree) -> tuple[list[tuple[str, str]], list[str], list[Node]]:
-    """(Helm releases installed, files applied, sources created) by the repository's bootstrap, before
-    Flux runs. The sources are those the entry points sync from (:mod:`homeops.flux.entries`):
-    ``flux bootstrap`` applies gotk-sync.yaml itself, so its GitRepository exists from the start even
-    where the repository also writes it under the path it syncs."""
-    from ..model.flux import Kustomization
-
+def bootstrap_of(flux: FluxTree) -> tuple[list[tuple[str, str]], list[str]]:
+    """(Helm releases installed, files applied) by the repository's bootstrap, before Flux runs."""
     releases = [(r.name, r.namespace) for r in flux.bootstrap.releases]
-    sources = [
-        Node(name, ref.kind, ref.namespace, ref.name)
-        for name, cluster in flux.clusters.items()
-        for entry in cluster.entries
-        if (ref := Kustomization(entry.ks).source_ref) is not None
-    ]
-    return releases, sorted(flux.bootstrap.applied_files), sources
+    return releases, sorted(flux.bootstrap.applied_files)
 
 
 class Simulated(NamedTuple):
@@ -120,7 +106,7 @@ def simulate_tree(
     for the assumptions."""
     from .report import assumptions
 
-    releases, files, sources = bootstrap_of(flux)
+    releases, files = bootstrap_of(flux)
     result = simulate(
         graph,
         settings,
@@ -128,7 +114,6 @@ def simulate_tree(
         horizon=horizon,
         bootstrap_releases=releases,
         bootstrap_files=files,
-        bootstrap_sources=sources,
         converged=converged,
         snapshot=snapshot,
         change=change,

@@ -154,22 +154,16 @@ class SimObject:
 
 
 def build_world(
-    graph: Graph,
-    bootstrap_releases: Iterable[tuple[str, str]] = (),
-    bootstrap_files: Iterable[str] = (),
-    bootstrap_sources: Iterable[Node] = (),
+    graph: Graph, bootstrap_releases: Iterable[tuple[str, str]] = (), bootstrap_files: Iterable[str] = ()
 ) -> list[SimObject]:
     """Simulated objects for the graph's nodes of the kinds the simulation knows, edges resolved.
 
     ``bootstrap_releases``: (name, namespace) of Helm releases installed before Flux;
     ``bootstrap_files``: files (or folders) bootstrap applies with kubectl: their objects exist from
-    the start; ``bootstrap_sources``: the sources the entry points sync from, which the bootstrap
-    creates with them (``flux bootstrap`` applies gotk-sync.yaml itself) even where the repository
-    also writes them under a path they sync.
+    the start.
     """
     preinstalled = set(bootstrap_releases)
     pre_applied = tuple(f.rstrip("/") for f in bootstrap_files)
-    pre_created = set(bootstrap_sources)
     objects: dict[Node, SimObject] = {}
     for node, res in graph.nodes.items():
         if node.kind in SIMULATED or _is_workload(node, graph):
@@ -231,13 +225,10 @@ def build_world(
             obj.interval = parse_duration(get_path(obj.res.obj, "spec", field_name))
             _secret_producer(obj)
         parent = obj.parent
-        if parent is not None and (node in pre_created or _under(obj.res.origin.path, pre_applied)):
+        if parent is not None and _under(obj.res.origin.path, pre_applied):
             parent.applies.remove(obj)
             obj.parent = None
-            obj.notes.append(
-                "created by the bootstrap with its entry point" if node in pre_created
-                else "applied by bootstrap before Flux"
-            )  # fmt: skip
+            obj.notes.append("applied by bootstrap before Flux")
     for obj in objects.values():
         parent = obj.parent
         if parent is not None and parent.source is obj:
