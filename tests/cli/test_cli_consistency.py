@@ -124,6 +124,41 @@ def test_o_text_works_where_the_text_is_a_table(
     assert run(capsys, *argv, "-o", "table")[1] == text
 
 
+# -- --offline wherever the Flux tree is read --------------------------------------------------------
+
+READERS = [
+    ("check", str(FLAT), "--no-cache"),
+    ("validate", str(FLAT)),
+    ("graph", str(FLAT)),
+    ("get", "ks", str(FLAT)),
+    ("explain", str(FLAT / "kubernetes"), "--repo", str(FLAT)),
+    ("simulate", str(FLAT)),
+    ("report", str(FLAT), "-o", "REPORT"),
+    ("build", "ks", str(FLAT)),
+]
+
+
+@pytest.mark.parametrize("argv", READERS, ids=lambda a: a[0])
+def test_every_command_that_reads_the_tree_takes_offline(
+    argv: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a remote kustomize base is fetched when the tree is read: --offline must reach that read
+    import homeops.workspace
+
+    seen: list[bool] = []
+    real = homeops.workspace.open_workspace
+
+    def recording(*args: object, **kwargs: object) -> object:
+        seen.append(bool(kwargs.get("offline")))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(homeops.workspace, "open_workspace", recording)
+    argv = tuple(str(tmp_path / "r.html") if a == "REPORT" else a for a in argv)
+    code, _, err = run(capsys, *argv, "--offline")
+    assert code in (0, 1), err
+    assert seen == [True], seen
+
+
 # -- graph --impact / --why with a name that is not unique ----------------------------------------
 
 

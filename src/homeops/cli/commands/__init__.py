@@ -8,6 +8,13 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 
 
+def add_offline(parser: argparse.ArgumentParser) -> None:
+    """``--offline`` for a command that reads the Flux tree: remote kustomize bases from the cache only."""
+    parser.add_argument(
+        "--offline", action="store_true", help="remote kustomize bases only from the cache, no network"
+    )
+
+
 def add_table_output(parser: argparse.ArgumentParser, *more: str) -> None:
     """``--output/-o`` of a command whose human output is a table: ``table`` (also ``text``, the word
     every other command uses), ``json`` and ``more``."""

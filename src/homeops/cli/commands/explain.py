@@ -8,6 +8,7 @@ import os
 import sys
 
 from ...errors import ExitCode, UsageError
+from . import add_offline
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,6 +27,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         ".homeops.yaml, else the current folder)",
     )
     parser.add_argument("--output", "-o", choices=("text", "json"), default="text")
+    add_offline(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
 
     if not os.path.exists(args.file):
         raise UsageError(f"{args.file}: no such file or folder")
-    workspace = open_workspace(args.repo or _repository_of(args.file))
+    workspace = open_workspace(args.repo or _repository_of(args.file), offline=args.offline)
     rel = workspace.tree.relpath(args.file)
     if os.path.isdir(args.file):
         prefix = f"{rel}/" if rel else ""

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from ...errors import ExitCode, UsageError
-from . import known_cluster
+from . import add_offline, known_cluster
 
 FORMATS = ("tree", "mermaid", "dot", "json", "text")
 
@@ -44,6 +44,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="include secrets, stores, gateways and claims (default: Kustomizations, "
         "HelmReleases and sources)",
     )
+    add_offline(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     from ...graph.model import build_graph, impact, rollout, why
     from ...workspace import open_workspace
 
-    workspace = open_workspace(args.path)
+    workspace = open_workspace(args.path, offline=args.offline)
     graph = build_graph(workspace.flux)
     if args.cluster:
         known_cluster(args.cluster, workspace.flux.clusters)

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ...errors import ExitCode
+from . import add_offline
 from .status import add_source_options
 
 
@@ -34,6 +35,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "(the docs are inlined in the page either way)",
     )
     add_source_options(parser)
+    add_offline(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     live = None
     if args.sources or args.context or args.live:
         live = LiveOptions(args.sources or (), args.context, args.kubeconfig, args.cluster)
-    data = collect_repository(args.path, live=live, simulation=not args.no_simulation)
+    data = collect_repository(args.path, live=live, simulation=not args.no_simulation, offline=args.offline)
     page = repository_page(data, rules_url=args.rules_url)
     out = Path(args.output)
     atomic_write(out, page)

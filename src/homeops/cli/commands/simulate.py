@@ -9,7 +9,7 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from ...errors import ExitCode, UsageError
-from . import known_cluster
+from . import add_offline, known_cluster
 
 if TYPE_CHECKING:
     from ...doctor.view import View
@@ -65,6 +65,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     parser.add_argument("--cluster", help="only this cluster")
     parser.add_argument("--output", "-o", choices=("text", "json", "mermaid"), default="text")
+    add_offline(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         horizon = parse_duration(args.duration)
         if not horizon:
             raise UsageError(f"--for {args.duration!r} is not a duration", hint="for example 90m, 2h, 1h30m")
-    workspace = open_workspace(args.path)
+    workspace = open_workspace(args.path, offline=args.offline)
     config = workspace.config
     chosen = settings(config.simulate, config.simulate_lines)
     flux = workspace.flux

@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from ...errors import ExitCode
+from . import add_offline
 
 SCHEMA_RULES = ("SCH001", "SCH002", "SCH003")
 _LISTED = 5
@@ -40,6 +41,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="also validate what HelmReleases render (charts from the cache only; others are listed)",
     )
     parser.add_argument("--output", "-o", choices=("text", "json"), default="text", help="output format")
+    add_offline(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from ...rules.schema import schema_result
     from ...workspace import open_workspace
 
-    workspace = open_workspace(args.path)
+    workspace = open_workspace(args.path, offline=args.offline)
     config = workspace.config
     if args.kubernetes_version:
         config = config._replace(kubernetes_version=args.kubernetes_version)

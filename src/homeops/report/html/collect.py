@@ -58,14 +58,15 @@ class RepositoryData:
 
 
 def collect_repository(
-    path: str | Path, *, live: LiveOptions | None = None, simulation: bool = True
+    path: str | Path, *, live: LiveOptions | None = None, simulation: bool = True, offline: bool = False
 ) -> RepositoryData:
-    """Read the repository at ``path`` once and gather every section of its report."""
+    """Read the repository at ``path`` once and gather every section of its report (``offline``:
+    remote kustomize bases from the cache only)."""
     from ...graph.export import to_json as graph_json
     from ...graph.model import build_graph, rollout
     from ...workspace import open_workspace
 
-    workspace = open_workspace(path)
+    workspace = open_workspace(path, offline=offline)
     flux = workspace.flux
     graph = build_graph(flux)
     data = RepositoryData(
