@@ -12,6 +12,7 @@ def _load() -> None:
         dependencies,
         images,
         loading,
+        namespaces,
         ownership,
         reconciliation,
         references,
