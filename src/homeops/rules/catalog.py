@@ -13,6 +13,7 @@ def _load() -> None:
         images,
         loading,
         namespaces,
+        operators,
         ownership,
         reconciliation,
         references,

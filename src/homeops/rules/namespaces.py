@@ -25,6 +25,8 @@ from .context import Context
 
 #: Namespaces every cluster has: Kubernetes' own, and Flux's (its controllers run there, made by
 #: ``flux bootstrap`` or the flux-operator install before anything is synced).
+FLUX_OPERATOR_GROUP = "fluxcd.controlplane.io"
+
 ALWAYS = frozenset({"default", "kube-system", "kube-public", "kube-node-lease", "flux-system"})
 
 
@@ -40,6 +42,8 @@ class ClusterNamespaces:
     unseen: dict[NamedResource, str | None] = field(default_factory=dict)
     """Kustomizations homeops cannot read (built from another repository) → the one namespace they can
     create (their targetNamespace), or None: any."""
+    templated: bool = False
+    """A flux-operator ResourceSet makes Namespaces whose names come from its inputs: any may exist."""
 
     def created(self, namespace: str) -> bool:
         return namespace in self.exists or bool(self.made_by.get(namespace))
@@ -52,7 +56,7 @@ def cluster_namespaces(ctx: Context, cluster: str) -> ClusterNamespaces:
 
 def _cluster_namespaces(ctx: Context, cluster: str) -> ClusterNamespaces:
     out = ClusterNamespaces()
-    for producer in producers(ctx, cluster):
+    for producer in ctx.cluster_producers(cluster):
         out.exists.add(producer.ks.namespace)  # a Kustomization exists in its namespace, so does that
         if producer.external:
             out.unseen[producer.id] = producer.ks.target_namespace
@@ -61,6 +65,8 @@ def _cluster_namespaces(ctx: Context, cluster: str) -> ClusterNamespaces:
         for res in producer.objects:
             if res.kind == "HelmRelease" and res.group == FLUX_HELM_GROUP and _creates_namespace(res):
                 out.exists.add(HelmRelease(res).release_namespace)
+            elif res.kind == "ResourceSet" and res.group == FLUX_OPERATOR_GROUP:
+                _resource_set_namespaces(res, out)
     for res in ctx.flux.bootstrap_objects(cluster):
         if res.kind == "Namespace" and res.group == "":
             out.exists.add(res.name)
@@ -72,27 +78,27 @@ def _cluster_namespaces(ctx: Context, cluster: str) -> ClusterNamespaces:
 
 
 def _namespaces_made(ctx: Context, producer: Producer) -> Iterator[str]:
-    """The Namespaces a Kustomization applies; for one whose build fails here, those written under its
-    path (meant to exist: the build failure is reported on its own)."""
-    if producer.error is None or not producer.path:
-        yield from (res.name for res in producer.objects if res.kind == "Namespace" and res.group == "")
-        return
-    prefix = "" if producer.path in ("", ".") else producer.path.rstrip("/") + "/"
-    written = [
-        res.name
-        for res in ctx.flux.documents
-        if res.kind == "Namespace" and res.group == "" and res.origin.path.startswith(prefix)
-    ]
+    """The Namespaces a Kustomization creates (as written, when its build fails here)."""
+    made = [res.name for res in ctx.documents_of(producer) if res.kind == "Namespace" and res.group == ""]
     target = producer.ks.target_namespace
-    # kustomize renames every Namespace of a build to its target namespace
-    yield from ([target] if target and written else [] if target else written)
+    if producer.error is not None and target:
+        made = [target] if made else []  # kustomize renames every Namespace of a build to the target
+    yield from made
 
 
-def producers(ctx: Context, cluster: str) -> Iterator[Producer]:
-    """The Kustomizations that apply to ``cluster`` itself (one with a kubeConfig applies elsewhere)."""
-    for (name, _ident), producer in sorted(ctx.flux.producers.items()):
-        if name == cluster and not producer.ks.spec.get("kubeConfig"):
-            yield producer
+def _resource_set_namespaces(res: Resource, out: ClusterNamespaces) -> None:
+    """The Namespaces a ResourceSet renders (``<< inputs.x >>`` names are known only to flux-operator)."""
+    items = get_path(res.obj, "spec", "resources")
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and item.get("kind") == "Namespace":
+            name = get_path(item, "metadata", "name")
+            if isinstance(name, str) and "<<" not in name:
+                out.exists.add(name)
+            else:
+                out.templated = True
+    template = get_path(res.obj, "spec", "resourcesTemplate")
+    if isinstance(template, str) and "kind: Namespace" in template:
+        out.templated = True
 
 
 def _creates_namespace(res: Resource) -> bool:
@@ -195,8 +201,16 @@ def namespace_missing(ctx: Context) -> Iterator[Hit]:
         return  # no entry point: which Kustomizations a cluster runs is itself a guess
     for cluster in sorted(ctx.flux.clusters):
         known = cluster_namespaces(ctx, cluster)
-        for producer in producers(ctx, cluster):
-            missing = [need for need in needs(producer) if not known.created(need.namespace)]
+        if known.templated:
+            continue  # its namespaces are named by a ResourceSet's inputs
+        mentioned = ctx.vendor_strings(cluster)
+        for producer in ctx.cluster_producers(cluster):
+            missing = [
+                need
+                for need in needs(producer)
+                if not known.created(need.namespace)
+                and need.namespace not in mentioned  # a chart may make it
+            ]
             if not missing:
                 continue
             before = awaited(ctx, producer)
@@ -248,7 +262,7 @@ def namespace_not_awaited(ctx: Context) -> Iterator[Hit]:
         return
     for cluster in sorted(ctx.flux.clusters):
         known = cluster_namespaces(ctx, cluster)
-        for producer in producers(ctx, cluster):
+        for producer in ctx.cluster_producers(cluster):
             racing = [
                 need
                 for need in needs(producer)
