@@ -222,6 +222,9 @@ def namespace_missing(ctx: Context) -> Iterator[Hit]:
                 )
                 if any(ident in before for ident in maybe):
                     continue  # it waits for a Kustomization homeops cannot read, which may create it
+                written = _written_elsewhere(ctx, need.namespace)
+                if written is None:
+                    continue  # a Namespace of that name outside Flux's paths: perhaps applied by a script
                 names = ", ".join(ident.short for ident in maybe)
                 unseen = (
                     f"; Kustomization {names} is built from another repository: if it creates the "
@@ -233,11 +236,31 @@ def namespace_missing(ctx: Context) -> Iterator[Hit]:
                     need.res,
                     need.path,
                     f"{_shown(need)}, which nothing in cluster {cluster!r} creates: "
-                    f"{_failure(need, producer)} ('namespaces \"{need.namespace}\" not found'){unseen}",
+                    f"{_failure(need, producer)} ('namespaces \"{need.namespace}\" not found')"
+                    f"{written}{unseen}",
                     f"add a Namespace {need.namespace} (in this Kustomization or one it depends on), "
                     "correct the namespace, or set install.createNamespace on a HelmRelease; if something "
                     "outside the repository creates it, ignore this line",
                 )
+
+
+def _written_elsewhere(ctx: Context, namespace: str) -> str | None:
+    """What the repository says of a Namespace of that name that no Kustomization of the cluster
+    applies: a note for the message (``""`` when none is written), or None when one is written outside
+    every path Flux reaches (a setup folder a script applies, an archive: it may exist after all)."""
+    from ..flux.reasons import EXCLUDED, OTHER, UNLISTED, UNREACHED, UNTRACKED
+
+    notes = []
+    for res in ctx.flux.documents:
+        if res.kind != "Namespace" or res.group != "" or res.name != namespace:
+            continue
+        reasons = ctx.file_reasons.get(res.origin.path) or []
+        status = reasons[0].status if reasons else UNTRACKED
+        if status == UNLISTED:
+            notes.append(f"; {res.origin.path} defines it but is not applied: {reasons[0].message}")
+        elif status in (UNREACHED, EXCLUDED, UNTRACKED, OTHER):
+            return None
+    return notes[0] if notes else ""
 
 
 @rule(
