@@ -39,9 +39,9 @@ class ClusterNamespaces:
     by Helm (``install.createNamespace``)."""
     made_by: dict[str, set[NamedResource]] = field(default_factory=lambda: defaultdict(set))
     """Namespace → the Kustomizations that apply a Namespace of that name."""
-    unseen: dict[NamedResource, str | None] = field(default_factory=dict)
-    """Kustomizations homeops cannot read (built from another repository) → the one namespace they can
-    create (their targetNamespace), or None: any."""
+    unseen: dict[NamedResource, tuple[str | None, str]] = field(default_factory=dict)
+    """Kustomizations homeops cannot build (another repository's, a remote base offline, a failing
+    build) → the one namespace they can create (their targetNamespace, or None: any), and why."""
     templated: bool = False
     """A flux-operator ResourceSet makes Namespaces whose names come from its inputs: any may exist."""
 
@@ -58,8 +58,9 @@ def _cluster_namespaces(ctx: Context, cluster: str) -> ClusterNamespaces:
     out = ClusterNamespaces()
     for producer in ctx.cluster_producers(cluster):
         out.exists.add(producer.ks.namespace)  # a Kustomization exists in its namespace, so does that
-        if producer.external:
-            out.unseen[producer.id] = producer.ks.target_namespace
+        if producer.external or producer.error is not None:
+            why = "is built from another repository" if producer.external else "could not be built here"
+            out.unseen[producer.id] = (producer.ks.target_namespace, why)
         for namespace in _namespaces_made(ctx, producer):
             out.made_by[namespace].add(producer.id)
         for res in producer.objects:
@@ -216,21 +217,18 @@ def namespace_missing(ctx: Context) -> Iterator[Hit]:
             before = awaited(ctx, producer)
             for need in missing:
                 maybe = sorted(
-                    ident
-                    for ident, target in known.unseen.items()
+                    (ident, why)
+                    for ident, (target, why) in known.unseen.items()
                     if target in (None, need.namespace) and ident != producer.id
                 )
-                if any(ident in before for ident in maybe):
+                if any(ident in before for ident, _why in maybe):
                     continue  # it waits for a Kustomization homeops cannot read, which may create it
                 written = _written_elsewhere(ctx, need.namespace)
                 if written is None:
                     continue  # a Namespace of that name outside Flux's paths: perhaps applied by a script
-                names = ", ".join(ident.short for ident in maybe)
-                unseen = (
-                    f"; Kustomization {names} is built from another repository: if it creates the "
-                    "namespace, add it to dependsOn"
-                    if maybe
-                    else ""
+                unseen = "".join(
+                    f"; Kustomization {ident.short} {why}: if it creates the namespace, add it to dependsOn"
+                    for ident, why in maybe
                 )
                 yield ctx.hit(
                     need.res,

@@ -201,8 +201,8 @@ def _issuer_refs(res: Resource) -> Iterator[IssuerRef]:
     "object's own namespace (issuerRef.kind defaults to Issuer). A wrong name ('letsencrypt-production' "
     "where the cluster defines 'letsencrypt-prod') leaves the Certificate not Ready forever and the "
     "TLS Secret is never created, so the site serves the ingress controller's default certificate. Not "
-    "reported when the cluster defines no issuer of that kind at all, or when a vendor chart's values "
-    "name it (a chart may create it).",
+    "reported when the cluster defines no issuer of that kind at all, when a vendor chart's values name "
+    "it, or (for an Issuer) when a vendor chart is released into its namespace: a chart may create it.",
     bad="metadata:\n  annotations:\n    cert-manager.io/cluster-issuer: letsencrypt-production\n"
     "# the cluster defines ClusterIssuer letsencrypt-prod\n",
     good="metadata:\n  annotations:\n    cert-manager.io/cluster-issuer: letsencrypt-prod\n",
@@ -243,8 +243,8 @@ def _issuer_problem(known: Defined, ref: IssuerRef, cluster: str) -> tuple[str, 
             f"ClusterIssuers here: {', '.join(clusterwide)}",
         )
     local = sorted(name for ns, name in known.keys("Issuer") if ns in (ref.namespace, ANY_NAMESPACE))
-    if not local and ref.namespace in known.vendor_namespaces:
-        return None  # a vendor chart released there may create it
+    if not known.keys("Issuer") or (not local and ref.namespace in known.vendor_namespaces):
+        return None  # Issuers come from somewhere homeops cannot see, or a chart released there may make it
     usable = [*local, *(f"{name} (ClusterIssuer)" for name in clusterwide)]
     hint = f"issuers it can use: {', '.join(usable)}" if usable else "add the Issuer in its namespace"
     return f"Issuer {ref.namespace}/{ref.name}, which does not exist in cluster {cluster!r}", hint
@@ -340,11 +340,12 @@ def _store_problem(known: Defined, ref: StoreRef, namespace: str) -> tuple[str, 
             "namespace only",
             "add the SecretStore in this namespace, or use a ClusterSecretStore",
         )
+    same_kind = known.names(kind) if kind == "ClusterSecretStore" else known.keys(kind)
+    if not same_kind or name in known.vendor_strings:
+        return None  # stores of that kind come from somewhere homeops cannot see (a chart, a policy)
     stores = sorted(
         [*known.names("ClusterSecretStore"), *(f"{ns}/{n}" for ns, n in known.keys("SecretStore"))]
     )
-    if not stores or name in known.vendor_strings:
-        return None  # the stores come from somewhere homeops cannot see
     return f"{wanted}, which does not exist", f"stores here: {', '.join(stores)}"
 
 
