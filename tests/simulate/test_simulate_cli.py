@@ -175,3 +175,31 @@ def test_empty_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert code == 0
     assert payload["final"] == [] and payload["converged_at"] == 0
     assert any("no Flux objects" in note for note in payload["notes"])
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "home-ops"
+
+
+def test_the_bundled_example_converges(capsys: pytest.CaptureFixture[str]) -> None:
+    """Its entry point writes the GitRepository it syncs from under the path it syncs (as flux
+    bootstrap's gotk-sync.yaml does): the bootstrap creates that source, Flux does not wait to apply it."""
+    code, payload = simulate(capsys, str(EXAMPLE))
+    assert code == 0 and payload["converged_at"] is not None
+    final = {f"{f['kind']}/{f['namespace']}/{f['name']}": f for f in payload["final"]}
+    source = final["GitRepository/flux-system/home-ops"]
+    assert source["state"] == "Ready" and source["ready_at"] == 5  # fetched at once: source-fetch = 5s
+    assert all(
+        f["state"] == "Ready" for k, f in final.items() if k.startswith(("Kustomization", "HelmRelease"))
+    )
+
+
+def test_the_report_shows_what_simulate_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    from homeops.graph.model import build_graph
+    from homeops.report.html.collect import simulation_json
+    from homeops.workspace import open_workspace
+
+    for repo in (EXAMPLE, CHAIN):
+        _code, printed = simulate(capsys, str(repo))
+        workspace = open_workspace(repo)
+        assert simulation_json(workspace, build_graph(workspace.flux)) == printed
+        assert printed["notes"] or repo == EXAMPLE  # CHAIN's flux-system source is assumed: a note

@@ -11,7 +11,6 @@ import pytest
 from homeops.flux.substitute import Outcome
 from homeops.flux.tree import SUBSTITUTION
 from homeops.model.base import Origin, Resource
-from homeops.validate import sources
 from homeops.validate.catalog import Catalog
 from homeops.validate.engine import SEALED, Problem, dotted, validate
 
@@ -163,7 +162,6 @@ def test_documents_encrypted_whole_are_counted_as_one_kind(catalog: Catalog) -> 
     assert report.unvalidated == {SEALED: 2}
 
 
-@pytest.mark.skipif(sources.flux_models_tarball() is None, reason="the Flux models tarball is not installed")
 def test_flux_kinds(catalog: Catalog) -> None:
     ks = {
         "apiVersion": "kustomize.toolkit.fluxcd.io/v1",

@@ -65,9 +65,13 @@ class Expander:
         cluster: str,
         sources: ClusterSources,
         secret_values: SecretValues | None = None,
+        *,
+        offline: bool = False,
     ) -> None:
         self.result = result
         self.secret_values = secret_values
+        self.offline = offline
+        """Remote kustomize bases only from homeops' cache."""
         self.tree = result.tree
         self.cluster = cluster
         self.sources = sources
@@ -154,7 +158,9 @@ class Expander:
         """
         ks, target = job
         try:
-            built = build(target.source.tree, target.path, overrides=target.overrides, flux=True)
+            built = build(
+                target.source.tree, target.path, overrides=target.overrides, flux=True, offline=self.offline
+            )
         except HomeopsError:
             return None
         source = target.source
@@ -219,7 +225,9 @@ class Expander:
             return self._expanded_ahead(producer, ahead)
         source = target.source
         try:
-            built = build(source.tree, target.path, overrides=target.overrides, flux=True)
+            built = build(
+                source.tree, target.path, overrides=target.overrides, flux=True, offline=self.offline
+            )
         except HomeopsError as exc:
             if exc.where is None or exc.where.line == 0:
                 # The engine could not place it: it came from this Kustomization's own spec (its
@@ -413,6 +421,7 @@ def expand_one(
     own_sources: Iterable[tuple[str, str]],
     secret_values: SecretValues | None = None,
     sources: ClusterSources | None = None,
+    offline: bool = False,
 ) -> Producer:
     """Expand one Kustomization exactly as :func:`~homeops.flux.tree.load_flux_tree` does, with the
     ConfigMaps, Secrets and sources of the rest of its cluster (``known``) already there. Used to
@@ -425,7 +434,7 @@ def expand_one(
         if documents is None:
             documents = _DOCUMENTS[tree] = load_documents(tree)[0]
         sources = ClusterSources(tree, cluster, own_sources, (), documents)
-    expander = Expander(FluxTree(tree=tree), cluster, sources, secret_values)
+    expander = Expander(FluxTree(tree=tree), cluster, sources, secret_values, offline=offline)
     for res in known:
         expander.remember(res)
     from ..model.flux import Kustomization
