@@ -17,7 +17,7 @@ from ..flux.provenance import Provenance
 from ..flux.tree import CLUSTER, FluxTree, Producer
 from ..graph.model import Graph, build_graph
 from ..load import yamlio
-from ..model.base import NamedResource, Resource
+from ..model.base import NamedResource, Resource, strings
 from ..model.flux import FLUX_HELM_GROUP, FLUX_SOURCE_GROUP, HelmRelease, Kustomization
 from ..model.kinds import GATEWAY_GROUP
 from ..model.producers import ANY_NAMESPACE, is_sealed, produced_by, sealed_may_be
@@ -216,7 +216,7 @@ class Context:
                 if res.kind == "HelmRelease" and res.group == FLUX_HELM_GROUP:
                     values = HelmRelease(res).values
                     if not is_app_template_values(values):
-                        yield from _strings(values)
+                        yield from strings(values)
 
     def documents_of(self, producer: Producer) -> list[Resource]:
         """What a Kustomization applies; for one whose build fails here, the documents under its path as
@@ -301,17 +301,6 @@ def _index_object(index: ClusterIndex, res: Resource, extra: tuple[ProducerEntry
             index.sources[NamedResource("ExternalArtifact", spec.namespace, spec.name)] = res
     elif group == FLUX_HELM_GROUP and kind == "HelmRelease":
         index.helm_releases[res.id] = res
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
 
 
 def values_at(data: Any, path: tuple[str | int, ...]) -> Any:
