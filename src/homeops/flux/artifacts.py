@@ -117,11 +117,17 @@ def _copy_op(op: Any) -> CopyOp | str:
     if not isinstance(target, str) or not target.startswith("@artifact/"):
         return f"copy to {target!r}: must start with '@artifact/'"
     alias, pattern = source[1:].split("/", 1)
+    dest = target.removeprefix("@artifact/")
+    if dest and (dest.startswith("/") or ".." in dest.split("/")):
+        # source-watcher: the destination must be local to the artifact and hold no '..'
+        return f"copy to {target!r}: the destination must stay inside the artifact, without '..'"
+    dest = posixpath.normpath(dest) if dest else "."
+    dest = "" if dest == "." else dest
     exclude = tuple(str(e) for e in op.get("exclude") or [] if isinstance(e, str))
     return CopyOp(
         alias,
         pattern,
-        target.removeprefix("@artifact/"),
+        dest,
         target.endswith("/"),
         exclude,
         str(op.get("strategy") or "Overwrite"),
@@ -247,7 +253,7 @@ def _copy(op: CopyOp, files: Mapping[str, str], written: Mapping[str, str]) -> I
         if _excluded(source, op.exclude):
             return
         folder = op.dest.rstrip("/")
-        if op.dest_is_dir or any(path.startswith(folder + "/") for path in written):
+        if op.dest_is_dir or not folder or any(path.startswith(folder + "/") for path in written):
             yield _join(op.dest, posixpath.basename(source)), source
         else:
             yield op.dest.rstrip("/"), source
@@ -421,6 +427,8 @@ def _write(tree: SourceTree, assembled: Assembled, folder: Any) -> None:
     try:
         for dest, source in assembled.files.items():
             target = os.path.join(staging, dest)
+            if normalize(dest) is None or not dest:  # never outside the staging folder, whatever came in
+                raise OSError(f"artifact path {dest!r} leaves the artifact")
             os.makedirs(os.path.dirname(target), exist_ok=True)
             data = assembled.merged.get(dest)
             with open(target, "wb") as handle:
