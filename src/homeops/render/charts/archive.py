@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ...fsutil import private_tempdir
+from ...load.walk import inside
 from ...load.yamlio import HELM, parse
 from .errors import ChartSourceError
 
@@ -254,8 +255,30 @@ FetchDependency = Callable[[Dependency, Path], Path]
 """Given a dependency and the chart folder it belongs to, return the path of its chart (folder or .tgz)."""
 
 
-def package_folder(folder: Path, *, fetch: FetchDependency) -> bytes:
-    """A deterministic ``.tgz`` of the chart in ``folder``, missing dependencies vendored first."""
+def within(path: str | Path, root: str | Path) -> bool:
+    """Whether ``path``, its symlinks resolved, is ``root`` or below it."""
+    return inside(os.path.realpath(root), str(path))
+
+
+def leaving(root: Path | None) -> Callable[[str, list[str]], set[str]]:
+    """A ``shutil.copytree`` ``ignore`` that leaves out the symlinks leading outside ``root`` (None:
+    nothing left out), as the repository walk treats them: absent. Flux's artifacts hold no symlink."""
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        if root is None:
+            return set()
+        return {
+            name
+            for name in names
+            if os.path.islink(os.path.join(folder, name)) and not within(os.path.join(folder, name), root)
+        }
+
+    return ignore
+
+
+def package_folder(folder: Path, *, fetch: FetchDependency, root: Path | None = None) -> bytes:
+    """A deterministic ``.tgz`` of the chart in ``folder``, missing dependencies vendored first;
+    ``root``: the source the chart belongs to, whose symlinks leading out of it are not followed."""
     import helm_python
 
     if not (folder / "Chart.yaml").is_file():
@@ -265,7 +288,7 @@ def package_folder(folder: Path, *, fetch: FetchDependency) -> bytes:
     with private_tempdir("homeops-chart-") as tmp:
         work = tmp / "src" / folder.name
         try:
-            shutil.copytree(folder, work, symlinks=False)
+            shutil.copytree(folder, work, symlinks=False, ignore=leaving(root))
         except (OSError, shutil.Error) as exc:
             raise ChartSourceError(f"cannot copy the chart {folder}: {exc}", source=str(folder)) from exc
         _vendor_dependencies(work, folder, fetch)
@@ -295,7 +318,7 @@ def _vendor_dependencies(work: Path, original: Path, fetch: FetchDependency) -> 
         chart_path = fetch(dep, original)
         charts.mkdir(exist_ok=True)
         if chart_path.is_dir():
-            shutil.copytree(chart_path, charts / dep.name, symlinks=False)
+            shutil.copytree(chart_path, charts / dep.name, symlinks=False, ignore=leaving(chart_path))
         else:
             shutil.copyfile(chart_path, charts / f"{dep.name}-{dep.version or 'vendored'}.tgz")
         present.add(dep.name)
