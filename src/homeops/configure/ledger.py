@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import LoadError, Where
+from ..load import jsonio
 from . import linemap
 
 LEDGER_PATH = ".homeops/ledger.json"
@@ -87,7 +88,7 @@ class Ledger:
 
     @classmethod
     def from_json(cls, data: bytes) -> Ledger:
-        document = json.loads(data)
+        document = jsonio.loads(data)
         if not isinstance(document, dict) or document.get("format") != FORMAT:
             raise ValueError(
                 f"unknown ledger format {document.get('format') if isinstance(document, dict) else None!r}"
