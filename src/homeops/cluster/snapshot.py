@@ -10,6 +10,7 @@ last-applied annotation go, and a Secret or ConfigMap keeps the names of its key
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any, NamedTuple
 
 from ..errors import UsageError, Where
 from ..load import jsonio
+from ..load.walk import inside
 
 KEYS_ANNOTATION = "homeops.dev/data-keys"
 """On a Secret or ConfigMap of a snapshot: the names of the keys whose values were left out."""
@@ -128,7 +130,11 @@ def _files(paths: Sequence[str | Path]) -> Iterator[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in _SUFFIXES)
+            # a folder someone sent: a symlink in it leading elsewhere on this machine is not read
+            real = os.path.realpath(path)
+            found = sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix in _SUFFIXES and inside(real, str(p))
+            )
             if not found:
                 raise UsageError(f"{path}: no snapshot files (*.json, *.yaml) in this folder")
             yield from found
