@@ -209,6 +209,9 @@ def entry() -> None:
     if _ran in _NO_TEARDOWN:
         # Freeing a whole parsed repository object by object at interpreter shutdown takes a
         # noticeable part of a check; with the output flushed there is nothing left to do.
+        fsutil = sys.modules.get("homeops.fsutil")  # not imported: nothing was kept
+        if fsutil is not None:
+            fsutil.remove_process_dirs()  # what a full cache disk made it keep in RAM instead
         try:
             sys.stdout.flush()
             sys.stderr.flush()

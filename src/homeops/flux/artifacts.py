@@ -411,11 +411,38 @@ def materialize(tree: SourceTree, assembled: Assembled) -> SourceTree:
             digest.update(hashlib.sha256(assembled.merged[dest]).digest())
     digest.update(str(tree.root).encode("utf-8", "surrogateescape"))
     folder = cache_dir() / "artifacts" / digest.hexdigest()[:32]
-    if folder.is_dir():
-        os.utime(folder)  # recently used: kept by pruning
-    else:
-        _write(tree, assembled, folder)  # renamed into place whole: a folder that exists is complete
+    if _holds_plaintext_secrets(tree, assembled):
+        # A SOPS file not encrypted yet: the copy lives in RAM for this run only, never in the cache.
+        from ..fsutil import process_tempdir
+
+        folder = process_tempdir("homeops-artifact-") / "tree"
+        _write(tree, assembled, folder)
+        return SourceTree(folder).view(SourceIgnore(()))
+    try:
+        if folder.is_dir():
+            os.utime(folder)  # recently used: kept by pruning
+        else:
+            _write(tree, assembled, folder)  # renamed into place whole: a folder that exists is complete
+    except OSError:
+        # The cache cannot be written (a full disk, a read-only home): this run keeps its own copy.
+        from ..fsutil import process_tempdir
+
+        folder = process_tempdir("homeops-artifact-") / "tree"
+        _write(tree, assembled, folder)
     return SourceTree(folder).view(SourceIgnore(()))
+
+
+def _holds_plaintext_secrets(tree: SourceTree, assembled: Assembled) -> bool:
+    """Whether a ``*.sops.*`` file of the artifact is not SOPS-encrypted (no ``sops`` map with a mac)."""
+    for source in assembled.files.values():
+        if ".sops." in source.rpartition("/")[2]:
+            try:
+                data = tree.read_bytes(source)
+            except OSError:
+                continue
+            if b"sops" not in data or b"mac" not in data:
+                return True
+    return False
 
 
 def _write(tree: SourceTree, assembled: Assembled, folder: Any) -> None:
