@@ -19,7 +19,7 @@ import io
 import os
 import shutil
 import tarfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,33 @@ PINNED_MTIME = 315532800
 SCHEMA_FILE = "values.schema.json"
 MAX_NESTING = 8
 """Subcharts inside subcharts deeper than this are not read (no real chart comes close)."""
+MAX_FILE_BYTES = 5 * 1024 * 1024
+"""Helm's ``MaxDecompressedFileSize``: a chart with a bigger file does not load."""
+MAX_CHART_BYTES = 100 * 1024 * 1024
+"""Helm's ``MaxDecompressedChartSize``: the whole chart, decompressed."""
+
+
+def bounded_members(tar: tarfile.TarFile, source: str) -> Iterator[tarfile.TarInfo]:
+    """The members of a chart archive, refusing (as Helm's loader does) a file or a whole chart larger
+    than Helm loads: a small download must not decompress into gigabytes here (a tar bomb)."""
+    total = 0
+    for member in tar:
+        if member.size > MAX_FILE_BYTES:
+            raise ChartSourceError(
+                f"{source}: {member.name} is {member.size:,} bytes decompressed; Helm refuses a chart "
+                f"file over {MAX_FILE_BYTES // (1024 * 1024)} MiB",
+                source=source,
+                hint="the chart is broken or hostile; use another version or source",
+            )
+        total += member.size
+        if total > MAX_CHART_BYTES:
+            raise ChartSourceError(
+                f"{source}: the chart is over {MAX_CHART_BYTES // (1024 * 1024)} MiB decompressed, "
+                "which Helm refuses",
+                source=source,
+                hint="the chart is broken or hostile; use another version or source",
+            )
+        yield member
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +137,7 @@ def chart_tree(
     top = ""
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
-            for member in tar:
+            for member in bounded_members(tar, source):
                 head, _, rest = member.name.removeprefix("./").partition("/")
                 if not member.isfile() or not rest or (top and head != top):
                     continue
@@ -169,7 +196,7 @@ def strip_schemas(data: bytes, *, _depth: int = 0) -> bytes | None:
             gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as packed,
             tarfile.open(fileobj=packed, mode="w", format=tarfile.PAX_FORMAT) as target,
         ):
-            for member in source:
+            for member in bounded_members(source, "archive"):
                 parts = member.name.removeprefix("./").split("/")
                 # A chart root is the top folder or <root>/charts/<name>: <root>/x has an even number of
                 # parts, <root>/charts/y.tgz an odd one, and every odd place before the last says "charts".
@@ -204,7 +231,7 @@ def read_member(data: bytes, relpath: str) -> bytes | None:
     """The bytes of ``<chart>/<relpath>`` inside a chart archive, or None when absent."""
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
-            for member in tar:
+            for member in bounded_members(tar, "archive"):
                 parts = member.name.removeprefix("./").split("/", 1)
                 if len(parts) == 2 and parts[1] == relpath and member.isfile():
                     handle = tar.extractfile(member)
