@@ -124,3 +124,23 @@ def test_a_tar_bomb_chart_is_refused_quickly_in_little_memory(tmp_path: Path) ->
     assert "Helm refuses a chart file over 5 MiB" in done.stderr
     assert elapsed < 60  # decompressing a gigabyte into memory took much longer, and 2 GB of it
     assert peak_kib < 700 * 1024
+
+
+def test_a_chart_repository_index_over_50_mib_is_refused(tmp_path: Path) -> None:
+    from homeops.render.charts.errors import ChartSourceError
+    from homeops.render.charts.helmrepo import download_index
+
+    served = tmp_path / "served"
+    served.mkdir()
+    with (served / "index.yaml").open("w") as handle:
+        handle.write("apiVersion: v1\nentries:\n")
+        line = "# " + "x" * 1022 + "\n"
+        for _ in range(51 * 1024):  # 51 MiB of comments
+            handle.write(line)
+    with helm_http_repo(served) as repo:
+        try:
+            download_index(repo.url, credentials=None, timeout=30)
+        except ChartSourceError as exc:
+            assert "larger than 50 MiB" in exc.message
+        else:
+            raise AssertionError("a 51 MiB index was read")
