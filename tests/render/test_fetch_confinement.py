@@ -210,3 +210,21 @@ def test_a_name_that_resolves_elsewhere_when_connecting_is_refused(
         with pytest.raises(ChartSourceError, match="local or private address"):
             transport.get(url, what="index")
         assert served.requests == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/",  # a cloud's metadata endpoint
+        "http://[fd00:ec2::254]/latest/meta-data/",
+        "http://0.0.0.0:8080/",
+        "http://10.0.0.1/index.yaml",
+        "http://100.100.100.200/",  # a shared-address (CGNAT, tailnet) host
+        "https://[::1]/",
+        "ftp://example.com/chart.tgz",
+        "file:///etc/passwd",
+    ],
+)
+def test_no_local_or_odd_url_is_fetched(url: str) -> None:
+    with pytest.raises(ChartSourceError, match="homeops does not fetch"):
+        transport.get(url, what="fetching")

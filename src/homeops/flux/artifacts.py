@@ -475,8 +475,12 @@ _KEEP = 32
 
 def _prune(parent: Any) -> None:
     import shutil
+    import time
 
     try:
+        for staging in parent.glob(".artifact-*"):  # a writer killed half-way (SIGKILL) left it
+            if time.time() - staging.stat().st_mtime > 3600:
+                shutil.rmtree(staging, ignore_errors=True)
         stored = sorted(
             (p for p in parent.iterdir() if p.is_dir() and not p.name.startswith(".")),
             key=lambda p: p.stat().st_mtime,
