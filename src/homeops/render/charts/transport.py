@@ -57,7 +57,7 @@ _ADDRESSES: dict[str, set[str]] = {}
 """Host → its addresses, looked up once per process."""
 
 
-def local_reason(url: str) -> str | None:
+def local_reason(url: str, *, offline: bool = False) -> str | None:
     """Why ``url`` (http(s), oci, ssh, ``git@host:path`` or ``file://``) is on this machine or its local
     network: a loopback, private, link-local (metadata), unspecified or reserved address; None when it is
     public, or when local remotes are allowed."""
@@ -73,7 +73,7 @@ def local_reason(url: str) -> str | None:
         literal = True
     except ValueError:
         literal = False
-    if not literal and os.environ.get("HOMEOPS_OFFLINE", "") not in ("", "0"):
+    if not literal and offline:
         return None  # no lookup offline: only caches are used, filled under this same check
     addresses = _ADDRESSES.get(host)
     if addresses is None:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from ...diff.objects import DiffResult, ObjectChange
-from ...diff.report import _path, _value
+from ...diff.report import field_path, value_text
 from ...yamlout import dump_yaml
 from .page import render
 
@@ -100,7 +100,8 @@ def _object(change: ObjectChange) -> dict[str, Any]:
         "status": change.status,
         "note": change.note,
         "fields": [
-            {"path": _path(f), "before": _value(f.before), "after": _value(f.after)} for f in change.fields
+            {"path": field_path(f), "before": value_text(f.before), "after": value_text(f.after)}
+            for f in change.fields
         ],
         "rows": side_by_side(before, after),
     }
