@@ -208,7 +208,7 @@ def test_a_symlinked_settings_file_is_not_read(hostile: Path, tmp_path: Path) ->
         check=False,
     )
     assert done.returncode == 2
-    assert ".homeops.yaml: .homeops.yaml is a symlink that leads outside the repository" in done.stderr
+    assert "error: .homeops.yaml is a symlink that leads outside the repository" in done.stderr
 
 
 def test_a_snapshot_folder_does_not_follow_symlinks_out_of_it(tmp_path: Path) -> None:
