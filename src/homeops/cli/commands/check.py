@@ -125,9 +125,14 @@ PROGRESS_AFTER = 0.5
 
 def _check(root: str, walked: Walk, args: argparse.Namespace) -> CachedCheck:
     """Check the repository: the findings, their exit codes and the output asked for."""
+    import gc
+
     from ...load import prefetch
     from ...load.cache import ParseCache
 
+    # A check builds a whole repository's documents and frees little of it before it exits; at the
+    # default thresholds the collector would walk them again and again (5-10% of a cold check).
+    gc.set_threshold(100_000, 50, 100)
     cache = None if args.no_cache else ParseCache(root)
     parsing = prefetch.start(root, walked, cache)
     # From here on a helper parses while this process imports what reads the documents; what only
