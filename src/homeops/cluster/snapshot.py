@@ -13,9 +13,10 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..errors import UsageError, Where
+from ..records import NamedTuple
 
 KEYS_ANNOTATION = "homeops.dev/data-keys"
 """On a Secret or ConfigMap of a snapshot: the names of the keys whose values were left out."""

@@ -14,12 +14,13 @@ from __future__ import annotations
 import os
 import stat
 import weakref
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..errors import KustomizeError, UnsupportedFeature, Where
 from ..load.tree import SourceTree, normalize
 from ..load.yamlio import ParsedFile
 from ..model.base import Origin
+from ..records import NamedTuple
 
 _REMOTE_PREFIXES = (
     "http://",

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..errors import KustomizeError, Where
 from ..load.yamlio import ParsedFile, parse
 from ..model.base import deep_copy
+from ..records import NamedTuple
 from .jsonpatch import JsonPatchError
 from .jsonpatch import apply as apply_json
 from .kfile import PatchSpec, Selector

@@ -23,10 +23,11 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import parse_qs
 
 from ..errors import HomeopsError, Where
+from ..records import NamedTuple
 from .loader import RemoteUnavailable
 
 TYPE_CHECKING = False

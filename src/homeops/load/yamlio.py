@@ -34,7 +34,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 import yaml
 from yaml.events import (
@@ -47,6 +47,8 @@ from yaml.events import (
     SequenceStartEvent,
     StreamEndEvent,
 )
+
+from ..records import NamedTuple
 
 KUSTOMIZE = "kustomize"
 """go-yaml v3 through kyaml, then JSON: how Flux's kustomize-controller reads manifests."""

@@ -17,10 +17,11 @@ from __future__ import annotations
 import math
 from collections.abc import Generator, Iterable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import simpy
 
+from ..records import NamedTuple
 from ..runtime import defaults as d
 from ..runtime.durations import format_duration
 from .settings import Settings

@@ -18,7 +18,8 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import NamedTuple
+
+from ..records import NamedTuple
 
 DEFAULT_KUBERNETES_VERSION = "1.33.0"
 """The Kubernetes version validated against when ``.homeops.yaml`` names none (as ``build`` renders)."""
