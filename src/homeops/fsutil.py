@@ -31,11 +31,17 @@ _STALE_AFTER = 10.0
 """Seconds a folder must have existed unlocked before a sweep takes it for abandoned."""
 
 
-def atomic_write(path: str | Path, data: bytes | str, *, mode: int | None = None) -> None:
-    """Replace ``path`` with ``data`` atomically, keeping the old file's permissions unless ``mode``."""
+def atomic_write(
+    path: str | Path, data: bytes | str, *, mode: int | None = None, durable: bool = True
+) -> None:
+    """Replace ``path`` with ``data`` atomically, keeping the old file's permissions unless ``mode``.
+
+    ``durable=False`` skips the fsync, for caches: after a crash their file may be empty or torn,
+    which their readers take for a miss; a cold ``check`` writes two and saves the wait for the disk.
+    """
     target = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    staged = _stage(target, payload, mode)
+    staged = _stage(target, payload, mode, durable)
     try:
         os.replace(staged, target)
     except OSError as exc:
@@ -43,7 +49,7 @@ def atomic_write(path: str | Path, data: bytes | str, *, mode: int | None = None
         raise WriteError(f"cannot write {target}: {exc.strerror or exc}") from exc
 
 
-def _stage(target: Path, payload: bytes, mode: int | None) -> Path:
+def _stage(target: Path, payload: bytes, mode: int | None, durable: bool = True) -> Path:
     directory = target.parent
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -54,8 +60,9 @@ def _stage(target: Path, payload: bytes, mode: int | None) -> Path:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         if mode is not None:
             os.chmod(staged, mode)
         elif target.exists():

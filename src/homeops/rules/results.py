@@ -149,6 +149,6 @@ def store(key: str, entry: CachedCheck) -> None:
         "outputs": entry.outputs,
     }
     try:
-        atomic_write(_path(key), json.dumps(payload), mode=0o600)
+        atomic_write(_path(key), json.dumps(payload), mode=0o600, durable=False)
     except WriteError:
         pass  # no cache: only a slower next run
