@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-import ssl
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from email.message import Message
+from functools import cache
+from typing import TYPE_CHECKING
 
 from .errors import ChartSourceError
+
+if TYPE_CHECKING:
+    import urllib.request
+    from email.message import Message
 
 DEFAULT_TIMEOUT = 30.0
 MAX_BYTES = 256 * 1024 * 1024
@@ -40,9 +42,18 @@ class Response:
     """The final URL, after redirects."""
 
 
-_DEFAULT = urllib.request.build_opener()
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-"""Loopback is never sent through a proxy (as Go's ProxyFromEnvironment does)."""
+@cache
+def _opener(direct: bool) -> urllib.request.OpenerDirector:
+    """The opener for a host; ``direct``: loopback, never sent through a proxy (as Go's
+    ProxyFromEnvironment does). Built on first use: a build from the cache never fetches, and
+    ``urllib.request`` with ``ssl`` and ``http.client`` is a noticeable part of its start-up."""
+    import urllib.request
+
+    return (
+        urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        if direct
+        else urllib.request.build_opener()
+    )
 
 
 def _is_loopback(url: str) -> bool:
@@ -87,11 +98,14 @@ def get(
     ``authorization`` is sent to ``url``'s host only: a redirect (registries send blobs to object
     storage) does not carry it along.
     """
+    import urllib.error
+    import urllib.request
+
     request = urllib.request.Request(url, headers=dict(headers or {}), method="GET")
     if authorization:
         request.add_unredirected_header("Authorization", authorization)
     shown = display_url(url)
-    opener = _DIRECT if _is_loopback(url) else _DEFAULT
+    opener = _opener(_is_loopback(url))
     try:
         with opener.open(request, timeout=timeout) as reply:
             body = _read_capped(reply, max_bytes, what, shown)
@@ -139,6 +153,8 @@ def _http_error(code: int, reason: object, what: str, shown: str) -> ChartSource
 
 
 def _network_error(reason: object, what: str, shown: str, timeout: float) -> ChartSourceError:
+    import ssl  # loaded already by whatever failed
+
     if isinstance(reason, ssl.SSLCertVerificationError):
         return ChartSourceError(
             f"{what}: TLS certificate of {shown} is not trusted: {reason.verify_message}",
