@@ -96,9 +96,12 @@ def _code_fingerprint() -> str:
 
 def result_key(root: str, walked: Walk, select: str | None) -> str:
     """The key of one repository's state (``root`` resolved) and one ``--select``."""
-    import hashlib
+    try:  # hashlib loads OpenSSL first (a few milliseconds); its blake2b is this one anyway
+        from _blake2 import blake2b
+    except ImportError:  # pragma: no cover - a Python built without it
+        from hashlib import blake2b
 
-    digest = hashlib.sha256()
+    digest = blake2b(digest_size=32)
     digest.update(f"{_FORMAT}\n{_code_fingerprint()}\n{root}\n".encode("utf-8", "surrogateescape"))
     digest.update(",".join(sorted(s.strip() for s in (select or "").split(","))).encode() + b"\n")
     try:  # also when the configuration file is ignored by Git, and so not among the files
