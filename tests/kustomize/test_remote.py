@@ -173,6 +173,28 @@ def test_a_plain_web_file_is_not_a_repository() -> None:
 
 
 @pytest.mark.parametrize(
+    "url",
+    [
+        "https://github.com/org/repo/releases/download/v0.5.0/manifest.yaml",
+        "https://github.com/org/repo/releases/latest/download/manifest.yaml",
+        "https://github.com/org/repo/raw/v1.2.0/deploy/crds.yaml",
+        "https://gitlab.com/org/repo/-/raw/main/deploy.yaml",
+    ],
+)
+def test_a_forge_web_file_is_not_a_repository(url: str) -> None:
+    # kustomize downloads every http(s) resource first and clones only when the server answers an
+    # error: a release asset or a raw file is served, so it is a file, not a repository
+    assert remote.parse(url) is None
+
+
+def test_a_repository_path_on_a_forge_is_still_a_repository() -> None:
+    spec = remote.parse("https://github.com/org/repo/releases/base?ref=v1.0.0")
+    assert spec is not None and spec.url == "https://github.com/org/repo" and spec.path == "releases/base"
+    spec = remote.parse("github.com/org/repo/releases/download/v1/x.yaml")  # no scheme: never fetched
+    assert spec is not None and spec.url == "https://github.com/org/repo"
+
+
+@pytest.mark.parametrize(
     ("ref", "expected"),
     [("", False), ("main", False), ("v1.2.3", True), ("1.2", True), ("0" * 40, True), ("feature-x", None)],
 )

@@ -41,9 +41,32 @@ def test_flux2_cli_testdata(reference: Path) -> None:
     )
     assert seen["debug_helmrelease/objects.yaml:HelmRelease/test-with-history"] == ("Reconciling", "NoStatus")
     assert seen["debug_kustomization/objects.yaml:Kustomization/test"] == ("Reconciling", "NoStatus")
-    with_status = [k for k in seen if not k.startswith("debug_")]
+    flux = ("Kustomization", "HelmRelease")
+    with_status = [k for k in seen if not k.startswith("debug_") and k.split(":")[1].split("/")[0] in flux]
     assert len(with_status) >= 10
     assert all(seen[k] == ("Ready", "ReconciliationSucceeded") for k in with_status)
+
+
+def test_flux2_cli_sources(reference: Path) -> None:
+    """The same maintainer-written data for sources: `flux get sources git --status-selector` goldens
+    (get_status_ready_*.golden) print READY True for gr-ready, False for gr-failed, Unknown for
+    gr-unknown; the source machine reads those as Ready, Failed (retried with back-off) and in
+    progress, with the reason source-controller set."""
+    found = {}
+    for path in sorted((reference / "flux2-cli-testdata").glob("*/*.yaml")):
+        for doc in _documents(path, fluxns="flux-system", ns="default"):
+            if doc.get("kind") in ("GitRepository", "OCIRepository", "HelmRepository", "HelmChart"):
+                found[f"{path.parent.name}:{doc['kind']}/{doc['metadata']['name']}"] = classify(
+                    doc["kind"], doc
+                )
+    golden = (reference / "flux2-cli-testdata" / "get" / "get_status_ready_not_true.golden").read_text()
+    assert "gr-failed" in golden and "gr-unknown" in golden and "gr-ready" not in golden
+    assert found["get:GitRepository/gr-ready"] == ("Ready", "GitOperationSucceed")
+    assert found["get:GitRepository/gr-failed"] == ("Failed", "GitOperationFailed")
+    assert found["get:GitRepository/gr-unknown"] == ("Reconciling", "Progressing")
+    assert found["trace:HelmChart/podinfo-podinfo"] == ("Ready", "ChartPullSucceeded")
+    assert found["trace:OCIRepository/podinfo-charts"] == ("Ready", "Succeed")
+    assert MACHINES["GitRepository"].timer("retry-backoff").delay(3) == 3.0
 
 
 @pytest.mark.parametrize("fixture", ["flux-spec-status.yaml", "shaped-status.yaml"])

@@ -3,6 +3,7 @@ Kustomization leaves exactly it and what transitively waits on it not Ready."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,9 @@ from homeops.simulate.engine import Result, Simulation
 from homeops.simulate.settings import settings
 from homeops.simulate.world import SimObject, build_world
 from homeops.workspace import open_workspace
+
+Commit = Callable[[Path, str], None]
+"""The ``commit`` fixture (tests/simulate/conftest.py)."""
 
 pytestmark = pytest.mark.corpus
 
@@ -119,3 +123,89 @@ def test_failing_any_kustomization_blocks_exactly_its_dependents(corpus: Path, n
         )
         states = {f.obj.kind: f.state for f in result.final if f.obj is target}
         assert states["Kustomization"] == "Failed"
+
+
+@pytest.mark.parametrize("name", REPOS)
+def test_a_failed_store_leaves_a_running_cluster_on_stale_data(corpus: Path, name: str) -> None:
+    """Converged, then each secret store's vault goes away: every ExternalSecret that reads it ends Stale
+    (its Secret exists), no HelmRelease leaves Ready (pods keep running), and every workload that uses
+    such a Secret is reported as running on stale data."""
+    from homeops.simulate.scenario import simulate
+
+    flux = open_workspace(corpus / name).flux
+    graph = build_graph(flux)
+    releases = [(r.name, r.namespace) for r in flux.bootstrap.releases]
+    stores = [n for n in graph.nodes if n.kind in ("ClusterSecretStore", "SecretStore")]
+    if not stores:
+        pytest.skip("no secret store")
+    for store in stores:
+        spec = f"{store.kind}/{store.namespace}/{store.name}"
+        result = simulate(
+            graph,
+            settings(),
+            fail=[spec],
+            converged=True,
+            bootstrap_releases=releases,
+            bootstrap_files=flux.bootstrap.applied_files,
+        )
+        readers = [f for f in result.final if f.obj.kind == "ExternalSecret" and f.obj.store is not None]
+        readers = [f for f in readers if f.obj.store.node == store]
+        assert {f.state for f in readers} <= {"Stale"}, spec
+        releases_after = {f.obj.label: f.state for f in result.final if f.obj.kind == "HelmRelease"}
+        assert set(releases_after.values()) == {"Ready"}, spec
+        stale = {(id(s.consumer), id(s.producer)) for s in result.stale}
+        for f in readers:
+            for obj in world_of_result(result):
+                if f.obj in obj.needs and obj.kind == "HelmRelease":
+                    assert (id(obj), id(f.obj)) in stale, (spec, obj.label, f.obj.label)
+
+
+def world_of_result(result: Result) -> list[SimObject]:
+    return [f.obj for f in result.final]
+
+
+@pytest.mark.parametrize("name", ["onedr0p__home-ops", "bjw-s-labs__home-ops"])
+def test_a_commit_to_a_real_repository(
+    corpus: Path, name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], commit: Commit
+) -> None:
+    """A copy of the repository under Git, then one commit that bumps one app's image tag: exactly that
+    HelmRelease upgrades, every Kustomization of the repository's source re-applies the new revision, none
+    before a dependsOn of the same source has applied it, and the cluster converges."""
+    import json
+    import re
+    import shutil
+
+    from homeops.cli.main import main
+
+    root = tmp_path / name
+    shutil.copytree(corpus / name, root, symlinks=True)
+    commit(root, "base")
+    target = next(
+        p
+        for p in sorted(root.glob("kubernetes/apps/*/*/app/helmrelease.yaml"))
+        if re.search(r"^\s+tag: \S+", p.read_text(), re.M)
+    )
+    target.write_text(re.sub(r"^(\s+tag: )\S+", r"\g<1>9.9.9", target.read_text(), count=1, flags=re.M))
+    commit(root, "bump")
+
+    assert main(["simulate", str(root), "--change", "HEAD", "--output", "json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    name_line = re.search(r"^metadata:\n(?:  .*\n)*?  name: (?:&\S+ )?(\S+)", target.read_text(), re.M)
+    assert name_line is not None
+    upgraded = {e["name"] for e in payload["events"] if e["to"] == "Upgrading"}
+    assert upgraded == {name_line.group(1)}
+    ready = {
+        (e["namespace"], e["name"]): e["t"]
+        for e in payload["events"]
+        if e["kind"] == "Kustomization" and e["to"] == "Ready"
+    }
+    world = {o.node.id: o for o in world_of(root)}
+    kustomizations = [o for o in world.values() if o.kind == "Kustomization"]
+    assert len(ready) == sum(1 for o in kustomizations if o.source is not None and o.source.res is None)
+    for obj in kustomizations:
+        for dep in obj.depends:
+            if (obj.node.namespace, obj.node.name) in ready and dep.source is obj.source:
+                assert (
+                    ready[(obj.node.namespace, obj.node.name)] >= ready[(dep.node.namespace, dep.node.name)]
+                )
+    assert payload["converged_at"] == max(f["ready_at"] for f in payload["final"])

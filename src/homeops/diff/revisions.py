@@ -121,10 +121,12 @@ class Repo:
             hint="name the base revision with --base REF (or compare folders with --path-orig DIR)",
         )
 
-    def changes(self, commit: str) -> Changes:
-        """Files that differ between ``commit`` and the work tree (staged, unstaged and untracked)."""
+    def changes(self, commit: str, head: str | None = None) -> Changes:
+        """Files that differ between ``commit`` and the work tree (staged, unstaged and untracked), or
+        commit ``head`` when given."""
         scope = ["--", self.prefix] if self.prefix else []
-        raw = git(self.toplevel, "diff", "--name-status", "--no-renames", "-z", commit, *scope)
+        to = [head] if head is not None else []
+        raw = git(self.toplevel, "diff", "--name-status", "--no-renames", "-z", commit, *to, *scope)
         fields = raw.decode("utf-8", "surrogateescape").split("\0")
         modified: set[str] = set()
         added: set[str] = set()
@@ -134,6 +136,8 @@ class Repo:
             if rel is None:
                 continue
             {"A": added, "D": deleted}.get(status[:1], modified).add(rel)
+        if head is not None:
+            return Changes(frozenset(modified), frozenset(added), frozenset(deleted))
         untracked = git(self.toplevel, "ls-files", "--others", "--exclude-standard", "-z", *scope)
         for path in untracked.decode("utf-8", "surrogateescape").split("\0"):
             rel = self._rel(path) if path else None

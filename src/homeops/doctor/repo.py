@@ -55,7 +55,7 @@ def open_repo(path: str | Path, view: View | None, cluster: str | None) -> RepoS
             f"no cluster {cluster!r} in {path}", hint=f"clusters: {', '.join(sorted(flux.clusters))}"
         )
     graph = build_graph(flux)
-    chosen = cluster or _best_match(graph, sorted(flux.clusters), view)
+    chosen = cluster or best_cluster(graph, sorted(flux.clusters), view)
     objects: dict[Ref, Resource] = {}
     for res in flux.objects:
         if res.notes.get(CLUSTER) == chosen:
@@ -76,7 +76,7 @@ def _ref(res: Resource) -> Ref:
     return Ref(res.kind, namespace, res.name)
 
 
-def _best_match(graph: Graph, clusters: list[str], view: View | None) -> str:
+def best_cluster(graph: Graph, clusters: list[str], view: View | None) -> str:
     """The cluster whose Flux objects the snapshot holds the most of (the first when it cannot tell)."""
     if len(clusters) == 1 or view is None:
         return clusters[0]

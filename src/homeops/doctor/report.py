@@ -43,6 +43,7 @@ def status_json(rows: Sequence[Row]) -> str:
             "reason": row.state.reason,
             "revision": row.revision,
             "drift": row.drift,
+            "phase": row.state.phase or None,
         }
         if row.state.attempt is not None:
             item["attempt"], item["attempts"] = row.state.attempt, row.state.attempts
@@ -92,6 +93,7 @@ def why_json(found: Why) -> str:
             **_ref_fields(hop.ref),
             "state": hop.state.state,
             "reason": hop.state.reason,
+            "phase": hop.state.phase or None,
             "evidence": list(hop.evidence),
             "via": hop.via or None,
         }

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..records import NamedTuple
 from .repo import RepoSide
-from .states import BLOCKED, HEALTHY, MISSING, RECONCILING, RETRYING, STALLED, SUSPENDED
+from .states import BLOCKED, HEALTHY, MISSING, RECONCILING, RETRYING, STALLED, SUSPENDED, target_secret
 from .view import FLUX_KS_LABEL, FLUX_KS_NS_LABEL, Ref, View, get, labels
 from .why import Explainer, Hop
 
@@ -105,8 +105,7 @@ def _root_fix(ctx: Context, ref: Ref) -> str:
 
 def _crash_loop(ctx: Context) -> Iterator[Problem]:
     for ref, _pod in ctx.view.of_kind("Pod"):
-        state = ctx.explainer.state(ref)
-        if state.state == RETRYING and state.reason == "CrashLoopBackOff":
+        if ctx.explainer.state(ref).phase == "CrashLoopBackOff":
             yield _problem(ctx, "crash-loop", ref, _root_fix(ctx, ref))
 
 
@@ -119,33 +118,24 @@ def _helmrelease_stuck(ctx: Context) -> Iterator[Problem]:
             yield _problem(ctx, "helmrelease-stuck", ref, _root_fix(ctx, ref))
 
 
-def _target_exists(ctx: Context, ref: Ref, obj: dict[str, Any]) -> bool:
-    target = get(obj, "spec", "target", "name") or ref.name
-    return ctx.view.get(Ref("Secret", ref.namespace, str(target))) is not None
-
-
 def _externalsecret_sync(ctx: Context) -> Iterator[Problem]:
+    """The machine's Failed (and Deleted): the sync failed and the target Secret does not exist."""
     for ref, obj in ctx.view.of_kind("ExternalSecret"):
-        if not ctx.explainer.state(ref).healthy and ctx.explainer.state(ref).state != RECONCILING:
-            if not _target_exists(ctx, ref, obj):
-                target = get(obj, "spec", "target", "name") or ref.name
-                yield _problem(
-                    ctx,
-                    "externalsecret-sync",
-                    ref,
-                    _root_fix(ctx, ref),
-                    (
-                        f"target Secret {ref.namespace}/{target} does not exist: pods that use it cannot "
-                        "start",
-                    ),
-                )
+        if ctx.explainer.state(ref).phase in ("Failed", "Deleted"):
+            target = target_secret(ref, obj)
+            yield _problem(
+                ctx,
+                "externalsecret-sync",
+                ref,
+                _root_fix(ctx, ref),
+                (f"target Secret {ref.namespace}/{target} does not exist: pods that use it cannot start",),
+            )
 
 
 def _stale_secret(ctx: Context) -> Iterator[Problem]:
+    """The machine's Stale: the refresh failed while the target Secret still holds the last data."""
     for ref, obj in ctx.view.of_kind("ExternalSecret"):
-        state = ctx.explainer.state(ref)
-        target = get(obj, "spec", "target", "name") or ref.name
-        if not state.healthy and state.state != RECONCILING and _target_exists(ctx, ref, obj):
+        if ctx.explainer.state(ref).phase == "Stale":
             since = get(obj, "status", "refreshTime")
             note = f" (last synced {since})" if since else ""
             yield _problem(
@@ -154,8 +144,8 @@ def _stale_secret(ctx: Context) -> Iterator[Problem]:
                 ref,
                 _root_fix(ctx, ref),
                 (
-                    f"target Secret {ref.namespace}/{target} still holds the last synced data{note}: pods "
-                    "keep running on it",
+                    f"target Secret {ref.namespace}/{target_secret(ref, obj)} still holds the last synced "
+                    f"data{note}: pods keep running on it",
                 ),
             )
 

@@ -1,10 +1,12 @@
 """The live state of one object, in the words ``status`` and ``why`` print.
 
 States: Ready, Reconciling, Retrying (n of N when the controller gives up after N attempts), Stalled
-(will not retry by itself), Blocked (waits for something else), Suspended, Missing. The state and
-reason of each kind come from the state machines of :mod:`homeops.runtime` (``classify``); this
-module adds what a live explanation needs beside them: the evidence behind the state (condition,
-message, events, container waiting messages) and, for pods and workloads, the kstatus health.
+(will not retry by itself), Blocked (waits for something else), Suspended, Missing. Which state an
+object is in is decided by the runtime state machines (:mod:`homeops.runtime.machines`), whose
+recognition rules are the only ones; this module words a machine state for a person (by its health:
+a failing state is Retrying, a waiting one Blocked), and gathers what a live explanation shows beside
+it: the evidence (conditions, events, container waiting messages), the attempts, and for kinds without
+a machine (workloads) the kstatus health.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..records import NamedTuple
+from ..runtime.flux import release_attempts
+from ..runtime.machine import Machine
+from ..runtime.machines import MACHINES
 from . import kstatus
 from .view import Ref, View, condition, get
 
@@ -30,6 +35,17 @@ HEALTHY = frozenset({READY, SUSPENDED})
 SEVERITY = {MISSING: 0, STALLED: 1, RETRYING: 2, BLOCKED: 3, RECONCILING: 4, SUSPENDED: 5, READY: 6}
 """Which cause to follow first when several are not Ready."""
 
+WORDS = {
+    "healthy": READY,
+    "suspended": SUSPENDED,
+    "stalled": STALLED,
+    "waiting": BLOCKED,
+    "failing": RETRYING,
+    "progressing": RECONCILING,
+    "absent": MISSING,
+}
+"""A machine state's health → the word status prints (the presentation, not the recognition)."""
+
 
 class LiveState(NamedTuple):
     state: str
@@ -40,6 +56,9 @@ class LiveState(NamedTuple):
     attempts: int | None = None
     """Attempts before the controller gives up; None when it never does."""
     evidence: tuple[str, ...] = ()
+    phase: str = ""
+    """The runtime machine's own state (Stale, CrashLoopBackOff, Installing, …), or the kstatus status
+    of a kind without a machine; "" for Missing and the kinds that only exist."""
 
     @property
     def healthy(self) -> bool:
@@ -53,17 +72,14 @@ class LiveState(NamedTuple):
         return self.state
 
 
-FLUX_KINDS = frozenset(
-    {
-        "Kustomization",
-        "HelmRelease",
-        "GitRepository",
-        "OCIRepository",
-        "HelmRepository",
-        "HelmChart",
-        "Bucket",
-    }
-)
+def word(machine: Machine, state: str, reason: str) -> str:
+    """How status words a machine state: by its health; an attempt after a failure is Retrying."""
+    found = WORDS[machine.state(state).health]
+    if found == RECONCILING and reason == "ProgressingWithRetry":
+        return RETRYING
+    return found
+
+
 _ALWAYS_THERE = frozenset({"Secret", "ConfigMap", "Service", "StorageClass", "Namespace"})
 
 
@@ -72,26 +88,54 @@ def state_of(view: View, ref: Ref) -> LiveState:
     obj = view.get(ref)
     if obj is None:
         return LiveState(MISSING, "NotFound", f"{ref} does not exist in the cluster")
-    evidence = _events(view, ref)
-    if ref.kind in ("Kustomization", "HelmRelease"):
-        found = _from_machine(obj, ref.kind, _flux(obj, ref.kind))
-    elif ref.kind in FLUX_KINDS:
-        found = _flux(obj, ref.kind)
-    elif ref.kind == "Pod":
-        found = _pod(obj, view)
-    elif ref.kind == "ExternalSecret" or ref.kind.endswith("SecretStore"):
-        found = _ready_condition(obj, RETRYING)
-    elif ref.kind == "HTTPRoute":
-        found = _route(obj)
-    elif ref.kind == "Gateway":
-        found = _gateway(obj)
-    elif ref.kind == "PersistentVolumeClaim":
-        found = _claim(obj)
+    machine = MACHINES.get(ref.kind)
+    if machine is not None:
+        found = _from_machine(view, ref, obj, machine)
     elif ref.kind in _ALWAYS_THERE:
         found = LiveState(READY, "Exists")
     else:
         found = _kstatus(obj, view)
-    return found._replace(evidence=found.evidence + evidence)
+    return found._replace(evidence=found.evidence + _events(view, ref))
+
+
+def facts(view: View, ref: Ref, obj: Mapping[str, Any]) -> dict[str, Any]:
+    """What the machines may ask beside the object (``homeops.runtime.machine.FACTS``): whether an
+    ExternalSecret's target Secret exists. As everywhere in a live explanation, the snapshot is the
+    cluster: a Secret it does not hold does not exist."""
+    if ref.kind == "ExternalSecret":
+        return {"target-exists": view.get(Ref("Secret", ref.namespace, target_secret(ref, obj))) is not None}
+    return {}
+
+
+def target_secret(ref: Ref, obj: Mapping[str, Any]) -> str:
+    """The name of the Secret an ExternalSecret writes."""
+    return str(get(obj, "spec", "target", "name") or ref.name)
+
+
+def _from_machine(view: View, ref: Ref, obj: Mapping[str, Any], machine: Machine) -> LiveState:
+    found = machine.recognised(obj, facts(view, ref, obj))
+    state = word(machine, found.state, found.reason)
+    attempt: int | None = None
+    attempts: int | None = None
+    if ref.kind == "Pod":
+        evidence = _pod_evidence(obj)
+        problems = container_problems(obj)
+        if state == RETRYING and problems:
+            attempt = max(restarts for *_, restarts in problems) or None
+    elif ref.kind == "HTTPRoute":
+        evidence = _route_evidence(obj)
+    elif ref.kind == "PersistentVolumeClaim":
+        phase = get(obj, "status", "phase")
+        evidence = () if phase == "Bound" else (f"status.phase: {phase or 'unknown'}",)
+    else:
+        evidence = _condition_evidence(obj)
+    if ref.kind == "HelmRelease" and state == RETRYING:
+        attempt, attempts = release_attempts(obj)
+    message = _one_line(found.message)
+    if not message:
+        ready = condition(obj, "Ready")
+        message = _one_line(ready.get("message")) if ready is not None else ""
+    return LiveState(state, found.reason, message, attempt, attempts, evidence, found.state)
 
 
 def _events(view: View, ref: Ref, limit: int = 3) -> tuple[str, ...]:
@@ -114,76 +158,32 @@ def _cond_text(cond: Mapping[str, Any]) -> str:
     return f"{text}: {message}" if message else text
 
 
-# -- Flux -------------------------------------------------------------------------------------------
-
-#: The runtime machines' states in status' words (a machine state not listed is in progress).
-_FROM_MACHINE = {READY: READY, BLOCKED: BLOCKED, STALLED: STALLED, SUSPENDED: SUSPENDED, "Failed": RETRYING}
+_EVIDENCE_CONDITIONS = ("Ready", "Stalled", "Reconciling", "FetchFailed", "Accepted", "Programmed")
 
 
-def _from_machine(obj: Mapping[str, Any], kind: str, observed: LiveState) -> LiveState:
-    """The state the runtime machine names (homeops.runtime.machines.classify), with the attempts,
-    message and evidence read here."""
-    from ..runtime.machines import classify
-
-    machine_state, reason = classify(kind, obj)
-    state = _FROM_MACHINE.get(machine_state, RECONCILING)
-    if state == RECONCILING and observed.state == RETRYING:
-        state = RETRYING  # Reconciling=True ProgressingWithRetry: a retry after a failure
-    return observed._replace(state=state, reason=reason or observed.reason)
+def _condition_evidence(obj: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple(
+        _cond_text(found)
+        for found in (condition(obj, kind) for kind in _EVIDENCE_CONDITIONS)
+        if found is not None
+    )
 
 
-def _flux(obj: Mapping[str, Any], kind: str) -> LiveState:
-    if get(obj, "spec", "suspend") is True:
-        return LiveState(SUSPENDED, "Suspended", "spec.suspend is true", evidence=("spec.suspend: true",))
-    ready = condition(obj, "Ready")
-    stalled = condition(obj, "Stalled")
-    reconciling = condition(obj, "Reconciling")
-    evidence = tuple(_cond_text(c) for c in (ready, stalled, reconciling) if c is not None)
-    generation, observed = get(obj, "metadata", "generation"), get(obj, "status", "observedGeneration")
-    if stalled is not None and stalled.get("status") == "True":
-        return LiveState(
-            STALLED, str(stalled.get("reason") or ""), _one_line(stalled.get("message")), evidence=evidence
-        )
-    if ready is None:
-        return LiveState(
-            RECONCILING, "NotObserved", "the controller has not reported on it yet", evidence=evidence
-        )
-    reason, message = str(ready.get("reason") or ""), _one_line(ready.get("message"))
-    if ready.get("status") == "True":
-        if isinstance(generation, int) and isinstance(observed, int) and generation != observed:
-            return LiveState(
-                RECONCILING, "Progressing", f"generation {generation} not yet observed", evidence=evidence
-            )
-        return LiveState(READY, reason, message, evidence=evidence)
-    if reason == "DependencyNotReady":
-        return LiveState(BLOCKED, reason, message, evidence=evidence)
-    if ready.get("status") == "Unknown" or (reconciling is not None and reconciling.get("status") == "True"):
-        retrying = reconciling is not None and reconciling.get("reason") == "ProgressingWithRetry"
-        if not retrying:
-            return LiveState(RECONCILING, reason or "Progressing", message, evidence=evidence)
-    attempt, attempts = _release_attempts(obj) if kind == "HelmRelease" else (None, None)
-    return LiveState(RETRYING, reason, message, attempt, attempts, evidence)
-
-
-def _release_attempts(obj: Mapping[str, Any]) -> tuple[int | None, int | None]:
-    """Failed attempts and the allowed attempts (retries + 1) of the current install or upgrade."""
-    installed = any(
-        isinstance(h, dict) and h.get("status") == "deployed" for h in get(obj, "status", "history") or ()
-    ) or bool(get(obj, "status", "lastAppliedRevision"))
-    action = "upgrade" if installed else "install"
-    failures = get(obj, "status", f"{action}Failures")
-    retries = get(obj, "spec", action, "remediation", "retries")
-    if not isinstance(failures, int) or failures <= 0:
-        return None, None
-    if not isinstance(retries, int) or retries < 0:
-        retries = 0
-    return failures, retries + 1
+def _route_evidence(obj: Mapping[str, Any]) -> tuple[str, ...]:
+    parents = get(obj, "status", "parents")
+    if not isinstance(parents, list) or not parents:
+        return ("status.parents: [] (no gateway controller attached the route)",)
+    evidence = []
+    for parent in parents:
+        ref = get(parent, "parentRef") or {}
+        where = f"parent {ref.get('namespace') or ''}/{ref.get('name')}".replace(" /", " ")
+        for cond in get(parent, "conditions") or ():
+            if isinstance(cond, dict) and cond.get("status") != "True":
+                evidence.append(f"{where}: {_cond_text(cond)}")
+    return tuple(evidence)
 
 
 # -- pods, workloads --------------------------------------------------------------------------------
-
-_WAITING_BLOCKED = frozenset({"CreateContainerConfigError", "ContainerCreating", "PodInitializing"})
-_WAITING_RETRY = frozenset({"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "RunContainerError"})
 
 
 def container_problems(pod: Mapping[str, Any]) -> list[tuple[str, str, str, int]]:
@@ -208,11 +208,9 @@ def container_problems(pod: Mapping[str, Any]) -> list[tuple[str, str, str, int]
     return out
 
 
-def _pod(obj: Mapping[str, Any], view: View) -> LiveState:
-    health = kstatus.compute(obj, now=view.now)
-    problems = container_problems(obj)
+def _pod_evidence(obj: Mapping[str, Any]) -> tuple[str, ...]:
     evidence: list[str] = []
-    for name, reason, message, restarts in problems:
+    for name, reason, message, restarts in container_problems(obj):
         text = f"container {name} waiting: {reason}"
         evidence.append(f"{text}: {_one_line(message)}" if message else text)
         last = _last_termination(obj, name)
@@ -221,25 +219,7 @@ def _pod(obj: Mapping[str, Any], view: View) -> LiveState:
     scheduled = condition(obj, "PodScheduled")
     if scheduled is not None and scheduled.get("status") == "False":
         evidence.append(_cond_text(scheduled))
-    if health.status == kstatus.CURRENT and not problems:
-        return LiveState(
-            READY, "Running" if get(obj, "status", "phase") == "Running" else "Completed", health.message
-        )
-    for _name, reason, message, restarts in problems:
-        if reason in _WAITING_RETRY:
-            return LiveState(RETRYING, reason, _one_line(message), restarts or None, None, tuple(evidence))
-        if reason in _WAITING_BLOCKED:
-            return LiveState(BLOCKED, reason, _one_line(message), evidence=tuple(evidence))
-    if scheduled is not None and scheduled.get("status") == "False":
-        return LiveState(
-            BLOCKED,
-            str(scheduled.get("reason") or "Unschedulable"),
-            _one_line(scheduled.get("message")),
-            evidence=tuple(evidence),
-        )
-    if get(obj, "status", "phase") == "Pending":
-        return LiveState(BLOCKED, "Pending", health.message, evidence=tuple(evidence))
-    return LiveState(RECONCILING, health.reason or "NotReady", health.message, evidence=tuple(evidence))
+    return tuple(evidence)
 
 
 def _last_termination(pod: Mapping[str, Any], container: str) -> str:
@@ -256,80 +236,10 @@ def _kstatus(obj: Mapping[str, Any], view: View) -> LiveState:
     health = kstatus.compute(obj, now=view.now)
     evidence = (f"kstatus {health.status} {health.reason}: {health.message}".replace("  ", " "),)
     if health.status == kstatus.CURRENT:
-        return LiveState(READY, "Current", health.message)
+        return LiveState(READY, "Current", health.message, phase=health.status)
     if health.status == kstatus.FAILED:
-        return LiveState(STALLED, health.reason, health.message, evidence=evidence)
-    return LiveState(RECONCILING, health.reason, health.message, evidence=evidence)
-
-
-# -- secrets, routes, claims ------------------------------------------------------------------------
-
-
-def _ready_condition(obj: Mapping[str, Any], failing: str) -> LiveState:
-    ready = condition(obj, "Ready")
-    if ready is None:
-        return LiveState(RECONCILING, "NotObserved", "the controller has not reported on it yet")
-    evidence = (_cond_text(ready),)
-    reason, message = str(ready.get("reason") or ""), _one_line(ready.get("message"))
-    if ready.get("status") == "True":
-        return LiveState(READY, reason, message, evidence=evidence)
-    return LiveState(failing, reason, message, evidence=evidence)
-
-
-def _route(obj: Mapping[str, Any]) -> LiveState:
-    parents = get(obj, "status", "parents")
-    if not isinstance(parents, list) or not parents:
-        return LiveState(
-            BLOCKED,
-            "NotAttached",
-            "no gateway controller attached the route (status.parents is empty)",
-            evidence=("status.parents: []",),
-        )
-    evidence: list[str] = []
-    worst: LiveState | None = None
-    for parent in parents:
-        ref = get(parent, "parentRef") or {}
-        where = f"parent {ref.get('namespace') or ''}/{ref.get('name')}".replace(" /", " ")
-        for cond in get(parent, "conditions") or ():
-            if not isinstance(cond, dict) or cond.get("status") == "True":
-                continue
-            evidence.append(f"{where}: {_cond_text(cond)}")
-            if cond.get("type") == "Accepted":
-                worst = LiveState(STALLED, str(cond.get("reason") or ""), _one_line(cond.get("message")))
-            elif cond.get("type") == "ResolvedRefs" and worst is None:
-                worst = LiveState(BLOCKED, str(cond.get("reason") or ""), _one_line(cond.get("message")))
-    if worst is None:
-        return LiveState(READY, "Accepted", "accepted by every parent")
-    return worst._replace(evidence=tuple(evidence))
-
-
-def _gateway(obj: Mapping[str, Any]) -> LiveState:
-    for kind in ("Accepted", "Programmed"):
-        cond = condition(obj, kind)
-        if cond is not None and cond.get("status") != "True":
-            state = STALLED if kind == "Accepted" and cond.get("status") == "False" else RECONCILING
-            return LiveState(
-                state,
-                str(cond.get("reason") or ""),
-                _one_line(cond.get("message")),
-                evidence=(_cond_text(cond),),
-            )
-    if condition(obj, "Programmed") is None and condition(obj, "Accepted") is None:
-        return LiveState(RECONCILING, "NotObserved", "no gateway controller has reported on it")
-    return LiveState(READY, "Programmed", "accepted and programmed")
-
-
-def _claim(obj: Mapping[str, Any]) -> LiveState:
-    phase = get(obj, "status", "phase")
-    if phase == "Bound":
-        return LiveState(READY, "Bound", "bound to a volume")
-    if phase == "Lost":
-        return LiveState(STALLED, "Lost", "its volume is gone", evidence=("status.phase: Lost",))
-    return LiveState(
-        BLOCKED, "NotBound", f"phase {phase or 'unknown'}", evidence=(f"status.phase: {phase or 'unknown'}",)
-    )
+        return LiveState(STALLED, health.reason, health.message, evidence=evidence, phase=health.status)
+    return LiveState(RECONCILING, health.reason, health.message, evidence=evidence, phase=health.status)
 
 
 SECRET_NOT_FOUND = re.compile(r'secrets? "([^"]+)" not found')
-CLAIM_NOT_FOUND = re.compile(r'persistentvolumeclaims? "([^"]+)" not found')
-CONFIGMAP_NOT_FOUND = re.compile(r'configmaps? "([^"]+)" not found')

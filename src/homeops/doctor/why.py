@@ -16,6 +16,10 @@ from typing import Any
 
 from ..cluster.snapshot import format_time, parse_time
 from ..records import NamedTuple
+from ..runtime.durations import format_duration
+from ..runtime.machines import MACHINES
+from ..runtime.sources import KINDS as SOURCE_KINDS
+from ..runtime.workloads import POD
 from .states import (
     BLOCKED,
     MISSING,
@@ -288,17 +292,18 @@ def _route(ref: Ref, obj: Mapping[str, Any]) -> list[tuple[Ref, str]]:
     return edges
 
 
-# -- timers -----------------------------------------------------------------------------------------
+# -- timers ---------------------------------------------------------------------------------------
+# Every period and back-off below is a timer of the runtime machines (homeops.runtime): its default, the
+# spec field that overrides it and where the value was checked.
 
-DEPENDENCY_REQUEUE = 30.0
-"""kustomize- and helm-controller re-check a dependency that is not ready every 30 s
-(``--requeue-dependency``)."""
-STORE_REQUEUE = 300.0
-"""external-secrets re-validates a store every 5 min unless the store sets refreshInterval."""
-POD_BACKOFF = (10.0, 300.0)
-"""kubelet's container restart back-off: 10 s doubling, capped at 5 min."""
-FLUX_BACKOFF = (0.75, 900.0)
-"""Flux controllers' requeue back-off after a failure: 750 ms doubling, capped at 15 min."""
+_CONTROLLERS = {
+    "Kustomization": "kustomize-controller",
+    "HelmRelease": "helm-controller",
+    "ExternalSecret": "external-secrets",
+    "SecretStore": "external-secrets",
+    "ClusterSecretStore": "external-secrets",
+    "Pod": "kubelet",
+}
 
 
 def next_of(view: View, ref: Ref, state: LiveState, fix: str) -> Next | None:
@@ -309,42 +314,44 @@ def next_of(view: View, ref: Ref, state: LiveState, fix: str) -> Next | None:
         return Next(f"will not retry until {name} exists: create it (in Git, where Flux applies it)", None)
     if obj is None:
         return None
-    if state.state == BLOCKED and state.reason == "DependencyNotReady":
+    machine = MACHINES.get(ref.kind)
+    controller = _CONTROLLERS.get(ref.kind, "source-controller")
+    if machine is not None and state.state == BLOCKED and state.reason == "DependencyNotReady":
+        every = machine.timer("requeue-dependency").default or 0.0
         return Next(
-            f"{name} re-checks its dependencies every {DEPENDENCY_REQUEUE:g}s",
-            view.now + timedelta(seconds=DEPENDENCY_REQUEUE),
+            f"{name} re-checks its dependencies every {every:g}s", view.now + timedelta(seconds=every)
         )
     if ref.kind == "Pod" and state.state == RETRYING:
         return _pod_restart(view, obj, name, state)
-    if ref.kind in (
-        "Kustomization",
-        "HelmRelease",
-        "GitRepository",
-        "OCIRepository",
-        "HelmRepository",
-        "HelmChart",
-    ):
+    if machine is not None and ref.kind in FLUX_KINDS:
         if state.state == STALLED:
             return Next(
                 f"will not retry: Stalled — {fix}, then `flux reconcile {ref.kind.lower()} {ref.name} -n "
                 f"{ref.namespace}`",
                 None,
             )
-        interval = _seconds(get(obj, "spec", "retryInterval")) or _seconds(get(obj, "spec", "interval"))
-        if state.state == RETRYING and ref.kind == "HelmRelease":
-            attempt = state.attempt or 1
-            delay = min(FLUX_BACKOFF[0] * 2 ** (attempt - 1), FLUX_BACKOFF[1])
-            left = f" (attempt {attempt + 1} of {state.attempts})" if state.attempts else ""
-            return Next(f"helm-controller retries {name}{left}", _after(view, obj, delay))
-        if state.state == RETRYING and interval:
+        if state.state == RETRYING and ref.kind == "Kustomization":
+            period = machine.timer("retryInterval").seconds(obj)
+            if period:
+                return Next(f"{controller} retries {name} every {period:g}s", _after(view, obj, period))
+        elif state.state == RETRYING and _retry_on_failure(obj):
+            every = machine.timer("retryInterval").seconds(obj) or 0.0
             return Next(
-                f"{_controller(ref.kind)} retries {name} every {interval:g}s", _after(view, obj, interval)
+                f"{controller} retries {name} every {every:g}s (RetryOnFailure)", _after(view, obj, every)
             )
-    if ref.kind.endswith("SecretStore") and not state.healthy:
-        every = _seconds(get(obj, "spec", "refreshInterval")) or STORE_REQUEUE
-        return Next(f"external-secrets re-validates {name} every {every:g}s", _after(view, obj, every))
-    if ref.kind == "ExternalSecret" and not state.healthy:
-        return Next(f"external-secrets retries {name} with back-off (up to ~16 min apart)", None)
+        elif state.state == RETRYING:
+            attempt = state.attempt or 1
+            delay = machine.timer("retry-backoff").delay(attempt)
+            left = f" (attempt {attempt + 1} of {state.attempts})" if state.attempts else ""
+            return Next(f"{controller} retries {name}{left}", _after(view, obj, delay))
+    if machine is not None and ref.kind.endswith("SecretStore") and not state.healthy:
+        every = machine.timer("refreshInterval").seconds(obj) or 0.0
+        return Next(f"{controller} re-validates {name} every {every:g}s", _after(view, obj, every))
+    if machine is not None and ref.kind == "ExternalSecret" and not state.healthy:
+        cap = machine.timer("retry-backoff").cap or 0.0
+        return Next(
+            f"{controller} retries {name} with back-off (up to {format_duration(cap)} apart, no limit)", None
+        )
     if ref.kind in ("HTTPRoute", "Gateway"):
         return Next(
             f"the gateway controller re-evaluates {name} as soon as {fix.removeprefix('fixing ')} changes",
@@ -360,9 +367,13 @@ def next_of(view: View, ref: Ref, state: LiveState, fix: str) -> Next | None:
     return Next(f"{name} is {state.state.lower()}; it settles once {fix.removeprefix('fixing ')} does", None)
 
 
-def _controller(kind: str) -> str:
-    return {"Kustomization": "kustomize-controller", "HelmRelease": "helm-controller"}.get(
-        kind, "source-controller"
+FLUX_KINDS = frozenset({"Kustomization", "HelmRelease", *SOURCE_KINDS})
+
+
+def _retry_on_failure(obj: Mapping[str, Any]) -> bool:
+    return "RetryOnFailure" in (
+        get(obj, "spec", "install", "strategy", "name"),
+        get(obj, "spec", "upgrade", "strategy", "name"),
     )
 
 
@@ -370,7 +381,7 @@ def _after(view: View, obj: Mapping[str, Any], every: float) -> datetime:
     """The first tick of ``every`` seconds after the snapshot's moment, counted from the last transition."""
     ready = condition(obj, "Ready")
     since = parse_time(ready.get("lastTransitionTime")) if ready else None
-    if since is None or since > view.now:
+    if since is None or since > view.now or every <= 0:
         return view.now + timedelta(seconds=every)
     elapsed = (view.now - since).total_seconds()
     ticks = int(elapsed // every) + 1
@@ -378,8 +389,8 @@ def _after(view: View, obj: Mapping[str, Any], every: float) -> datetime:
 
 
 def _pod_restart(view: View, pod: Mapping[str, Any], name: str, state: LiveState) -> Next:
-    restarts = state.attempt or 1
-    delay = min(POD_BACKOFF[0] * 2 ** max(restarts - 1, 0), POD_BACKOFF[1])
+    timer = POD.timer("image-pull-backoff" if state.phase == "ImagePullBackOff" else "restart-backoff")
+    delay = timer.delay(state.attempt or 1)
     finished = None
     for status in get(pod, "status", "containerStatuses") or ():
         when = parse_time(get(status, "lastState", "terminated", "finishedAt"))
@@ -389,18 +400,6 @@ def _pod_restart(view: View, pod: Mapping[str, Any], name: str, state: LiveState
     if at < view.now:
         at = view.now
     return Next(f"kubelet restarts {name} after a {delay:g}s back-off (no limit on restarts)", at)
-
-
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-
-
-def _seconds(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if not isinstance(value, str) or not re.fullmatch(r"(\d+(?:\.\d+)?(ms|s|m|h))+", value):
-        return None
-    unit = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-    return sum(float(n) * unit[u] for n, u in _DURATION.findall(value)) or None
 
 
 def iso(value: datetime | None) -> str | None:

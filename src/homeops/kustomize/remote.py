@@ -120,6 +120,7 @@ def parse(entry: str) -> RemoteSpec | None:
     ref = (params.get("ref") or params.get("version") or [""])[0]
     if text.startswith("git::"):
         text = text[len("git::") :]
+    web = text.startswith(("https://", "http://"))  # kustomize downloads these first
     if text.startswith(_HOSTS):
         text = "https://" + text
     if text.startswith("git@") and ":" in text:
@@ -135,6 +136,8 @@ def parse(entry: str) -> RemoteSpec | None:
             host, _, rest = rest.partition("/")
             prefix = f"{scheme}://{host}/"
     else:
+        return None
+    if web and prefix.endswith(_HOSTS) and "//" not in rest and _web_file_route(rest.split("/")[2:]):
         return None
     repo, path = _split(prefix, rest)
     if repo is None:
@@ -159,6 +162,15 @@ def _split(prefix: str, rest: str) -> tuple[str | None, str]:
     if rest.endswith((".yaml", ".yml", ".json")):
         return None, ""  # a file on a web server
     return rest, ""
+
+
+def _web_file_route(after_repo: list[str]) -> bool:
+    """Whether the path after ``<owner>/<repo>/`` is a route the forge serves a file on (a release
+    asset, a raw file). kustomize tries every ``http(s)://`` resource as a web file first and clones it
+    only when the server answers with an error (``httpClientGetContent``: "URL is a git repository"):
+    these routes answer with the file."""
+    route = after_repo[1:] if after_repo[:1] == ["-"] else after_repo  # GitLab's /-/raw/...
+    return len(route) >= 3 and route[0] in ("releases", "raw")
 
 
 _BRANCHES = frozenset(("main", "master", "develop", "development", "trunk", "HEAD", "dev", "next"))

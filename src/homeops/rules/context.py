@@ -18,7 +18,7 @@ from ..flux.tree import CLUSTER, FluxTree, Producer
 from ..graph.model import Graph, build_graph
 from ..load import yamlio
 from ..model.base import NamedResource, Resource
-from ..model.flux import FLUX_HELM_GROUP, FLUX_SOURCE_GROUP, HelmRelease
+from ..model.flux import FLUX_HELM_GROUP, FLUX_SOURCE_GROUP, HelmRelease, Kustomization
 from ..model.kinds import GATEWAY_GROUP
 from ..model.producers import ANY_NAMESPACE, produced_by
 from .base import Hit
@@ -131,10 +131,29 @@ class Context:
             index = out[res.notes[CLUSTER]]
             index.objects.append(res)
             _index_object(index, res, self.config.producers)
-        for name in self.flux.clusters:
+        for name, cluster in self.flux.clusters.items():
             for res in self.flux.bootstrap_objects(name):
                 _index_object(out[name], res, self.config.producers)  # exists before Flux runs
+            if not self.flux.guessed:
+                for entry in cluster.entries:
+                    self._index_entry_source(out[name], entry.ks)
         return dict(out)
+
+    def _index_entry_source(self, index: ClusterIndex, entry: Resource) -> None:
+        """The source an entry point syncs exists on the cluster whether or not the repository applies
+        it again: ``flux bootstrap`` applies gotk-sync.yaml itself, flux-operator creates a
+        FluxInstance's source. Indexed as written when a document declares it, else as the entry."""
+        ref = Kustomization(entry).source_ref
+        if ref is None or ref.id in index.sources:
+            return
+        written = [
+            res
+            for res in self.flux.documents
+            if res.group == FLUX_SOURCE_GROUP
+            and (res.kind, res.namespace or entry.namespace, res.name) == (ref.kind, ref.namespace, ref.name)
+        ]
+        written.sort(key=lambda res: res.origin.path != entry.origin.path)  # its own sync file first
+        index.sources[ref.id] = written[0] if written else entry
 
     @cached_property
     def ledger(self) -> Ledger | None:

@@ -9,6 +9,26 @@ from ..model.values import app_template_persistence
 from .base import Hit, Severity, rule
 from .context import Context
 
+#: Keys of a volume in app-template's ``persistence`` (and the k8s-at-home common library it came
+#: from). Vendor charts use ``persistence`` for other things (longhorn: its StorageClass settings,
+#: ``recurringJobSelector: {enable: true}``): an entry with none of these keys is not a volume.
+_VOLUME_KEYS = frozenset(
+    {
+        "type",
+        "size",
+        "accessMode",
+        "accessModes",
+        "storageClass",
+        "existingClaim",
+        "mountPath",
+        "subPath",
+        "globalMounts",
+        "advancedMounts",
+        "retain",
+        "readOnly",
+    }
+)
+
 
 @rule(
     id="STO001",
@@ -33,7 +53,9 @@ def storage_unspecified(ctx: Context) -> Iterator[Hit]:
             if item.type != "persistentVolumeClaim" or item.existing_claim or item.storage_class:
                 continue
             entry = release.values.get("persistence", {}).get(item.name, {})
-            if isinstance(entry, dict) and (entry.get("volumeName") or entry.get("dataSourceRef")):
+            if not isinstance(entry, dict) or _VOLUME_KEYS.isdisjoint(entry):
+                continue  # not a volume of app-template's shape
+            if entry.get("volumeName") or entry.get("dataSourceRef"):
                 continue
             hit = ctx.hit(
                 res,

@@ -29,6 +29,18 @@ KS_TIMEOUT_MIN = 30.0
 ESO_REFRESH_INTERVAL = 3600.0
 """ExternalSecret ``spec.refreshInterval`` API default (1h0m0s)."""
 
+ESO_RETRY_MIN = 0.005
+ESO_RETRY_MAX = 1000.0
+"""external-secrets leaves failed reconciles to controller-runtime's default rate limiter: 5ms doubling,
+capped at 1000s, without a limit on retries."""
+ESO_RETRY_SOURCE = "controller-runtime default rate limiter: 5ms doubling, capped at 1000s, no retry limit"
+
+ESO_STORE_REQUEUE = 300.0
+"""How often external-secrets re-validates a (Cluster)SecretStore without ``spec.refreshInterval``."""
+ESO_STORE_REQUEUE_SOURCE = (
+    "spec.refreshInterval; unset: external-secrets flag --store-requeue-interval (default 5m)"
+)
+
 POD_BACKOFF_START = 10.0
 POD_BACKOFF_MAX = 300.0
 POD_BACKOFF_RESET = 600.0

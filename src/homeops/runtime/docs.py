@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .durations import format_duration
 from .machine import Machine
 from .machines import ALL, MACHINES
 
@@ -28,6 +27,10 @@ def index() -> str:
         "What the controllers do after a push, as data (`homeops.runtime.machines`). Each page shows the",
         "machine as a diagram, how to recognise its states in a live object (what `classify(kind, obj)`",
         "reads), its timers and where the seed documents differ from the controllers.\n",
+        "`homeops status`, `why` and `doctor` name live states with these rules only, and word each state",
+        "by its health: healthy → Ready, progressing → Reconciling (Retrying when the reason is",
+        "ProgressingWithRetry), waiting → Blocked, failing → Retrying, stalled → Stalled. `homeops simulate`",
+        "runs the same machines, with their timers, as processes.\n",
         "| Machine | Kind(s) | States | Domain events |",
         "|---|---|---|---|",
     ]
@@ -81,8 +84,7 @@ def render(machine: Machine) -> str:
         parts.append("| Timer | Default | From |")
         parts.append("|---|---|---|")
         for timer in machine.timers:
-            default = format_duration(timer.default) if timer.default is not None else "-"
-            parts.append(f"| {timer.name} | {default} | {_cell(timer.source)} |")
+            parts.append(f"| {timer.name} | {timer.shown()} | {_cell(timer.source)} |")
     if machine.events:
         parts.append("\n## Domain events\n")
         for event in machine.events:

@@ -9,7 +9,7 @@ synced data; a failed sync blocks a pod only when the Secret does not exist yet 
 from __future__ import annotations
 
 from . import defaults as d
-from .machine import Cond, Has, Machine, NoStatus, Recognise, State, Timer, Transition
+from .machine import Cond, Fact, Has, Machine, NoStatus, Recognise, State, Timer, Transition
 
 _SOURCES = (
     "external-secrets/externalsecret_types.go (external-secrets @ cc5bfbc apis/externalsecrets/v1): "
@@ -17,7 +17,8 @@ _SOURCES = (
     "refreshInterval default 1h0m0s",
     "external-secrets/secretstore_types.go: SecretStoreReady reasons Valid, InvalidStoreConfiguration, "
     "InvalidProviderConfig, ValidationFailed, ValidationUnknown; spec.refreshInterval",
-    "controller-runtime default rate limiter (5ms doubling, capped at 1000s) for failed reconciles",
+    d.ESO_RETRY_SOURCE,
+    d.ESO_STORE_REQUEUE_SOURCE,
 )
 
 EXTERNAL_SECRET = Machine(
@@ -99,14 +100,20 @@ EXTERNAL_SECRET = Machine(
             "refreshInterval",
             d.ESO_REFRESH_INTERVAL,
             "spec.refreshInterval (API default 1h0m0s; 0 = sync once)",
+            fields=("spec.refreshInterval",),
         ),
-        Timer(
-            "retry-backoff", 0.005, "controller-runtime default rate limiter: 5ms doubling, capped at 1000s"
-        ),
+        Timer("retry-backoff", d.ESO_RETRY_MIN, d.ESO_RETRY_SOURCE, cap=d.ESO_RETRY_MAX),
     ),
     recognise=(
         Recognise("Ready", (Cond("Ready", "True"),)),
         Recognise("Deleted", (Cond("Ready", "False", ("SecretDeleted",)),)),
+        # Whether the target Secret exists is read beside the object when the caller can (a snapshot);
+        # alone, a past sync (refreshTime) says the Secret was written.
+        Recognise(
+            "Stale",
+            (Cond("Ready", "False", exclude=("SecretMissing",)), Fact("target-exists", True)),
+        ),
+        Recognise("Failed", (Cond("Ready", "False"), Fact("target-exists", False))),
         Recognise("Stale", (Cond("Ready", "False", ("SecretSyncedError",)), Has("status.refreshTime"))),
         Recognise("Failed", (Cond("Ready", "False"),)),
         Recognise("Syncing", (NoStatus(),), reason="NoStatus"),
@@ -158,12 +165,11 @@ SECRET_STORE = Machine(
     timers=(
         Timer(
             "refreshInterval",
-            None,
-            "spec.refreshInterval (seconds or a duration); unset: the controller's default",
+            d.ESO_STORE_REQUEUE,
+            d.ESO_STORE_REQUEUE_SOURCE,
+            fields=("spec.refreshInterval",),
         ),
-        Timer(
-            "retry-backoff", 0.005, "controller-runtime default rate limiter: 5ms doubling, capped at 1000s"
-        ),
+        Timer("retry-backoff", d.ESO_RETRY_MIN, d.ESO_RETRY_SOURCE, cap=d.ESO_RETRY_MAX),
     ),
     recognise=(
         Recognise("Ready", (Cond("Ready", "True"),)),

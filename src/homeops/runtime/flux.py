@@ -10,8 +10,25 @@ kustomize-controller ``api/v1`` (``GetTimeout``, ``GetRetryInterval``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from . import defaults as d
 from .machine import Cond, Field, Machine, NoStatus, Recognise, Stale, State, Timer, Transition
+
+SUSPENDED_OR_STALLED = (
+    Recognise("Suspended", (Field("spec.suspend", True),), reason="Suspended"),
+    Recognise("Stalled", (Cond("Stalled", "True"),)),
+)
+"""How every Flux object is read first (fluxcd/pkg runtime conditions): suspended on purpose, or stalled."""
+IN_PROGRESS_OR_READY = (
+    Recognise("Reconciling", (Cond("Reconciling", "True"),)),
+    Recognise("Reconciling", (Stale(),), reason="LatestGenerationNotObserved"),
+    Recognise("Ready", (Cond("Ready", "True"),)),
+    Recognise("Reconciling", (Cond("Ready", "Unknown"),)),
+    Recognise("Reconciling", (NoStatus(),), reason="NoStatus"),
+)
+"""And last, once no failure matched: reconciling (or a spec not yet observed), or Ready."""
 
 _FLUX_SOURCES_KS = (
     "flux-specs/kustomizations.md (fluxcd/kustomize-controller @ 186fb3b docs/spec/v1)",
@@ -95,21 +112,26 @@ KUSTOMIZATION = Machine(
         Transition("Suspended", "Reconciling", "spec.suspend removed"),
     ),
     timers=(
-        Timer("interval", None, "spec.interval (required)"),
-        Timer("retryInterval", None, "spec.retryInterval, default spec.interval"),
-        Timer("timeout", None, "spec.timeout, default spec.interval - 30s (at least 30s)"),
+        Timer("interval", None, "spec.interval (required)", fields=("spec.interval",)),
+        Timer(
+            "retryInterval",
+            None,
+            "spec.retryInterval, default spec.interval",
+            fields=("spec.retryInterval", "spec.interval"),
+        ),
+        Timer(
+            "timeout",
+            None,
+            "spec.timeout, default spec.interval - 30s (at least 30s)",
+            fields=("spec.timeout",),
+        ),
         Timer("requeue-dependency", d.REQUEUE_DEPENDENCY, d.REQUEUE_DEPENDENCY_SOURCE),
     ),
     recognise=(
-        Recognise("Suspended", (Field("spec.suspend", True),), reason="Suspended"),
-        Recognise("Stalled", (Cond("Stalled", "True"),)),
+        *SUSPENDED_OR_STALLED,
         Recognise("Blocked", (Cond("Ready", "False", ("DependencyNotReady",)),)),
         Recognise("Failed", (Cond("Ready", "False"),)),
-        Recognise("Reconciling", (Cond("Reconciling", "True"),)),
-        Recognise("Reconciling", (Stale(),), reason="LatestGenerationNotObserved"),
-        Recognise("Ready", (Cond("Ready", "True"),)),
-        Recognise("Reconciling", (Cond("Ready", "Unknown"),)),
-        Recognise("Reconciling", (NoStatus(),), reason="NoStatus"),
+        *IN_PROGRESS_OR_READY,
     ),
     fallback=("Reconciling", "Unknown"),
     seed_differences=(
@@ -280,45 +302,34 @@ HELM_RELEASE = Machine(
         Transition("Suspended", "Reconciling", "spec.suspend removed"),
     ),
     timers=(
-        Timer("interval", None, "spec.interval (required)"),
+        Timer("interval", None, "spec.interval (required)", fields=("spec.interval",)),
         Timer(
             "timeout",
             d.HELM_TIMEOUT,
             "spec.install|upgrade|rollback|uninstall.timeout, default spec.timeout (5m0s)",
+            fields=("spec.install.timeout", "spec.timeout"),
         ),
         Timer(
             "retryInterval",
             d.HELM_RETRY_INTERVAL,
             "spec.install|upgrade.strategy.retryInterval (RetryOnFailure, 5m)",
+            fields=("spec.install.strategy.retryInterval", "spec.upgrade.strategy.retryInterval"),
         ),
         Timer("requeue-dependency", d.REQUEUE_DEPENDENCY, d.REQUEUE_DEPENDENCY_SOURCE),
-        Timer("retry-backoff", d.RETRY_MIN, d.RETRY_SOURCE),
+        Timer("retry-backoff", d.RETRY_MIN, d.RETRY_SOURCE, cap=d.RETRY_MAX),
     ),
     recognise=(
-        Recognise("Suspended", (Field("spec.suspend", True),), reason="Suspended"),
-        Recognise("Stalled", (Cond("Stalled", "True"),)),
+        *SUSPENDED_OR_STALLED,
         Recognise(
             "Blocked",
             (Cond("Ready", "False", ("DependencyNotReady", "SourceNotReady", "HelmChartNotReady")),),
         ),
-        Recognise(
-            "Installing", (Cond("Reconciling", "True", message="'install' action"),), reason="Progressing"
-        ),
-        Recognise(
-            "Upgrading", (Cond("Reconciling", "True", message="'upgrade' action"),), reason="Progressing"
-        ),
-        Recognise(
-            "Remediating", (Cond("Reconciling", "True", message="'uninstall' action"),), reason="Progressing"
-        ),
-        Recognise(
-            "Remediating", (Cond("Reconciling", "True", message="'rollback' action"),), reason="Progressing"
-        ),
+        Recognise("Installing", (Cond("Reconciling", "True", message="'install' action"),)),
+        Recognise("Upgrading", (Cond("Reconciling", "True", message="'upgrade' action"),)),
+        Recognise("Remediating", (Cond("Reconciling", "True", message="'uninstall' action"),)),
+        Recognise("Remediating", (Cond("Reconciling", "True", message="'rollback' action"),)),
         Recognise("Failed", (Cond("Ready", "False"),)),
-        Recognise("Reconciling", (Cond("Reconciling", "True"),)),
-        Recognise("Reconciling", (Stale(),), reason="LatestGenerationNotObserved"),
-        Recognise("Ready", (Cond("Ready", "True"),)),
-        Recognise("Reconciling", (Cond("Ready", "Unknown"),)),
-        Recognise("Reconciling", (NoStatus(),), reason="NoStatus"),
+        *IN_PROGRESS_OR_READY,
     ),
     fallback=("Reconciling", "Unknown"),
     seed_differences=(
@@ -340,3 +351,44 @@ HELM_RELEASE = Machine(
     ),
     sources=_FLUX_SOURCES_HR,
 )
+
+
+def allowed_attempts(retries: int | None, *, retry_on_failure: bool = False) -> int | None:
+    """How many install (or upgrade) attempts helm-controller makes before the release is Stalled.
+
+    Retries are exhausted when failures > retries, so ``retries: R`` gives R + 1 attempts (one when
+    unset). None when it never gives up: a negative ``retries``, or the RetryOnFailure strategy.
+    """
+    if retry_on_failure:
+        return None
+    retries = 0 if retries is None else retries
+    return None if retries < 0 else retries + 1
+
+
+def release_attempts(obj: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    """(failed attempts so far, attempts allowed) of a live HelmRelease's current install or upgrade.
+
+    The action is an upgrade once a release was deployed (``status.history``, ``lastAppliedRevision``);
+    (None, None) when the current action has not failed.
+    """
+    status, spec = _sub(obj, "status"), _sub(obj, "spec")
+    history = status.get("history")
+    installed = (
+        any(isinstance(h, Mapping) and h.get("status") == "deployed" for h in history or ())
+        if isinstance(history, list)
+        else False
+    )
+    action = "upgrade" if installed or status.get("lastAppliedRevision") else "install"
+    failures = status.get(f"{action}Failures")
+    if not isinstance(failures, int) or isinstance(failures, bool) or failures <= 0:
+        return None, None
+    settings = _sub(spec, action)
+    retries = _sub(settings, "remediation").get("retries")
+    retries = retries if isinstance(retries, int) and not isinstance(retries, bool) else 0
+    strategy = _sub(settings, "strategy").get("name")
+    return failures, allowed_attempts(retries, retry_on_failure=strategy == "RetryOnFailure")
+
+
+def _sub(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    found = data.get(key)
+    return found if isinstance(found, Mapping) else {}

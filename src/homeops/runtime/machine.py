@@ -4,8 +4,9 @@ A :class:`Machine` lists its states, the transitions between them (trigger, guar
 condition reason the controller sets, the domain events it emits), the timers with their defaults,
 and an ordered list of :class:`Recognise` rules: the first rule whose matches all hold on a live
 object names its state. Matches are small values (a condition with a status and reasons, a pod
-phase, a container waiting reason, a spec field), so the same rules serve :func:`classify`, the
-generated documentation and the tests.
+phase, a container waiting reason, a spec field, a fact the caller knows beside the object), so the
+same rules serve :func:`classify`, the live-cluster commands, the generated documentation and the
+tests: there is no other place that tells states apart.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from ..records import NamedTuple
+from .defaults import backoff
+from .durations import format_duration, parse_duration
 
 # -- matches: one fact about a live object ---------------------------------------------------------
 
@@ -117,7 +122,25 @@ class NoStatus:
         return "no status reported yet"
 
 
-Match = Cond | Field | Has | Phase | Container | ParentCond | NoParents | Stale | NoStatus
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A fact about the object that is not in it, given by the caller (``facts[name] == value``).
+
+    An object alone cannot say everything: whether an ExternalSecret's target Secret exists is read
+    from the cluster beside it. A rule with a fact holds only when the caller supplied that fact.
+    """
+
+    name: str
+    value: Any
+
+    def text(self) -> str:
+        return f"{FACTS.get(self.name, self.name)}: {_yaml_scalar(self.value)}"
+
+
+FACTS = {"target-exists": "its target Secret exists"}
+"""The facts rules may ask for, and what each means (the generated docs print this text)."""
+
+Match = Cond | Field | Has | Phase | Container | ParentCond | NoParents | Stale | NoStatus | Fact
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,9 +177,35 @@ class State:
 class Timer:
     name: str
     default: float | None
-    """Seconds; None when the timer has no default (a required field)."""
+    """Seconds; None when the timer has no default (a required field). For a back-off, the first delay."""
     source: str
     """Where the value comes from: the spec field, the controller flag, the Kubernetes constant."""
+    cap: float | None = None
+    """For a back-off (the delay doubles after each failure): the longest delay. None: a fixed period."""
+    fields: tuple[str, ...] = ()
+    """Spec fields (dotted paths) that set it, the first one present winning; else ``default``."""
+
+    def seconds(self, obj: Mapping[str, Any] | None = None) -> float | None:
+        """The period for one object: its spec fields, else the default (None when neither says)."""
+        if obj is not None:
+            for dotted in self.fields:
+                value = parse_duration(_path(obj, dotted))
+                if value is not None:
+                    return value
+        return self.default
+
+    def delay(self, failures: int) -> float:
+        """A back-off's delay after ``failures`` consecutive failures (1 → the first delay)."""
+        start = self.default or 0.0
+        return backoff(failures, start, self.cap) if self.cap is not None else start
+
+    def shown(self) -> str:
+        """``10s doubling to 5m0s`` or ``30s`` or ``-`` (no default)."""
+        if self.default is None:
+            return "-"
+        if self.cap is not None:
+            return f"{format_duration(self.default)} doubling to {format_duration(self.cap)}"
+        return format_duration(self.default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,36 +266,68 @@ class Machine:
                 seen.setdefault(event)
         return tuple(seen)
 
-    def classify(self, obj: Mapping[str, Any]) -> tuple[str, str]:
+    def classify(self, obj: Mapping[str, Any], facts: Mapping[str, Any] | None = None) -> tuple[str, str]:
         """(state, reason) of a live object: the first :attr:`recognise` rule that holds."""
-        return classify_with(self.recognise, obj, self.fallback)
+        found = self.recognised(obj, facts)
+        return found.state, found.reason
+
+    def recognised(self, obj: Mapping[str, Any], facts: Mapping[str, Any] | None = None) -> Recognised:
+        """The state of a live object with the reason and message of what identified it."""
+        return recognise_with(self.recognise, obj, self.fallback, facts)
+
+
+class Recognised(NamedTuple):
+    state: str
+    reason: str
+    message: str = ""
+    """The message of the condition (or container state) that identified the state, "" when none."""
 
 
 # -- the interpreter ----------------------------------------------------------------------------
 
 
 def classify_with(
-    rules: Sequence[Recognise], obj: Mapping[str, Any], fallback: tuple[str, str]
+    rules: Sequence[Recognise],
+    obj: Mapping[str, Any],
+    fallback: tuple[str, str],
+    facts: Mapping[str, Any] | None = None,
 ) -> tuple[str, str]:
+    found = recognise_with(rules, obj, fallback, facts)
+    return found.state, found.reason
+
+
+def recognise_with(
+    rules: Sequence[Recognise],
+    obj: Mapping[str, Any],
+    fallback: tuple[str, str],
+    facts: Mapping[str, Any] | None = None,
+) -> Recognised:
     for rule in rules:
-        reason = _holds(rule.when, obj)
-        if reason is not None:
-            return rule.state, rule.reason or reason
-    return fallback
+        found = _holds(rule.when, obj, facts or {})
+        if found is not None:
+            return Recognised(rule.state, rule.reason or found[0], found[1])
+    return Recognised(*fallback)
 
 
-def _holds(matches: Sequence[Match], obj: Mapping[str, Any]) -> str | None:
-    """The reason the matches yield ("" when none carries one), or None when one does not hold."""
-    reason = ""
+def _holds(
+    matches: Sequence[Match], obj: Mapping[str, Any], facts: Mapping[str, Any]
+) -> tuple[str, str] | None:
+    """(reason, message) the matches yield (from the first that carries a reason), or None when one does
+    not hold."""
+    reason, message = "", ""
     for match in matches:
-        found = _match(match, obj)
+        found = _match(match, obj, facts)
         if found is None:
             return None
-        reason = reason or found
-    return reason
+        if not reason:
+            reason, message = found
+    return reason, message
 
 
-def _match(match: Match, obj: Mapping[str, Any]) -> str | None:
+_NOTHING = ("", "")
+
+
+def _match(match: Match, obj: Mapping[str, Any], facts: Mapping[str, Any]) -> tuple[str, str] | None:
     status = _map(obj.get("status"))
     if isinstance(match, Cond):
         return _cond(match, _list(status.get("conditions")))
@@ -257,13 +338,13 @@ def _match(match: Match, obj: Mapping[str, Any]) -> str | None:
                 return found
         return None
     if isinstance(match, NoParents):
-        return "" if not _list(status.get("parents")) else None
+        return _NOTHING if not _list(status.get("parents")) else None
     if isinstance(match, Field):
-        return "" if _path(obj, match.path) == match.value else None
+        return _NOTHING if _path(obj, match.path) == match.value else None
     if isinstance(match, Has):
-        return "" if _path(obj, match.path) not in (None, "", [], {}) else None
+        return _NOTHING if _path(obj, match.path) not in (None, "", [], {}) else None
     if isinstance(match, Phase):
-        return "" if status.get("phase") in match.phases else None
+        return _NOTHING if status.get("phase") in match.phases else None
     if isinstance(match, Container):
         for cs in _container_statuses(status):
             state = _map(_map(cs.get("state")).get(match.state))
@@ -271,19 +352,21 @@ def _match(match: Match, obj: Mapping[str, Any]) -> str | None:
                 continue
             reason = state.get("reason")
             if not match.reasons or reason in match.reasons:
-                return str(reason or match.state)
+                return str(reason or match.state), str(state.get("message") or "")
         return None
     if isinstance(match, Stale):
         generation = _map(obj.get("metadata")).get("generation")
         observed = status.get("observedGeneration")
         stale = isinstance(generation, int) and isinstance(observed, int) and observed < generation
-        return "" if stale else None
+        return _NOTHING if stale else None
     if isinstance(match, NoStatus):
-        return "" if not _list(status.get("conditions")) and not status.get("phase") else None
+        return _NOTHING if not _list(status.get("conditions")) and not status.get("phase") else None
+    if isinstance(match, Fact):
+        return _NOTHING if match.name in facts and facts[match.name] == match.value else None
     raise TypeError(f"unknown match {match!r}")
 
 
-def _cond(match: Cond, conditions: list[Any]) -> str | None:
+def _cond(match: Cond, conditions: list[Any]) -> tuple[str, str] | None:
     for item in conditions:
         cond = _map(item)
         if cond.get("type") != match.type:
@@ -295,9 +378,10 @@ def _cond(match: Cond, conditions: list[Any]) -> str | None:
             return None
         if match.exclude and reason in match.exclude:
             return None
-        if match.message and match.message not in str(cond.get("message") or ""):
+        message = str(cond.get("message") or "")
+        if match.message and match.message not in message:
             return None
-        return reason
+        return reason, message
     return None
 
 

@@ -18,16 +18,20 @@ from .external_secrets import EXTERNAL_SECRET, SECRET_STORE
 from .flux import HELM_RELEASE, KUSTOMIZATION
 from .machine import Machine
 from .pipelines import NODE, TEMPLATE_GENERATION
-from .routes import HTTP_ROUTE
+from .routes import GATEWAY, HTTP_ROUTE
+from .sources import KINDS as SOURCE_KINDS
+from .sources import SOURCE
 from .workloads import PERSISTENT_VOLUME_CLAIM, POD
 
 ALL: tuple[Machine, ...] = (
     KUSTOMIZATION,
     HELM_RELEASE,
+    SOURCE,
     EXTERNAL_SECRET,
     SECRET_STORE,
     POD,
     HTTP_ROUTE,
+    GATEWAY,
     PERSISTENT_VOLUME_CLAIM,
     TEMPLATE_GENERATION,
     NODE,
@@ -36,8 +40,13 @@ ALL: tuple[Machine, ...] = (
 
 MACHINES: dict[str, Machine] = {machine.kind: machine for machine in ALL}
 MACHINES["ClusterSecretStore"] = SECRET_STORE
+MACHINES.update({kind: SOURCE for kind in SOURCE_KINDS})
 
 
-def classify(kind: str, obj: Mapping[str, Any]) -> tuple[str, str]:
-    """(state, reason) of a live object of ``kind``; raises KeyError for a kind without a machine."""
-    return MACHINES[kind].classify(obj)
+def classify(kind: str, obj: Mapping[str, Any], facts: Mapping[str, Any] | None = None) -> tuple[str, str]:
+    """(state, reason) of a live object of ``kind``; raises KeyError for a kind without a machine.
+
+    ``facts``: what the caller knows beside the object (:data:`homeops.runtime.machine.FACTS`), e.g.
+    ``{"target-exists": True}`` for an ExternalSecret whose Secret is in the cluster.
+    """
+    return MACHINES[kind].classify(obj, facts)

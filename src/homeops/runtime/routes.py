@@ -12,7 +12,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..records import NamedTuple
-from .machine import Cond, Machine, NoParents, ParentCond, Recognise, State, Transition, classify_with
+from .machine import (
+    Cond,
+    Machine,
+    NoParents,
+    NoStatus,
+    ParentCond,
+    Recognise,
+    State,
+    Transition,
+    classify_with,
+)
 
 _ACCEPTED_FALSE = (
     "NotAllowedByListeners",
@@ -34,11 +44,18 @@ HTTP_ROUTE = Machine(
     states=(
         State("Absent", "not applied yet", "absent"),
         State("Pending", "no Gateway controller has reported on it (no `status.parents`)", "waiting"),
-        State("Rejected", "a parent Gateway does not accept it (listener, hostname, namespace)", "failing"),
+        State(
+            "Rejected",
+            "a parent Gateway does not accept it (listener, hostname, namespace): the controller looks "
+            "again only when the route or the Gateway changes",
+            "stalled",
+            final=True,
+        ),
         State(
             "RefsUnresolved",
-            "accepted, but a backendRef does not resolve (Service missing, not permitted)",
-            "failing",
+            "accepted, but a backendRef does not resolve (Service missing, not permitted); it resolves as "
+            "soon as the Service appears",
+            "waiting",
         ),
         State("Accepted", "accepted by its parents with every backend resolved: traffic flows", "healthy"),
     ),
@@ -92,6 +109,60 @@ HTTP_ROUTE = Machine(
     sources=(
         "gateway-api-conformance/httproute-invalid-*.go (kubernetes-sigs/gateway-api @ 4564255)",
         f"Accepted=False reasons: {', '.join(_ACCEPTED_FALSE)}; ResolvedRefs=False: {', '.join(_REFS_FALSE)}",
+    ),
+)
+
+
+GATEWAY = Machine(
+    kind="Gateway",
+    api="gateway.networking.k8s.io/v1",
+    slug="gateway",
+    title="Gateway",
+    summary="The Gateway controller (Cilium, Envoy Gateway, …) accepts the Gateway when its class and "
+    "listeners are valid, then programs the data plane and assigns addresses. Routes attach to it only "
+    "once it is Accepted; traffic flows once it is Programmed.",
+    initial="Absent",
+    states=(
+        State("Absent", "not applied yet", "absent"),
+        State("Pending", "no controller has reported on it (no conditions)", "waiting"),
+        State(
+            "Rejected",
+            "not accepted (unsupported class, invalid listeners): needs a change to the Gateway",
+            "stalled",
+            final=True,
+        ),
+        State("Programming", "accepted; the data plane or its address is not ready yet", "progressing"),
+        State("Programmed", "accepted and programmed: listeners serve traffic", "healthy"),
+    ),
+    transitions=(
+        Transition("Absent", "Pending", "applied"),
+        Transition("Pending", "Programming", "the controller accepts it", reason="Accepted"),
+        Transition("Pending", "Rejected", "invalid class, parameters or listeners", reason="Invalid"),
+        Transition(
+            "Programming", "Programmed", "data plane configured, address assigned", reason="Programmed"
+        ),
+        Transition(
+            "Programmed",
+            "Programming",
+            "address lost or the data plane is not ready",
+            reason="AddressNotAssigned",
+        ),
+        Transition("Rejected", "Programming", "Gateway fixed", reason="Accepted"),
+    ),
+    recognise=(
+        Recognise("Rejected", (Cond("Accepted", "False"),)),
+        Recognise("Programming", (Cond("Programmed", "False"),)),
+        Recognise("Programmed", (Cond("Programmed", "True"),)),
+        Recognise("Programming", (Cond("Accepted"),)),
+        Recognise("Pending", (NoStatus(),), reason="NoStatus"),
+    ),
+    fallback=("Pending", "Unknown"),
+    seed_differences=(
+        "The seeds name the Gateway only as a route's parent; a route attaches to it only while it is "
+        "Accepted, and traffic flows only once it is Programmed.",
+    ),
+    sources=(
+        "Gateway API v1 GatewayConditionType Accepted and Programmed (kubernetes-sigs/gateway-api apis/v1)",
     ),
 )
 

@@ -55,6 +55,13 @@ POD = Machine(
         ),
         Transition("ConfigError", "ContainerCreating", "the Secret appears (kubelet re-syncs the pod)"),
         Transition("ContainerCreating", "ImagePullBackOff", "pull fails", reason="ErrImagePull"),
+        Transition(
+            "ContainerCreating",
+            "CrashLoopBackOff",
+            "the container cannot be started (bad command, mount)",
+            timer="restart-backoff",
+            reason="RunContainerError",
+        ),
         Transition("ImagePullBackOff", "ContainerCreating", "back-off elapsed", timer="image-pull-backoff"),
         Transition("ContainerCreating", "Running", "containers started and Ready"),
         Transition("ContainerCreating", "NotReady", "containers started, readiness pending"),
@@ -80,15 +87,21 @@ POD = Machine(
             "restart-backoff",
             d.POD_BACKOFF_START,
             "kubelet: 10s doubling, capped at 300s, reset after 10m running",
+            cap=d.POD_BACKOFF_MAX,
         ),
-        Timer("image-pull-backoff", d.POD_BACKOFF_START, "kubelet: image pull back-off, capped at 300s"),
+        Timer(
+            "image-pull-backoff",
+            d.POD_BACKOFF_START,
+            "kubelet: image pull back-off, capped at 300s",
+            cap=d.POD_BACKOFF_MAX,
+        ),
     ),
     recognise=(
         Recognise("Terminating", (Has("metadata.deletionTimestamp"),), reason="Terminating"),
         Recognise("Succeeded", (Phase(("Succeeded",)),), reason="Succeeded"),
         Recognise("Failed", (Phase(("Failed",)),), reason="Failed"),
         Recognise("Pending", (Cond("PodScheduled", "False"),)),
-        Recognise("CrashLoopBackOff", (Container("waiting", ("CrashLoopBackOff",)),)),
+        Recognise("CrashLoopBackOff", (Container("waiting", ("CrashLoopBackOff", "RunContainerError")),)),
         Recognise(
             "ImagePullBackOff",
             (

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from ..runtime.durations import clock, format_duration
+from ..runtime.machines import MACHINES
 from .engine import Result
+from .settings import DEFAULT_HORIZON, Settings
 from .world import SimObject
 
 FLUX_KINDS = ("Kustomization", "HelmRelease")
@@ -20,6 +23,33 @@ def kind_of(obj: SimObject) -> str:
 def _ident(obj: SimObject) -> dict[str, str]:
     node = obj.node
     return {"cluster": node.cluster, "kind": kind_of(obj), "namespace": node.namespace, "name": node.name}
+
+
+def assumptions(
+    result: Result, settings: Settings, *, horizon: float | None, start: Sequence[str] = ()
+) -> list[str]:
+    """Every assumption of a run, as printed with its result: where it starts, the assumed durations,
+    the controller defaults and per-object guesses it used, and the horizon."""
+    out = [*start, *settings.assumptions(), *run_assumptions(result)]
+    if horizon is not None:
+        out.append(f"horizon = {format_duration(horizon)} (--for)")
+    else:
+        out.append(f"horizon = until nothing changes, at most {format_duration(DEFAULT_HORIZON)}")
+    return out
+
+
+def run_assumptions(result: Result) -> list[str]:
+    """What the run took without the repository saying it: the controllers' timers it used, each with
+    its value and where it was read (the machines'), and what it assumed about single objects."""
+    out = []
+    for (kind, name), used_for in sorted(result.timers.items()):
+        timer = MACHINES[kind].timer(name)
+        value = f" = {timer.shown()}" if timer.default is not None else ""
+        out.append(f"{kind} {name}{value}: {used_for} ({timer.source})")
+    for f in sorted(result.final, key=lambda f: _sort_key(f.obj)):
+        # sources flux bootstrap creates are named together in the notes
+        out.extend(f"{f.obj.label}: {note}" for note in f.obj.notes if f.obj.res is not None)
+    return out
 
 
 def to_json(result: Result, assumptions: list[str], notes: list[str]) -> dict[str, Any]:
@@ -52,8 +82,17 @@ def to_json(result: Result, assumptions: list[str], notes: list[str]) -> dict[st
             {**_ident(o), "milestone": milestone, "t": round(t, 3)}
             for o, milestone, t in result.critical_path
         ],
+        "stale": [
+            {
+                **_ident(s.consumer),
+                "secret": f"{s.producer.node.namespace}/{s.producer.secret}",
+                "external_secret": _ident(s.producer),
+                "since": round(s.since, 3),
+            }
+            for s in result.stale
+        ],
         "assumptions": assumptions,
-        "notes": notes,
+        "notes": [*notes, *result.notes],
     }
 
 
@@ -108,6 +147,15 @@ def to_text(result: Result, assumptions: list[str], notes: list[str], *, title: 
         lines.append(
             f"  stopped at the horizon ({format_duration(result.horizon)}) while objects were still changing"
         )
+    if result.stale:
+        lines += ["", "Running on stale data (the Secret keeps its last synced values; pods keep running)"]
+        for s in sorted(result.stale, key=lambda s: (_sort_key(s.consumer), _sort_key(s.producer))):
+            secret = f"{s.producer.node.namespace}/{s.producer.secret}"
+            lines.append(
+                f"  {kind_of(s.consumer)} {s.consumer.node.short}: Secret {secret} "
+                f"(ExternalSecret {s.producer.node.short} failing since {clock(s.since)})"
+            )
+    notes = [*notes, *result.notes]
     if notes:
         lines += ["", "Notes"] + [f"  {n}" for n in notes]
     lines += ["", "Assumptions"] + [f"  {a}" for a in assumptions]
@@ -115,18 +163,26 @@ def to_text(result: Result, assumptions: list[str], notes: list[str], *, title: 
 
 
 def to_mermaid(result: Result, *, title: str) -> str:
-    """A gantt chart: each Kustomization and HelmRelease from its creation to Ready (or to the end)."""
+    """A gantt chart: each Kustomization and HelmRelease from its first change (its creation, in a
+    bootstrap) to Ready (or to the end); what does not change is left out."""
     critical = {id(o) for o, _, _ in result.critical_path}
     end = max(result.settled_at, result.converged_at or 0.0, 1.0)
+    first: dict[int, float] = {}
+    for event in result.events:
+        first.setdefault(id(event.obj), event.t)
     lines = ["gantt", f"    title {_gantt_text(title)}", "    dateFormat X", "    axisFormat %H:%M:%S"]
     for cluster in sorted({f.obj.node.cluster for f in result.final}):
         for kind in FLUX_KINDS:
-            rows = [f for f in result.final if f.obj.node.cluster == cluster and f.obj.kind == kind]
+            rows = [
+                f
+                for f in result.final
+                if f.obj.node.cluster == cluster and f.obj.kind == kind and id(f.obj) in first
+            ]
             if not rows:
                 continue
             lines.append(f"    section {_gantt_text(cluster)} {kind}s")
             for n, f in enumerate(sorted(rows, key=lambda f: (f.ready_at is None, f.ready_at or 0.0)), 1):
-                start = int(f.created_at or 0)
+                start = int(first[id(f.obj)])
                 stop = round(f.ready_at if f.ready_at is not None else end)
                 tags = ["crit"] if id(f.obj) in critical else []
                 if f.ready_at is None:

@@ -1,18 +1,25 @@
-"""Setting up a simulation: the world from the graph, the ``--fail`` targets, the horizon; then run it."""
+"""Setting up a simulation: the world from the graph, where it starts, the ``--fail`` targets, the horizon;
+then run it."""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from ..errors import UsageError
 from ..graph.model import Graph
-from .engine import Result, Simulation
-from .settings import Settings
+from .engine import Result, Simulation, paused_gc
+from .settings import DEFAULT_HORIZON, Settings
+from .start import apply_initial, from_snapshot, snapshot_reader
+from .start import converged as settled
 from .world import SimObject, build_world
 
-DEFAULT_HORIZON = 86400.0
-"""Without ``--for``: until nothing changes, or 24 h."""
+if TYPE_CHECKING:
+    from ..doctor.view import View
+    from ..flux.tree import FluxTree
+    from .change import Revisions
+
 
 _ALIASES = {"cluster": "database", "ks": "kustomization", "hr": "helmrelease", "es": "externalsecret"}
 
@@ -25,13 +32,45 @@ def simulate(
     horizon: float | None = None,
     bootstrap_releases: Iterable[tuple[str, str]] = (),
     bootstrap_files: Iterable[str] = (),
+    converged: bool = False,
+    snapshot: View | None = None,
+    change: tuple[Graph, Revisions] | None = None,
 ) -> Result:
-    """Bootstrap the repository's clusters from nothing; ``fail`` names objects that never become Ready."""
-    world = build_world(graph, bootstrap_releases, bootstrap_files)
-    for target in resolve(world, fail):
-        target.fail = True
-    sim = Simulation(world, settings, horizon=horizon or DEFAULT_HORIZON, exhaustive=horizon is not None)
-    return sim.run()
+    """Simulate the repository's clusters; ``fail`` names objects that never become Ready (from the start).
+
+    By default the cluster is empty (a bootstrap). ``converged``: it runs, converged on the repository.
+    ``snapshot``: it runs as the snapshot shows it. ``change`` (the base revision's graph, and both
+    revisions): it runs converged on the base, and the commit arrives at +0:00:00; ``graph`` is the
+    head's.
+    """
+    releases, files = list(bootstrap_releases), list(bootstrap_files)
+    with paused_gc():
+        world = build_world(graph, releases, files)
+        targets = resolve(world, fail)
+        if change is not None:
+            from .change import mark_changes  # reading two revisions needs diff's machinery
+
+            base_graph, revisions = change
+            base_world = build_world(base_graph, *bootstrap_of(revisions.base))
+            states = settled(base_world, settings, DEFAULT_HORIZON)
+            apply_initial(world, states)
+            removed = mark_changes(world, base_world, revisions)
+            apply_initial(removed, states)
+            world.extend(removed)
+        elif converged:
+            apply_initial(world, settled(build_world(graph, releases, files), settings, DEFAULT_HORIZON))
+        elif snapshot is not None:
+            from_snapshot(world, snapshot_reader(snapshot))
+        for target in targets:
+            target.fail = True
+        sim = Simulation(world, settings, horizon=horizon or DEFAULT_HORIZON, exhaustive=horizon is not None)
+        return sim.run()
+
+
+def bootstrap_of(flux: FluxTree) -> tuple[list[tuple[str, str]], list[str]]:
+    """(Helm releases installed, files applied) by the repository's bootstrap, before Flux runs."""
+    releases = [(r.name, r.namespace) for r in flux.bootstrap.releases]
+    return releases, sorted(flux.bootstrap.applied_files)
 
 
 def resolve(world: Sequence[SimObject], specs: Sequence[str]) -> list[SimObject]:

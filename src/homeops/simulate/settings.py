@@ -5,6 +5,7 @@ simulate:
   image-pull: 2m               # any assumption below, as a Go duration or seconds
   helm-controller-concurrent: 10
   requeue-dependency: 30s      # a controller flag, when the cluster runs with another value
+  push-notice: 5m              # --change without a webhook: the GitRepository's poll
 ```
 
 Every value is reported with the result ("assumptions"), with where it came from.
@@ -20,6 +21,9 @@ from ..errors import ConfigError, Where
 from ..records import NamedTuple
 from ..runtime import defaults as d
 from ..runtime.durations import format_duration, parse_duration
+
+DEFAULT_HORIZON = 86400.0
+"""Without ``--for``: until nothing changes, or 24 h."""
 
 
 class Assumption(NamedTuple):
@@ -55,6 +59,13 @@ _DEFAULTS: tuple[tuple[str, float, str, str], ...] = (
         "assumed",
     ),
     ("store-validate", 2, "external-secrets validating a store once its provider runs", "assumed"),
+    (
+        "push-notice",
+        0,
+        "--change: until the GitRepository fetches the pushed commit (0: at once, with a webhook "
+        "Receiver or `flux reconcile source git`; without one, up to its interval)",
+        "assumed",
+    ),
     ("volume-bind", 10, "a claim bound by its provisioner", "assumed"),
     ("database-init", 120, "a CloudNativePG cluster initialising its first instance", "assumed"),
     ("certificate-issue", 60, "cert-manager obtaining a certificate (ACME)", "assumed"),

@@ -15,10 +15,15 @@ from typing import Any
 from ..graph.model import Graph, Node
 from ..model.base import Resource, get_path
 from ..model.flux import HelmRelease, Kustomization
+from ..records import NamedTuple
 from ..runtime import defaults as d
 from ..runtime.durations import parse_duration
+from ..runtime.flux import HELM_RELEASE
+from ..runtime.machines import MACHINES
+from .consumers import external_secret_keys, secret_keys, uses
 
 SOURCE_KINDS = frozenset({"GitRepository", "OCIRepository", "HelmRepository", "HelmChart", "Bucket"})
+REFRESHED = frozenset({"ExternalSecret", "ClusterSecretStore", "SecretStore"})
 SIMULATED = frozenset(
     {
         "Kustomization",
@@ -35,6 +40,35 @@ SIMULATED = frozenset(
         *SOURCE_KINDS,
     }
 )
+
+
+class HelmAction(NamedTuple):
+    """How helm-controller runs one action of a release (``spec.install`` or ``spec.upgrade``)."""
+
+    timeout: float
+    retries: int
+    retry_strategy: bool
+    """``strategy.name: RetryOnFailure``: retried every ``retry_interval`` without remediation."""
+    retry_interval: float
+    remediate_last: bool
+
+
+@dataclass(slots=True)
+class Initial:
+    """How an object stands when the simulation starts from a running cluster (not from nothing)."""
+
+    state: str
+    """Its machine state (Ready, Stale, Stalled, Blocked, …)."""
+    reason: str = ""
+    message: str = ""
+    health: str = "healthy"
+    """The machine state's health (:class:`homeops.runtime.machine.State`)."""
+    since: float = 0.0
+    """Seconds since its last periodic reconcile or refresh, at the start (the phase of its timers)."""
+    secret_exists: bool = True
+    """For an ExternalSecret or a Secret: the Secret is in the cluster (possibly stale)."""
+    keys: frozenset[str] | None = None
+    """The keys that Secret holds at the start; None when unknown."""
 
 
 @dataclass(slots=True, eq=False)
@@ -75,10 +109,45 @@ class SimObject:
     fail: bool = False
     """Injected by ``--fail``: it never becomes Ready."""
     notes: list[str] = field(default_factory=list)
+    """Assumptions about this object (printed with the result)."""
+    defaulted: list[str] = field(default_factory=list)
+    """Timers of its machine that its spec leaves to the controller's default."""
+    # what a running cluster adds: the Secrets objects write and read, and what a change does
+    secret: str = ""
+    """For an ExternalSecret or a Secret: the name of the Secret it writes."""
+    keys: frozenset[str] | None = None
+    """The keys of that Secret once this revision is synced; None when unknown (``dataFrom``)."""
+    needed_keys: dict[str, frozenset[str]] = field(default_factory=dict)
+    """Secret name → the keys its pods name (``secretKeyRef``): a Secret without one of them blocks them."""
+    reload_all: bool = False
+    """Reloader restarts its pods when any Secret they use changes (``reloader.stakater.com/auto``)."""
+    reload_names: frozenset[str] = frozenset()
+    """Secrets whose change makes Reloader restart its pods (``secret.reloader.stakater.com/reload``)."""
+    prune: bool = True
+    """A Kustomization's ``spec.prune``: it deletes what it no longer applies."""
+    initial: Initial | None = None
+    """Its state when the simulation starts from a running cluster; None: absent (bootstrap, added)."""
+    change: str = ""
+    """What the simulated commit does to it: ``revision`` (a Kustomization re-applies the new
+    revision), ``spec`` (its object changed), ``data`` (so does the Secret it writes), ``chart`` or
+    ``values`` (a HelmRelease's chart source or valuesFrom changed), ``added``, ``removed``; "" for
+    nothing."""
+
+    changed_objects: int = 0
+    """A Kustomization: how many objects of its build output the simulated commit changes."""
+    upgrade: HelmAction | None = None
+    """A HelmRelease's ``spec.upgrade`` settings (None: as for install)."""
 
     @property
     def kind(self) -> str:
         return self.node.kind
+
+    def helm_action(self, action: str) -> HelmAction:
+        """The settings of a HelmRelease's install (the fields above) or upgrade."""
+        if action == "upgrade" and self.upgrade is not None:
+            return self.upgrade
+        interval = self.retry_interval if self.retry_interval is not None else d.HELM_RETRY_INTERVAL
+        return HelmAction(self.timeout, self.retries, self.retry_strategy, interval, self.remediate_last)
 
     @property
     def label(self) -> str:
@@ -152,11 +221,17 @@ def build_world(
             obj.preinstalled = (release.name, release.release_namespace) in preinstalled
         else:
             obj.suspended = get_path(obj.res.obj, "spec", "suspend") is True
+            # a source's interval, or how often an ExternalSecret refreshes and a store is re-validated
+            field_name = "refreshInterval" if node.kind in REFRESHED else "interval"
+            obj.interval = parse_duration(get_path(obj.res.obj, "spec", field_name))
+            _secret_producer(obj)
         parent = obj.parent
         if parent is not None and _under(obj.res.origin.path, pre_applied):
             parent.applies.remove(obj)
             obj.parent = None
             obj.notes.append("applied by bootstrap before Flux")
+    for obj in objects.values():
+        _secret_consumer(obj)
     return [*objects.values(), *external.values()]
 
 
@@ -172,14 +247,15 @@ def _is_workload(node: Node, graph: Graph) -> bool:
 def _kustomization(
     obj: SimObject, ks: Kustomization, by_id: dict[tuple[str, str, str, str], SimObject]
 ) -> None:
-    obj.interval = parse_duration(ks.interval)
-    if obj.interval is None:
-        obj.notes.append(f"spec.interval {ks.interval!r} is not a duration: assumed 10m")
-        obj.interval = 600.0
-    retry = parse_duration(ks.spec.get("retryInterval"))
-    obj.retry_interval = retry if retry is not None else obj.interval
-    obj.timeout = d.kustomization_timeout(obj.interval, parse_duration(ks.timeout))
+    obj.interval = _interval(obj, ks.interval)
+    timers = MACHINES["Kustomization"]
+    obj.retry_interval = timers.timer("retryInterval").seconds(ks.res.obj) or obj.interval
+    timeout = timers.timer("timeout").seconds(ks.res.obj)
+    obj.timeout = d.kustomization_timeout(obj.interval, timeout)
+    obj.defaulted += [name for name, value in (("retryInterval", ks.spec.get("retryInterval")),
+                                                ("timeout", timeout)) if value is None]  # fmt: skip
     obj.suspended = ks.suspended
+    obj.prune = ks.spec.get("prune") is True
     checks = ks.spec.get("healthChecks")
     if ks.wait:
         obj.waits = True
@@ -197,9 +273,15 @@ def _kustomization(
 
 def _helm_release(obj: SimObject, release: HelmRelease) -> None:
     spec = release.spec
-    obj.interval = parse_duration(release.interval) or 600.0
+    obj.interval = _interval(obj, release.interval)
     default_timeout = parse_duration(release.timeout) or d.HELM_TIMEOUT
-    obj.timeout = parse_duration(get_path(spec, "install", "timeout")) or default_timeout
+    timeout = HELM_RELEASE.timer("timeout").seconds(release.res.obj)
+    if (
+        parse_duration(get_path(spec, "install", "timeout")) is None
+        and parse_duration(release.timeout) is None
+    ):
+        obj.defaulted.append("timeout")
+    obj.timeout = timeout or d.HELM_TIMEOUT
     retries = release.retries("install")
     obj.retries = retries if retries is not None else 0
     strategy = get_path(spec, "install", "strategy", "name")
@@ -207,8 +289,22 @@ def _helm_release(obj: SimObject, release: HelmRelease) -> None:
     if obj.retry_strategy:
         retry = parse_duration(get_path(spec, "install", "strategy", "retryInterval"))
         obj.retry_interval = retry if retry is not None else d.HELM_RETRY_INTERVAL
+        if retry is None:
+            obj.defaulted.append("retryInterval")
     obj.remediate_last = get_path(spec, "install", "remediation", "remediateLastFailure") is True
     obj.disable_wait = get_path(spec, "install", "disableWait") is True
+    upgrade_retries = release.retries("upgrade")
+    upgrade_retries = upgrade_retries if upgrade_retries is not None else 0
+    upgrade_strategy = get_path(spec, "upgrade", "strategy", "name") == "RetryOnFailure"
+    last: Any = get_path(spec, "upgrade", "remediation", "remediateLastFailure")
+    obj.upgrade = HelmAction(
+        parse_duration(get_path(spec, "upgrade", "timeout")) or default_timeout,
+        upgrade_retries,
+        upgrade_strategy,
+        parse_duration(get_path(spec, "upgrade", "strategy", "retryInterval")) or d.HELM_RETRY_INTERVAL,
+        # helm-controller: an upgrade's last failure is remediated by default when it has retries
+        last if isinstance(last, bool) else upgrade_retries > 0,
+    )
     obj.suspended = release.suspended
     values_from = {ref.name for ref in release.values_from if ref.kind == "Secret" and not ref.optional}
     if values_from:
@@ -217,8 +313,36 @@ def _helm_release(obj: SimObject, release: HelmRelease) -> None:
         obj.needs = [o for o in obj.needs if o not in named]
 
 
+def _interval(obj: SimObject, value: Any) -> float:
+    interval = parse_duration(value)
+    if interval:
+        return interval
+    obj.notes.append(f"spec.interval {value!r} is not a duration: assumed 10m")
+    return 600.0
+
+
 def _produces(producer: SimObject, names: set[str]) -> bool:
     if producer.res is None or producer.node.kind != "ExternalSecret":
         return False
     target: Any = get_path(producer.res.obj, "spec", "target", "name")
     return (target or producer.node.name) in names
+
+
+def _secret_producer(obj: SimObject) -> None:
+    """The Secret an ExternalSecret or a Secret object writes, and its keys (what a pod may name)."""
+    assert obj.res is not None
+    if obj.node.kind == "ExternalSecret":
+        target: Any = get_path(obj.res.obj, "spec", "target", "name")
+        obj.secret = str(target or obj.node.name)
+        obj.keys = external_secret_keys(obj.res.obj)
+    elif obj.node.kind == "Secret":
+        obj.secret = obj.node.name
+        obj.keys = secret_keys(obj.res.obj)
+
+
+def _secret_consumer(obj: SimObject) -> None:
+    """The keys its pods name in each Secret, and whether Reloader restarts them when a Secret changes."""
+    if obj.res is None or not obj.needs:
+        return
+    found = uses(obj.res.obj, {o.secret for o in obj.needs if o.secret})
+    obj.needed_keys, obj.reload_all, obj.reload_names = found

@@ -72,7 +72,16 @@ def run(args: argparse.Namespace) -> int:
                     }
                     for t in m.transitions
                 ],
-                "timers": [{"name": t.name, "default": t.default, "source": t.source} for t in m.timers],
+                "timers": [
+                    {
+                        "name": t.name,
+                        "default": t.default,
+                        "cap": t.cap,
+                        "fields": list(t.fields),
+                        "source": t.source,
+                    }
+                    for t in m.timers
+                ],
                 "events": list(m.events),
             }
             for m in machines

@@ -5,8 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Collection
+from typing import TYPE_CHECKING
 
 from ...errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from ...doctor.view import View
+    from ...graph.model import Graph
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,15 +39,37 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="simulated time to cover (e.g. 2h); default: until nothing changes, at most 24h; "
         "with --for, retry loops without end run to that time",
     )
+    start = parser.add_mutually_exclusive_group()
+    start.add_argument(
+        "--converged",
+        action="store_true",
+        help="start from the cluster converged on the repository (a settled bootstrap): with --fail, what "
+        "a failure does to a running cluster (which keep running on stale data, what blocks, when)",
+    )
+    start.add_argument(
+        "--from",
+        dest="sources",
+        action="append",
+        metavar="SNAPSHOT",
+        help="start from a cluster as a snapshot shows it (homeops snapshot save, or kubectl get ... -A "
+        "-o json; repeat it, or name a folder, to merge several)",
+    )
+    start.add_argument(
+        "--change",
+        metavar="REF",
+        help="what a commit sets in motion and in what order, from the cluster converged on its parent "
+        "(or BASE..HEAD): Kustomizations re-applying, HelmReleases upgrading, Secrets changing, pods "
+        "Reloader restarts, objects pruned",
+    )
     parser.add_argument("--cluster", help="only this cluster")
     parser.add_argument("--output", "-o", choices=("text", "json", "mermaid"), default="text")
 
 
 def run(args: argparse.Namespace) -> int:
     from ...graph.model import build_graph
-    from ...runtime.durations import format_duration, parse_duration
-    from ...simulate.report import to_json, to_mermaid, to_text
-    from ...simulate.scenario import simulate
+    from ...runtime.durations import parse_duration
+    from ...simulate.report import assumptions, to_json, to_mermaid, to_text
+    from ...simulate.scenario import bootstrap_of, simulate
     from ...simulate.settings import settings
     from ...workspace import open_workspace
 
@@ -54,22 +82,51 @@ def run(args: argparse.Namespace) -> int:
     config = workspace.config
     chosen = settings(config.simulate, config.simulate_lines)
     flux = workspace.flux
+    change = None
+    started: list[str] = []
+    view = None
+    if args.change:
+        from ...simulate.change import read_revisions
+
+        revisions = read_revisions(workspace.root, args.change)
+        flux = revisions.head
+        change = (_one_cluster(build_graph(revisions.base), args.cluster, revisions.base.clusters), revisions)
+        started.append(
+            f"start = converged on {revisions.base_label}; {revisions.head_label} is pushed at +0:00:00 "
+            "(the cluster was settled on the base: every periodic timer starts then)"
+        )
+    elif args.sources:
+        from ...cluster.reader import SnapshotFiles
+        from ...doctor.view import View
+
+        view = View(SnapshotFiles(args.sources).read())
+        started.append(
+            f"start = the snapshot {view.snapshot.source} at +0:00:00 ({view.now:%Y-%m-%d %H:%M:%SZ}); "
+            "what fails in it keeps failing; an ExternalSecret's next refresh counts from its "
+            "status.refreshTime, other periodic timers from +0:00:00; objects missing from it are "
+            "re-created at their Kustomization's next interval"
+        )
+    elif args.converged:
+        started.append(
+            "start = converged on the repository at +0:00:00 (the final state of a simulated bootstrap); "
+            "every periodic timer (interval, refreshInterval, store re-validation) starts then"
+        )
     graph = build_graph(flux)
-    if args.cluster:
-        if args.cluster not in flux.clusters:
-            raise UsageError(
-                f"no cluster {args.cluster!r}",
-                hint=f"clusters: {', '.join(sorted(flux.clusters)) or 'none found'}",
-            )
-        graph = graph.subgraph(args.cluster)
-    releases = [(r.name, r.namespace) for r in flux.bootstrap.releases]
+    if args.cluster or view is not None:
+        graph = _one_cluster(
+            graph, args.cluster or _snapshot_cluster(graph, flux.clusters, view), flux.clusters
+        )
+    releases, files = bootstrap_of(flux)
     result = simulate(
         graph,
         chosen,
         fail=args.fail,
         horizon=horizon,
         bootstrap_releases=releases,
-        bootstrap_files=sorted(flux.bootstrap.applied_files),
+        bootstrap_files=files,
+        converged=args.converged,
+        snapshot=view,
+        change=change,
     )
     notes = []
     if not result.final:
@@ -77,29 +134,69 @@ def run(args: argparse.Namespace) -> int:
             "no Flux objects found: nothing to simulate "
             "(a template repository needs 'homeops configure' first)"
         )
-    if releases:
+    if releases and change is None and view is None and not args.converged:
         notes.append(
             f"{len(releases)} Helm release(s) installed by the bootstrap helmfile before Flux: "
             "adopted, not installed"
         )
+    if view is not None and not any(f.obj.initial is not None for f in result.final):
+        notes.append("the snapshot holds none of the repository's objects: simulated as a bootstrap")
     external = sorted({f.obj.node.label for f in result.final if f.obj.res is None})
     if external:
         notes.append(
             f"sources not in the repository, assumed created by flux bootstrap: {', '.join(external)}"
         )
-    assumptions = chosen.assumptions()
-    if horizon is not None:
-        assumptions.append(f"horizon = {format_duration(horizon)} (--for)")
-    else:
-        assumptions.append("horizon = until nothing changes, at most 24h0m0s")
-    title = f"Simulated bootstrap of {workspace.root.name}" + (
-        f", failing: {', '.join(args.fail)}" if args.fail else ""
-    )
+    if change is not None:
+        from ...simulate.change import summary
+
+        for what, labels in summary([f.obj for f in result.final], []).items():
+            notes.append(f"{_CHANGES.get(what, what)}: {', '.join(labels)}")
+    assumed = assumptions(result, chosen, horizon=horizon, start=started)
+    title = _title(workspace.root.name, args, change[1].head_label if change else None)
     out = sys.stdout
     if args.output == "json":
-        out.write(json.dumps(to_json(result, assumptions, notes), indent=2) + "\n")
+        out.write(json.dumps(to_json(result, assumed, notes), indent=2) + "\n")
     elif args.output == "mermaid":
         out.write(to_mermaid(result, title=title))
     else:
-        out.write(to_text(result, assumptions, notes, title=title))
+        out.write(to_text(result, assumed, notes, title=title))
     return int(ExitCode.OK if result.converged_at is not None else ExitCode.FINDINGS)
+
+
+_CHANGES = {
+    "added": "the change adds",
+    "removed": "the change removes",
+    "spec": "the change modifies",
+    "data": "the change gives new Secret data to",
+    "chart": "new chart for",
+    "values": "new valuesFrom data for",
+}
+
+
+def _title(repo: str, args: argparse.Namespace, head: str | None) -> str:
+    if head is not None:
+        what = f"Simulated change {head} of {repo}"
+    elif args.sources:
+        what = f"Simulated cluster of {repo} from {', '.join(args.sources)}"
+    elif args.converged:
+        what = f"Simulated running cluster of {repo}"
+    else:
+        what = f"Simulated bootstrap of {repo}"
+    return what + (f", failing: {', '.join(args.fail)}" if args.fail else "")
+
+
+def _one_cluster(graph: Graph, name: str | None, clusters: Collection[str]) -> Graph:
+    if name is None:
+        return graph
+    if name not in clusters:
+        raise UsageError(
+            f"no cluster {name!r}", hint=f"clusters: {', '.join(sorted(clusters)) or 'none found'}"
+        )
+    return graph.subgraph(name)
+
+
+def _snapshot_cluster(graph: Graph, clusters: Collection[str], view: View | None) -> str | None:
+    """The repository's cluster a snapshot shows (when the repository has several)."""
+    from ...doctor.repo import best_cluster
+
+    return best_cluster(graph, sorted(clusters), view) if clusters else None
