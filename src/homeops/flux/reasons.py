@@ -109,6 +109,8 @@ class _Explainer:
         self.charts = chart_folders(self.tree)
         self.entry_files = {e.ks.origin.path: e for c in flux.clusters.values() for e in c.entries}
         self._roles: dict[str, dict[str, _Role]] = {}
+        self._kfiles: dict[tuple[str, Any], list[str]] = {}
+        """The kustomization files of each build, sorted (by cluster and Kustomization)."""
         self._texts: dict[str, list[str]] = {}
 
     def reasons(self, path: str) -> list[Reason]:
@@ -365,7 +367,13 @@ class _Explainer:
     def _role(self, producer: Producer, path: str) -> _Role | None:
         if posixpath.basename(path) in KUSTOMIZATION_FILES:
             return _Role("kustomization file", "")
-        for kfile in sorted(f for f in producer.files if posixpath.basename(f) in KUSTOMIZATION_FILES):
+        key = (producer.cluster, producer.id)
+        kfiles = self._kfiles.get(key)
+        if kfiles is None:
+            kfiles = self._kfiles[key] = sorted(
+                f for f in producer.files if posixpath.basename(f) in KUSTOMIZATION_FILES
+            )
+        for kfile in kfiles:
             roles = self._roles.get(kfile)
             if roles is None:
                 roles = self._roles[kfile] = dict(_listed(self.tree, kfile))
