@@ -59,8 +59,9 @@ def run_checks(
     if len(flux.documents) >= _PARALLEL_MIN_DOCUMENTS and not raise_errors:
         # A big repository's rules run on two cores. Each side builds the indexes its own rules need,
         # so the families that share the costliest ones go to opposite ends of the list: the helper
-        # starts with the dependency graph, this process with the image inventory and its lines.
-        order = sorted(enabled, key=lambda e: (e[0].family != "dependencies", e[0].family == "images"))
+        # starts with the dependency graph, this process with the schema rules (which share one
+        # validation of every object), then the image inventory and its lines.
+        order = sorted(enabled, key=lambda e: (e[0].family != "dependencies", _LAST.get(e[0].family, 0)))
         found = dict(
             zip((r.id for r, _s in order), parallel.run(order, hits_of, what="checking rules"), strict=True)
         )
@@ -79,6 +80,9 @@ def run_checks(
     findings = _through_templates(ctx, findings)
     return sorted(findings, key=Finding.sort_key)
 
+
+_LAST = {"images": 1, "schema": 2}
+"""Families this process takes first when the rules are split (it works from the end of the list)."""
 
 _PARALLEL_MIN_DOCUMENTS = 300
 """Below this many documents the rules take less time than starting a helper process."""
