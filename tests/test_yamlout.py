@@ -124,3 +124,12 @@ def test_same_bytes_as_pyyaml_on_the_corpus(corpus: Path) -> None:
     for path in sorted(corpus.rglob("*.yaml"))[::7]:
         for document in parse(path.read_bytes()).documents:
             assert yamlout.dump_yaml(document) == reference(document), path
+
+
+def test_same_bytes_as_pyyaml_on_strings_of_tricky_characters() -> None:
+    rng = random.Random(7)
+    alphabet = "aZ09_./=+ ${}:@,-#'\"\\?*&!|>%`[]~"
+    for _ in range(20000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 10)))
+        data = {text: [text, {"k": text}], "v": text}
+        assert yamlout.dump_yaml(data) == reference(data), repr(text)
