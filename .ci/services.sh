@@ -3,8 +3,6 @@
 #   docker-registry  OCI registry (distribution 2.8, /usr/bin/docker-registry)
 #   git              Git remotes for GitRepository-sourced charts
 #   openssl          signs the registry tokens of the token-auth tests
-#   npm              fetches Flux's API schemas (@kubernetes-models/flux-cd) for schema validation;
-#                    only when no npm is installed (a NodeSource nodejs ships its own)
 #   chromium, chromium-driver  a real browser for the HTML report tests (headless, driven by Selenium);
 #                    a browser that a Python package would download cannot be fetched
 # The package's own service is kept from starting: tests run their own registries on free ports.
@@ -13,7 +11,7 @@
 #   sh .ci/services.sh --described  install without saying it again
 set -eu
 PACKAGES="docker-registry git openssl ca-certificates chromium chromium-driver"
-WHY="the tests start a real OCI registry, Git remotes and registry token signing on loopback, and open HTML reports in a real headless browser; npm (only when missing) fetches Flux's API schemas"
+WHY="the tests start a real OCI registry, Git remotes and registry token signing on loopback, and open HTML reports in a real headless browser"
 case "${1:-}" in
     --describe)
         echo "installing Debian packages as root: $PACKAGES ($WHY)"
@@ -33,9 +31,6 @@ fi
 apt-get update -qq
 # shellcheck disable=SC2086  # one word per package
 apt-get install -y -qq --no-install-recommends $PACKAGES
-if ! command -v npm >/dev/null 2>&1; then
-    apt-get install -y -qq --no-install-recommends npm
-fi
 if [ "$created_policy" = yes ]; then
     rm -f "$policy"
 fi

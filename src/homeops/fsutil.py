@@ -7,7 +7,8 @@ through :mod:`homeops.journal` instead (confined to the repository, locked, reco
 A private folder is RAM-backed when possible and removed on every exit path a process can see:
 normal return, exceptions, Ctrl-C, SIGTERM, SIGHUP and the other terminating signals. A process
 killed outright (SIGKILL) cannot clean up: each folder is held with ``flock`` for its owner's
-lifetime, and the next homeops run removes folders whose owner is gone.
+lifetime (:func:`held_tempdir`), and the next homeops run removes folders whose owner is gone
+(:func:`abandoned_dirs`). Its name carries the owner's process id (``homeops-<pid>-…``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import shutil
 import stat
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .errors import WriteError
@@ -89,19 +90,30 @@ def private_tempdir(prefix: str = "homeops-") -> Iterator[Path]:
     with catch_signals():
         base = ram_backed_base()
         sweep_once()
-        path = Path(tempfile.mkdtemp(prefix=prefix, suffix=PRIVATE_SUFFIX, dir=base))
-        try:
-            os.chmod(path, 0o700)
-            holder = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        except OSError:
-            shutil.rmtree(path, ignore_errors=True)
-            raise
-        try:
-            fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            yield path
-        finally:
-            shutil.rmtree(path, ignore_errors=True)
-            os.close(holder)
+        with held_tempdir(prefix=f"{prefix}{os.getpid()}-", suffix=PRIVATE_SUFFIX, dir=base) as path:
+            try:
+                os.chmod(path, 0o700)
+                yield path
+            finally:
+                shutil.rmtree(path, ignore_errors=True)  # while still held: no sweep can take it
+
+
+@contextlib.contextmanager
+def held_tempdir(*, prefix: str, suffix: str, dir: str | Path | None) -> Iterator[Path]:
+    """A new folder (``mkdtemp``, mode 0700) held with ``flock`` while the block runs, so that a
+    later sweep (:func:`abandoned_dirs`) can tell it was abandoned if this process is killed; the
+    caller removes it, or keeps it (renamed into place)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=dir))
+    try:
+        holder = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        shutil.rmtree(path, ignore_errors=True)
+        raise
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        yield path
+    finally:
+        os.close(holder)
 
 
 def ram_backed_base() -> str | None:
@@ -133,6 +145,16 @@ def abandoned_private_dirs(base: str | None = None, *, min_age: float = _STALE_A
     """Private folders of this user under ``base`` (default: the system temporary folder) that
     nobody holds any more, and that are at least ``min_age`` seconds old."""
     folder = base if base is not None else tempfile.gettempdir()
+    return abandoned_dirs(
+        folder, lambda name: name.startswith("homeops-") and name.endswith(PRIVATE_SUFFIX), min_age=min_age
+    )
+
+
+def abandoned_dirs(
+    folder: str | Path, matches: Callable[[str], bool], *, min_age: float = _STALE_AFTER
+) -> list[str]:
+    """Folders of this user in ``folder`` whose name ``matches``, made by :func:`held_tempdir`, that
+    nobody holds any more (their owner was killed) and that are at least ``min_age`` seconds old."""
     found: list[str] = []
     try:
         entries = list(os.scandir(folder))
@@ -140,7 +162,7 @@ def abandoned_private_dirs(base: str | None = None, *, min_age: float = _STALE_A
         return found
     now = time.time()
     for entry in entries:
-        if not (entry.name.startswith("homeops-") and entry.name.endswith(PRIVATE_SUFFIX)):
+        if not matches(entry.name):
             continue
         try:
             st = entry.stat(follow_symlinks=False)

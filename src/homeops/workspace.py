@@ -23,6 +23,8 @@ class Workspace:
     config: Config
     secret_values: SecretValues | None = None
     """Set before ``flux`` is first read to let substituteFrom see decrypted SOPS values."""
+    offline: bool = False
+    """Remote kustomize bases only from homeops' cache, never the network (``--offline``)."""
     _flux: FluxTree | None = field(default=None, repr=False)
 
     @property
@@ -34,21 +36,22 @@ class Workspace:
         if self._flux is None:
             from .flux.tree import load_flux_tree
 
-            self._flux = load_flux_tree(self.tree, secret_values=self.secret_values)
+            self._flux = load_flux_tree(self.tree, secret_values=self.secret_values, offline=self.offline)
             self.tree.save_cache()
         return self._flux
 
 
 def open_workspace(
-    path: str | Path = ".", *, use_cache: bool = True, tree: SourceTree | None = None
+    path: str | Path = ".", *, use_cache: bool = True, tree: SourceTree | None = None, offline: bool = False
 ) -> Workspace:
     """Open the repository at ``path`` (a folder; its own root, not searched upwards).
 
-    ``tree``: the repository's source tree when the caller has already made it (see ``check``).
+    ``tree``: the repository's source tree when the caller has already made it (see ``check``);
+    ``offline``: remote kustomize bases only from homeops' cache.
     """
     if tree is None:
         resolved = Path(repository_root(str(path)))
         tree = SourceTree(resolved, cache=ParseCache(resolved) if use_cache else None)
     from .rules.config import load_config  # checks rule names against the catalog
 
-    return Workspace(tree, load_config(tree.root))
+    return Workspace(tree, load_config(tree.root), offline=offline)

@@ -6,8 +6,9 @@ import hashlib
 import os
 import shutil
 import stat
-import tempfile
 from pathlib import Path
+
+from leftovers import private_dirs
 
 TESTDATA = Path(__file__).resolve().parents[1] / "testdata" / "configure"
 PLUGIN = TESTDATA / "plugin" / "plugin.py"
@@ -55,27 +56,10 @@ def fingerprint(root: Path) -> dict[str, tuple[str, int]]:
     return found
 
 
-CREATED_TEMPDIRS: list[str] = []
-"""Every temporary directory this test process made (see the ``_record_tempdirs`` fixture)."""
-
-
-def record_tempdirs() -> object:
-    """A ``tempfile.mkdtemp`` that notes what it made: other processes on the machine (test runs in
-    parallel) make and remove directories of the same names, which must not count."""
-    real = tempfile.mkdtemp
-
-    def mkdtemp(*args: object, **kwargs: object) -> str:
-        path = real(*args, **kwargs)  # type: ignore[call-overload]
-        CREATED_TEMPDIRS.append(str(path))
-        return str(path)
-
-    return mkdtemp
-
-
 def scratch_dirs() -> set[str]:
-    """The private temporary directories of configure (and of the sops calls it makes) that exist now."""
-    names = ("homeops-configure-", "homeops-sops-")
-    return {p for p in CREATED_TEMPDIRS if Path(p).name.startswith(names) and Path(p).exists()}
+    """The private temporary folders of configure (and of the sops calls it makes) that this test
+    process made and that exist now."""
+    return private_dirs(prefixes=("homeops-configure-", "homeops-sops-"))
 
 
 MAKEJINJA_TOML = """\

@@ -11,11 +11,3 @@ def _no_ambient_sops_key(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyte
     monkeypatch.delenv("SOPS_AGE_KEY_FILE", raising=False)
     monkeypatch.delenv("SOPS_AGE_KEY", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
-
-
-@pytest.fixture(autouse=True)
-def _record_tempdirs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Leftover checks look only at this process's temporary directories (see ``scratch_dirs``)."""
-    from configure_testlib import record_tempdirs
-
-    monkeypatch.setattr("tempfile.mkdtemp", record_tempdirs())

@@ -20,6 +20,7 @@ from homeops.configure import Status, configure, load_ledger
 from homeops.fsutil import PRIVATE_SUFFIX
 from homeops.journal import state_dir
 from homeops.secrets import sops
+from leftovers import private_files_holding
 from processes import run, start_paused
 
 # Unique per run: leftovers of another run (or of an older homeops) must not be mistaken for ours.
@@ -35,25 +36,6 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     assert {f.status for f in configure(root).files} == {Status.CREATED}
     write_values(root, replicas=5, secret_value=NEW_SECRET)
     return root
-
-
-def private_files_holding(value: str) -> list[str]:
-    """Files of homeops' private temporary folders (any process) that hold ``value``."""
-    found = []
-    for base in ("/dev/shm", os.environ.get("TMPDIR", "/tmp")):
-        if not os.path.isdir(base):
-            continue
-        for entry in os.scandir(base):
-            if not entry.name.startswith("homeops-"):
-                continue
-            for folder, _, names in os.walk(entry.path):
-                for name in names:
-                    try:
-                        if value.encode() in Path(folder, name).read_bytes():
-                            found.append(os.path.join(folder, name))
-                    except OSError:
-                        pass  # another process's folder, going away
-    return found
 
 
 def test_kill_9_between_renames_is_finished_by_the_next_write(repo: Path) -> None:
@@ -91,23 +73,23 @@ def test_kill_9_while_staging_leaves_the_repository_unchanged(repo: Path) -> Non
 def test_kill_9_after_rendering_leaves_plaintext_only_until_the_next_run(repo: Path) -> None:
     paused = start_paused(["configure", "--no-check", repo], "configure.step:1")
     paused.kill()
-    left = private_files_holding(NEW_SECRET)
+    left = private_files_holding(NEW_SECRET, paused.pid)
     assert left, "the rendered plaintext was in a private RAM-backed folder when the process died"
     folders = {Path(*Path(p).parts[:4]) for p in left}
     assert all(f.name.endswith(PRIVATE_SUFFIX) for f in folders)
     for folder in folders:  # abandoned for a while (a folder younger than 10 s is never taken)
         os.utime(folder, (time.time() - 60, time.time() - 60))
     assert run(["secrets", "encrypt", repo]).returncode == 0  # any homeops write sweeps them
-    assert private_files_holding(NEW_SECRET) == []
+    assert private_files_holding(NEW_SECRET, paused.pid) == []
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGINT])
 def test_a_signal_before_the_commit_removes_the_plaintext(repo: Path, signum: int) -> None:
     before = fingerprint(repo)
     paused = start_paused(["configure", "--no-check", repo], "configure.step:1")
-    assert private_files_holding(NEW_SECRET)
+    assert private_files_holding(NEW_SECRET, paused.pid)
     code = paused.signal(signum)
     assert code == 128 + signum, paused.stderr
     assert b"Traceback" not in paused.stderr
-    assert private_files_holding(NEW_SECRET) == []
+    assert private_files_holding(NEW_SECRET, paused.pid) == []
     assert fingerprint(repo) == before and not state_dir(repo).exists()

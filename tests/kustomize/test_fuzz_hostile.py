@@ -174,19 +174,20 @@ def _run(argv: list[str], capsys: pytest.CaptureFixture[str], outside: Path) -> 
 def test_hostile_repositories(
     tmp_path_factory: pytest.TempPathFactory,
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
     spec: dict[str, Any],
 ) -> None:
     kubectl_path()
-    monkeypatch.setenv("HOMEOPS_OFFLINE", "1")  # deterministic: remote bases are never fetched here
     tmp = tmp_path_factory.mktemp("hostile")
     outside = _outside(tmp)
     repo = _repo(tmp, outside, spec)
-    code, err = _run(["kustomize", "build", str(repo / "app"), "--flux", "-o", "json"], capsys, outside)
+    # --offline: deterministic, remote bases are never fetched here
+    code, err = _run(
+        ["kustomize", "build", str(repo / "app"), "--flux", "-o", "json", "--offline"], capsys, outside
+    )
     assert code in (0, 3, 4), err
-    code, err = _run(["check", str(repo), "-o", "json", "--no-cache"], capsys, outside)
+    code, err = _run(["check", str(repo), "-o", "json", "--no-cache", "--offline"], capsys, outside)
     assert code in (0, 1), err
-    code, err = _run(["build", "ks", "app", str(repo), "-o", "json"], capsys, outside)
+    code, err = _run(["build", "ks", "app", str(repo), "-o", "json", "--offline"], capsys, outside)
     assert code in (0, 1, 3), err
 
 

@@ -30,7 +30,6 @@ BASE = {
 @pytest.fixture
 def origin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[GitRemote]:
     monkeypatch.setenv("HOMEOPS_ALLOW_LOCAL_REMOTES", "1")
-    monkeypatch.setenv("HOMEOPS_OFFLINE", "")  # recorded, so restored after the CLI sets it
     with git_remote(tmp_path / "git") as repo:
         repo.commit(BASE, "base v1")
         repo.tag("v1.0.0")
@@ -79,8 +78,7 @@ def test_a_pinned_base_is_fetched_once_then_built_from_the_cache(
     again = build(SourceTree(repo), "app", flux=True)
     assert [r.obj for r in again.resources] == [r.obj for r in first.resources]
     assert calls == []
-    monkeypatch.setenv("HOMEOPS_OFFLINE", "1")
-    offline = build(SourceTree(repo), "app", flux=True)
+    offline = build(SourceTree(repo), "app", flux=True, offline=True)
     assert [r.obj for r in offline.resources] == [r.obj for r in first.resources]
 
 
@@ -88,11 +86,10 @@ def test_offline_without_the_cache_is_a_limit_not_a_fault(
     tmp_path: Path, origin: GitRemote, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     kubectl_path()
-    monkeypatch.setenv("HOMEOPS_OFFLINE", "1")
     repo = _repo(tmp_path, f"{origin.url}//base?ref=v1.0.0")
     calls = _git_calls(monkeypatch)
     with pytest.raises(RemoteUnavailable) as caught:
-        build(SourceTree(repo), "app", flux=True)
+        build(SourceTree(repo), "app", flux=True, offline=True)
     assert calls == []
     assert "offline" in caught.value.message
     assert caught.value.where is not None and (caught.value.where.path, caught.value.where.line) == (
@@ -122,14 +119,13 @@ def test_check_warns_and_never_errors_for_what_it_could_not_fetch(
     tmp_path: Path, origin: GitRemote, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     kubectl_path()
-    monkeypatch.setenv("HOMEOPS_OFFLINE", "1")
     repo = _repo(tmp_path, f"{origin.url}//base?ref=main")
     (repo / "flux.yaml").write_text(
         "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: app\n"
         "  namespace: flux-system\nspec:\n  interval: 1h\n  path: ./app\n  prune: true\n"
         "  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
     )
-    main(["check", str(repo), "--output", "json", "--no-cache"])
+    main(["check", str(repo), "--output", "json", "--no-cache", "--offline"])
     found = json.loads(capsys.readouterr().out)["findings"]
     mine = sorted((f["rule"], f["severity"], f["line"]) for f in found if f["path"].startswith("app/"))
     assert mine == [("LOAD005", "warning", 2), ("LOAD006", "warning", 2)]
@@ -217,7 +213,6 @@ def test_a_web_file_is_downloaded_once_into_the_cache(
     from services import helm_http_repo
 
     monkeypatch.setenv("HOMEOPS_ALLOW_LOCAL_REMOTES", "1")
-    monkeypatch.setenv("HOMEOPS_OFFLINE", "")  # recorded, so restored after the CLI sets it
     served = tmp_path / "web" / "v1.0.0"
     served.mkdir(parents=True)
     (served / "crds.yaml").write_text(CRDS)
@@ -229,8 +224,7 @@ def test_a_web_file_is_downloaded_once_into_the_cache(
         assert web.requests == ["/v1.0.0/crds.yaml"]  # a versioned URL is fetched once
     assert [r.obj["metadata"]["name"] for r in first.resources] == ["widgets.example.com"]
     assert [r.obj for r in again.resources] == [r.obj for r in first.resources]
-    monkeypatch.setenv("HOMEOPS_OFFLINE", "1")
-    assert [r.obj for r in build(SourceTree(repo), "app", flux=True).resources] == [
+    assert [r.obj for r in build(SourceTree(repo), "app", flux=True, offline=True).resources] == [
         r.obj for r in first.resources
     ]
 
@@ -246,3 +240,64 @@ def test_local_network_addresses_are_never_fetched(tmp_path: Path, monkeypatch: 
         with pytest.raises(OutsideSource, match="local or private address") as caught:
             build(SourceTree(repo), "app", flux=True)
         assert caught.value.where is not None and caught.value.where.line == 2
+
+
+FLUX_APP = (
+    "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: app\n"
+    "  namespace: flux-system\nspec:\n  interval: 1h\n  path: ./app\n  prune: true\n"
+    "  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+)
+
+
+def _load005(repo: Path, capsys: pytest.CaptureFixture[str], *flags: str) -> list[int]:
+    main(["check", str(repo), "--output", "json", *flags])
+    return [f["line"] for f in json.loads(capsys.readouterr().out)["findings"] if f["rule"] == "LOAD005"]
+
+
+def test_offline_is_an_option_of_one_command_not_of_the_process(
+    tmp_path: Path, origin: GitRemote, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kubectl_path()
+    repo = _repo(tmp_path, f"{origin.url}//base?ref=v1.0.0")
+    assert main(["kustomize", "build", str(repo / "app"), "--offline"]) == 3  # not cached yet
+    assert "offline" in capsys.readouterr().err
+    # the same process, later, without --offline: the network is used again
+    built = build(SourceTree(repo), "app", flux=True)
+    assert [r.obj["metadata"]["name"] for r in built.resources] == ["web"]
+
+
+def test_a_cached_check_that_could_not_fetch_expires(
+    tmp_path: Path, origin: GitRemote, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The network coming back changes no file: the stored result must not outlive the failure."""
+    import time
+
+    kubectl_path()
+    repo = _repo(tmp_path, f"{origin.url}//base?ref=v1.0.0")
+    (repo / "flux.yaml").write_text(FLUX_APP)
+    away = origin.bare.with_name("away.git")
+    origin.bare.rename(away)  # the host is unreachable
+    assert _load005(repo, capsys) == [2]
+    origin.bare.parent.joinpath("away.git").rename(origin.bare)  # and back
+    assert _load005(repo, capsys) == [2]  # the failure is remembered for a while, as by the fetch
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 11 * 60)
+    assert _load005(repo, capsys) == []  # then tried again, and it works
+    # offline, a result is kept apart from the online one: it says what could not be fetched
+    (repo / "app" / "kustomization.yaml").write_text(
+        f"resources:\n  - {origin.url}//base?ref=main\n"  # a branch: not in the cache
+    )
+    assert _load005(repo, capsys, "--offline") == [2]
+    assert _load005(repo, capsys) == []
+
+
+def test_what_follows_a_branch_is_trusted_for_an_hour(tmp_path: Path, origin: GitRemote) -> None:
+    kubectl_path()
+    repo = _repo(tmp_path, f"{origin.url}//base?ref=main")
+    build(SourceTree(repo), "app", flux=True)
+    now = __import__("time").time()
+    until = remote.expiry(SourceTree(repo), ["app/kustomization.yaml"], failed=False, now=now)
+    assert until is not None and now + 3500 < until <= now + 3600
+    pinned = _repo(tmp_path / "pinned", f"{origin.url}//base?ref=v1.0.0")
+    assert remote.expiry(SourceTree(pinned), ["app/kustomization.yaml"], failed=False, now=now) is None
+    assert remote.expiry(SourceTree(pinned), [], failed=True, now=now) == now + 600

@@ -194,3 +194,47 @@ def test_a_vendor_chart_may_make_names_starting_with_its_release_or_override() -
     )
     products = {(p.kind, p.name, p.prefix) for p in produced_by(vendor)}
     assert ("Secret", "prom", True) in products and ("Secret", "kube-prometheus-stack", True) in products
+
+
+def volsync(kind: str, name: str, spec: dict[str, Any]) -> Resource:
+    return resource("volsync.backube/v1alpha1", kind, name, spec)
+
+
+def test_volsync_movers_make_their_volumes_and_keys_as_volsync_names_them() -> None:
+    """Names as VolSync's movers make them (controllers/mover/*: ``volsync-`` + owner + suffix)."""
+    restic_backup = volsync(
+        "ReplicationSource",
+        "app",
+        {"sourcePVC": "app", "restic": {"repository": "app-volsync-secret", "copyMethod": "Snapshot"}},
+    )
+    assert made(restic_backup) == {
+        ("PersistentVolumeClaim", "apps", "volsync-app-src"),  # the point-in-time copy
+        ("PersistentVolumeClaim", "apps", "volsync-app-cache"),  # restic's cache
+    }
+    # a restore into a claim of the repository's own (destinationPVC) makes only the cache
+    restic_restore = volsync(
+        "ReplicationDestination",
+        "app-dst",
+        {"restic": {"repository": "app-volsync-secret", "destinationPVC": "app", "copyMethod": "Direct"}},
+    )
+    assert made(restic_restore) == {("PersistentVolumeClaim", "apps", "volsync-app-dst-cache")}
+    # without one, VolSync provisions the destination volume itself (the volume populator's case)
+    populator = volsync("ReplicationDestination", "app-dst", {"restic": {"copyMethod": "Snapshot"}})
+    assert ("PersistentVolumeClaim", "apps", "volsync-app-dst-dest") in made(populator)
+    rsync_tls = volsync("ReplicationDestination", "mirror", {"rsyncTLS": {"copyMethod": "Snapshot"}})
+    assert made(rsync_tls) == {
+        ("PersistentVolumeClaim", "apps", "volsync-mirror-dst"),
+        (
+            "Secret",
+            "apps",
+            "volsync-rsync-tls-mirror",
+        ),  # the generated TLS-PSK key (status.rsyncTLS.keySecret)
+    }
+    given_key = volsync("ReplicationSource", "push", {"sourcePVC": "data", "rsyncTLS": {"keySecret": "psk"}})
+    assert made(given_key) == set()  # Direct, and the key is the user's
+    rsync = volsync("ReplicationDestination", "mirror", {"rsync": {"destinationPVC": "data"}})
+    assert made(rsync) == {
+        ("Secret", "apps", f"volsync-rsync-dst-{part}-mirror") for part in ("main", "src", "dest")
+    }
+    rclone = volsync("ReplicationSource", "copy", {"sourcePVC": "data", "rclone": {"copyMethod": "Clone"}})
+    assert made(rclone) == {("PersistentVolumeClaim", "apps", "volsync-copy-src")}

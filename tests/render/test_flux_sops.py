@@ -267,6 +267,46 @@ def test_without_a_key_placeholders_are_marked(
     assert "Secret demo/echo-secret key 'password': SOPS-encrypted and no age key was given" in err
 
 
+def encrypt_whole(root: Path, public: str) -> None:
+    """The SOPS files encrypted without ``encrypted_regex``: kind, name and namespace too."""
+    (root / ".sops.yaml").write_text(
+        f"creation_rules:\n  - path_regex: .*\\.sops\\.yaml\n    age: {public}\n"
+    )
+    write_secrets(root, 1)
+    assert "kind: ENC[" in (root / SECRET_FILE).read_text()
+
+
+def test_a_document_encrypted_whole_is_applied_as_what_it_decrypts_to(
+    repo: tuple[Path, Path], key: tuple[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """kustomize-controller decrypts every SOPS document after the build: the Secret keeps its kind and
+    name (not stand-ins, they are no secret value) and feeds echo's ``valuesFrom``."""
+    root, key_file = repo
+    encrypt_whole(root, key[0])
+    code, out, err = cli(capsys, "build", "ks", "echo", str(root), "--age-key", str(key_file))
+    assert code == 0, err
+    secret = next(d for d in documents(out) if d["metadata"]["name"] == "echo-secret")
+    assert (secret["apiVersion"], secret["kind"]) == ("v1", "Secret")
+    assert secret["stringData"]["password"].startswith("<redacted")
+    assert leaks(out + err, 1) == []
+    code, out, err = cli(capsys, "build", "hr", "echo", str(root), "--age-key", str(key_file))
+    assert code == 0, err
+    assert STAND_IN.fullmatch(rendered(out, "echo-leaks")["quoted"])
+    assert leaks(out + err, 1) == []
+
+
+def test_without_a_key_a_document_encrypted_whole_may_be_the_values_secret(
+    repo: tuple[Path, Path], key: tuple[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, _ = repo
+    encrypt_whole(root, key[0])
+    code, out, err = cli(capsys, "build", "hr", "echo", str(root))
+    assert code == 0, err
+    values = json.loads(rendered(out, "echo-rendered")["values.json"])
+    assert values["auth"]["password"].startswith("<sops-encrypted #")
+    assert f"Secret demo/echo-secret key 'password': may be {SECRET_FILE}, SOPS-encrypted whole" in err
+
+
 def test_nothing_decrypted_reaches_a_file(
     repo: tuple[Path, Path], capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:

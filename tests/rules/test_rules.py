@@ -59,14 +59,23 @@ def _prepare(case: Case, tmp_path: Path) -> Path:
         os.symlink("../../../elsewhere", apps / "media")
         os.symlink("../../../../elsewhere/media.yaml", apps / "default" / "shared.yaml")
         return repo
+    if case.rule == "LOAD008" and case.root.name.startswith("fail"):
+        if os.geteuid() == 0:
+            pytest.skip("root reads any folder: tests/rules/test_unreadable.py runs it unprivileged")
+        repo = copy_repo(case.root, tmp_path / "repo")
+        os.chmod(repo / LOCKED, 0)
+        return repo
     return case.root
 
 
+LOCKED = "kubernetes/apps/default/locked"
+"""The folder of LOAD008's failing fixture that is made unreadable."""
 _LINE_ZERO = {
     "LOAD003": {
         ("LOAD003", "kubernetes/apps/media", 0),
         ("LOAD003", "kubernetes/apps/default/shared.yaml", 0),
-    }
+    },
+    "LOAD008": {("LOAD008", LOCKED, 0)},
 }
 
 

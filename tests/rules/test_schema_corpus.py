@@ -19,7 +19,6 @@ import pytest
 from homeops.rules.context import Context
 from homeops.rules.engine import run_checks
 from homeops.rules.schema import schema_result
-from homeops.validate import sources
 from homeops.workspace import open_workspace
 
 SCHEMA_RULES = ["SCH001", "SCH002", "SCH003"]
@@ -62,7 +61,7 @@ def test_the_corpus_is_really_validated(corpus: Path, name: str) -> None:
     workspace = open_workspace(corpus / name, use_cache=False)
     result = schema_result(Context(workspace.flux, workspace.config))
     applied = {f"{res.api_version}/{res.kind}" for res in workspace.flux.objects}
-    expected = VALIDATED[name] + (FLUX_KINDS if sources.flux_models_tarball() is not None else [])
+    expected = VALIDATED[name] + FLUX_KINDS
     for kind in expected:
         if kind in applied:
             assert kind not in result.report.unvalidated, kind

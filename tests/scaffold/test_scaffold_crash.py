@@ -29,3 +29,34 @@ def test_add_app_killed_between_renames_is_finished_by_the_next_write(tmp_path: 
     assert half < complete and f"{app}ks.yaml" in complete
     assert not state_dir(repo).exists()
     assert serious(repo) == []
+
+
+def _aged(*folders: Path) -> None:
+    """As if made a minute ago: a folder younger than 10 s is never taken for abandoned."""
+    import os
+    import time
+
+    for folder in folders:
+        os.utime(folder, (time.time() - 60, time.time() - 60))
+
+
+def test_new_killed_while_staging_leaves_a_folder_the_next_new_removes(tmp_path: Path) -> None:
+    """Into an empty folder, ``new`` writes the repository beside it and renames it into place: a
+    SIGKILL before the rename leaves that staging folder (ciphertext at most), never a half
+    repository, and the next ``new`` beside it removes it; a staging folder whose writer is alive
+    (it holds it) stays."""
+    work = tmp_path / "work"
+    work.mkdir()
+    killed = start_paused(["new", work / "home", "--layout", "flat"], "new.stage")
+    assert killed.kill() == -signal.SIGKILL
+    (stage,) = work.glob(".home.*.homeops-new")
+    assert not (work / "home").exists() and files_under(stage)
+    alive = start_paused(["new", work / "lab", "--layout", "flat"], "new.stage")
+    try:
+        (busy,) = work.glob(".lab.*.homeops-new")
+        _aged(stage, busy)
+        done = run(["new", work / "home", "--layout", "flat"])
+        assert done.returncode == 0, done.stderr
+        assert sorted(p.name for p in work.iterdir()) == [busy.name, "home"]
+    finally:
+        alive.kill()

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from secrets_testlib import Key, copy_layout
 
-from homeops.fsutil import abandoned_private_dirs, ram_backed_base
 from homeops.secrets import keys
+from leftovers import private_dirs
 
 
 @pytest.fixture(autouse=True)
@@ -72,10 +72,11 @@ def snapshot() -> Callable[[Path], dict[str, bytes]]:
 
 @pytest.fixture
 def shm_leftovers() -> Callable[[], set[str]]:
-    """homeops' private temporary folders left behind (nobody holds them any more)."""
+    """The private temporary folders this test process made that still exist (a library call that
+    returned must have removed its own; other processes' folders do not count)."""
 
     def names() -> set[str]:
-        return {Path(p).name for p in abandoned_private_dirs(ram_backed_base(), min_age=0)}
+        return {Path(p).name for p in private_dirs()}
 
     return names
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from secrets_testlib import LAYOUT_SECRETS, Key
 
-from homeops.fsutil import abandoned_private_dirs, ram_backed_base
 from homeops.journal import state_dir
 from homeops.secrets import keys, ops, sops
+from leftovers import private_files_holding
 from processes import HOMEOPS, run, start_paused
 
 Git = Callable[..., str]
@@ -44,14 +44,9 @@ def systmp(tmp_path: Path) -> Path:
     return folder
 
 
-def abandoned_holding(values: tuple[str, ...]) -> list[str]:
-    """Files of abandoned private folders that hold one of ``values``."""
-    found = []
-    for folder in abandoned_private_dirs(ram_backed_base(), min_age=0):
-        for path in Path(folder).rglob("*"):
-            if path.is_file() and any(v.encode() in path.read_bytes() for v in values):
-                found.append(str(path))
-    return found
+def holding(pid: int, values: tuple[str, ...]) -> list[str]:
+    """Files of the private folders process ``pid`` made that hold one of ``values``."""
+    return [path for value in values for path in private_files_holding(value, pid)]
 
 
 def decrypts_with(repo: Path, rel: str, identity: str) -> bytes:
@@ -70,7 +65,7 @@ def test_encrypt_killed_between_renames(git_layout: Path, git: Git, systmp: Path
     assert [line[:2] for line in status] == [" M"], status
     # No plaintext copy of a secret anywhere outside the repository.
     assert list(systmp.iterdir()) == []
-    assert abandoned_holding(LAYOUT_SECRETS) == []
+    assert holding(paused.pid, LAYOUT_SECRETS) == []
     # The next write (any homeops write) finishes the change first.
     done = run(["secrets", "encrypt", repo])
     assert done.returncode == 0, done.stderr

@@ -12,6 +12,8 @@ import pytest
 from homeops.cli.main import main
 
 CHAIN = Path(__file__).resolve().parents[1] / "testdata" / "simulate" / "chain"
+BOOTSTRAP_SYNC = CHAIN.parent / "bootstrap-sync"
+ROUTE_BEFORE_GATEWAY = CHAIN.parent / "route-before-gateway"
 
 
 def simulate(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
@@ -48,6 +50,29 @@ def test_bootstrap_converges(capsys: pytest.CaptureFixture[str]) -> None:
     assert (resumed[0] - blocked[0]) % 30 == 0
     assert payload["critical_path"][-1]["name"] == "web"
     assert any("image-pull = 30s" in a for a in payload["assumptions"])
+
+
+def test_bootstrap_sync_source_exists_before_its_kustomization(capsys: pytest.CaptureFixture[str]) -> None:
+    """gotk-sync.yaml's GitRepository is applied by the Kustomization that reads from it: bootstrap
+    applies both, so the Kustomization does not wait for its own source to be applied."""
+    code, payload = simulate(capsys, str(BOOTSTRAP_SYNC))
+    assert code == 0, payload["final"]
+    final = states(payload)
+    assert final["GitRepository/flux-system/flux-system"][0] == "Ready"
+    assert final["Kustomization/flux-system/flux-system"][0] == "Ready"
+    assert final["Kustomization/flux-system/hello"][0] == "Ready"
+
+
+def test_wait_does_not_hold_for_a_route_whose_gateway_comes_later(capsys: pytest.CaptureFixture[str]) -> None:
+    """kstatus reports an HTTPRoute Current once applied: a Kustomization with ``wait`` that applies it
+    is Ready before the Kustomization that makes its Gateway (and depends on it) runs."""
+    code, payload = simulate(capsys, str(ROUTE_BEFORE_GATEWAY))
+    assert code == 0, payload["final"]
+    final = states(payload)
+    assert final["Kustomization/flux-system/cni"][0] == "Ready"
+    assert final["Kustomization/flux-system/gateway"][0] == "Ready"
+    assert final["HTTPRoute/kube-system/cni-ui"][0] == "Accepted"
+    assert not any(e["reason"] == "HealthCheckFailed" for e in payload["events"])
 
 
 def test_failing_release_stalls_and_blocks_its_dependents(capsys: pytest.CaptureFixture[str]) -> None:
@@ -150,3 +175,31 @@ def test_empty_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert code == 0
     assert payload["final"] == [] and payload["converged_at"] == 0
     assert any("no Flux objects" in note for note in payload["notes"])
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "home-ops"
+
+
+def test_the_bundled_example_converges(capsys: pytest.CaptureFixture[str]) -> None:
+    """Its entry point writes the GitRepository it syncs from under the path it syncs (as flux
+    bootstrap's gotk-sync.yaml does): the bootstrap creates that source, Flux does not wait to apply it."""
+    code, payload = simulate(capsys, str(EXAMPLE))
+    assert code == 0 and payload["converged_at"] is not None
+    final = {f"{f['kind']}/{f['namespace']}/{f['name']}": f for f in payload["final"]}
+    source = final["GitRepository/flux-system/home-ops"]
+    assert source["state"] == "Ready" and source["ready_at"] == 5  # fetched at once: source-fetch = 5s
+    assert all(
+        f["state"] == "Ready" for k, f in final.items() if k.startswith(("Kustomization", "HelmRelease"))
+    )
+
+
+def test_the_report_shows_what_simulate_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    from homeops.graph.model import build_graph
+    from homeops.report.html.collect import simulation_json
+    from homeops.workspace import open_workspace
+
+    for repo in (EXAMPLE, CHAIN):
+        _code, printed = simulate(capsys, str(repo))
+        workspace = open_workspace(repo)
+        assert simulation_json(workspace, build_graph(workspace.flux)) == printed
+        assert printed["notes"] or repo == EXAMPLE  # CHAIN's flux-system source is assumed: a note

@@ -1,9 +1,8 @@
 """The schema catalog: the sources it finds, the content-addressed cache it builds once, the release it
-picks, the Flux package it refuses when it is not the pinned one."""
+picks, the Flux schemas shipped with homeops."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,11 +10,6 @@ import pytest
 from homeops.validate import catalog as catalog_module
 from homeops.validate import openapi, sources
 from homeops.validate.catalog import Catalog
-
-FLUX = sources.flux_models_tarball()
-needs_flux = pytest.mark.skipif(
-    FLUX is None, reason="the Flux models tarball is not installed (./dev fetches it)"
-)
 
 WIDGET_CRD = {
     "apiVersion": "apiextensions.k8s.io/v1",
@@ -32,7 +26,7 @@ def test_built_once_then_read_from_the_cache(tmp_path: Path, monkeypatch: pytest
     first = Catalog("1.33.0", [WIDGET_CRD], cache=tmp_path)
     assert first.validator("apps/v1", "Deployment") is not None
     stored = sorted(p.name for p in tmp_path.glob("*.marshal"))
-    assert len(stored) == 3 if FLUX else len(stored) == 2  # Kubernetes, the CRDs (and Flux)
+    assert len(stored) == 3  # Kubernetes, the CRDs, Flux
 
     def no_build(*_args: object) -> object:
         raise AssertionError("converted again although cached")
@@ -52,7 +46,7 @@ def test_the_key_is_the_content(tmp_path: Path) -> None:
     other = Catalog("1.33.0", [changed], cache=tmp_path)
     assert other.knows("example.org/v1", "Widget") and not other.knows("example.com/v1", "Widget")
     Catalog("1.30.0", cache=tmp_path)  # another release, another entry
-    assert len(list(tmp_path.glob("*.marshal"))) == (5 if FLUX else 4)  # 2 releases, 2 CRD sets, Flux
+    assert len(list(tmp_path.glob("*.marshal"))) == 5  # 2 releases, 2 CRD sets, Flux
 
 
 def test_a_corrupt_cache_entry_is_built_again(tmp_path: Path) -> None:
@@ -83,9 +77,8 @@ def test_repository_crds_come_first(tmp_path: Path) -> None:
     assert Catalog(cache=tmp_path).source("v1", "ConfigMap") == "kubernetes"
 
 
-@needs_flux
-def test_flux_kinds_of_every_version() -> None:
-    catalog = Catalog("1.33.0", flux_models=FLUX)
+def test_flux_kinds_of_every_version(tmp_path: Path) -> None:
+    catalog = Catalog("1.33.0", cache=tmp_path)
     for api_version, kind in [
         ("kustomize.toolkit.fluxcd.io/v1", "Kustomization"),
         ("kustomize.toolkit.fluxcd.io/v1beta2", "Kustomization"),
@@ -100,25 +93,26 @@ def test_flux_kinds_of_every_version() -> None:
     ]:
         assert catalog.source(api_version, kind) == "flux", (api_version, kind)
         assert catalog.validator(api_version, kind) is not None
+    (flux,) = [p for p in catalog.provenance if p.name.startswith("@kubernetes-models/flux-cd")]
+    assert (flux.version, flux.licence) == ("4.0.0", "MIT")
 
 
-@needs_flux
-def test_a_tarball_that_is_not_the_pinned_one_is_refused(tmp_path: Path) -> None:
-    assert FLUX is not None
-    tampered = tmp_path / "flux.tgz"
-    shutil.copy(FLUX, tampered)
-    with tampered.open("ab") as handle:
-        handle.write(b"\0")
-    catalog = Catalog("1.33.0", flux_models=tampered, cache=tmp_path / "cache")
-    assert not catalog.knows("kustomize.toolkit.fluxcd.io/v1", "Kustomization")
-    assert [u.what for u in catalog.unavailable] == [f"Flux schemas ({tampered} is not the pinned package)"]
+def test_the_flux_schemas_need_no_npm_and_no_network(tmp_path: Path) -> None:
+    """What a pip user gets: the schemas are package data, read without any tarball or tool."""
+    assert sources.FLUX_SCHEMAS.is_file()
+    assert (sources.FLUX_SCHEMAS.parent / "flux-schemas.LICENSE").read_text().startswith("MIT License")
+    catalog = Catalog("1.33.0", cache=tmp_path, flux_schemas=sources.FLUX_SCHEMAS)
+    assert catalog.unavailable == []
+    assert catalog.knows("kustomize.toolkit.fluxcd.io/v1", "Kustomization")
 
 
-def test_without_the_flux_package_flux_kinds_are_unavailable(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(sources, "flux_models_tarball", lambda: None)
-    catalog = Catalog("1.33.0", cache=tmp_path)
-    assert not catalog.knows("kustomize.toolkit.fluxcd.io/v1", "Kustomization")
-    (missing,) = catalog.unavailable
-    assert missing.what == "Flux schemas" and "npm pack" in missing.hint
+def test_a_missing_or_broken_flux_schema_file_is_named(tmp_path: Path) -> None:
+    missing = Catalog("1.33.0", cache=tmp_path / "a", flux_schemas=tmp_path / "nothing.json")
+    assert not missing.knows("kustomize.toolkit.fluxcd.io/v1", "Kustomization")
+    assert [u.what for u in missing.unavailable] == ["Flux schemas"]
+    assert "reinstall homeops" in missing.unavailable[0].hint
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"source": {}, "kinds": ')
+    catalog = Catalog("1.33.0", cache=tmp_path / "b", flux_schemas=broken)
+    assert [u.what for u in catalog.unavailable] == ["Flux schemas"]
+    assert catalog.knows("v1", "ConfigMap")  # the other sources still work

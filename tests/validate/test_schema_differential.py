@@ -19,7 +19,6 @@ import jsonschema
 import pytest
 
 from homeops.model.base import Origin, Resource
-from homeops.validate import sources
 from homeops.validate.catalog import Catalog
 from homeops.validate.engine import validate
 
@@ -137,35 +136,34 @@ VALID: list[dict[str, Any]] = [
     },
 ]
 
-if sources.flux_models_tarball() is not None:
-    VALID += [
-        {
-            "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
-            "kind": "Kustomization",
-            "metadata": {"name": "apps", "namespace": "flux-system"},
-            "spec": {
-                "interval": "1h",
-                "prune": True,
-                "wait": False,
-                "path": "./kubernetes/apps",
-                "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
-                "dependsOn": [{"name": "infra"}],
-                "postBuild": {"substitute": {"A": "b"}},
-            },
+VALID += [
+    {
+        "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+        "kind": "Kustomization",
+        "metadata": {"name": "apps", "namespace": "flux-system"},
+        "spec": {
+            "interval": "1h",
+            "prune": True,
+            "wait": False,
+            "path": "./kubernetes/apps",
+            "sourceRef": {"kind": "GitRepository", "name": "flux-system"},
+            "dependsOn": [{"name": "infra"}],
+            "postBuild": {"substitute": {"A": "b"}},
         },
-        {
-            "apiVersion": "helm.toolkit.fluxcd.io/v2",
-            "kind": "HelmRelease",
-            "metadata": {"name": "app"},
-            "spec": {
-                "interval": "1h",
-                "maxHistory": 3,
-                "chartRef": {"kind": "OCIRepository", "name": "app"},
-                "install": {"remediation": {"retries": 3}},
-                "values": {"anything": {"goes": [1, 2]}},
-            },
+    },
+    {
+        "apiVersion": "helm.toolkit.fluxcd.io/v2",
+        "kind": "HelmRelease",
+        "metadata": {"name": "app"},
+        "spec": {
+            "interval": "1h",
+            "maxHistory": 3,
+            "chartRef": {"kind": "OCIRepository", "name": "app"},
+            "install": {"remediation": {"retries": 3}},
+            "values": {"anything": {"goes": [1, 2]}},
         },
-    ]
+    },
+]
 
 _OTHER_TYPE: dict[type, Any] = {
     str: 7,

@@ -11,7 +11,6 @@ import pytest
 from homeops.flux.substitute import Outcome
 from homeops.flux.tree import SUBSTITUTION
 from homeops.model.base import Origin, Resource
-from homeops.validate import sources
 from homeops.validate.catalog import Catalog
 from homeops.validate.engine import Problem, dotted, validate
 
@@ -155,7 +154,6 @@ def test_kinds_without_a_schema_are_counted_not_guessed(catalog: Catalog) -> Non
     assert report.problems == [] and report.unvalidated == {"example.com/v1/Widget": 2}
 
 
-@pytest.mark.skipif(sources.flux_models_tarball() is None, reason="the Flux models tarball is not installed")
 def test_flux_kinds(catalog: Catalog) -> None:
     ks = {
         "apiVersion": "kustomize.toolkit.fluxcd.io/v1",

@@ -14,7 +14,8 @@ from .objects import MISSING, DiffResult, FieldChange, ObjectChange, ProducerFai
 _SYMBOL = {"added": "+", "removed": "-", "changed": "~"}
 
 
-def _path(change: FieldChange) -> str:
+def field_path(change: FieldChange) -> str:
+    """The changed field as people read it: ``spec.containers[name=app].image``."""
     parts: list[str] = []
     for part in change.path:
         if isinstance(part, int):
@@ -28,7 +29,8 @@ def _path(change: FieldChange) -> str:
     return "".join(parts)
 
 
-def _value(value: Any) -> str:
+def value_text(value: Any) -> str:
+    """A field's value on one side, short (JSON, cut at 120 characters), ``(absent)`` when missing."""
     if value is MISSING:
         return "(absent)"
     text = json.dumps(value, sort_keys=True, default=str)
@@ -56,7 +58,9 @@ def to_text(result: DiffResult, style: Style) -> str:
             if change.note:
                 lines.append(style.yellow(f"      note: {change.note}"))
             for field in change.fields:
-                lines.append(f"      {_path(field)}: {_value(field.before)} → {_value(field.after)}")
+                lines.append(
+                    f"      {field_path(field)}: {value_text(field.before)} → {value_text(field.after)}"
+                )
     if not lines:
         lines.append("no changes")
     return "\n".join(lines) + "\n"
@@ -142,7 +146,7 @@ def to_json(result: DiffResult) -> str:
             "note": change.note,
             "fields": [
                 {
-                    "path": _path(f),
+                    "path": field_path(f),
                     "before": None if f.before is MISSING else f.before,
                     "after": None if f.after is MISSING else f.after,
                 }

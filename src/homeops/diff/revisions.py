@@ -196,12 +196,26 @@ class Side:
     """:class:`~homeops.render.flux.RepoFiles` of the side."""
 
 
-def load_snapshot(tree: SourceTree, secret_values: SecretValues | None = None) -> Snapshot:
+def load_snapshot(
+    tree: SourceTree, secret_values: SecretValues | None = None, *, offline: bool = False
+) -> Snapshot:
+    """The snapshot of a tree (``offline``: remote kustomize bases only from homeops' cache)."""
+    return _load_snapshot(tree, secret_values, offline)[0]
+
+
+def _load_snapshot(
+    tree: SourceTree, secret_values: SecretValues | None, offline: bool
+) -> tuple[Snapshot, bool]:
+    """The snapshot of a tree, and whether it may be kept (nothing in it came from the network:
+    a remote base that could not be fetched, or one that follows a branch, may differ next time)."""
+    import time
+
     from ..flux.tree import load_flux_tree
 
-    snapshot = Snapshot.of(load_flux_tree(tree, secret_values=secret_values))
+    flux = load_flux_tree(tree, secret_values=secret_values, offline=offline)
+    snapshot = Snapshot.of(flux)
     tree.save_cache()
-    return snapshot
+    return snapshot, flux.network_expiry(time.time()) is None
 
 
 def git_side(repo: Repo, commit: str, label: str, stack: ExitStack, options: RenderOptions) -> Side:
@@ -212,12 +226,14 @@ def git_side(repo: Repo, commit: str, label: str, stack: ExitStack, options: Ren
     files = GitRevisionFiles(repo, commit, stack)
     if options.age_key:
         decryptor = decryptor_for(files, options)
-        return Side(label, load_snapshot(SourceTree(files.folder()), decryptor.secret_values), files)
+        tree = SourceTree(files.folder())
+        return Side(label, load_snapshot(tree, decryptor.secret_values, offline=options.offline), files)
     key = f"{repo.tree_id(commit)}-{code_fingerprint()}"
     snapshot = load_cached(key)
     if snapshot is None:
-        snapshot = load_snapshot(SourceTree(files.folder()))
-        store(key, snapshot)
+        snapshot, keep = _load_snapshot(SourceTree(files.folder()), None, options.offline)
+        if keep:
+            store(key, snapshot)
     return Side(label, snapshot, files)
 
 
@@ -279,7 +295,7 @@ def select_changed(
             releases.add(key)
             continue
         res = head_clusters[key[0]].releases.get(key[1]) if key[0] in head_clusters else None
-        if res is not None and _touches(local_chart_paths(res), changes.all):
+        if res is not None and _touches(local_chart_paths(res, head_clusters[key[0]].objects), changes.all):
             releases.add(key)
     return Selection(frozenset(ks), frozenset(releases), unbuilt=frozenset(unbuilt_keys))
 
@@ -289,7 +305,7 @@ def _touches_local_chart(clusters: dict[str, Any], changed: Iterable[str]) -> se
     if not changed:
         return set()
     return {(name, rid) for name, c in clusters.items() for rid, res in c.releases.items()
-            if _touches(local_chart_paths(res), changed)}  # fmt: skip
+            if _touches(local_chart_paths(res, c.objects), changed)}  # fmt: skip
 
 
 def _candidates(base: Snapshot, head: Snapshot, ks: set[Key], keys: set[ReleaseKey]) -> set[ReleaseKey]:
@@ -309,7 +325,13 @@ def _candidates(base: Snapshot, head: Snapshot, ks: set[Key], keys: set[ReleaseK
             kind, namespace, name = ident
             if kind == "HelmRelease":
                 out.add((key[0], NamedResource(kind, namespace, name)))
-            elif kind in ("ConfigMap", "Secret", "CustomResourceDefinition", *SOURCE_KINDS):
+            elif kind in (
+                "ConfigMap",
+                "Secret",
+                "CustomResourceDefinition",
+                "ArtifactGenerator",
+                *SOURCE_KINDS,
+            ):
                 wide.add(key[0])
     return out | {k for k in keys if k[0] in wide}
 
@@ -320,7 +342,8 @@ def _entry_state(snapshot: Snapshot, key: Key) -> Any:
 
 
 def _touches(paths: Sequence[str], changed: Iterable[str]) -> bool:
-    return any(c == p or c.startswith(p + "/") for p in paths for c in changed)
+    """Whether a changed file is one of ``paths`` or below one ("." is the whole repository)."""
+    return any(p == "." or c == p or c.startswith(p + "/") for p in paths for c in changed)
 
 
 # -- the diff -----------------------------------------------------------------------------------------
@@ -359,9 +382,9 @@ def diff_revisions(
         if path_orig is not None:
             base_tree = SourceTree(Path(path_orig))
             base_files = FolderFiles(base_tree.root)
-            base = Side(
-                str(path_orig), load_snapshot(base_tree, _secret_values(base_files, options)), base_files
-            )
+            secret_values = _secret_values(base_files, options)
+            snapshot = load_snapshot(base_tree, secret_values, offline=options.offline)
+            base = Side(str(path_orig), snapshot, base_files)
             changes = folder_changes(base_tree, SourceTree(head_root))
         else:
             repo = Repo.of(head_root)
@@ -441,9 +464,9 @@ def _head(
     if secret_values is not None:
         why = why or "an age key is given: the tree is loaded with decrypted values"
     if why is None and not all_producers:
-        snapshot, rebuilt = rebuild(base.snapshot, head_tree, changes)
+        snapshot, rebuilt = rebuild(base.snapshot, head_tree, changes, offline=options.offline)
         return Side(label, snapshot, files), select_changed(base.snapshot, snapshot, changes, rebuilt)
-    snapshot = load_snapshot(SourceTree(root, cache=ParseCache(root)), secret_values)
+    snapshot = load_snapshot(SourceTree(root, cache=ParseCache(root)), secret_values, offline=options.offline)
     if all_producers:
         return Side(label, snapshot, files), None
     chosen = select_changed(base.snapshot, snapshot, changes)

@@ -26,7 +26,7 @@ from ..kustomize import Overrides, build
 from ..load.tree import SourceTree
 from ..model.base import NamedResource, Origin, Resource
 from ..model.kinds import ConfigMap, Secret, is_sops_encrypted
-from ..model.producers import PRODUCERS, produced_by
+from ..model.producers import PRODUCERS, is_sealed, produced_by, sealed_may_be
 from ..records import NamedTuple
 from .entries import is_flux_ks, ks_path, with_default_ns
 from .sources import BuildSource, ClusterSources
@@ -66,9 +66,13 @@ class Expander:
         cluster: str,
         sources: ClusterSources,
         secret_values: SecretValues | None = None,
+        *,
+        offline: bool = False,
     ) -> None:
         self.result = result
         self.secret_values = secret_values
+        self.offline = offline
+        """Remote kustomize bases only from homeops' cache."""
         self.tree = result.tree
         self.cluster = cluster
         self.sources = sources
@@ -78,6 +82,8 @@ class Expander:
         self.made: dict[tuple[str, str, str], Resource] = {}
         """(kind, namespace, name) of ConfigMaps and Secrets an operator makes (an ExternalSecret's
         target): they exist, with names homeops cannot read."""
+        self.sealed: list[Resource] = []
+        """SOPS documents encrypted whole: they may be any Secret or ConfigMap of their shape."""
         for res in result.bootstrap_objects(cluster):
             self.remember(res)
         self.considered: dict[int, Resource] = {}
@@ -112,7 +118,11 @@ class Expander:
     def _unresolved_sources(self, ks: Kustomization) -> bool:
         for ref in ks.substitute_from:
             index = self.config_maps if ref.kind == "ConfigMap" else self.secrets
-            if (ks.namespace, ref.name) not in index and (ref.kind, ks.namespace, ref.name) not in self.made:
+            if (
+                (ks.namespace, ref.name) not in index
+                and (ref.kind, ks.namespace, ref.name) not in self.made
+                and not self._sealed(ref.kind, ks.namespace)
+            ):
                 return True
         return False
 
@@ -149,7 +159,9 @@ class Expander:
         """
         ks, target = job
         try:
-            built = build(target.source.tree, target.path, overrides=target.overrides, flux=True)
+            built = build(
+                target.source.tree, target.path, overrides=target.overrides, flux=True, offline=self.offline
+            )
         except HomeopsError:
             return None
         source = target.source
@@ -214,7 +226,9 @@ class Expander:
             return self._expanded_ahead(producer, ahead)
         source = target.source
         try:
-            built = build(source.tree, target.path, overrides=target.overrides, flux=True)
+            built = build(
+                source.tree, target.path, overrides=target.overrides, flux=True, offline=self.offline
+            )
         except HomeopsError as exc:
             if exc.where is None or exc.where.line == 0:
                 # The engine could not place it: it came from this Kustomization's own spec (its
@@ -298,6 +312,9 @@ class Expander:
         return producer
 
     def remember(self, res: Resource) -> None:
+        if is_sealed(res):
+            self.sealed.append(res)
+            return
         key = (res.namespace, res.name)
         if res.kind == "ConfigMap" and res.group == "":
             self.config_maps.setdefault(key, res)
@@ -310,6 +327,9 @@ class Expander:
                     if made.kind in ("ConfigMap", "Secret") and not made.prefix:
                         self.made.setdefault((made.kind, made.namespace, made.name), res)
 
+    def _sealed(self, kind: str, namespace: str) -> bool:
+        return any(sealed_may_be(res, kind, namespace) for res in self.sealed)
+
     def variables(self, ks: Kustomization) -> tuple[Variables, list[tuple[str, str]]]:
         values: dict[str, str] = {}
         opaque: set[str] = set()
@@ -319,8 +339,10 @@ class Expander:
             index = self.config_maps if ref.kind == "ConfigMap" else self.secrets
             found = index.get((ks.namespace, ref.name))
             if found is None:
-                if (ref.kind, ks.namespace, ref.name) in self.made:
-                    unknown = True  # an ExternalSecret's target: it exists, its keys come from a vault
+                if (ref.kind, ks.namespace, ref.name) in self.made or self._sealed(ref.kind, ks.namespace):
+                    # an ExternalSecret's target, or a document encrypted whole that may be it: it
+                    # exists, its keys and values cannot be read here
+                    unknown = True
                 elif not ref.optional:
                     missing.append((ref.kind, ref.name))
                 continue
@@ -400,6 +422,7 @@ def expand_one(
     own_sources: Iterable[tuple[str, str]],
     secret_values: SecretValues | None = None,
     sources: ClusterSources | None = None,
+    offline: bool = False,
 ) -> Producer:
     """Expand one Kustomization exactly as :func:`~homeops.flux.tree.load_flux_tree` does, with the
     ConfigMaps, Secrets and sources of the rest of its cluster (``known``) already there. Used to
@@ -412,7 +435,7 @@ def expand_one(
         if documents is None:
             documents = _DOCUMENTS[tree] = load_documents(tree)[0]
         sources = ClusterSources(tree, cluster, own_sources, (), documents)
-    expander = Expander(FluxTree(tree=tree), cluster, sources, secret_values)
+    expander = Expander(FluxTree(tree=tree), cluster, sources, secret_values, offline=offline)
     for res in known:
         expander.remember(res)
     from ..model.flux import Kustomization

@@ -136,6 +136,27 @@ class FluxTree:
             return True
         return not any(e.synthesized and e.ks.obj is producer.ks.res.obj for e in cluster.entries)
 
+    def network_expiry(self, now: float) -> float | None:
+        """Until when what the tree read over the network stays true (a remote base that could not be
+        fetched is tried again, a branch moves: :func:`homeops.kustomize.remote.expiry`); None when
+        nothing in it came from the network. Caches of results derived from the tree honour it."""
+        from ..kustomize import remote
+        from ..kustomize.kfile import KUSTOMIZATION_FILES
+        from ..kustomize.loader import RemoteUnavailable
+
+        failed = False
+        files: set[str] = set()
+        for producer in self.producers.values():
+            error = producer.error
+            if isinstance(error, RemoteUnavailable):
+                failed = True
+                if error.where is not None:
+                    files.add(error.where.path)
+            files.update(f for f in producer.files if posixpath.basename(f) in KUSTOMIZATION_FILES)
+        return remote.expiry(
+            self.tree, sorted(f for f in files if self.tree.is_file(f)), failed=failed, now=now
+        )
+
     def own_sources(self, cluster: str) -> frozenset[tuple[str, str]]:
         """(kind, name) of the sources that are this repository in one cluster."""
         found = self.sources.get(cluster)
@@ -186,11 +207,14 @@ def in_chart_templates(path: str, charts: frozenset[str]) -> bool:
     return False
 
 
-def load_flux_tree(tree: SourceTree, *, secret_values: SecretValues | None = None) -> FluxTree:
+def load_flux_tree(
+    tree: SourceTree, *, secret_values: SecretValues | None = None, offline: bool = False
+) -> FluxTree:
     """Read a repository and expand every cluster's Flux tree.
 
     ``secret_values`` lets ``substituteFrom`` see real values of SOPS-encrypted Secrets (rendering
-    with a key); without it their variables are known to exist but stay as written.
+    with a key); without it their variables are known to exist but stay as written. ``offline``:
+    remote kustomize bases only from homeops' cache, never the network.
     """
     docs, problems = load_documents(tree)
     result = FluxTree(tree=tree, problems=problems, documents=docs, bootstrap=find_bootstrap(tree))
@@ -215,7 +239,7 @@ def load_flux_tree(tree: SourceTree, *, secret_values: SecretValues | None = Non
                 own.add((ref.kind, ref.name))
         urls = [e.source_url for e in entries if e.source_url]
         sources = result.sources[name] = ClusterSources(tree, name, own, urls, docs)
-        Expander(result, name, sources, secret_values).run([e.ks for e in entries])
+        Expander(result, name, sources, secret_values, offline=offline).run([e.ks for e in entries])
     applied = {(res.origin.path, res.origin.index) for res in result.objects if is_flux_ks(res)}
     root_keys = {(e.ks.origin.path, e.ks.origin.index) for e in found.entries if not e.synthesized}
     result.unapplied_kustomizations = [

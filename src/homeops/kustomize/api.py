@@ -48,9 +48,11 @@ def build(
     overrides: Overrides | None = None,
     flux: bool = False,
     fallback: bool = True,
+    offline: bool = False,
 ) -> BuildResult:
     """Build the folder ``path`` (repo-relative) as ``kubectl kustomize`` would, or with ``flux=True``
     as Flux's kustomize-controller would (generated kustomization, LoadRestrictionsNone).
+    ``offline``: remote bases only from homeops' cache, never the network.
 
     Raises :class:`~homeops.errors.KustomizeError` naming the kustomization file and line.
     """
@@ -77,7 +79,7 @@ def build(
     except UnsupportedFeature as exc:
         if not fallback:
             raise
-        return _fallback(tree, loader, rel, root, overrides, flux, exc)
+        return _fallback(tree, loader, rel, root, overrides, flux, exc, offline)
     return BuildResult(
         [Resource(res.obj, res.origin) for res in resources],
         frozenset(loader.files),
@@ -191,6 +193,7 @@ def _fallback(
     overrides: Overrides | None,
     flux: bool,
     feature: UnsupportedFeature,
+    offline: bool,
 ) -> BuildResult:
     from . import fallback  # rarely needed, and it brings in subprocess handling
 
@@ -212,7 +215,13 @@ def _fallback(
     if raw is not None and overrides is not None:
         raw = _raw_overrides(raw, overrides)
     resources = fallback.kubectl_build(
-        tree, directory, flux=flux, kustomization=raw, origin_path=origin_path, feature=feature
+        tree,
+        directory,
+        flux=flux,
+        kustomization=raw,
+        origin_path=origin_path,
+        feature=feature,
+        offline=offline,
     )
     files = set(loader.files)
     if found is not None:

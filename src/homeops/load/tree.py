@@ -68,6 +68,8 @@ class SourceTree:
         """(size, mtime_ns) of every walked file, for fingerprints."""
         self.escapes: list[str] = []
         """Symlinks that point outside the repository (never followed)."""
+        self.unreadable: list[tuple[str, str]] = []
+        """(path, why) of folders and files the walk could not read: their files are missing."""
         self._source: SourceIgnore | None = None
         """The patterns Flux's artifact of this tree is archived with (see :meth:`view`)."""
         self._visible: dict[tuple[str, bool], bool] = {}
@@ -252,6 +254,7 @@ class SourceTree:
         self.stats.update(walked.stats)
         for rel in walked.escapes:
             self._escape(rel)
+        self.unreadable.extend(walked.unreadable)
         self._ignore_cache.update(walked.ignores)
 
     def fingerprint(self) -> str:

@@ -1,8 +1,9 @@
 """Which files a repository has, as Git would track them: ``.gitignore`` honoured, ``.git`` skipped.
 
 Symlinks are followed only when they stay inside the repository; one that points outside is left out
-and recorded. This module imports almost nothing, so that a cached ``check`` can fingerprint the
-repository without loading the rest of homeops.
+and recorded, and so is a folder or file that cannot be read (``git status`` warns and goes on). This
+module imports almost nothing, so that a cached ``check`` can fingerprint the repository without
+loading the rest of homeops.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from .ignore import IgnoreRules
 class Walk:
     """The files of one repository and what was learnt on the way."""
 
-    __slots__ = ("escapes", "files", "ignores", "stats")
+    __slots__ = ("escapes", "files", "ignores", "stats", "unreadable")
 
     def __init__(self) -> None:
         self.files: list[str] = []
@@ -25,6 +26,9 @@ class Walk:
         """(size, mtime_ns) of every file."""
         self.escapes: list[str] = []
         """Symlinks that point outside the repository (never followed)."""
+        self.unreadable: list[tuple[str, str]] = []
+        """(repo-relative path, why) of folders and files that could not be read (permission denied):
+        what is below them is missing from ``files``."""
         self.ignores: dict[str, IgnoreRules | None] = {}
         """Ignore files read on the way, by repo-relative path (None: absent or empty)."""
 
@@ -39,7 +43,9 @@ def repository_root(path: str) -> str:
 
 
 def walk(root: str) -> Walk:
-    """Every file below ``root`` (an absolute folder without symlinks) that Git would track."""
+    """Every file below ``root`` (an absolute folder without symlinks) that Git would track.
+
+    Raises :class:`OSError` (naming ``root``) when ``root`` itself cannot be read."""
     result = Walk()
     _Walker(root, result).folder("", [], {os.stat(root).st_ino})
     result.files.sort()
@@ -76,7 +82,10 @@ class _Walker:
         try:
             with os.scandir(base) as scan:
                 entries = sorted(scan, key=lambda e: e.name)
-        except OSError:
+        except OSError as exc:
+            if not folder:
+                raise  # an unreadable root is an error, not an empty repository
+            self._unreadable(folder, exc)
             return
         if any(e.name == ".gitignore" for e in entries):
             key = f"{folder}/.gitignore" if folder else ".gitignore"
@@ -94,7 +103,8 @@ class _Walker:
                 is_link = entry.is_symlink()
                 is_dir = entry.is_dir()
                 is_file = not is_dir and entry.is_file()
-            except OSError:
+            except OSError as exc:
+                self._unreadable(rel, exc)
                 continue
             if is_link and not inside(self.root, entry.path):
                 self.result.escapes.append(rel)
@@ -110,8 +120,15 @@ class _Walker:
                     st = entry.stat()
                     stats[rel] = (st.st_size, st.st_mtime_ns)
                     files.append(rel)
-            except OSError:
-                continue  # a dangling link, or a file that went away
+            except OSError as exc:
+                self._unreadable(rel, exc)
+
+    def _unreadable(self, rel: str, exc: OSError) -> None:
+        """Record what could not be read; a dangling link, or a file that went away, is simply not
+        there."""
+        if isinstance(exc, FileNotFoundError | NotADirectoryError):
+            return
+        self.result.unreadable.append((rel, exc.strerror or str(exc)))
 
 
 def _ignored(stack: list[tuple[str, IgnoreRules]], rel: str, is_dir: bool) -> bool:

@@ -29,6 +29,7 @@ OBJECT_BUCKET_GROUP = "objectbucket.io"
 SEALED_SECRETS_GROUP = "bitnami.com"
 ONEPASSWORD_GROUP = "onepassword.com"
 VAULT_SECRETS_GROUP = "secrets.hashicorp.com"
+VOLSYNC_GROUP = "volsync.backube"
 
 ANY_NAMESPACE = "*"
 
@@ -150,6 +151,41 @@ def _generated_secret_refs(res: Resource) -> Iterator[Produced]:
             stack.extend(item)
 
 
+_VOLSYNC_MOVERS = ("restic", "rclone", "rsync", "rsyncTLS")
+
+
+def _volsync(res: Resource) -> Iterator[Produced]:
+    """What VolSync's movers (restic, rclone, rsync, rsync-TLS) create for a ReplicationSource or
+    ReplicationDestination, named as its controllers name them. The restic repository or rclone
+    configuration Secret, a ``sourcePVC`` or ``destinationPVC``, and a claim restored with a
+    ``dataSourceRef`` to a ReplicationDestination are the user's own: VolSync reads them."""
+    source = res.kind == "ReplicationSource"
+    name, namespace, how = res.name, _ns(res), f"VolSync {res.kind} {res.name!r}"
+    spec = res.obj.get("spec")
+    for mover in _VOLSYNC_MOVERS:
+        options = spec.get(mover) if isinstance(spec, dict) else None
+        if not isinstance(options, dict):
+            continue
+        ssh = mover in ("rsync", "rsyncTLS")  # these name their volumes by direction: -src, -dst
+        if source:
+            if options.get("copyMethod") in ("Clone", "Snapshot"):  # Direct replicates the claim itself
+                yield Produced("PersistentVolumeClaim", namespace, f"volsync-{name}-src", how)
+        elif not _str(options.get("destinationPVC")):
+            yield Produced(
+                "PersistentVolumeClaim", namespace, f"volsync-{name}-{'dst' if ssh else 'dest'}", how
+            )
+        if mover == "restic":
+            yield Produced("PersistentVolumeClaim", namespace, f"volsync-{name}-cache", how)
+        if mover == "rsyncTLS" and not _str(options.get("keySecret")):
+            yield Produced("Secret", namespace, f"volsync-rsync-tls-{name}", f"{how} (TLS key)")
+        if mover == "rsync" and not _str(options.get("sshKeys")):
+            direction = "src" if source else "dst"
+            for part in ("main", "src", "dest"):
+                yield Produced(
+                    "Secret", namespace, f"volsync-rsync-{direction}-{part}-{name}", f"{how} (ssh keys)"
+                )
+
+
 def _helm_release(res: Resource) -> Iterator[Produced]:
     release = HelmRelease(res)
     values = release.values
@@ -189,10 +225,10 @@ PRODUCERS: dict[tuple[str, str], Producer] = {
     ("postgres-operator.crunchydata.com", "PostgresCluster"): _crunchy_postgres,
     ("k8s.mariadb.com", "MariaDB"): _generated_secret_refs,
     ("k8s.mariadb.com", "User"): _generated_secret_refs,
+    (VOLSYNC_GROUP, "ReplicationSource"): _volsync,
+    (VOLSYNC_GROUP, "ReplicationDestination"): _volsync,
 }
-"""(API group, kind) → what an object of it creates. VolSync is not here on purpose: its movers read
-the Secret and PersistentVolumeClaim they are given (restic repository, ``dataSourceRef`` of a claim
-written in the repository), they create none that manifests refer to by name."""
+"""(API group, kind) → what an object of it creates."""
 
 
 def produced_by(res: Resource, extra: Iterable[ProducerEntry] = ()) -> Iterator[Produced]:
@@ -206,6 +242,53 @@ def produced_by(res: Resource, extra: Iterable[ProducerEntry] = ()) -> Iterator[
             yield Produced(
                 entry.creates, _ns(res), name, f"{res.kind} {res.name!r} (.homeops.yaml producers)"
             )
+
+
+# -- documents SOPS encrypted whole --------------------------------------------------------------
+
+_ENC = "ENC["
+_SHAPES = {
+    "Secret": frozenset({"apiVersion", "kind", "metadata", "type", "data", "stringData", "immutable"}),
+    "ConfigMap": frozenset({"apiVersion", "kind", "metadata", "data", "binaryData", "immutable"}),
+}
+
+
+def is_sealed(res: Resource) -> bool:
+    """A SOPS-encrypted document whose kind or name is encrypted too (``sops -e`` without
+    ``encrypted_regex``): kustomize-controller decrypts any SOPS resource after the build, so it becomes
+    an object whose identity no one can read without the key."""
+    meta = res.obj.get("sops")
+    return (
+        isinstance(meta, dict) and "mac" in meta and (res.kind.startswith(_ENC) or res.name.startswith(_ENC))
+    )
+
+
+def sealed_may_be(
+    res: Resource, kind: str, namespace: str, keys: Iterable[str] = (), *, reader: Resource | None = None
+) -> bool:
+    """Whether a sealed document (:func:`is_sealed`) may decrypt to the ``kind`` named in
+    ``namespace``: its visible shape is that kind's (a ClusterRoleBinding has ``subjects``, a Secret
+    ``data``/``stringData``), it holds every ``keys`` (SOPS leaves mapping keys readable), and it is in
+    that namespace. An encrypted namespace could be any: then only for a ``reader`` applied by the same
+    Flux Kustomization (an app's encrypted Secret sits in the app's folder), so that one such document
+    does not hide every missing Secret of the cluster."""
+    shape = _SHAPES.get(kind)
+    fields = {str(k) for k in res.obj if k != "sops"}
+    if shape is None or not fields <= shape or not fields & {"data", "stringData", "binaryData"}:
+        return False
+    if not res.kind.startswith(_ENC) and res.kind != kind:
+        return False
+    if not res.namespace or res.namespace.startswith(_ENC):
+        if reader is not None and reader.notes.get("producer") != res.notes.get("producer"):
+            return False
+    elif res.namespace != namespace:
+        return False
+    held = {str(k) for part in ("data", "stringData", "binaryData") for k in _keys(res.obj.get(part))}
+    return all(key in held for key in keys)
+
+
+def _keys(value: Any) -> Iterable[Any]:
+    return value if isinstance(value, dict) else ()
 
 
 # -- bjw-s app-template (common library 4.x) ----------------------------------------------------------

@@ -18,15 +18,20 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import HomeopsError
-from ..model.base import NamedResource, Resource, get_path
+from ..model.base import NamedResource, ObjectRef, Resource, get_path
 from ..model.flux import FLUX_HELM_GROUP, SOURCE_KINDS, HelmRelease
 from ..model.kinds import Secret, is_sops_encrypted
+from ..model.producers import is_sealed, sealed_may_be
 from .secrets import Decryptor, placeholder, reveal
 from .snapshot import Entry, Key, Snapshot
 from .values import ValuesData
+
+if TYPE_CHECKING:
+    from ..flux.artifacts import ArtifactSpec
+    from ..flux.sources import BuildSource
 
 PRODUCER_ANNOTATION = "homeops.dev/producer"
 CLUSTER_ANNOTATION = "homeops.dev/cluster"
@@ -127,14 +132,20 @@ class _Cluster:
 
     name: str
     objects: dict[NamedResource, Resource] = field(default_factory=dict)
-    """Sources and CustomResourceDefinitions, by id."""
+    """Sources, ArtifactGenerators and CustomResourceDefinitions, by id."""
     configs: dict[tuple[str, str, str], Resource] = field(default_factory=dict)
     releases: dict[NamedResource, Resource] = field(default_factory=dict)
+    sealed: list[tuple[str, Resource]] = field(default_factory=list)
+    """SOPS documents encrypted whole (kind or name unreadable without the key), with their producer."""
+    release_namespaces: dict[str, set[str]] = field(default_factory=dict)
+    """The namespaces of the HelmReleases each producer applies."""
     api_versions: tuple[str, ...] = ()
     cluster_scoped: frozenset[tuple[str, str]] = frozenset()
 
 
-_INDEXED = frozenset({"ConfigMap", "Secret", "HelmRelease", "CustomResourceDefinition", *SOURCE_KINDS})
+_INDEXED = frozenset(
+    {"ConfigMap", "Secret", "HelmRelease", "CustomResourceDefinition", "ArtifactGenerator", *SOURCE_KINDS}
+)
 
 
 def clusters_of(snapshot: Snapshot) -> dict[str, _Cluster]:
@@ -148,13 +159,18 @@ def clusters_of(snapshot: Snapshot) -> dict[str, _Cluster]:
         for res in entry.objects:
             kind = res.obj.get("kind")
             if kind not in _INDEXED:
+                if isinstance(kind, str) and kind.startswith("ENC[") and is_sealed(res):
+                    cluster.sealed.append((str(entry.id), res))
                 continue  # only what rendering looks up; indexing every object costs a diff its speed
             if kind in ("ConfigMap", "Secret"):
                 if res.group == "":
                     cluster.configs.setdefault((kind, res.namespace, res.name), res)
+                    if is_sealed(res):
+                        cluster.sealed.append((str(entry.id), res))
             elif kind == "HelmRelease":
                 if res.group == FLUX_HELM_GROUP:
                     cluster.releases.setdefault(res.id, res)
+                    cluster.release_namespaces.setdefault(str(entry.id), set()).add(res.namespace)
             else:
                 cluster.objects.setdefault(res.id, res)
     for name, cluster in out.items():
@@ -315,7 +331,7 @@ class _ClusterValues:
     def lookup(self, kind: str, namespace: str, name: str, key: str) -> ValuesData | None:
         res = self.cluster.configs.get((kind, namespace, name))
         if res is None:
-            return None
+            return self._sealed(kind, namespace, name, key)
         obj = res.obj
         decrypted = False
         if is_sops_encrypted(obj):
@@ -327,12 +343,44 @@ class _ClusterValues:
                 what = f"{kind} {namespace}/{name} key {key!r}"
                 return ValuesData(placeholder(str(raw)), placeholder=f"{what}: {revealed.problem}")
             obj, decrypted = revealed.obj, True
+        return self._value(kind, obj, key, decrypted=decrypted, origin=res.origin)
+
+    def _sealed(self, kind: str, namespace: str, name: str, key: str) -> ValuesData | None:
+        """The key of a document encrypted whole that is, or may be, the object: kustomize-controller
+        decrypts every SOPS document after the build, so it is applied as what it decrypts to. With the
+        key, its decrypted identity decides; without, a placeholder where its visible shape allows it
+        (:func:`~homeops.model.producers.sealed_may_be`: kind's fields, the key, a readable namespace or,
+        when encrypted, a HelmRelease of that namespace in the same Kustomization)."""
+        for producer, res in self.cluster.sealed:
+            revealed = reveal(res.obj, res.origin, self.decryptor)
+            if revealed.problem is None:
+                meta = revealed.obj.get("metadata")
+                meta = meta if isinstance(meta, dict) else {}
+                if (revealed.obj.get("kind"), meta.get("name")) != (kind, name):
+                    continue
+                if str(meta.get("namespace") or namespace) != namespace:
+                    continue
+                return self._value(kind, revealed.obj, key, decrypted=True, origin=res.origin)
+            if not sealed_may_be(res, kind, namespace, (key,)):
+                continue
+            if (not res.namespace or res.namespace.startswith("ENC[")) and namespace not in (
+                self.cluster.release_namespaces.get(producer, ())
+            ):
+                continue
+            raw = _raw_value(res.obj, kind, key)
+            what = f"{kind} {namespace}/{name} key {key!r}"
+            where = f"may be {res.origin.path}, SOPS-encrypted whole"
+            return ValuesData(placeholder(str(raw)), placeholder=f"{what}: {where}: {revealed.problem}")
+        return None
+
+    @staticmethod
+    def _value(kind: str, obj: Mapping[str, Any], key: str, *, decrypted: bool, origin: Any) -> ValuesData:
         if kind == "ConfigMap":
             data = obj.get("data")
             value = data.get(key) if isinstance(data, dict) else None
-            return ValuesData(None if value is None else str(value), decrypted=decrypted, origin=res.origin)
-        values = Secret(Resource(obj, res.origin)).values()
-        return ValuesData(values.get(key), decrypted=decrypted, origin=res.origin)
+            return ValuesData(None if value is None else str(value), decrypted=decrypted, origin=origin)
+        values = Secret(Resource(dict(obj), origin)).values()
+        return ValuesData(values.get(key), decrypted=decrypted, origin=origin)
 
 
 def _raw_value(obj: Mapping[str, Any], kind: str, key: str) -> Any:
@@ -363,7 +411,9 @@ def _release_context(
         api_versions=tuple(sorted({*options.api_versions, *cluster.api_versions})),
     )
     return ReleaseContext(
-        lookup=SourceLookup(cluster.objects, own, files.folder),
+        lookup=SourceLookup(
+            cluster.objects, own, files.folder, _artifacts(snapshot, cluster.name, own, files)
+        ),
         values=_ClusterValues(cluster, decryptor),
         charts=charts,
         helm=helm,
@@ -371,6 +421,35 @@ def _release_context(
         render_cache=render_cache,
         read_file=files.read_bytes,
     )
+
+
+def _artifacts(
+    snapshot: Snapshot, cluster: str, own: frozenset[tuple[str, str]], files: RepoFiles
+) -> Callable[[ObjectRef], BuildSource | None]:
+    """Resolves an ExternalArtifact to the files source-watcher would put in it, as the Flux tree
+    does for Kustomizations (:class:`~homeops.flux.sources.ClusterSources`), from this revision's
+    files; the documents are read on first use only (few releases take their chart from one)."""
+    import threading
+
+    lock = threading.Lock()  # releases render on a thread pool
+    made: list[Any] = []
+
+    def resolve(ref: ObjectRef) -> BuildSource | None:
+        from ..flux.sources import ClusterSources
+        from ..flux.tree import load_documents
+        from ..load.tree import SourceTree
+
+        with lock:
+            if not made:
+                tree = SourceTree(files.folder())
+                sources = ClusterSources(tree, cluster, own, (), load_documents(tree)[0])
+                for res in snapshot.objects(cluster):
+                    sources.note(res)
+                made.append(sources)
+            found: BuildSource | None = made[0].resolve(ref)
+            return found
+
+    return resolve
 
 
 def render_one_release(cluster: str, res: Resource, ctx: Any) -> ProducerRender:
@@ -408,6 +487,10 @@ def release_inputs(snapshot: Snapshot, clusters: Mapping[str, _Cluster], key: Re
         found = cluster.configs.get((ref.kind, release.namespace, ref.name))
         parts.append(found.obj if found is not None else None)
     ref_id = release.chart_ref.id if release.chart_ref is not None else None
+    if release.chart_ref is not None and release.chart_ref.kind == "ExternalArtifact":
+        generator = _generator_of(cluster.objects, release.chart_ref)
+        parts.append(generator[0].obj if generator is not None else None)
+        ref_id = None  # its files are compared through local_chart_paths
     if ref_id is None and release.chart is not None and release.chart.source_ref is not None:
         ref_id = release.chart.source_ref.id
     while ref_id is not None:
@@ -422,16 +505,50 @@ def release_inputs(snapshot: Snapshot, clusters: Mapping[str, _Cluster], key: Re
     return parts
 
 
-def local_chart_paths(res: Resource) -> tuple[str, ...]:
+def local_chart_paths(
+    res: Resource, objects: Mapping[NamedResource, Resource] | None = None
+) -> tuple[str, ...]:
     """Repository paths a HelmRelease's chart may be read from when its source is this repository: the
-    chart folder and the ``valuesFiles``."""
+    chart folder and the ``valuesFiles``; for an ExternalArtifact, the folders its ArtifactGenerator
+    (among the cluster's ``objects``) copies from ("." for the whole repository)."""
     release = HelmRelease(res)
+    ref = release.chart_ref
+    if ref is not None and ref.kind == "ExternalArtifact":
+        generator = _generator_of(objects or {}, ref)
+        if generator is None:
+            return ()
+        return tuple(sorted({_fixed_prefix(op.pattern) for op in generator[1].copies}))
     chart = release.chart
     if chart is None or chart.source_ref is None or chart.source_ref.kind != "GitRepository":
         return ()
     files = get_path(release.spec, "chart", "spec", "valuesFiles")
     extra = tuple(str(f).lstrip("/").removeprefix("./") for f in files) if isinstance(files, list) else ()
     return (chart.chart.lstrip("/").removeprefix("./").rstrip("/"), *extra)
+
+
+def _generator_of(
+    objects: Mapping[NamedResource, Resource], ref: ObjectRef
+) -> tuple[Resource, ArtifactSpec] | None:
+    """The ArtifactGenerator (and its output) that makes the ExternalArtifact ``ref``."""
+    from ..flux.artifacts import artifact_specs, is_generator
+
+    for res in objects.values():
+        if is_generator(res):
+            for spec in artifact_specs(res):
+                if (spec.namespace, spec.name) == (ref.namespace, ref.name):
+                    return res, spec
+    return None
+
+
+def _fixed_prefix(pattern: str) -> str:
+    """The folder a copy pattern reads below: its path up to the first glob character."""
+    parts: list[str] = []
+    for part in pattern.split("/"):
+        if any(c in part for c in "*?[\\"):
+            break
+        if part not in ("", "."):
+            parts.append(part)
+    return "/".join(parts) or "."
 
 
 def failures(results: Sequence[ProducerRender]) -> list[ProducerRender]:

@@ -257,7 +257,17 @@ def reveal(obj: Mapping[str, Any], origin: Origin, decryptor: Decryptor) -> Reve
             problem = exc.message
     out = {k: v for k, v in obj.items() if k != "sops"}
     conceal = None if decryptor.show else decryptor.stand_ins
-    return Revealed(_swap(out, plain, conceal, out, ()), plain is not None, problem)
+    top = plain if isinstance(plain, dict) else {}
+    swapped = {
+        # a document encrypted whole (no encrypted_regex) has its identity encrypted too: it is not a
+        # secret value (never counted sensitive, see _leaves), and the object needs it to be one
+        k: _swap(v, top.get(k), None if k in _IDENTITY else conceal, out, (str(k),))
+        for k, v in out.items()
+    }
+    return Revealed(swapped, plain is not None, problem)
+
+
+_IDENTITY = frozenset({"apiVersion", "kind", "metadata"})
 
 
 def _swap(

@@ -307,9 +307,12 @@ def needs_full_load(snapshot: Snapshot, tree: SourceTree, changes: Changes) -> s
     return None
 
 
-def rebuild(base: Snapshot, tree: SourceTree, changes: Changes) -> tuple[Snapshot, set[Key]]:
+def rebuild(
+    base: Snapshot, tree: SourceTree, changes: Changes, *, offline: bool = False
+) -> tuple[Snapshot, set[Key]]:
     """The snapshot of ``tree`` from its base's and the changed files; and the Kustomizations re-expanded
-    (every other one is identical to the base's). Call :func:`needs_full_load` first."""
+    (every other one is identical to the base's). Call :func:`needs_full_load` first. ``offline``:
+    remote kustomize bases only from homeops' cache."""
     entries = dict(base.entries)
     order = {key: i for i, key in enumerate(entries)}
     dirty: dict[Key, tuple[Resource, NamedResource | None]] = {
@@ -326,7 +329,11 @@ def rebuild(base: Snapshot, tree: SourceTree, changes: Changes) -> tuple[Snapsho
         info = base.clusters[cluster]
         known = [*info.bootstrap, *(r for k, e in entries.items() if k[0] == cluster and k != key
                                      for r in e.objects if _is_config(r))]  # fmt: skip
-        new = Entry.of(expand_one(tree, cluster, ks_res, parent, known=known, own_sources=info.own_sources))
+        new = Entry.of(
+            expand_one(
+                tree, cluster, ks_res, parent, known=known, own_sources=info.own_sources, offline=offline
+            )
+        )
         entries[key] = new
         rebuilt.add(key)
         old_objects = old.objects if old is not None else []

@@ -1,8 +1,10 @@
 """Which chart a HelmRelease installs: its source looked up among the cluster's objects, then fetched.
 
-``chartRef`` names an OCIRepository (the chart is the artifact) or a HelmChart; ``chart.spec`` names a
-chart in a HelmRepository (HTTP or OCI), in a GitRepository (this repository when it is one of the
-cluster's own sources, else a remote Git URL) or in a Bucket (not supported). ``valuesFiles`` are read
+``chartRef`` names an OCIRepository (the chart is the artifact), a HelmChart, or an ExternalArtifact
+that an ArtifactGenerator makes from this repository (the artifact is a packaged chart: helm-controller
+loads it with Helm's ``LoadArchive``, so the chart is the one folder at its root); ``chart.spec``
+names a chart in a HelmRepository (HTTP or OCI), in a GitRepository (this repository when it is one of
+the cluster's own sources, else a remote Git URL) or in a Bucket (not supported). ``valuesFiles`` are read
 where source-controller reads them: inside the chart for repository charts, relative to the source's
 root for Git charts.
 """
@@ -13,7 +15,7 @@ import posixpath
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import RenderError
 from ..load.tree import normalize
@@ -27,6 +29,9 @@ from ..model.flux import (
     OCIRepository,
 )
 from .charts.cache import ChartArtifact, ChartCache
+
+if TYPE_CHECKING:
+    from ..flux.sources import BuildSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +57,14 @@ class SourceLookup:
         objects: Mapping[NamedResource, Resource],
         own_sources: frozenset[tuple[str, str]],
         repo_folder: Callable[[], Path],
+        artifact: Callable[[ObjectRef], BuildSource | None] | None = None,
     ) -> None:
         self.objects = objects
         self.own_sources = own_sources
         """(kind, name) of the sources that are this repository (GitRepository flux-system, …)."""
         self.repo_folder = repo_folder
+        self.artifact = artifact
+        """The files of an ExternalArtifact an ArtifactGenerator of the cluster makes (None: not one)."""
 
     def find(self, ref: ObjectRef) -> Resource:
         found = self.objects.get(ref.id)
@@ -71,6 +79,8 @@ class SourceLookup:
 def resolve_chart(release: HelmRelease, lookup: SourceLookup, cache: ChartCache) -> ChartSource:
     """Fetch (or find in the cache) the chart ``release`` installs."""
     ref = release.chart_ref
+    if ref is not None and ref.kind == "ExternalArtifact":
+        return _external_artifact(ref, lookup, cache)
     if ref is not None:
         source = lookup.find(ref)
         if ref.kind == "OCIRepository":
@@ -86,7 +96,9 @@ def resolve_chart(release: HelmRelease, lookup: SourceLookup, cache: ChartCache)
             found = _from_source(chart.chart, chart.version, inner, files, lookup, cache)
             ignore = chart.spec.get("ignoreMissingValuesFiles") is True
             return replace(found, ignore_missing_values_files=ignore)
-        raise RenderError(f"chartRef kind {ref.kind!r} is not supported (OCIRepository or HelmChart)")
+        raise RenderError(
+            f"chartRef kind {ref.kind!r} is not supported (OCIRepository, HelmChart or ExternalArtifact)"
+        )
     template = release.chart
     if template is None:
         raise RenderError(
@@ -101,6 +113,43 @@ def resolve_chart(release: HelmRelease, lookup: SourceLookup, cache: ChartCache)
     files = _strings(spec.get("valuesFiles"))
     found = _from_source(template.chart, template.version, template.source_ref, files, lookup, cache)
     return replace(found, ignore_missing_values_files=spec.get("ignoreMissingValuesFiles") is True)
+
+
+def _external_artifact(ref: ObjectRef, lookup: SourceLookup, cache: ChartCache) -> ChartSource:
+    """The chart of an ExternalArtifact: its files as source-watcher assembles them, loaded as
+    helm-controller loads the artifact, a packaged chart whose files all sit in one folder."""
+    what = f"ExternalArtifact {ref.namespace}/{ref.name}"
+    built = lookup.artifact(ref) if lookup.artifact is not None else None
+    if built is None:
+        raise RenderError(
+            f"{what} is made by no ArtifactGenerator of the cluster from this repository",
+            hint="check the chartRef's name and namespace against the ArtifactGenerator's spec.artifacts",
+        )
+    if built.error is not None:
+        raise RenderError(f"{what} cannot be generated: {built.error}", hint="fix the ArtifactGenerator")
+    if built.partial:
+        raise RenderError(
+            f"{what} is made from sources outside this repository, which homeops does not fetch",
+            hint="homeops renders charts from OCI, Helm repositories, Git and this repository",
+        )
+    files = built.tree.files()
+    loose = sorted(f for f in files if "/" not in f)
+    if loose:
+        raise RenderError(
+            f"{what} holds {loose[0]!r} at its root: helm-controller loads it as a packaged chart, "
+            "whose files are all in one folder (Helm: chart illegally contains content outside the base "
+            "directory)",
+            hint='copy the chart into a folder of the artifact, e.g. to: "@artifact/<chart>/"',
+        )
+    folders = sorted({f.split("/", 1)[0] for f in files})
+    if len(folders) != 1:
+        raise RenderError(
+            f"{what} holds {len(folders)} folders at its root ({', '.join(folders) or 'none'}): "
+            "helm-controller would load their files as one chart",
+            hint="keep one chart folder per artifact",
+        )
+    folder = built.tree.root / folders[0]
+    return ChartSource(cache.local(folder), source=built.origin, local_folder=None)
 
 
 def _strings(value: Any) -> tuple[str, ...]:

@@ -20,7 +20,7 @@ from ..load import yamlio
 from ..model.base import NamedResource, Resource
 from ..model.flux import FLUX_HELM_GROUP, FLUX_SOURCE_GROUP, HelmRelease, Kustomization
 from ..model.kinds import GATEWAY_GROUP
-from ..model.producers import ANY_NAMESPACE, produced_by
+from ..model.producers import ANY_NAMESPACE, is_sealed, produced_by, sealed_may_be
 from .base import Hit
 from .config import Config, ProducerEntry
 
@@ -49,10 +49,23 @@ class ClusterIndex:
     objects: list[Resource] = field(default_factory=list)
     prefixes: list[tuple[str, str, str]] = field(default_factory=list)
     """(kind, namespace, prefix): names a vendor chart may create (see :mod:`homeops.model.producers`)."""
+    sealed: list[Resource] = field(default_factory=list)
+    """SOPS documents encrypted whole: what they decrypt to cannot be named offline."""
 
-    def produces(self, kind: str, namespace: str, name: str, *, charts: bool = True) -> bool:
+    def produces(
+        self,
+        kind: str,
+        namespace: str,
+        name: str,
+        *,
+        charts: bool = True,
+        keys: tuple[str, ...] = (),
+        reader: Resource | None = None,
+    ) -> bool:
         """Whether something in the cluster creates this Secret, ConfigMap or claim; ``charts``: also
-        count names a vendor chart's release may create (not for what the release itself reads)."""
+        count names a vendor chart's release may create (not for what the release itself reads);
+        ``keys`` and ``reader``: what a document encrypted whole must hold, and where it must be
+        applied, to count (see :func:`homeops.model.producers.sealed_may_be`)."""
         table = {"Secret": self.secrets, "ConfigMap": self.config_maps, "PersistentVolumeClaim": self.claims}
         found = table.get(kind)
         if found is None:
@@ -60,6 +73,8 @@ class ClusterIndex:
         if found.get((namespace, name)) or found.get((ANY_NAMESPACE, name)):
             return True
         if namespace == "default" and found.get(("", name)):
+            return True
+        if any(sealed_may_be(res, kind, namespace, keys, reader=reader) for res in self.sealed):
             return True
         return charts and any(
             k == kind and ns in (namespace, ANY_NAMESPACE) and name.startswith(prefix)
@@ -235,6 +250,9 @@ class Context:
 
 def _index_object(index: ClusterIndex, res: Resource, extra: tuple[ProducerEntry, ...] = ()) -> None:
     group, kind = res.group, res.kind
+    if is_sealed(res):
+        index.sealed.append(res)
+        return
     tables = {"Secret": index.secrets, "ConfigMap": index.config_maps, "PersistentVolumeClaim": index.claims}
     for made in produced_by(res, extra):
         if made.prefix:

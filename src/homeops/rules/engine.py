@@ -57,14 +57,26 @@ def run_checks(
 
     found: dict[str, list[tuple[str, int, str, str | None]]]
     if len(flux.documents) >= _PARALLEL_MIN_DOCUMENTS and not raise_errors:
-        # A big repository's rules run on two cores. Each side builds the indexes its own rules need,
-        # so the families that share the costliest ones go to opposite ends of the list: the helper
-        # starts with the dependency graph, this process with the schema rules (which share one
-        # validation of every object), then the image inventory and its lines.
-        order = sorted(enabled, key=lambda e: (e[0].family != "dependencies", _LAST.get(e[0].family, 0)))
-        found = dict(
-            zip((r.id for r, _s in order), parallel.run(order, hits_of, what="checking rules"), strict=True)
+        # A big repository's rules run on two cores, a family at a time: a family's rules share
+        # what they compute (the schema validation, the image inventory), which the other process
+        # would otherwise compute again. Each side builds the indexes its own rules need, so the
+        # families that share the costliest ones go to opposite ends of the list: the helper starts
+        # with the dependency graph, this process with the image inventory and its lines.
+        families: dict[str, list[tuple[Rule, Severity]]] = {}
+        for item in enabled:
+            families.setdefault(item[0].family, []).append(item)
+        order = sorted(
+            families.values(), key=lambda f: (f[0][0].family != "dependencies", f[0][0].family == "images")
         )
+
+        def family_hits(family: list[tuple[Rule, Severity]]) -> list[list[tuple[str, int, str, str | None]]]:
+            return [hits_of(item) for item in family]
+
+        done = parallel.run(order, family_hits, what="checking rules")
+        found = {
+            rule.id: hits for family, results in zip(order, done, strict=True)
+            for (rule, _severity), hits in zip(family, results, strict=True)
+        }  # fmt: skip
     else:
         found = {rule.id: hits_of((rule, severity)) for rule, severity in enabled}
     findings = [
@@ -80,9 +92,6 @@ def run_checks(
     findings = _through_templates(ctx, findings)
     return sorted(findings, key=Finding.sort_key)
 
-
-_LAST = {"images": 1, "schema": 2}
-"""Families this process takes first when the rules are split (it works from the end of the list)."""
 
 _PARALLEL_MIN_DOCUMENTS = 300
 """Below this many documents the rules take less time than starting a helper process."""

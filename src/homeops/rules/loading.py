@@ -237,3 +237,28 @@ def entry_points_guessed(ctx: Context) -> Iterator[Hit]:
         f"{len(roots)} Kustomization file(s) that nothing else applies are taken as roots",
         "commit what the cluster is bootstrapped with; 'homeops explain FILE' says how a file is reached",
     )
+
+
+@rule(
+    id="LOAD008",
+    name="unreadable-path",
+    family="loading",
+    severity=Severity.WARNING,
+    seed="GitOps is the authority: Flux must be able to read every manifest",
+    summary="A folder or file of the repository cannot be read on this machine",
+    why="Git and Flux see every file of the repository; homeops only what it may read here. What is "
+    "below a folder it cannot open (permission denied) is missing from everything it checks, builds "
+    "and renders, so a Kustomization whose path is in there looks empty or missing.",
+    bad="drwx------ root root  kubernetes/apps/media/   # checked by another user\n",
+    good="drwxr-xr-x you  you   kubernetes/apps/media/\n",
+    fix="Give yourself read access (chmod -R u+rX PATH), or add the path to .gitignore when it is not "
+    "part of the repository (a container's data folder).",
+)
+def unreadable_path(ctx: Context) -> Iterator[Hit]:
+    for path, why in ctx.tree.unreadable:
+        yield Hit(
+            path,
+            0,
+            f"cannot be read ({why}): what is below it was not checked",
+            f"give yourself read access (chmod -R u+rX {path}), or add it to .gitignore",
+        )

@@ -245,7 +245,7 @@ def _missing(ctx: Context, kind: str) -> Iterator[Hit]:
         if ref.kind != kind or "{{" in ref.name:
             continue
         index = ctx.index(ctx.cluster_of(ref.res))
-        if index.produces(kind, ref.namespace, ref.name):
+        if index.produces(kind, ref.namespace, ref.name, reader=ref.res):
             continue
         hit = ctx.hit(
             ref.res,
@@ -290,7 +290,9 @@ def values_source_missing(ctx: Context) -> Iterator[Hit]:
         for i, ref in enumerate(release.values_from):
             if ref.optional or ref.kind not in ("ConfigMap", "Secret") or "${" in ref.name:
                 continue
-            if not index.produces(ref.kind, namespace, ref.name, charts=False):
+            if not index.produces(
+                ref.kind, namespace, ref.name, charts=False, keys=(ref.values_key,), reader=res
+            ):
                 yield ctx.hit(
                     res,
                     ("spec", "valuesFrom", i, "name"),

@@ -14,11 +14,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError, WriteError
+from ..fsutil import abandoned_dirs, held_tempdir
+from ..journal import pause_point
 from .app import AppOptions, plan_app
 from .files import FileSet
 from .layouts import LAYOUT_BUILDERS, Settings, Skeleton
@@ -101,6 +102,7 @@ def create_repo(target: str | Path, options: NewOptions) -> NewResult:
     if options.layout not in LAYOUTS:
         raise UsageError(f"unknown layout {options.layout!r}", hint=f"use one of: {', '.join(LAYOUTS)}")
     root = Path(target)
+    sweep_stages(root.parent)
     _check_target(root, options.force)
     recipient = options.age_recipient
     if recipient is not None and not _AGE_RECIPIENT.match(recipient):
@@ -131,33 +133,48 @@ def _umask() -> int:
     return mask
 
 
+STAGE_SUFFIX = ".homeops-new"
+"""Ends the name of the folder a new repository is written in beside its target (``.NAME.*``)."""
+
+
 def _commit_new(root: Path, files: FileSet) -> list[str]:
     """Write a new repository so that an interruption leaves nothing behind.
 
     Into a missing or empty folder the whole tree is written beside it and renamed into place in one
     step; into a folder that already holds files (``--force``, or a ``.git``) the files are written as
-    one transaction.
+    one transaction. The staging folder is held while it is written: one that a killed run left
+    (SIGKILL: no cleanup can run) is removed by the next ``homeops new`` beside it (:func:`sweep_stages`).
     """
     if root.exists() and any(root.iterdir()):
         return files.commit("new")
     root.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{root.name}.", suffix=".homeops-new", dir=root.parent))
     try:
-        for rel, text in sorted(files.pending().items()):
-            target = stage / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8")
-        os.chmod(stage, 0o777 & ~_umask())
-        if root.exists():
-            root.rmdir()
-        os.rename(stage, root)
+        with held_tempdir(prefix=f".{root.name}.", suffix=STAGE_SUFFIX, dir=root.parent) as stage:
+            try:
+                for rel, text in sorted(files.pending().items()):
+                    target = stage / rel
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_text(text, encoding="utf-8")
+                pause_point("new.stage")
+                os.chmod(stage, 0o777 & ~_umask())
+                if root.exists():
+                    root.rmdir()
+                os.rename(stage, root)
+            except BaseException:
+                shutil.rmtree(stage, ignore_errors=True)
+                raise
     except OSError as exc:
-        shutil.rmtree(stage, ignore_errors=True)
         raise WriteError(f"cannot write {root}: {exc.strerror or exc}; nothing was written") from exc
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
     return sorted(files.pending())
+
+
+def sweep_stages(folder: Path) -> list[str]:
+    """Remove the staging folders that killed ``homeops new`` runs left in ``folder``; their paths.
+    A writer alive holds its own, which is never taken."""
+    found = abandoned_dirs(folder, lambda name: name.startswith(".") and name.endswith(STAGE_SUFFIX))
+    for path in found:
+        shutil.rmtree(path, ignore_errors=True)
+    return found
 
 
 def _encrypt(root: Path, files: FileSet, skeleton: Skeleton, recipient: str) -> tuple[str, ...]:

@@ -1,5 +1,10 @@
 """Setting up a simulation: the world from the graph, where it starts, the ``--fail`` targets, the horizon;
-then run it."""
+then run it.
+
+:func:`simulate_tree` is what ``homeops simulate`` and the HTML report run: a Flux tree's clusters
+simulated with what the bootstrap creates before Flux, and everything the output states beside the
+timeline (the assumptions, the horizon, notes).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import UsageError
 from ..graph.model import Graph
+from ..records import NamedTuple
 from .engine import Result, Simulation, paused_gc
 from .settings import DEFAULT_HORIZON, Settings
 from .start import apply_initial, from_snapshot, snapshot_reader
@@ -41,7 +47,7 @@ def simulate(
     By default the cluster is empty (a bootstrap). ``converged``: it runs, converged on the repository.
     ``snapshot``: it runs as the snapshot shows it. ``change`` (the base revision's graph, and both
     revisions): it runs converged on the base, and the commit arrives at +0:00:00; ``graph`` is the
-    head's.
+    head's. ``bootstrap_*``: what exists before Flux runs (see :func:`bootstrap_of`).
     """
     releases, files = list(bootstrap_releases), list(bootstrap_files)
     with paused_gc():
@@ -71,6 +77,67 @@ def bootstrap_of(flux: FluxTree) -> tuple[list[tuple[str, str]], list[str]]:
     """(Helm releases installed, files applied) by the repository's bootstrap, before Flux runs."""
     releases = [(r.name, r.namespace) for r in flux.bootstrap.releases]
     return releases, sorted(flux.bootstrap.applied_files)
+
+
+class Simulated(NamedTuple):
+    """A simulation and what every output of it states beside the timeline."""
+
+    result: Result
+    assumptions: list[str]
+    """Where it starts, the durations assumed (each with where it comes from), the controllers' defaults
+    and per-object guesses used, and the horizon."""
+    notes: list[str]
+    """What the reader should know: nothing to simulate, releases adopted, sources assumed."""
+
+
+def simulate_tree(
+    flux: FluxTree,
+    graph: Graph,
+    settings: Settings,
+    *,
+    fail: Sequence[str] = (),
+    horizon: float | None = None,
+    converged: bool = False,
+    snapshot: View | None = None,
+    change: tuple[Graph, Revisions] | None = None,
+    start: Sequence[str] = (),
+) -> Simulated:
+    """:func:`simulate` for a Flux tree (``graph``: its graph, or one cluster's subgraph; with
+    ``change``, the head's), with its bootstrap (:func:`bootstrap_of`); ``start``: how the run starts,
+    for the assumptions."""
+    from .report import assumptions
+
+    releases, files = bootstrap_of(flux)
+    result = simulate(
+        graph,
+        settings,
+        fail=fail,
+        horizon=horizon,
+        bootstrap_releases=releases,
+        bootstrap_files=files,
+        converged=converged,
+        snapshot=snapshot,
+        change=change,
+    )
+    notes = []
+    if not result.final:
+        notes.append(
+            "no Flux objects found: nothing to simulate "
+            "(a template repository needs 'homeops configure' first)"
+        )
+    if releases and change is None and snapshot is None and not converged:
+        notes.append(
+            f"{len(releases)} Helm release(s) installed by the bootstrap helmfile before Flux: "
+            "adopted, not installed"
+        )
+    if snapshot is not None and not any(f.obj.initial is not None for f in result.final):
+        notes.append("the snapshot holds none of the repository's objects: simulated as a bootstrap")
+    external = sorted({f.obj.node.label for f in result.final if f.obj.res is None})
+    if external:
+        notes.append(
+            f"sources not in the repository, assumed created by flux bootstrap: {', '.join(external)}"
+        )
+    return Simulated(result, assumptions(result, settings, horizon=horizon, start=start), notes)
 
 
 def resolve(world: Sequence[SimObject], specs: Sequence[str]) -> list[SimObject]:

@@ -231,6 +231,12 @@ def build_world(
             obj.parent = None
             obj.notes.append("applied by bootstrap before Flux")
     for obj in objects.values():
+        parent = obj.parent
+        if parent is not None and parent.source is obj:
+            # gotk-sync.yaml's GitRepository: the Kustomization reading from it cannot apply it first
+            parent.applies.remove(obj)
+            obj.parent = None
+            obj.notes.append("the source of the Kustomization that applies it: created by bootstrap")
         _secret_consumer(obj)
     return [*objects.values(), *external.values()]
 
@@ -259,7 +265,7 @@ def _kustomization(
     checks = ks.spec.get("healthChecks")
     if ks.wait:
         obj.waits = True
-        obj.health = list(obj.applies)
+        obj.health = [o for o in obj.applies if o.kind not in CURRENT_WHEN_APPLIED]
     elif isinstance(checks, list) and checks:
         obj.waits = True
         for check in checks:
@@ -267,8 +273,15 @@ def _kustomization(
                 continue
             namespace = str(check.get("namespace") or ks.namespace)
             found = by_id.get((obj.node.cluster, str(check.get("kind")), namespace, str(check.get("name"))))
-            if found is not None:
+            if found is not None and found.kind not in CURRENT_WHEN_APPLIED:
                 obj.health.append(found)
+
+
+CURRENT_WHEN_APPLIED = frozenset({"Gateway", "HTTPRoute"})
+"""Kinds kstatus (the health check of a Kustomization's ``wait`` and ``healthChecks``) reports Current
+as soon as they are applied: it reads only Reconciling and Stalled conditions and
+status.observedGeneration, and a Gateway (Accepted, Programmed) or an HTTPRoute (conditions per parent
+Gateway) has none of them. The Kustomization does not wait for the controller to accept them."""
 
 
 def _helm_release(obj: SimObject, release: HelmRelease) -> None:

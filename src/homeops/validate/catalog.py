@@ -1,11 +1,12 @@
 """The schema catalog: every known kind's JSON Schema, built once into the cache, compiled once per kind.
 
 Three sources, each converted once and kept in the content-addressed cache under
-``$HOMEOPS_CACHE_DIR/schemas/`` (the key is a digest of what went in: the package and its version, the
-Kubernetes release, or the CRDs' own content): the Kubernetes definitions, Flux's kinds, and the CRDs
-of the repository. A kind is looked up by ``apiVersion`` and ``kind``: a CRD of the repository first (it
-is what the cluster will have), then Flux's package, then Kubernetes. Its validator is compiled on first
-use with only the definitions it reaches (``jsonschema-rs``; a few milliseconds at most).
+``$HOMEOPS_CACHE_DIR/schemas/`` (the key is a digest of what went in: the file and its size and
+modification time, or the CRDs' own content): the Kubernetes definitions, Flux's kinds (shipped as
+JSON Schema with homeops), and the CRDs of the repository. A kind is looked up by ``apiVersion`` and
+``kind``: a CRD of the repository first (it is what the cluster will have), then Flux's, then
+Kubernetes. Its validator is compiled on first use with only the definitions it reaches
+(``jsonschema-rs``; a few milliseconds at most).
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ class Catalog:
         crds: Iterable[Mapping[str, Any]] = (),
         *,
         cache: Path | None = None,
-        flux_models: Path | None = None,
+        flux_schemas: Path | None = None,
     ) -> None:
+        """``flux_schemas``: another file than the Flux schemas homeops ships (tests)."""
         self._cache = cache if cache is not None else Path(cache_root()) / "schemas"
         self.provenance: list[sources.Provenance] = []
         self.unavailable: list[Unavailable] = []
@@ -58,7 +60,7 @@ class Catalog:
         self.broken: dict[str, str] = {}
         """Kind key → why its schema does not compile (a CRD with a pattern the engine rejects)."""
         self._load_crds(crds)
-        self._load_flux(flux_models if flux_models is not None else sources.flux_models_tarball())
+        self._load_flux(flux_schemas if flux_schemas is not None else sources.FLUX_SCHEMAS)
         self._load_kubernetes()
 
     # -- sources --------------------------------------------------------------------------------
@@ -84,34 +86,25 @@ class Catalog:
         self._add(self._bundle(identity, build), "kubernetes")
         self.provenance.append(found.provenance)
 
-    def _load_flux(self, tarball: Path | None) -> None:
-        if tarball is None:
-            self.unavailable.append(
-                Unavailable(
-                    "Flux schemas",
-                    f"run './dev test', or 'npm pack {sources.FLUX_MODELS}@{sources.FLUX_MODELS_VERSION}' "
-                    f"into <venv>/share/homeops/, or set {sources.FLUX_MODELS_ENV}",
-                )
-            )
+    def _load_flux(self, path: Path) -> None:
+        try:
+            stat = path.stat()
+        except OSError:
+            self.unavailable.append(Unavailable("Flux schemas", f"{path} is missing: reinstall homeops"))
             return
-        stat = tarball.stat()
-        identity = f"flux:{sources.FLUX_MODELS_INTEGRITY}"
-        stamp = self._cache / f"verified-{stat.st_size}-{stat.st_mtime_ns}"
 
         def build() -> dict[str, Any]:
-            from .fluxmodels import flux_bundle
+            with open(path, encoding="utf-8") as handle:
+                data = json.load(handle)
+            return {"source": data["source"], "kinds": data["kinds"], "defs": data["defs"]}
 
-            return flux_bundle(tarball)
-
-        if not stamp.exists():
-            if not sources.verified(tarball):
-                self.unavailable.append(
-                    Unavailable(f"Flux schemas ({tarball} is not the pinned package)", "fetch it again")
-                )
-                return
-            _touch(stamp)
-        self._add(self._bundle(identity, build), "flux")
-        self.provenance.append(sources.flux_provenance(tarball))
+        try:
+            bundle = self._bundle(f"flux:{path}:{stat.st_size}:{stat.st_mtime_ns}", build)
+        except (OSError, ValueError, KeyError, TypeError):
+            self.unavailable.append(Unavailable("Flux schemas", f"{path} cannot be read: reinstall homeops"))
+            return
+        self._add(bundle, "flux")
+        self.provenance.append(sources.flux_provenance(bundle.get("source") or {}, path))
 
     def _load_crds(self, crds: Iterable[Mapping[str, Any]]) -> None:
         documents = [dict(crd) for crd in crds]
@@ -150,6 +143,8 @@ class Catalog:
         # each definition is marshalled on its own and read back only when a kind reaches it: a
         # repository uses a few dozen kinds of the hundreds known
         bundle = {"kinds": built["kinds"], "defs": {n: marshal.dumps(d) for n, d in built["defs"].items()}}
+        if "source" in built:
+            bundle["source"] = built["source"]
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # written whole then renamed; no fsync: a torn entry does not load and is built again
@@ -236,11 +231,3 @@ def _refs(node: Any) -> list[str]:
         elif isinstance(current, list):
             stack.extend(current)
     return out
-
-
-def _touch(path: Path) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch()
-    except OSError:
-        pass

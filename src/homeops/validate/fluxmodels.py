@@ -1,4 +1,8 @@
-"""Flux's kinds as JSON Schema, read from the ``@kubernetes-models/flux-cd`` npm tarball.
+"""Flux's kinds as JSON Schema, converted from the ``@kubernetes-models/flux-cd`` npm tarball.
+
+This runs at development time only: ``tools/flux_schemas.py`` converts the pinned tarball into
+``validate/data/flux-schemas.json``, which homeops ships and reads (see :mod:`homeops.validate.sources`);
+a test checks that the shipped file is what this converter makes of the pinned tarball.
 
 The package is generated from the Flux controllers' API types (the same types the CRDs are generated
 from) and ships one TypeScript declaration per type: every field, whether it is required, its type, its
@@ -13,14 +17,48 @@ schemas) are, except where the type is free-form JSON (``values``, ``patch`` bod
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
+import json
+import os
 import posixpath
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from .openapi import OBJECT_META, Schema, kind_key, ref
+
+PACKAGE = "@kubernetes-models/flux-cd"
+VERSION = "4.0.0"
+TARBALL = f"kubernetes-models-flux-cd-{VERSION}.tgz"
+"""The file name ``npm pack`` gives the pinned tarball."""
+INTEGRITY = "sha512-/C/WIRCMUHhZLWzJk2oUW8VunCvd3FeRdU4MNxp4Skpc6Ny1SFFJWgpArhoRqWeEnSYpOd2a9a18D9tw4Gx23Q=="
+"""The npm registry's integrity string of the pinned tarball: a tarball that differs is not converted."""
+LICENCE = "MIT"
+TARBALL_ENV = "HOMEOPS_FLUX_MODELS"
+"""Names the tarball when it is not in the environment's ``share/homeops`` folder."""
+
+
+def local_tarball() -> Path | None:
+    """The pinned tarball, when this machine has it (``$HOMEOPS_FLUX_MODELS``, else where
+    ``tools/flux_schemas.py`` keeps it: ``<environment>/share/homeops/``)."""
+    explicit = os.environ.get(TARBALL_ENV)
+    for candidate in [Path(explicit)] if explicit else [Path(sys.prefix) / "share" / "homeops" / TARBALL]:
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def licence_text(tarball: Path) -> str:
+    """The package's own licence file."""
+    for name, data in _members(gzip.decompress(tarball.read_bytes())):
+        if name == "package/LICENSE":
+            return data.decode("utf-8")
+    raise ValueError(f"{tarball} has no package/LICENSE")
+
 
 _COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _IMPORT = re.compile(r'^import \{ ([^}]*) \} from "([^"]+)";', re.M)
@@ -42,6 +80,28 @@ _EXTERNAL: dict[str, Schema] = {
     "IIoK8sApimachineryPkgApisMetaV1LabelSelector": ref("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector"),
     "IIoK8sApiextensionsApiserverPkgApisApiextensionsV1JSON": {},
 }
+
+
+def verified(tarball: Path) -> bool:
+    """Whether the tarball is exactly the pinned one (npm's sha512 integrity)."""
+    digest = hashlib.sha512(tarball.read_bytes()).digest()
+    return "sha512-" + base64.b64encode(digest).decode() == INTEGRITY
+
+
+def shipped_text(tarball: Path) -> str:
+    """The text of ``flux-schemas.json`` for the pinned tarball: where it came from, then each kind
+    and each definition on a line of its own (sorted), so that a regeneration diffs by definition."""
+    bundle = flux_bundle(tarball)
+
+    def block(items: dict[str, Any]) -> str:
+        rows = [f"    {json.dumps(k)}: {json.dumps(v, sort_keys=True)}" for k, v in sorted(items.items())]
+        return "{\n" + ",\n".join(rows) + "\n  }"
+
+    source = {"package": PACKAGE, "version": VERSION, "integrity": INTEGRITY, "licence": LICENCE}
+    return (
+        f'{{\n  "source": {json.dumps(source)},\n  "kinds": {block(bundle["kinds"])},\n'
+        f'  "defs": {block(bundle["defs"])}\n}}\n'
+    )
 
 
 def flux_bundle(tarball: Path) -> dict[str, Any]:

@@ -5,18 +5,14 @@
   openapi2jsonschema). One folder per minor release, ``v1.X.0-local-strict``.
 * Flux: the ``@kubernetes-models/flux-cd`` package (npm, MIT; generated from the Flux controllers' API
   types). Its type declarations carry every kind, version, field, required field and enumeration;
-  ``./dev`` fetches the pinned tarball with ``npm pack`` into the virtual environment and its digest is
-  checked here before use.
+  they were converted once, at development time, into ``data/flux-schemas.json``, which homeops ships
+  (``data/README.md`` says how, ``tools/flux_schemas.py`` does it again).
 * CRDs the repository applies (or its charts install) are read from the repository itself.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import os
 import re
-import sys
 from pathlib import Path
 
 from ..records import NamedTuple
@@ -24,15 +20,8 @@ from ..records import NamedTuple
 DEFAULT_KUBERNETES_VERSION = "1.33.0"
 """The Kubernetes version validated against when ``.homeops.yaml`` names none (as ``build`` renders)."""
 
-FLUX_MODELS = "@kubernetes-models/flux-cd"
-FLUX_MODELS_VERSION = "4.0.0"
-FLUX_MODELS_TARBALL = f"kubernetes-models-flux-cd-{FLUX_MODELS_VERSION}.tgz"
-FLUX_MODELS_INTEGRITY = (
-    "sha512-/C/WIRCMUHhZLWzJk2oUW8VunCvd3FeRdU4MNxp4Skpc6Ny1SFFJWgpArhoRqWeEnSYpOd2a9a18D9tw4Gx23Q=="
-)
-"""The npm registry's integrity string of the pinned tarball: a tarball that differs is not used."""
-FLUX_MODELS_ENV = "HOMEOPS_FLUX_MODELS"
-"""Names the tarball when it is not in the environment's ``share/homeops`` folder."""
+FLUX_SCHEMAS = Path(__file__).parent / "data" / "flux-schemas.json"
+"""Flux's kinds as JSON Schema (``{"source", "kinds", "defs"}``), shipped with homeops."""
 
 
 class Provenance(NamedTuple):
@@ -107,22 +96,11 @@ def package_version(name: str) -> str:
         return "?"
 
 
-def flux_models_tarball() -> Path | None:
-    """The pinned ``@kubernetes-models/flux-cd`` tarball, when this machine has it."""
-    explicit = os.environ.get(FLUX_MODELS_ENV)
-    candidates = [Path(explicit)] if explicit else []
-    candidates.append(Path(sys.prefix) / "share" / "homeops" / FLUX_MODELS_TARBALL)
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def verified(tarball: Path) -> bool:
-    """Whether the tarball is exactly the pinned one (npm's sha512 integrity)."""
-    digest = hashlib.sha512(tarball.read_bytes()).digest()
-    return "sha512-" + base64.b64encode(digest).decode() == FLUX_MODELS_INTEGRITY
-
-
-def flux_provenance(tarball: Path) -> Provenance:
-    return Provenance(f"{FLUX_MODELS} (npm)", FLUX_MODELS_VERSION, "MIT", str(tarball))
+def flux_provenance(source: dict[str, object], path: Path) -> Provenance:
+    """Where the shipped Flux schemas came from (their ``source`` entry)."""
+    return Provenance(
+        f"{source.get('package', '?')} (npm; converted, shipped with homeops)",
+        str(source.get("version", "")),
+        str(source.get("licence", "")),
+        str(path),
+    )

@@ -94,8 +94,6 @@ def render_options(args: argparse.Namespace, kubernetes_version: str | None) -> 
     from ...render.flux import DEFAULT_KUBE_VERSION, RenderOptions
     from ...render.secrets import age_key_material
 
-    if args.offline:
-        os.environ["HOMEOPS_OFFLINE"] = "1"  # remote kustomize bases too (homeops.kustomize.remote)
     return RenderOptions(
         offline=args.offline,
         age_key=age_key_material(args.age_key),
@@ -156,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
     from ...yamlout import dump_all
 
     name, path = split_name_path(args.args)
-    workspace = open_workspace(path)
+    workspace = open_workspace(path, offline=args.offline)  # remote kustomize bases too
     options = render_options(args, workspace.config.kubernetes_version)
     files = FolderFiles(workspace.root)
     decryptor = decryptor_for(files, options)

@@ -57,15 +57,11 @@ def run(args: argparse.Namespace) -> int:
     from ...load.walk import repository_root, walk
     from ...rules import results
 
-    if args.offline:
-        import os
-
-        os.environ["HOMEOPS_OFFLINE"] = "1"  # read by homeops.kustomize.remote, also in forked helpers
     root = repository_root(args.path)
     walked = walk(root)
     key = None
     if not args.no_cache:
-        key = results.result_key(root, walked, args.select)
+        key = results.result_key(root, walked, args.select, offline=args.offline)
         cached = results.load(key)
         if cached is not None:
             return _replay(cached, key, args)
@@ -147,7 +143,7 @@ def _check(root: str, walked: Walk, args: argparse.Namespace) -> CachedCheck:
     if parsing is not None:
         tree.adopt(parsing)
     parallel.meanwhile(_import_rules)
-    workspace = open_workspace(root, tree=tree)
+    workspace = open_workspace(root, tree=tree, offline=args.offline)
     select = _selected_rules(args.select) if args.select else None
     flux = workspace.flux
     parallel.catch_up()
@@ -165,7 +161,10 @@ def _check(root: str, walked: Walk, args: argparse.Namespace) -> CachedCheck:
         threshold: int(ExitCode.FINDINGS if at_or_above(findings, Severity(threshold)) else ExitCode.OK)
         for threshold in ("error", "warning", "info")
     }
-    cached = CachedCheck.of(findings, stats, workspace.config.fail_on.value, exits)
+    import time
+
+    expires = flux.network_expiry(time.time())
+    cached = CachedCheck.of(findings, stats, workspace.config.fail_on.value, exits, expires)
     cached.outputs[_variant(args)] = _render(findings, stats, args)
     return cached
 

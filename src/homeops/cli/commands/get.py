@@ -42,7 +42,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="images: render the HelmReleases (Helm's Go SDK) and list what the charts run, including "
         "images the charts bring themselves; releases that cannot be rendered fall back to their values",
     )
-    parser.add_argument("--offline", action="store_true", help="with --rendered: use only the chart cache")
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="use only homeops' caches (remote kustomize bases; charts with --rendered), never the network",
+    )
     parser.add_argument(
         "--unreached",
         action="store_true",
@@ -54,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from ...inventory import helm_release_rows, image_rows, kustomization_rows
     from ...workspace import open_workspace
 
-    workspace = open_workspace(args.path)
+    workspace = open_workspace(args.path, offline=args.offline)
     what = {"kustomizations": "ks", "helmreleases": "hr"}.get(args.what, args.what)
     if args.unreached:
         if what == "images":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -57,11 +56,11 @@ def run(args: argparse.Namespace) -> int:
     target = Path(args.dir)
     if not target.exists():
         raise UsageError(f"{args.dir}: no such file or directory")
-    if args.offline:
-        os.environ["HOMEOPS_OFFLINE"] = "1"
     root = Path(args.root) if args.root else Path(kustomize_root(str(target)))
     tree = SourceTree(root)
-    result = build(tree, tree.relpath(target), flux=args.flux, fallback=not args.no_fallback)
+    result = build(
+        tree, tree.relpath(target), flux=args.flux, fallback=not args.no_fallback, offline=args.offline
+    )
     if result.fallback:
         print(f"homeops: note: built with kubectl kustomize ({result.fallback})", file=sys.stderr)
     objects = [res.obj for res in legacy_sort(result.resources)]

@@ -68,8 +68,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     from ...graph.model import build_graph
     from ...runtime.durations import parse_duration
-    from ...simulate.report import assumptions, to_json, to_mermaid, to_text
-    from ...simulate.scenario import bootstrap_of, simulate
+    from ...simulate.report import to_json, to_mermaid, to_text
+    from ...simulate.scenario import simulate_tree
     from ...simulate.settings import settings
     from ...workspace import open_workspace
 
@@ -116,42 +116,22 @@ def run(args: argparse.Namespace) -> int:
         graph = _one_cluster(
             graph, args.cluster or _snapshot_cluster(graph, flux.clusters, view), flux.clusters
         )
-    releases, files = bootstrap_of(flux)
-    result = simulate(
+    result, assumed, notes = simulate_tree(
+        flux,
         graph,
         chosen,
         fail=args.fail,
         horizon=horizon,
-        bootstrap_releases=releases,
-        bootstrap_files=files,
         converged=args.converged,
         snapshot=view,
         change=change,
+        start=started,
     )
-    notes = []
-    if not result.final:
-        notes.append(
-            "no Flux objects found: nothing to simulate "
-            "(a template repository needs 'homeops configure' first)"
-        )
-    if releases and change is None and view is None and not args.converged:
-        notes.append(
-            f"{len(releases)} Helm release(s) installed by the bootstrap helmfile before Flux: "
-            "adopted, not installed"
-        )
-    if view is not None and not any(f.obj.initial is not None for f in result.final):
-        notes.append("the snapshot holds none of the repository's objects: simulated as a bootstrap")
-    external = sorted({f.obj.node.label for f in result.final if f.obj.res is None})
-    if external:
-        notes.append(
-            f"sources not in the repository, assumed created by flux bootstrap: {', '.join(external)}"
-        )
     if change is not None:
         from ...simulate.change import summary
 
         for what, labels in summary([f.obj for f in result.final], []).items():
             notes.append(f"{_CHANGES.get(what, what)}: {', '.join(labels)}")
-    assumed = assumptions(result, chosen, horizon=horizon, start=started)
     title = _title(workspace.root.name, args, change[1].head_label if change else None)
     out = sys.stdout
     if args.output == "json":

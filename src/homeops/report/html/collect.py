@@ -161,18 +161,11 @@ def _objects(data: RepositoryData, workspace: Workspace, graph: Graph) -> None:
 def simulation_json(workspace: Workspace, graph: Graph) -> dict[str, Any]:
     """The bootstrap simulation as ``homeops simulate -o json`` prints it (no ``--fail``)."""
     from ...simulate.report import to_json
-    from ...simulate.scenario import simulate
+    from ...simulate.scenario import simulate_tree
     from ...simulate.settings import settings
 
     chosen = settings(workspace.config.simulate, workspace.config.simulate_lines)
-    flux = workspace.flux
-    result = simulate(
-        graph,
-        chosen,
-        bootstrap_releases=[(r.name, r.namespace) for r in flux.bootstrap.releases],
-        bootstrap_files=sorted(flux.bootstrap.applied_files),
-    )
-    return to_json(result, [*chosen.assumptions(), "horizon = until nothing changes, at most 24h0m0s"], [])
+    return to_json(*simulate_tree(workspace.flux, graph, chosen))
 
 
 def _live(data: RepositoryData, root: Path, live: LiveOptions) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ...diff.objects import DiffResult, ObjectChange
-from ...diff.report import _path, _value
+from ...diff.report import field_path, value_text
 from ...records import NamedTuple
 from ...yamlout import dump_yaml
 from .page import render
@@ -101,7 +101,8 @@ def _object(change: ObjectChange) -> dict[str, Any]:
         "status": change.status,
         "note": change.note,
         "fields": [
-            {"path": _path(f), "before": _value(f.before), "after": _value(f.after)} for f in change.fields
+            {"path": field_path(f), "before": value_text(f.before), "after": value_text(f.after)}
+            for f in change.fields
         ],
         "rows": side_by_side(before, after),
     }
