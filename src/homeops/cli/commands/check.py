@@ -65,7 +65,16 @@ def run(args: argparse.Namespace) -> int:
         cached = results.load(key)
         if cached is not None:
             return _replay(cached, key, args)
-    cached = _with_progress(_check, root, walked, args)
+    import gc
+
+    # A check builds a whole repository's documents and frees little of it before it exits; at the
+    # default thresholds the collector would walk them again and again (5-10% of a cold check).
+    thresholds = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        cached = _with_progress(_check, root, walked, args)
+    finally:
+        gc.set_threshold(*thresholds)
     if key is not None:
         results.store(key, cached)
     return _print(cached, _variant(args), args)
@@ -121,14 +130,9 @@ PROGRESS_AFTER = 0.5
 
 def _check(root: str, walked: Walk, args: argparse.Namespace) -> CachedCheck:
     """Check the repository: the findings, their exit codes and the output asked for."""
-    import gc
-
     from ...load import prefetch
     from ...load.cache import ParseCache
 
-    # A check builds a whole repository's documents and frees little of it before it exits; at the
-    # default thresholds the collector would walk them again and again (5-10% of a cold check).
-    gc.set_threshold(100_000, 50, 100)
     cache = None if args.no_cache else ParseCache(root)
     parsing = prefetch.start(root, walked, cache)
     # From here on a helper parses while this process imports what reads the documents; what only
