@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import shutil
 import stat
 import tempfile
 import time
@@ -24,7 +23,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .errors import WriteError
-from .interrupts import catch_signals
 
 PRIVATE_SUFFIX = ".homeops-private"
 """Ends the name of every private folder (only those are ever swept)."""
@@ -87,6 +85,10 @@ def private_tempdir(prefix: str = "homeops-") -> Iterator[Path]:
 
     Prefers a RAM-backed location (``/dev/shm``) so decrypted material never reaches a disk.
     """
+    import shutil  # here, not at import: a check only writes its caches (atomic_write)
+
+    from .interrupts import catch_signals
+
     with catch_signals():
         base = ram_backed_base()
         sweep_once()
@@ -107,6 +109,8 @@ def held_tempdir(*, prefix: str, suffix: str, dir: str | Path | None) -> Iterato
     try:
         holder = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError:
+        import shutil
+
         shutil.rmtree(path, ignore_errors=True)
         raise
     try:
@@ -135,6 +139,8 @@ def sweep_once() -> None:
 def sweep_abandoned(base: str | None = None) -> list[str]:
     """Remove private folders of this user whose owning process is gone (killed by SIGKILL); their
     paths."""
+    import shutil
+
     removed = abandoned_private_dirs(base)
     for path in removed:
         shutil.rmtree(path, ignore_errors=True)
