@@ -5,13 +5,14 @@
 #   openssl          signs the registry tokens of the token-auth tests
 #   chromium, chromium-driver  a real browser for the HTML report tests (headless, driven by Selenium);
 #                    a browser that a Python package would download cannot be fetched
+#   strace           watches every file a command opens on a hostile repository (none may be outside it)
 # The package's own service is kept from starting: tests run their own registries on free ports.
 #   sh .ci/services.sh              say what is installed and why, then install (as root)
 #   sh .ci/services.sh --describe   only say it (one line; ./dev prints it before asking for sudo)
 #   sh .ci/services.sh --described  install without saying it again
 set -eu
-PACKAGES="docker-registry git openssl ca-certificates chromium chromium-driver"
-WHY="the tests start a real OCI registry, Git remotes and registry token signing on loopback, and open HTML reports in a real headless browser"
+PACKAGES="docker-registry git openssl ca-certificates chromium chromium-driver strace"
+WHY="the tests start a real OCI registry, Git remotes and registry token signing on loopback, open HTML reports in a real headless browser, and trace which files a command opens"
 case "${1:-}" in
     --describe)
         echo "installing Debian packages as root: $PACKAGES ($WHY)"

@@ -120,6 +120,49 @@ def held_tempdir(*, prefix: str, suffix: str, dir: str | Path | None) -> Iterato
         os.close(holder)
 
 
+def process_tempdir(prefix: str = "homeops-") -> Path:
+    """A private folder (RAM-backed when possible) that lasts until this process exits, when it is
+    removed; held with ``flock`` like :func:`private_tempdir`, so a sweep after SIGKILL removes it and
+    no other homeops process takes it for abandoned meanwhile. For what a cache would hold when the
+    cache cannot be written (a full disk)."""
+    import atexit
+
+    base = ram_backed_base()
+    sweep_once()
+    path = Path(tempfile.mkdtemp(prefix=prefix, suffix=PRIVATE_SUFFIX, dir=base))
+    try:
+        os.chmod(path, 0o700)
+        holder = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        import shutil
+
+        shutil.rmtree(path, ignore_errors=True)
+        raise
+
+    if not _process_dirs:
+        atexit.register(remove_process_dirs)
+    _process_dirs.append((os.getpid(), path, holder))
+    return path
+
+
+_process_dirs: list[tuple[int, Path, int]] = []
+"""(creator pid, folder, held descriptor) of every :func:`process_tempdir`."""
+
+
+def remove_process_dirs() -> None:
+    """Remove this process's :func:`process_tempdir` folders now (at exit; also before ``os._exit``,
+    which skips ``atexit``). A forked child never removes its parent's."""
+    import shutil
+
+    mine = [entry for entry in _process_dirs if entry[0] == os.getpid()]
+    for entry in mine:
+        _process_dirs.remove(entry)
+        shutil.rmtree(entry[1], ignore_errors=True)
+        with contextlib.suppress(OSError):
+            os.close(entry[2])
+
+
 def ram_backed_base() -> str | None:
     """``/dev/shm`` when it is usable, else None (the system temporary folder)."""
     return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None

@@ -201,8 +201,11 @@ def _acquire(state: Path, what: str) -> int:
             if not ignore.exists():
                 ignore.write_text("*\n")
     owner = {"pid": os.getpid(), "what": what, "since": datetime.now().strftime("%Y-%m-%d %H:%M:%S")}
-    os.ftruncate(fd, 0)
-    os.write(fd, json.dumps(owner).encode("utf-8"))
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps(owner).encode("utf-8"))
+    except OSError:
+        pass  # a full disk: the lock holds all the same, a waiting writer just cannot name its holder
     return fd
 
 

@@ -183,6 +183,9 @@ def _helper(items: Sequence[Any], work: Callable[[Any], Any], claims: Any, write
     except BaseException:
         code = 1
     finally:
+        fsutil = sys.modules.get("homeops.fsutil")
+        if fsutil is not None:
+            fsutil.remove_process_dirs()  # what a full cache disk made it keep in RAM instead
         os._exit(code)
 
 

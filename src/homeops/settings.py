@@ -114,8 +114,14 @@ def load_config(repo_root: Path, *, rule_id: RuleId | None = None) -> Config:
     if not path.is_file():
         return Config()
     from .load import yamlio
+    from .load.walk import LeadsOutside, read_inside
 
-    parsed = yamlio.parse(path.read_bytes())
+    try:
+        raw = read_inside(repo_root, CONFIG_FILE)
+    except LeadsOutside as exc:
+        raise ConfigError(str(exc), where=Where(CONFIG_FILE), hint="put the file itself there") from exc
+
+    parsed = yamlio.parse(raw)
     if parsed.failure is not None:
         raise ConfigError(
             f"invalid YAML: {parsed.failure.reason}", where=Where(CONFIG_FILE, parsed.failure.line)
@@ -123,7 +129,7 @@ def load_config(repo_root: Path, *, rule_id: RuleId | None = None) -> Config:
     data = parsed.documents[0] if parsed.documents else None
     if data is None:
         return Config()
-    nodes = yamlio.compose(path.read_text(encoding="utf-8", errors="replace"))
+    nodes = yamlio.compose(raw.decode("utf-8", errors="replace"))
 
     def where(*keys: str | int) -> Where:
         return Where(CONFIG_FILE, yamlio.locate(nodes[0], keys) if nodes else 0)

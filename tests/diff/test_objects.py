@@ -135,3 +135,26 @@ def test_a_new_chart_crd_is_noted_only_when_an_upgrade_would_skip_it() -> None:
     assert [c.note for c in created.changes] == [None]
     assert '"note": null' in to_json(installed)
     assert "# note: CustomResourceDefinition.apiextensions.k8s.io/a.example.com" in to_unified(upgraded)
+
+
+HOSTILE = "x</summary><img src=https://attacker.example/p.png>|`y`\n```\n# Injected [link](https://attacker.example)"
+
+
+def test_the_markdown_comment_carries_no_markup_from_the_repository() -> None:
+    """Names, values and errors written in a pull request cannot close the comment's code blocks, cells
+    or summaries and add an image, a link or a heading (the comment is rendered as GitHub does:
+    CommonMark with tables and raw HTML)."""
+    from markdown_it import MarkdownIt
+
+    base = [Rendered(f"ks/{HOSTILE}", (config_map("a"),)), Rendered("ks/broken", (config_map("c"),))]
+    head = [
+        Rendered(f"ks/{HOSTILE}", (config_map("a", HOSTILE),)),
+        Rendered(f"ks/broken{HOSTILE}", error=f"cannot build: {HOSTILE}"),
+    ]
+    markdown = to_markdown(diff(base, head))
+    tokens = MarkdownIt("commonmark", {"html": True}).enable("table").parse(markdown)
+    rendered = MarkdownIt("commonmark", {"html": True}).enable("table").render(markdown)
+    assert "<img" not in rendered and "<a " not in rendered and "<h1>" not in rendered, rendered
+    headings = [t for t in tokens if t.type == "heading_open"]
+    assert [t.tag for t in headings] == ["h3"]  # only the comment's own title
+    assert "attacker.example/p.png" in rendered  # shown as text, in a cell, a summary and a code block

@@ -6,10 +6,14 @@ parts: kustomization entries that escape (absolute paths, ``..``, ``rel=`` gener
 files and folders outside, ``file://`` and unreachable remote bases, plugin configurations with paths
 out), files that are hard to read (an alias bomb, deep nesting, duplicate keys, invalid UTF-8, a
 HelmRelease whose values are an alias bomb), with or without a feature that sends the build to the
-``kubectl kustomize`` fallback. Outside the repository sits a canary. For each repository, each
-command runs in-process while an audit hook records every file opened: the canary never appears in
-the output, no opened path resolves outside the repository (kubectl itself runs on a private copy, so
-its reads are covered by the canary), no traceback, a documented exit code.
+``kubectl kustomize`` fallback; special files that are symlinks out (``.gitignore``, ``.sourceignore``,
+``.sops.yaml``, the ledger, ``.homeops.yaml``); an ArtifactGenerator whose ``to`` climbs out or is
+absolute; a chart of the repository with a template or values file through a symlink out, values files
+and ``file://`` dependencies that climb out. Outside the repository sits a canary. For each repository,
+each command runs in-process while an audit hook records every file opened: the canary never appears
+in the output, no opened path resolves outside the repository (kubectl itself runs on a private copy,
+so its reads are covered by the canary), nothing is written outside, no traceback, a documented exit
+code.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from kustomize_testlib import kubectl_path
 
@@ -38,7 +42,9 @@ _OPENED: list[str] | None = None
 
 def _audit(event: str, args: tuple[Any, ...]) -> None:
     if _OPENED is not None and event == "open" and args and isinstance(args[0], str | bytes):
-        _OPENED.append(os.fsdecode(args[0]))
+        flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
+        if not flags & getattr(os, "O_NOFOLLOW", 0):  # such an open refuses a symlink: nothing read
+            _OPENED.append(os.fsdecode(args[0]))
 
 
 sys.addaudithook(_audit)  # process-wide and permanent: it records only while _OPENED is a list
@@ -77,12 +83,44 @@ EXTRAS = {
     "openapi-out": "openapi:\n  path: ../../outside/keys.txt\n",
 }
 
+SPECIAL = {  # repository files homeops reads on its own, as symlinks leading out
+    "gitignore": ".gitignore",
+    "sourceignore": ".sourceignore",
+    "sops-config": ".sops.yaml",
+    "ledger": ".homeops/ledger.json",
+    "settings": ".homeops.yaml",
+}
+ARTIFACT_TO = {
+    "none": None,
+    "ok": "@artifact/",
+    "dot": "@artifact/.",
+    "climbs": "@artifact/" + "../" * 12 + "{outside_rel}/written-by-artifact.yaml",
+    "absolute": "@artifact/{outside}/written-by-artifact.yaml",
+}
+CHART = {  # (HelmRelease chart, valuesFiles, Chart.yaml dependencies)
+    "none": None,
+    "ok": ("./charts/web", [], ""),
+    "linked-template": ("./charts/web", [], ""),
+    "values-climb": ("./charts/web", ["../outside/values.yaml"], ""),
+    "values-linked": ("./charts/web", ["charts/web/linked-values.yaml"], ""),
+    "chart-climbs": ("../outside/chart", [], ""),
+    "chart-linked": ("./charts/linked", [], ""),
+    "dependency-climbs": (
+        "./charts/web",
+        [],
+        "dependencies:\n  - name: elsewhere\n    version: '*'\n    repository: file://../../../outside/chart\n",
+    ),
+}
+
 example = st.fixed_dictionaries(
     {
         "resources": st.lists(st.sampled_from(sorted(RESOURCES)), min_size=1, max_size=4, unique=True),
         "files": st.lists(st.sampled_from(sorted(GENERATOR_FILES)), max_size=2, unique=True),
         "extras": st.lists(st.sampled_from(sorted(EXTRAS)), max_size=2, unique=True),
         "generated": st.booleans(),
+        "special": st.lists(st.sampled_from(sorted(SPECIAL)), max_size=2, unique=True),
+        "artifact": st.sampled_from(sorted(ARTIFACT_TO)),
+        "chart": st.sampled_from(sorted(CHART)),
     }
 )
 
@@ -98,7 +136,22 @@ def _outside(tmp: Path) -> Path:
     (outside / "patch.yaml").write_text(
         f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  z: {CANARY}\n"
     )
+    (outside / "values.yaml").write_text(f"leaked: {CANARY}\n")
+    _chart(outside / "chart", "elsewhere")
+    (outside / "chart" / "templates" / "canary.yaml").write_text(
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: canary\ndata:\n  k: {CANARY}\n"
+    )
     return outside
+
+
+def _chart(folder: Path, name: str, dependencies: str = "") -> None:
+    (folder / "templates").mkdir(parents=True)
+    (folder / "Chart.yaml").write_text(f"apiVersion: v2\nname: {name}\nversion: 0.1.0\n{dependencies}")
+    (folder / "values.yaml").write_text("message: hi\n")
+    (folder / "templates" / "values.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-values\n"
+        "data:\n  values: {{ toYaml .Values | quote }}\n"
+    )
 
 
 def _repo(tmp: Path, outside: Path, spec: dict[str, Any]) -> Path:
@@ -130,6 +183,42 @@ def _repo(tmp: Path, outside: Path, spec: dict[str, Any]) -> Path:
     os.symlink(outside / "keys.txt", app / "linked.txt")
     os.symlink(outside / "base" / "secret.yaml", app / "linked.yaml")
     os.symlink(outside / "base", app / "linked-base")
+    for name in spec.get("special", ()):
+        (repo / SPECIAL[name]).parent.mkdir(exist_ok=True)
+        os.symlink(outside / "keys.txt", repo / SPECIAL[name])
+    to = ARTIFACT_TO[spec.get("artifact", "none")]
+    if to is not None:
+        target = to.format(outside=outside, outside_rel=str(outside).lstrip("/"))
+        (repo / "artifacts.yaml").write_text(
+            "apiVersion: source.extensions.fluxcd.io/v1beta1\nkind: ArtifactGenerator\nmetadata:\n"
+            "  name: gen\n  namespace: flux-system\nspec:\n  sources:\n    - alias: repo\n"
+            "      kind: GitRepository\n      name: flux-system\n  artifacts:\n    - name: art\n"
+            '      copy:\n        - from: "@repo/app/**"\n          to: "@artifact/app/"\n'
+            f'        - from: "@repo/app/cm.yaml"\n          to: "{target}"\n'
+            "---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n"
+            "  name: from-artifact\n  namespace: flux-system\nspec:\n  interval: 1h\n  path: ./app\n"
+            "  prune: true\n  sourceRef:\n    kind: ExternalArtifact\n    name: art\n"
+        )
+    chart = CHART[spec.get("chart", "none")]
+    if chart is not None:
+        path, values_files, dependencies = chart
+        _chart(repo / "charts" / "web", "web", dependencies)
+        if spec["chart"] == "linked-template":
+            os.symlink(outside / "patch.yaml", repo / "charts" / "web" / "templates" / "leak.yaml")
+        os.symlink(outside / "values.yaml", repo / "charts" / "web" / "linked-values.yaml")
+        os.symlink(outside / "chart", repo / "charts" / "linked")
+        (repo / "web").mkdir()
+        (repo / "web-ks.yaml").write_text(
+            "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: web\n"
+            "  namespace: flux-system\nspec:\n  interval: 1h\n  path: ./web\n  prune: true\n"
+            "  sourceRef:\n    kind: GitRepository\n    name: flux-system\n"
+        )
+        (repo / "web" / "release.yaml").write_text(
+            "apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: web\n"
+            "  namespace: default\nspec:\n  interval: 1h\n  chart:\n    spec:\n"
+            f"      chart: {path}\n      valuesFiles: {values_files}\n"
+            "      sourceRef: {kind: GitRepository, name: flux-system, namespace: flux-system}\n"
+        )
     if spec["generated"] and not spec["files"] and not spec["extras"]:
         return repo  # no kustomization.yaml: Flux generates one from every file of the folder
     text = "resources:\n" + "".join(f"  - {RESOURCES[name]}\n" for name in spec["resources"])
@@ -161,12 +250,15 @@ def _run(argv: list[str], capsys: pytest.CaptureFixture[str], outside: Path) -> 
     assert not escaped, f"{argv} opened {escaped}"
     assert CANARY not in out + err, argv
     assert "Traceback" not in err and "internal error" not in err, err
+    written = [p for p in outside.rglob("written-*")]
+    assert not written, f"{argv} wrote {written}"
     return code, err
 
 
 @settings(
     derandomize=True,
     max_examples=25,
+    phases=[Phase.explicit, Phase.generate],  # a failure is reported as found: shrinking costs minutes
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -185,10 +277,18 @@ def test_hostile_repositories(
         ["kustomize", "build", str(repo / "app"), "--flux", "-o", "json", "--offline"], capsys, outside
     )
     assert code in (0, 3, 4), err
+    settings_linked = "settings" in spec["special"]  # a .homeops.yaml leading out: a usage error
     code, err = _run(["check", str(repo), "-o", "json", "--no-cache", "--offline"], capsys, outside)
-    assert code in (0, 1), err
+    assert code in ((2,) if settings_linked else (0, 1)), err
     code, err = _run(["build", "ks", "app", str(repo), "-o", "json", "--offline"], capsys, outside)
-    assert code in (0, 1, 3), err
+    assert code in ((2,) if settings_linked else (0, 1, 3)), err
+    if spec["artifact"] != "none":
+        argv = ["build", "ks", "from-artifact", str(repo), "-o", "json", "--offline"]
+        code, err = _run(argv, capsys, outside)
+        assert code in ((2,) if settings_linked else (0, 1, 3)), err
+    if spec["chart"] != "none":
+        code, err = _run(["build", "hr", "web", str(repo), "-o", "json", "--offline"], capsys, outside)
+        assert code in ((2,) if settings_linked else (0, 1, 3)), err
 
 
 def test_an_alias_bomb_never_reaches_kubectl(tmp_path: Path) -> None:

@@ -184,7 +184,10 @@ def test_plugins_and_helm_charts_are_refused_as_flux_refuses_them(tmp_path: Path
     assert caught.value.where is not None and caught.value.where.line == 2
 
 
-def test_a_file_remote_is_a_repository_outside_the_source(tmp_path: Path) -> None:
+def test_a_file_remote_is_a_repository_outside_the_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HOMEOPS_ALLOW_LOCAL_REMOTES", raising=False)
     outside = _outside(tmp_path)
     repo = _repo(tmp_path, f"resources:\n  - cm.yaml\n  - file://{outside}/repo.git//base?ref=v1\n")
     with pytest.raises(OutsideSource, match="repository on this machine") as caught:

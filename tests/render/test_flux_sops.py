@@ -334,7 +334,7 @@ def remote(tmp_path: Path, key: tuple[str, Path]) -> Iterator[GitRemote]:
         yield git
 
 
-@pytest.mark.parametrize("output", ["text", "unified", "markdown", "json"])
+@pytest.mark.parametrize("output", ["text", "unified", "markdown", "json", "html"])
 def test_diff_shows_that_secrets_changed_never_what_they_were_or_became(
     remote: GitRemote, key: tuple[str, Path], capsys: pytest.CaptureFixture[str], output: str
 ) -> None:

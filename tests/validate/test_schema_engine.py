@@ -12,7 +12,7 @@ from homeops.flux.substitute import Outcome
 from homeops.flux.tree import SUBSTITUTION
 from homeops.model.base import Origin, Resource
 from homeops.validate.catalog import Catalog
-from homeops.validate.engine import Problem, dotted, validate
+from homeops.validate.engine import SEALED, Problem, dotted, validate
 
 
 @pytest.fixture(scope="module")
@@ -152,6 +152,14 @@ def test_kinds_without_a_schema_are_counted_not_guessed(catalog: Catalog) -> Non
     unknown = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"x": 1}}
     report = validate([Resource(unknown, Origin("x.yaml", 1))] * 2, catalog)
     assert report.problems == [] and report.unvalidated == {"example.com/v1/Widget": 2}
+
+
+def test_documents_encrypted_whole_are_counted_as_one_kind(catalog: Catalog) -> None:
+    enc = "ENC[AES256_GCM,data:Zm9v,iv:Zm9v,tag:Zm9v,type:str]"
+    sealed = {"apiVersion": enc, "kind": enc, "metadata": {"name": enc}, "sops": {"mac": enc}}
+    other = {**sealed, "kind": enc.replace("Zm9v", "YmFy")}
+    report = validate([Resource(sealed, Origin("a.yaml", 1)), Resource(other, Origin("b.yaml", 1))], catalog)
+    assert report.unvalidated == {SEALED: 2}
 
 
 def test_flux_kinds(catalog: Catalog) -> None:

@@ -161,6 +161,18 @@ def _selected(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from ..printable import PrintableStream
+
+    # Names and values of the repository reach the terminal: none of their control sequences may.
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = PrintableStream(out), PrintableStream(err)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in _before(args_list, "--")
     try:
@@ -247,6 +259,9 @@ def entry() -> None:
     if _ran in _NO_TEARDOWN:
         # Freeing a whole parsed repository object by object at interpreter shutdown takes a
         # noticeable part of a check; with the output flushed there is nothing left to do.
+        fsutil = sys.modules.get("homeops.fsutil")  # not imported: nothing was kept
+        if fsutil is not None:
+            fsutil.remove_process_dirs()  # what a full cache disk made it keep in RAM instead
         try:
             sys.stdout.flush()
             sys.stderr.flush()

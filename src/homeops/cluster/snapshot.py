@@ -10,12 +10,15 @@ last-applied annotation go, and a Secret or ConfigMap keeps the names of its key
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError, Where
+from ..load import jsonio
+from ..load.walk import inside
 from ..records import NamedTuple
 
 KEYS_ANNOTATION = "homeops.dev/data-keys"
@@ -128,7 +131,11 @@ def _files(paths: Sequence[str | Path]) -> Iterator[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in _SUFFIXES)
+            # a folder someone sent: a symlink in it leading elsewhere on this machine is not read
+            real = os.path.realpath(path)
+            found = sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix in _SUFFIXES and inside(real, str(p))
+            )
             if not found:
                 raise UsageError(f"{path}: no snapshot files (*.json, *.yaml) in this folder")
             yield from found
@@ -146,25 +153,25 @@ def _read(path: Path) -> Any:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read snapshot: {exc}", where=Where(str(path))) from exc
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        if path.suffix == ".json" or text.lstrip().startswith(("{", "[")):
+    if path.suffix == ".json" or text.lstrip().startswith(("{", "[")):
+        try:
+            return jsonio.loads(text)
+        except jsonio.TooDeep as exc:
+            raise UsageError(f"not a snapshot: {exc}", where=Where(str(path))) from exc
+        except json.JSONDecodeError as exc:
             raise UsageError(
                 f"not valid JSON: {exc.msg}",
                 where=Where(str(path), exc.lineno),
                 hint="a snapshot is the JSON of a Kubernetes List (kubectl get ... -o json)",
             ) from exc
-    import yaml
+    from ..load import yamlio
 
-    try:
-        documents = [d for d in yaml.safe_load_all(text) if d is not None]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+    parsed = yamlio.parse(text)  # alias expansion and nesting bounded
+    if parsed.failure is not None:
         raise UsageError(
-            f"not valid JSON or YAML: {getattr(exc, 'problem', None) or exc}",
-            where=Where(str(path), mark.line + 1 if mark is not None else 0),
-        ) from exc
+            f"not valid JSON or YAML: {parsed.failure.reason}", where=Where(str(path), parsed.failure.line)
+        )
+    documents = [d for d in parsed.documents if d is not None]
     return {"apiVersion": "v1", "kind": "List", "items": documents}
 
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import LoadError, Where
+from ..load import jsonio
+from ..load.walk import LeadsOutside, read_inside
 from . import linemap
 
 LEDGER_PATH = ".homeops/ledger.json"
@@ -87,7 +89,7 @@ class Ledger:
 
     @classmethod
     def from_json(cls, data: bytes) -> Ledger:
-        document = json.loads(data)
+        document = jsonio.loads(data)
         if not isinstance(document, dict) or document.get("format") != FORMAT:
             raise ValueError(
                 f"unknown ledger format {document.get('format') if isinstance(document, dict) else None!r}"
@@ -106,11 +108,12 @@ class Ledger:
 
 def load_ledger(repo_root: Path) -> Ledger | None:
     """The repository's ledger, or None when configure never wrote one."""
-    path = Path(repo_root) / LEDGER_PATH
     try:
-        data = path.read_bytes()
+        data = read_inside(repo_root, LEDGER_PATH)
     except FileNotFoundError:
         return None
+    except LeadsOutside as exc:
+        raise LoadError(str(exc), where=Where(LEDGER_PATH), hint="delete it; configure writes it") from exc
     except OSError as exc:
         raise LoadError(f"cannot read the ledger: {exc.strerror or exc}", where=Where(LEDGER_PATH)) from exc
     try:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigError, HomeopsError, MissingTool, Where
+from ..load.walk import inside
 from . import linemap, plugin_python
 from .model import Output, TemplateError, ValidationFailed, Work
 
@@ -82,6 +83,17 @@ def load_config(repo_root: Path, toml: Path) -> tuple[Any, list[str]]:
             hint=f"remove clean from {rel}: configure replaces outputs without deleting anything",
         )
     root = repo_root.resolve()
+    # import_paths matter only with plugins (its default, ".", is wherever homeops runs)
+    options = ("inputs", "data", "import_paths") if getattr(config, "loaders", None) else ("inputs", "data")
+    for option in options:
+        for path in getattr(config, option, None) or ():
+            real = Path(path).resolve()
+            if real != root and root not in real.parents:
+                raise ConfigError(
+                    f"{option} entry {path} is outside the repository; configure reads only the repository",
+                    where=Where(rel, _toml_line(toml, option)),
+                    hint=f"keep the templates, data files and plugins inside the repository ({rel})",
+                )
     for path in (*config.inputs, *config.data):
         if not path.exists():
             raise ConfigError(
@@ -94,6 +106,30 @@ def load_config(repo_root: Path, toml: Path) -> tuple[Any, list[str]]:
     if output != root and root not in output.parents:
         raise ConfigError(f"output {config.output} is outside the repository", where=Where(rel))
     return config, warnings
+
+
+def confined_loader(searchpath: Sequence[str | Path], root: Path) -> Any:
+    """Jinja's ``FileSystemLoader`` over ``searchpath`` that finds no template a symlink leads out of
+    ``root`` (the repository): an ``include`` of one is "not found", and its file is never opened."""
+    import posixpath
+
+    from jinja2 import FileSystemLoader, TemplateNotFound
+    from jinja2.loaders import split_template_path
+
+    real_root = os.path.realpath(root)
+
+    class _Confined(FileSystemLoader):
+        def get_source(self, environment: Any, template: str) -> Any:
+            pieces = split_template_path(template)
+            for folder in self.searchpath:
+                candidate = posixpath.join(folder, *pieces)
+                if os.path.isfile(candidate):
+                    if not inside(real_root, candidate):
+                        raise TemplateNotFound(template, f"{template!r} leads outside the repository")
+                    break
+            return super().get_source(environment, template)
+
+    return _Confined([str(p) for p in searchpath])
 
 
 def _missing_hint(root: Path, path: Path) -> str:
@@ -271,6 +307,11 @@ class _Renderer:
             try:
                 data = app.load_data(config)
                 env = app.init_jinja_env(config, data)
+                # The inputs' templates as makejinja finds them, but none through a symlink leading out.
+                from jinja2 import ChoiceLoader
+
+                folders = [path for path in config.inputs if path.is_dir()]
+                env.loader = ChoiceLoader([*_file_loaders(env), confined_loader(folders, self.root)])
                 env.undefined = _undefined_class(config, self.work.options.allow_undefined)
                 plugins = [
                     app.load_plugin(name, env, data, config)
@@ -326,6 +367,8 @@ class _Renderer:
             excluded = any(input_path.match(x) for x in config.exclude_patterns)
             if excluded or any(not keep(input_path) for keep in filters):
                 continue
+            if not inside(str(self.root), str(input_path)):
+                continue  # a symlink leading out of the repository: as absent, like the repository walk
             if input_path.is_file() and output not in self.rendered_files:
                 self._render_file(env, input_path, str(relative), output, enforce_suffix=enforce)
                 self.rendered_files[output] = input_path
@@ -408,6 +451,15 @@ class _Renderer:
         if found is None:
             return Where(fallback)
         return Where(_rel(self.root, Path(found[0])), found[1])
+
+
+def _file_loaders(env: Any) -> list[Any]:
+    """The loaders of ``env`` for the single-file inputs (makejinja reads those itself, up front)."""
+    from jinja2 import ChoiceLoader, FileSystemLoader
+
+    loader = env.loader
+    found = loader.loaders if isinstance(loader, ChoiceLoader) else [loader]
+    return [item for item in found if not isinstance(item, FileSystemLoader)]
 
 
 def _setup_error(exc: BaseException) -> TemplateError:

@@ -153,10 +153,10 @@ def _where(exc: BaseException, root: Path, rel: str) -> Where:
 
 
 def _environment(work: Work, config: dict[str, Any], rel: str) -> Environment:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined, Undefined, select_autoescape
+    from jinja2 import Environment, StrictUndefined, Undefined, select_autoescape
     from markupsafe import Markup
 
-    from .makejinja_setup import loud_undefined
+    from .makejinja_setup import confined_loader, loud_undefined
 
     syntax = {k.replace("-", "_"): v for k, v in config["syntax"].items()}
     delimiters = {
@@ -181,9 +181,7 @@ def _environment(work: Work, config: dict[str, Any], rel: str) -> Environment:
         undefined = loud_undefined(Undefined)
     mode = _escape_mode(config["autoescape"], rel)
     env = Environment(
-        loader=FileSystemLoader([str(folder), str(work.repo_root)])
-        if config["include"]
-        else FileSystemLoader(str(folder)),
+        loader=confined_loader([folder, work.repo_root] if config["include"] else [folder], work.repo_root),
         trim_blocks=bool(config["trim-blocks"]),
         lstrip_blocks=bool(config["lstrip-blocks"]),
         keep_trailing_newline=False,

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from ..errors import Where
-from ..load import yamlio
+from ..load import jsonio, yamlio
 from . import schema
 from .schema import Field, Kind
 
@@ -75,9 +75,12 @@ def load(repo_root: Path, paths: Sequence[Path]) -> tuple[list[DataFile], list[I
                 issues.append((Where(rel, int(found.group(1)) if found else 0), f"not valid TOML: {exc}"))
         elif suffix == ".json":
             try:
-                value = json.loads(text)
+                value = jsonio.loads(text)
             except json.JSONDecodeError as exc:
                 issues.append((Where(rel, exc.lineno), f"not valid JSON: {exc.msg}"))
+                continue
+            except ValueError as exc:
+                issues.append((Where(rel, 1), f"not valid JSON: {exc}"))
                 continue
             if isinstance(value, dict):
                 files.append(DataFile(rel, text, value))

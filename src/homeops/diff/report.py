@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Mapping
+from html import escape
 from typing import Any
 
 from ..report.style import Style
@@ -97,37 +99,60 @@ def to_markdown(result: DiffResult, *, title: str = "homeops diff") -> str:
     lines += ["| Producer | Added | Changed | Removed |", "|---|---:|---:|---:|"]
     for producer, changes in sorted(grouped.items()):
         counts = {s: sum(1 for c in changes if c.status == s) for s in ("added", "changed", "removed")}
-        lines.append(f"| `{producer}` | {counts['added']} | {counts['changed']} | {counts['removed']} |")
+        numbers = f"{counts['added']} | {counts['changed']} | {counts['removed']}"
+        lines.append(f"| {markdown_cell(producer)} | {numbers} |")
     for failure in result.failures:
-        lines.append(f"| `{failure.producer}` | ⚠️ {failure.side} failed to render | | |")
+        lines.append(f"| {markdown_cell(failure.producer)} | ⚠️ {failure.side} failed to render | | |")
     lines.append("")
     lines += markdown_failures(result)
     for producer, changes in sorted(grouped.items()):
         body = "".join(unified(c) for c in changes)
+        fence = _fence(body)
+        count = f"{len(changes)} object{'s' if len(changes) != 1 else ''}"
         lines += [
             "<details>",
-            f"<summary>{producer} ({len(changes)} object{'s' if len(changes) != 1 else ''})</summary>",
+            f"<summary>{escape(producer)} ({count})</summary>",
             "",
-            "```diff",
+            f"{fence}diff",
             body.rstrip("\n"),
-            "```",
+            fence,
             "</details>",
             "",
         ]
     return "\n".join(lines)
 
 
+# Names, values and messages come from the repository, and the comment is posted by a bot: nothing in
+# them may close a code block, a cell or a summary and add markup of its own (an image, a link).
+
+
+def markdown_cell(text: str) -> str:
+    """``text`` as a code span in a table cell: longer backtick delimiters than any run inside it,
+    ``|`` escaped, on one line; inside a code span ``<``, ``[`` and ``!`` are shown, never markup."""
+    flat = " ".join(text.splitlines()).replace("|", "\\|")
+    ticks = "`" * (max((len(run) for run in re.findall(r"`+", flat)), default=0) + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{ticks}{pad}{flat}{pad}{ticks}"
+
+
+def _fence(body: str) -> str:
+    """A code fence longer than any run of backticks in ``body``, which therefore cannot close it."""
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    return "`" * max(3, longest + 1)
+
+
 def markdown_failures(result: DiffResult) -> list[str]:
     """One collapsible section per producer that could not be rendered on a side, with the error."""
     lines: list[str] = []
     for failure in result.failures:
+        fence = _fence(failure.error)
         lines += [
             "<details>",
-            f"<summary>⚠️ {failure.producer}: {failure.side} failed to render</summary>",
+            f"<summary>⚠️ {escape(failure.producer)}: {failure.side} failed to render</summary>",
             "",
-            "```",
+            fence,
             failure.error,
-            "```",
+            fence,
             "</details>",
             "",
         ]

@@ -118,11 +118,17 @@ def _copy_op(op: Any) -> CopyOp | str:
     if not isinstance(target, str) or not target.startswith("@artifact/"):
         return f"copy to {target!r}: must start with '@artifact/'"
     alias, pattern = source[1:].split("/", 1)
+    dest = target.removeprefix("@artifact/")
+    if dest and (dest.startswith("/") or ".." in dest.split("/")):
+        # source-watcher: the destination must be local to the artifact and hold no '..'
+        return f"copy to {target!r}: the destination must stay inside the artifact, without '..'"
+    dest = posixpath.normpath(dest) if dest else "."
+    dest = "" if dest == "." else dest
     exclude = tuple(str(e) for e in op.get("exclude") or [] if isinstance(e, str))
     return CopyOp(
         alias,
         pattern,
-        target.removeprefix("@artifact/"),
+        dest,
         target.endswith("/"),
         exclude,
         str(op.get("strategy") or "Overwrite"),
@@ -248,7 +254,7 @@ def _copy(op: CopyOp, files: Mapping[str, str], written: Mapping[str, str]) -> I
         if _excluded(source, op.exclude):
             return
         folder = op.dest.rstrip("/")
-        if op.dest_is_dir or any(path.startswith(folder + "/") for path in written):
+        if op.dest_is_dir or not folder or any(path.startswith(folder + "/") for path in written):
             yield _join(op.dest, posixpath.basename(source)), source
         else:
             yield op.dest.rstrip("/"), source
@@ -406,11 +412,38 @@ def materialize(tree: SourceTree, assembled: Assembled) -> SourceTree:
             digest.update(hashlib.sha256(assembled.merged[dest]).digest())
     digest.update(str(tree.root).encode("utf-8", "surrogateescape"))
     folder = cache_dir() / "artifacts" / digest.hexdigest()[:32]
-    if folder.is_dir():
-        os.utime(folder)  # recently used: kept by pruning
-    else:
-        _write(tree, assembled, folder)  # renamed into place whole: a folder that exists is complete
+    if _holds_plaintext_secrets(tree, assembled):
+        # A SOPS file not encrypted yet: the copy lives in RAM for this run only, never in the cache.
+        from ..fsutil import process_tempdir
+
+        folder = process_tempdir("homeops-artifact-") / "tree"
+        _write(tree, assembled, folder)
+        return SourceTree(folder).view(SourceIgnore(()))
+    try:
+        if folder.is_dir():
+            os.utime(folder)  # recently used: kept by pruning
+        else:
+            _write(tree, assembled, folder)  # renamed into place whole: a folder that exists is complete
+    except OSError:
+        # The cache cannot be written (a full disk, a read-only home): this run keeps its own copy.
+        from ..fsutil import process_tempdir
+
+        folder = process_tempdir("homeops-artifact-") / "tree"
+        _write(tree, assembled, folder)
     return SourceTree(folder).view(SourceIgnore(()))
+
+
+def _holds_plaintext_secrets(tree: SourceTree, assembled: Assembled) -> bool:
+    """Whether a ``*.sops.*`` file of the artifact is not SOPS-encrypted (no ``sops`` map with a mac)."""
+    for source in assembled.files.values():
+        if ".sops." in source.rpartition("/")[2]:
+            try:
+                data = tree.read_bytes(source)
+            except OSError:
+                continue
+            if b"sops" not in data or b"mac" not in data:
+                return True
+    return False
 
 
 def _write(tree: SourceTree, assembled: Assembled, folder: Any) -> None:
@@ -422,6 +455,8 @@ def _write(tree: SourceTree, assembled: Assembled, folder: Any) -> None:
     try:
         for dest, source in assembled.files.items():
             target = os.path.join(staging, dest)
+            if normalize(dest) is None or not dest:  # never outside the staging folder, whatever came in
+                raise OSError(f"artifact path {dest!r} leaves the artifact")
             os.makedirs(os.path.dirname(target), exist_ok=True)
             data = assembled.merged.get(dest)
             with open(target, "wb") as handle:
@@ -441,8 +476,12 @@ _KEEP = 32
 
 def _prune(parent: Any) -> None:
     import shutil
+    import time
 
     try:
+        for staging in parent.glob(".artifact-*"):  # a writer killed half-way (SIGKILL) left it
+            if time.time() - staging.stat().st_mtime > 3600:
+                shutil.rmtree(staging, ignore_errors=True)
         stored = sorted(
             (p for p in parent.iterdir() if p.is_dir() and not p.name.startswith(".")),
             key=lambda p: p.stat().st_mtime,

@@ -67,12 +67,42 @@ class Provenance:
             producer = self.flux.producer_of(res)
             if producer is not None:
                 found = self._from_patches(producer, res, path)
+                if found is None and path == ("metadata", "namespace"):
+                    found = self._namespace(producer, res)
                 if found is not None:
                     return found
         nodes = self.nodes(res.origin.path)
         if res.origin.index >= len(nodes) or not path:
             return res.origin.path, res.origin.line
         return res.origin.path, yamlio.locate(nodes[res.origin.index], path)
+
+    def _namespace(self, producer: Producer, res: Resource) -> tuple[str, int] | None:
+        """Where a namespace the object's own document does not write was set: the Kustomization's
+        ``spec.targetNamespace``, else the outermost kustomization file of the build whose ``namespace``
+        names it (kustomize applies the outer one last)."""
+        nodes = self.nodes(res.origin.path)
+        written = nodes[res.origin.index] if res.origin.index < len(nodes) else None
+        if written is not None and _plain(_node_at(written, ("metadata", "namespace"))) == res.namespace:
+            return None
+        if producer.ks.target_namespace == res.namespace:
+            ks_nodes = self.nodes(producer.ks.origin.path)
+            if producer.ks.origin.index < len(ks_nodes):
+                node = ks_nodes[producer.ks.origin.index]
+                if _node_at(node, ("spec", "targetNamespace")) is not None:
+                    return producer.ks.origin.path, yamlio.locate(node, ("spec", "targetNamespace"))
+        setting = []
+        for kfile in producer.files:
+            if posixpath.basename(kfile) not in _KUSTOMIZATION_FILES:
+                continue
+            kustomization = self.nodes(kfile)
+            if kustomization and _plain(_node_at(kustomization[0], ("namespace",))) == res.namespace:
+                folder = posixpath.dirname(kfile)
+                above = folder == "" or res.origin.path.startswith(folder + "/")
+                setting.append((not above, kfile.count("/"), kfile, kustomization[0]))
+        if not setting:
+            return None
+        _far, _depth, kfile, node = min(setting)
+        return kfile, yamlio.locate(node, ("namespace",))
 
     # -- patches ----------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ reads it).
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterable, Mapping
 
@@ -193,8 +194,8 @@ class ClusterSources:
             name = get_path(item, "repository", "name")
             if not isinstance(name, str):
                 continue
-            from_path = str(get_path(item, "fromPath") or "").strip("/").removeprefix("./")
-            to_path = str(get_path(item, "toPath") or name).strip("/").removeprefix("./")
+            from_path = _secure_join(str(get_path(item, "fromPath") or ""))
+            to_path = _secure_join(str(get_path(item, "toPath") or name))
             included = self._files_of(ObjectRef("GitRepository", name, ref.namespace))
             if included is None:
                 partial = True
@@ -242,6 +243,12 @@ class ClusterSources:
                 if spec.name == ref.name and spec.namespace == ref.namespace:
                     return spec
         return None
+
+
+def _secure_join(path: str) -> str:
+    """A path inside the artifact as source-controller's ``securejoin`` makes it: ``..`` stops at the
+    root, so ``../../etc`` is ``etc`` (never a path outside the artifact)."""
+    return posixpath.normpath("/" + path).lstrip("/")
 
 
 def _is_source_like(res: Resource) -> bool:

@@ -58,55 +58,13 @@ class RemoteSpec(NamedTuple):
     """The entry as written."""
 
 
-def local_allowed() -> bool:
-    """Whether remotes on this machine or its local network may be fetched
-    (``HOMEOPS_ALLOW_LOCAL_REMOTES=1``: local mirrors, tests). Off by default: a ``file://`` base reads
-    a repository elsewhere on this machine, and a URL to a private address reaches services that trust
-    the machine (a cloud's metadata endpoint); a hostile kustomization could pull either into build
-    output, and from there into a pull request comment."""
-    return os.environ.get("HOMEOPS_ALLOW_LOCAL_REMOTES", "") not in ("", "0")
-
-
-_ADDRESSES: dict[str, set[str]] = {}
-"""Host → its addresses, looked up once per process."""
-
-
 def local_reason(url: str, *, offline: bool = False) -> str | None:
-    """Why ``url`` is on this machine or its local network (None when it is public, or allowed).
+    """Why ``url`` is on this machine or its local network (None when it is public, or allowed): the
+    one rule of every fetch a repository can ask for (``render.charts.transport.local_reason``).
     ``offline``: no name is looked up (only the cache will be read, filled under this same check)."""
-    if local_allowed():
-        return None
-    if url.startswith("file://"):
-        return "a repository on this machine, outside the source"
-    import ipaddress
-    import socket
-    from urllib.parse import urlsplit
+    from ..render.charts.transport import local_reason as reason
 
-    host = urlsplit(url).hostname if "://" in url else url.partition("@")[2].partition(":")[0]
-    if not host:
-        return None
-    try:
-        ipaddress.ip_address(host)
-        literal = True
-    except ValueError:
-        literal = False
-    if not literal and offline:
-        return None
-    addresses = _ADDRESSES.get(host)
-    if addresses is None:
-        try:
-            addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
-        except (OSError, UnicodeError):
-            addresses = set()  # unresolvable: the fetch fails and says so
-        _ADDRESSES[host] = addresses
-    for address in addresses:
-        try:
-            ip = ipaddress.ip_address(str(address).partition("%")[0])
-        except ValueError:
-            continue
-        if not ip.is_global:
-            return f"{host} is a local or private address ({ip})"
-    return None
+    return reason(url, offline=offline)
 
 
 def parse(entry: str) -> RemoteSpec | None:

@@ -75,6 +75,8 @@ class ParseCache:
         return ParsedFile(entry[2], entry[3], failure)
 
     def put(self, rel: str, size: int, mtime_ns: int, parsed: ParsedFile) -> None:
+        if ".sops." in rel.rpartition("/")[2]:
+            return  # a SOPS file may be plaintext for a while (before encrypt, after decrypt): never kept
         failure = (parsed.failure.line, parsed.failure.reason) if parsed.failure else None
         self._entries[rel] = (size, mtime_ns, parsed.documents, parsed.lines, failure)
         self._dirty = True

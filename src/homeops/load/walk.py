@@ -53,9 +53,11 @@ def walk(root: str) -> Walk:
 
 
 def read_ignore(root: str, rel: str) -> IgnoreRules | None:
-    """The rules of one ignore file (None when absent, unreadable or empty)."""
+    """The rules of one ignore file (None when absent, unreadable, empty or a symlink: Git does not
+    follow a symlinked ``.gitignore`` either, so one cannot make homeops read a file elsewhere)."""
     try:
-        with open(os.path.join(root, rel), encoding="utf-8", errors="replace") as handle:
+        fd = os.open(os.path.join(root, rel), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with open(fd, encoding="utf-8", errors="replace") as handle:
             rules = IgnoreRules(handle.read().splitlines())
     except OSError:
         return None
@@ -69,6 +71,20 @@ def inside(root: str, full: str) -> bool:
     except (OSError, RuntimeError):
         return False
     return real == root or real.startswith(root + os.sep)
+
+
+class LeadsOutside(OSError):
+    """A file of the repository is a symlink (or lies below one) that leads outside it."""
+
+
+def read_inside(root: str | os.PathLike[str], rel: str) -> bytes:
+    """The bytes of the file ``rel`` of the repository at ``root``; raises :class:`LeadsOutside`
+    (an ``OSError``) when a symlink leads it out of the repository, instead of reading there."""
+    full = os.path.join(root, rel)
+    if not inside(os.path.realpath(root), full):
+        raise LeadsOutside(f"{rel} is a symlink that leads outside the repository; it is not read")
+    with open(full, "rb") as handle:
+        return handle.read()
 
 
 class _Walker:

@@ -9,7 +9,7 @@ DESIGN.md): they compare, hash and sort by their fields, as tuples do.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -201,3 +201,15 @@ def get_path(data: Any, *path: str | int) -> Any:
             if current is None:
                 return None
     return current
+
+
+def strings(value: Any) -> Iterator[str]:
+    """Every string inside loaded YAML (mapping values and list items, depth first)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)

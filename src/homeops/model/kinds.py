@@ -270,6 +270,50 @@ def identity_namespace(kind: str, namespace: str) -> str:
     return "" if kind in CLUSTER_SCOPED_KINDS else namespace
 
 
+#: API groups all of whose kinds are namespaced (Kubernetes' own, Flux's, flux-operator's).
+_NAMESPACED_GROUPS = frozenset(
+    {
+        "",
+        "apps",
+        "batch",
+        "autoscaling",
+        "policy",
+        "networking.k8s.io",
+        "rbac.authorization.k8s.io",
+        "coordination.k8s.io",
+        "discovery.k8s.io",
+        "events.k8s.io",
+        "fluxcd.controlplane.io",
+        "source.extensions.fluxcd.io",
+    }
+)
+
+#: Namespaced kinds of the common homelab operators, by group (their other kinds may be cluster-scoped).
+_NAMESPACED_KINDS = {
+    CERT_MANAGER_GROUP: frozenset({"Certificate", "Issuer", "CertificateRequest"}),
+    ESO_GROUP: frozenset({"ExternalSecret", "SecretStore", "PushSecret"}),
+    GATEWAY_GROUP: frozenset(
+        {"Gateway", "HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "UDPRoute", "ReferenceGrant"}
+    ),
+    "monitoring.coreos.com": frozenset(
+        {"ServiceMonitor", "PodMonitor", "PrometheusRule", "Probe", "ScrapeConfig", "AlertmanagerConfig"}
+    ),
+    CNPG_GROUP: frozenset({"Cluster", "Backup", "ScheduledBackup", "Pooler", "Database"}),
+    "volsync.backube": frozenset({"ReplicationSource", "ReplicationDestination"}),
+}
+
+
+def known_namespaced(group: str, kind: str) -> bool:
+    """Whether objects of this kind certainly live in a namespace (Kubernetes' own kinds, Flux's, and a
+    few common operators'). A custom kind not listed may be cluster-scoped: kustomize stamps a namespace
+    on kinds it does not know, and the API server ignores it there."""
+    if group in _NAMESPACED_GROUPS:
+        return kind not in CLUSTER_SCOPED_KINDS
+    if group.endswith(".toolkit.fluxcd.io"):
+        return True
+    return kind in _NAMESPACED_KINDS.get(group, ())
+
+
 #: Kinds whose pod template is at ``spec.template.spec`` (or deeper for CronJob).
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod")
 

@@ -260,6 +260,22 @@ def app_template_route_parents(values: Mapping[str, Any]) -> Iterator[RouteParen
                 )
 
 
+class IngressValues(NamedTuple):
+    """One enabled app-template ``ingress`` entry: what the chart renders an Ingress from."""
+
+    identifier: str
+    annotations: Mapping[str, Any]
+    tls: bool
+    """It has ``tls`` entries (cert-manager's ingress-shim acts only on those)."""
+
+
+def app_template_ingresses(values: Mapping[str, Any]) -> Iterator[IngressValues]:
+    """The Ingresses app-template renders (``ingress.<identifier>``, unless ``enabled: false``)."""
+    for identifier, item in enabled_items(values, "ingress").items():
+        tls = item.get("tls")
+        yield IngressValues(identifier, _map(item.get("annotations")), isinstance(tls, list) and bool(tls))
+
+
 def is_app_template(chart_name: str | None, source_url: str | None) -> bool:
     """Whether a release uses bjw-s' app-template chart."""
     if chart_name and chart_name.rsplit("/", 1)[-1] == "app-template":

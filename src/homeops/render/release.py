@@ -31,6 +31,7 @@ from ..model.base import get_path
 from ..model.flux import HelmRelease
 from . import postrender
 from .cache import RenderCache, render_key
+from .charts.archive import bounded_members
 from .charts.cache import ChartArtifact, ChartCache
 from .charts.schemas import NO_SCHEMAS, ChartSchemas
 from .helm import HelmOptions, RenderedChart, coalesced_values, is_hook, render_release
@@ -288,7 +289,7 @@ def _unpack_with_defaults(archive: Path, tmp: Path, defaults: Mapping[str, Any])
     """The chart unpacked into ``tmp`` with its ``values.yaml`` replaced by ``defaults``."""
     try:
         with tarfile.open(fileobj=io.BytesIO(archive.read_bytes()), mode="r:*") as tar:
-            tar.extractall(tmp, filter="data")
+            tar.extractall(tmp, members=list(bounded_members(tar, str(archive))), filter="data")
     except (tarfile.TarError, OSError) as exc:
         raise RenderError(f"cannot unpack the chart {archive}: {exc}") from exc
     folders = [p for p in tmp.iterdir() if (p / "Chart.yaml").is_file()]

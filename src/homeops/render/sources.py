@@ -28,6 +28,7 @@ from ..model.flux import (
     HelmRepository,
     OCIRepository,
 )
+from .charts.archive import within
 from .charts.cache import ChartArtifact, ChartCache
 
 if TYPE_CHECKING:
@@ -186,7 +187,7 @@ def _from_source(
         # This repository (its GitRepository is often created at bootstrap, outside the tree).
         folder = _chart_path(chart)
         root = lookup.repo_folder()
-        artifact = cache.local(root / folder)
+        artifact = cache.local(root / folder, root=root)
         return ChartSource(artifact, values_files, _repo_file(root), lookup.objects.get(ref.id), folder)
     source = lookup.find(ref)
     if ref.kind == "HelmRepository":
@@ -247,6 +248,11 @@ def _repo_file(root: Path) -> Callable[[str], bytes | None]:
         if not clean:
             raise RenderError(f"valuesFiles entry {rel!r} lies outside the repository")
         path = root / clean
+        if not within(path, root):
+            raise RenderError(
+                f"valuesFiles entry {rel!r} is a symlink that leads outside the repository; it is not read",
+                hint="Flux reads values files from its source artifact only: put the file itself there",
+            )
         return path.read_bytes() if path.is_file() else None
 
     return read

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import threading
 import urllib.parse
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..model.base import strings
 from .charts.archive import ChartFiles
 from .charts.schemas import DATA_KEYWORDS as _DATA_KEYWORDS
 from .charts.schemas import ROOT_URI, ChartSchemas, SchemaRoot, document_base
@@ -223,18 +224,7 @@ def _concealed(error: Any) -> bool:
 
 
 def _has(value: Any, marker: str) -> bool:
-    return any(marker in text for text in _strings(value))
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
+    return any(marker in text for text in strings(value))
 
 
 def _reason(message: str) -> str:

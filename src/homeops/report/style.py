@@ -71,6 +71,9 @@ def progress_bar(stream: TextIO, *, delay: float = 0.0) -> Progress | None:
     """
     if not is_terminal(stream) or os.environ.get("CI"):
         return None
+    from ..printable import printable
+
+    stream = getattr(stream, "raw", stream)  # its own carriage returns; the label is made printable
     start = time.monotonic()
     shown = [0.0, False]  # last draw, whether anything is on the line
 
@@ -86,7 +89,8 @@ def progress_bar(stream: TextIO, *, delay: float = 0.0) -> Progress | None:
         if now - start < delay or now - float(shown[0]) < 0.1:
             return
         filled = _BAR * done // max(total, 1)
-        stream.write(f"\r[{'#' * filled}{'.' * (_BAR - filled)}] {done}/{total} {what[:_LABEL]:<{_LABEL}}")
+        label = printable(what)[:_LABEL]
+        stream.write(f"\r[{'#' * filled}{'.' * (_BAR - filled)}] {done}/{total} {label:<{_LABEL}}")
         stream.flush()
         shown[:] = [now, True]
 

@@ -12,6 +12,8 @@ def _load() -> None:
         dependencies,
         images,
         loading,
+        namespaces,
+        operators,
         ownership,
         reconciliation,
         references,

@@ -17,10 +17,11 @@ from ..flux.provenance import Provenance
 from ..flux.tree import CLUSTER, FluxTree, Producer
 from ..graph.model import Graph, build_graph
 from ..load import yamlio
-from ..model.base import NamedResource, Resource
+from ..model.base import NamedResource, Resource, strings
 from ..model.flux import FLUX_HELM_GROUP, FLUX_SOURCE_GROUP, HelmRelease, Kustomization
 from ..model.kinds import GATEWAY_GROUP
 from ..model.producers import ANY_NAMESPACE, is_sealed, produced_by, sealed_may_be
+from ..model.values import is_app_template_values
 from .base import Hit
 from .config import Config, ProducerEntry
 
@@ -196,6 +197,34 @@ class Context:
 
     def producers(self) -> Iterator[Producer]:
         yield from self.flux.producers.values()
+
+    def cluster_producers(self, cluster: str) -> Iterator[Producer]:
+        """The Kustomizations that apply to ``cluster`` itself (one with a kubeConfig applies elsewhere),
+        in a stable order."""
+        for (name, _ident), producer in sorted(self.flux.producers.items()):
+            if name == cluster and not producer.ks.spec.get("kubeConfig"):
+                yield producer
+
+    def vendor_strings(self, cluster: str) -> frozenset[str]:
+        """Every string in the values of the vendor charts one cluster releases: a chart may create
+        an object (an issuer, a store, a namespace) whose name its values hold, out of homeops' sight."""
+        return self.memo(f"vendor-strings:{cluster}", lambda: frozenset(self._vendor_strings(cluster)))
+
+    def _vendor_strings(self, cluster: str) -> Iterator[str]:
+        for producer in self.cluster_producers(cluster):
+            for res in producer.objects:
+                if res.kind == "HelmRelease" and res.group == FLUX_HELM_GROUP:
+                    values = HelmRelease(res).values
+                    if not is_app_template_values(values):
+                        yield from strings(values)
+
+    def documents_of(self, producer: Producer) -> list[Resource]:
+        """What a Kustomization applies; for one whose build fails here, the documents under its path as
+        written: what it is meant to create (the build failure is reported on its own)."""
+        if producer.error is None or not producer.path:
+            return producer.objects
+        prefix = "" if producer.path in ("", ".") else producer.path.rstrip("/") + "/"
+        return [res for res in self.flux.documents if res.origin.path.startswith(prefix)]
 
     @cached_property
     def file_reasons(self) -> Mapping[str, list[Reason]]:

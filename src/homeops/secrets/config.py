@@ -21,6 +21,7 @@ import yaml
 from ..errors import ConfigError, Where
 from ..load import yamlio
 from ..load.tree import SourceTree
+from ..load.walk import LeadsOutside, read_inside
 
 CONFIG_NAME = ".sops.yaml"
 #: sops does not read this name (it warns and ignores it); reported so users can rename it.
@@ -158,11 +159,12 @@ def load_sops_config(tree_or_root: SourceTree | str | Path) -> SopsConfig | None
     Raises :class:`ConfigError` when the file is not YAML or not shaped like a sops configuration.
     """
     root = tree_or_root.root if isinstance(tree_or_root, SourceTree) else Path(tree_or_root)
-    path = root / CONFIG_NAME
     try:
-        text = path.read_bytes()
+        text = read_inside(root, CONFIG_NAME)
     except FileNotFoundError:
         return None
+    except LeadsOutside as exc:
+        raise ConfigError(str(exc), where=Where(CONFIG_NAME), hint="put the file itself there") from exc
     except OSError as exc:
         raise ConfigError(
             f"cannot read {CONFIG_NAME}: {exc.strerror or exc}", where=Where(CONFIG_NAME)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..load.tree import Document, SourceTree
-from ..model.base import get_path, split_api_version
+from ..model.base import get_path, split_api_version, strings
 
 GROUP = "external-secrets.io"
 KINDS = ("ExternalSecret", "ClusterExternalSecret")
@@ -192,7 +192,7 @@ def _template_keys(
     template = get_path(spec, "target", "template")
     if not isinstance(template, dict):
         return []
-    texts = list(_strings(template.get("data")))
+    texts = list(strings(template.get("data")))
     for entry in _dicts(template.get("templateFrom")):
         if isinstance(entry.get("literal"), str):
             texts.append(entry["literal"])
@@ -261,14 +261,3 @@ def _namespace_of(obj: dict[str, Any]) -> str:
 def _dicts(value: Any) -> Iterator[dict[str, Any]]:
     if isinstance(value, list):
         yield from (v for v in value if isinstance(v, dict))
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)

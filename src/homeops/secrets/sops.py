@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import json
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .. import proc
 from ..errors import HomeopsError, ToolError, UsageError, Where
 from ..fsutil import private_tempdir
-from ..load import yamlio
+from ..load import jsonio, yamlio
 from .config import CRYPT_OPTIONS, SopsConfig, load_sops_config
 
 if TYPE_CHECKING:
@@ -415,7 +414,7 @@ def parse_documents(text: str) -> tuple[Any, ...]:
     if stripped.startswith("{"):
         # sops indents JSON with tabs, which YAML does not accept everywhere.
         try:
-            return (json.loads(text),)
+            return (jsonio.loads(text),)
         except ValueError:
             pass
     parsed = yamlio.parse(text)

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..flux.tree import SUBSTITUTION
 from ..model.base import Resource
+from ..model.producers import is_sealed
 from ..records import NamedTuple
 from .catalog import Catalog
 
@@ -44,6 +45,10 @@ class Report(NamedTuple):
     validated: int
 
 
+SEALED = "(SOPS-encrypted whole: kind unreadable without the key)"
+"""The ``unvalidated`` key of documents whose apiVersion and kind are encrypted."""
+
+
 def validate(
     objects: Iterable[Resource],
     catalog: Catalog,
@@ -56,6 +61,9 @@ def validate(
     validated = 0
     for res in objects:
         api_version, kind = res.api_version, res.kind
+        if is_sealed(res):  # its kind is ciphertext: one line for them all, not one per ciphertext
+            unvalidated[SEALED] = unvalidated.get(SEALED, 0) + 1
+            continue
         validator = catalog.validator(api_version, kind)
         if validator is None:
             key = f"{api_version}/{kind}"

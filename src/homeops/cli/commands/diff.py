@@ -146,7 +146,7 @@ def _summary(outcome: Any) -> None:
 def _images_output(found: Any, output: str, result: Any) -> str:
     """The images added and removed, and the producers that could not be rendered on a side (their
     images are not compared)."""
-    from ...diff.report import failure_text, failures_json, markdown_failures
+    from ...diff.report import failure_text, failures_json, markdown_cell, markdown_failures
 
     def rows(items: Iterable[tuple[str, tuple[str, ...]]]) -> list[dict[str, Any]]:
         return [{"image": image, "producers": list(producers)} for image, producers in items]
@@ -164,9 +164,11 @@ def _images_output(found: Any, output: str, result: Any) -> str:
         if not found.added and not found.removed and not result.failures:
             return "\n".join([*lines, "No image changes.", ""])
         lines += ["| | Image | Used by |", "|---|---|---|"]
-        lines += [f"| + | `{i}` | {', '.join(p)} |" for i, p in found.added]
-        lines += [f"| - | `{i}` | {', '.join(p)} |" for i, p in found.removed]
-        lines += [f"| ⚠️ | | `{f.producer}`: {f.side} failed to render |" for f in result.failures]
+        lines += [f"| + | {markdown_cell(i)} | {markdown_cell(', '.join(p))} |" for i, p in found.added]
+        lines += [f"| - | {markdown_cell(i)} | {markdown_cell(', '.join(p))} |" for i, p in found.removed]
+        lines += [
+            f"| ⚠️ | | {markdown_cell(f.producer)}: {f.side} failed to render |" for f in result.failures
+        ]
         lines += ["", *markdown_failures(result)]
         return "\n".join(lines) + "\n"
     prefix = "# " if output == "unified" else "! "

@@ -19,12 +19,13 @@ import io
 import os
 import shutil
 import tarfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ...fsutil import private_tempdir
+from ...load.walk import inside
 from ...load.yamlio import HELM, parse
 from .errors import ChartSourceError
 
@@ -33,6 +34,33 @@ PINNED_MTIME = 315532800
 SCHEMA_FILE = "values.schema.json"
 MAX_NESTING = 8
 """Subcharts inside subcharts deeper than this are not read (no real chart comes close)."""
+MAX_FILE_BYTES = 5 * 1024 * 1024
+"""Helm's ``MaxDecompressedFileSize``: a chart with a bigger file does not load."""
+MAX_CHART_BYTES = 100 * 1024 * 1024
+"""Helm's ``MaxDecompressedChartSize``: the whole chart, decompressed."""
+
+
+def bounded_members(tar: tarfile.TarFile, source: str) -> Iterator[tarfile.TarInfo]:
+    """The members of a chart archive, refusing (as Helm's loader does) a file or a whole chart larger
+    than Helm loads: a small download must not decompress into gigabytes here (a tar bomb)."""
+    total = 0
+    for member in tar:
+        if member.size > MAX_FILE_BYTES:
+            raise ChartSourceError(
+                f"{source}: {member.name} is {member.size:,} bytes decompressed; Helm refuses a chart "
+                f"file over {MAX_FILE_BYTES // (1024 * 1024)} MiB",
+                source=source,
+                hint="the chart is broken or hostile; use another version or source",
+            )
+        total += member.size
+        if total > MAX_CHART_BYTES:
+            raise ChartSourceError(
+                f"{source}: the chart is over {MAX_CHART_BYTES // (1024 * 1024)} MiB decompressed, "
+                "which Helm refuses",
+                source=source,
+                hint="the chart is broken or hostile; use another version or source",
+            )
+        yield member
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +137,7 @@ def chart_tree(
     top = ""
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
-            for member in tar:
+            for member in bounded_members(tar, source):
                 head, _, rest = member.name.removeprefix("./").partition("/")
                 if not member.isfile() or not rest or (top and head != top):
                     continue
@@ -168,7 +196,7 @@ def strip_schemas(data: bytes, *, _depth: int = 0) -> bytes | None:
             gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as packed,
             tarfile.open(fileobj=packed, mode="w", format=tarfile.PAX_FORMAT) as target,
         ):
-            for member in source:
+            for member in bounded_members(source, "archive"):
                 parts = member.name.removeprefix("./").split("/")
                 # A chart root is the top folder or <root>/charts/<name>: <root>/x has an even number of
                 # parts, <root>/charts/y.tgz an odd one, and every odd place before the last says "charts".
@@ -203,7 +231,7 @@ def read_member(data: bytes, relpath: str) -> bytes | None:
     """The bytes of ``<chart>/<relpath>`` inside a chart archive, or None when absent."""
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
-            for member in tar:
+            for member in bounded_members(tar, "archive"):
                 parts = member.name.removeprefix("./").split("/", 1)
                 if len(parts) == 2 and parts[1] == relpath and member.isfile():
                     handle = tar.extractfile(member)
@@ -254,8 +282,30 @@ FetchDependency = Callable[[Dependency, Path], Path]
 """Given a dependency and the chart folder it belongs to, return the path of its chart (folder or .tgz)."""
 
 
-def package_folder(folder: Path, *, fetch: FetchDependency) -> bytes:
-    """A deterministic ``.tgz`` of the chart in ``folder``, missing dependencies vendored first."""
+def within(path: str | Path, root: str | Path) -> bool:
+    """Whether ``path``, its symlinks resolved, is ``root`` or below it."""
+    return inside(os.path.realpath(root), str(path))
+
+
+def leaving(root: Path | None) -> Callable[[str, list[str]], set[str]]:
+    """A ``shutil.copytree`` ``ignore`` that leaves out the symlinks leading outside ``root`` (None:
+    nothing left out), as the repository walk treats them: absent. Flux's artifacts hold no symlink."""
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        if root is None:
+            return set()
+        return {
+            name
+            for name in names
+            if os.path.islink(os.path.join(folder, name)) and not within(os.path.join(folder, name), root)
+        }
+
+    return ignore
+
+
+def package_folder(folder: Path, *, fetch: FetchDependency, root: Path | None = None) -> bytes:
+    """A deterministic ``.tgz`` of the chart in ``folder``, missing dependencies vendored first;
+    ``root``: the source the chart belongs to, whose symlinks leading out of it are not followed."""
     import helm_python
 
     if not (folder / "Chart.yaml").is_file():
@@ -265,7 +315,7 @@ def package_folder(folder: Path, *, fetch: FetchDependency) -> bytes:
     with private_tempdir("homeops-chart-") as tmp:
         work = tmp / "src" / folder.name
         try:
-            shutil.copytree(folder, work, symlinks=False)
+            shutil.copytree(folder, work, symlinks=False, ignore=leaving(root))
         except (OSError, shutil.Error) as exc:
             raise ChartSourceError(f"cannot copy the chart {folder}: {exc}", source=str(folder)) from exc
         _vendor_dependencies(work, folder, fetch)
@@ -295,7 +345,7 @@ def _vendor_dependencies(work: Path, original: Path, fetch: FetchDependency) -> 
         chart_path = fetch(dep, original)
         charts.mkdir(exist_ok=True)
         if chart_path.is_dir():
-            shutil.copytree(chart_path, charts / dep.name, symlinks=False)
+            shutil.copytree(chart_path, charts / dep.name, symlinks=False, ignore=leaving(chart_path))
         else:
             shutil.copyfile(chart_path, charts / f"{dep.name}-{dep.version or 'vendored'}.tgz")
         present.add(dep.name)

@@ -30,12 +30,15 @@ from ...load.cache import cache_dir
 from . import git as gitsrc
 from .archive import (
     Dependency,
+    FetchDependency,
     chart_yaml,
     dependencies,
+    leaving,
     package_folder,
     parse_chart_yaml,
     source_json,
     strip_schemas,
+    within,
 )
 from .credentials import registry_credentials
 from .errors import ChartIntegrityError, ChartNotCached, ChartSourceError
@@ -324,15 +327,25 @@ class ChartCache:
                         source=url,
                         hint="check spec.chart.spec.chart (the path inside the GitRepository)",
                     )
-                packaged = package_folder(folder, fetch=self._fetch_dependency)
+                packaged = package_folder(folder, fetch=self._dependencies_in(tree), root=tree)
                 digest = self._store.put_blob(packaged)
                 self._schemas.keep_source_json(digest, source_json(folder, packaged))
             return self._record("git", key, digest, source)
 
     # --- a folder on disk ----------------------------------------------------------------------
 
-    def local(self, folder: Path) -> ChartArtifact:
-        """The chart in ``folder``, packaged deterministically (same files → same digest)."""
+    def local(self, folder: Path, *, root: Path | None = None) -> ChartArtifact:
+        """The chart in ``folder``, packaged deterministically (same files → same digest).
+
+        ``root``: the source the chart belongs to (the repository). Nothing outside it is read: not the
+        folder when a symlink leads it out, not a file through a symlink, not a ``file://`` dependency
+        (source-controller builds a chart inside its artifact). None: the caller trusts the folder."""
+        if root is not None and not within(folder, root):
+            raise ChartSourceError(
+                f"the chart folder {folder} leads outside the repository (a symlink); it is not read",
+                source=str(folder),
+                hint="Flux reads charts from its source artifact only: move the chart into the repository",
+            )
         folder = folder.resolve()
         if not (folder / "Chart.yaml").is_file():
             raise ChartSourceError(
@@ -346,7 +359,7 @@ class ChartCache:
             raise ChartSourceError(f"chart dependencies form a cycle: {chain}", source=str(folder))
         # One record per chart content: the same chart checked out in another folder (a diff's base
         # revision in a fresh temp dir) reuses it instead of adding a record per folder.
-        fingerprint = _fingerprint(folder)
+        fingerprint = _fingerprint(folder, root)
         key = (fingerprint or str(folder),)
         with self._lock_for("local", key):
             known = self._store.get("local", key)
@@ -356,7 +369,7 @@ class ChartCache:
                     return found
             packaging.append(folder)
             try:
-                packaged = package_folder(folder, fetch=self._fetch_dependency)
+                packaged = package_folder(folder, fetch=self._dependencies_in(root), root=root)
                 digest = self._store.put_blob(packaged)
                 self._schemas.keep_source_json(digest, source_json(folder, packaged))
             finally:
@@ -376,11 +389,23 @@ class ChartCache:
             self._packaging.folders = stack
         return stack
 
-    def _fetch_dependency(self, dep: Dependency, chart_folder: Path) -> Path:
+    def _dependencies_in(self, root: Path | None) -> FetchDependency:
+        """How the dependencies of a chart of ``root`` are fetched (``file://`` ones inside it only)."""
+        return lambda dep, chart_folder: self._fetch_dependency(dep, chart_folder, root)
+
+    def _fetch_dependency(self, dep: Dependency, chart_folder: Path, root: Path | None) -> Path:
         repo = dep.repository
         if repo.startswith("file://"):
-            target = (chart_folder / repo[len("file://") :]).resolve()
-            return self.local(target).path
+            target = chart_folder / repo[len("file://") :]
+            if root is not None and not within(target, root):
+                raise ChartSourceError(
+                    f"dependency {dep.name} of {chart_folder} is {repo}, outside the chart's source; "
+                    "it is not read",
+                    source=str(chart_folder),
+                    hint="Flux builds a chart inside its source artifact: vendor the dependency into "
+                    "charts/ or the repository",
+                )
+            return self.local(target.resolve(), root=root).path
         if repo.startswith(("oci://", "http://", "https://")):
             return self.helm_repo(repo, dep.name, dep.version or None).path
         raise ChartSourceError(
@@ -471,7 +496,7 @@ def _clean_relpath(path: str, url: str) -> str:
     return "/".join(parts)
 
 
-def _fingerprint(folder: Path) -> str | None:
+def _fingerprint(folder: Path, root: Path | None) -> str | None:
     """A hash of every file's path and content; None when the chart pulls in files from elsewhere."""
     try:
         meta = parse_chart_yaml((folder / "Chart.yaml").read_bytes(), source=str(folder / "Chart.yaml"))
@@ -480,9 +505,10 @@ def _fingerprint(folder: Path) -> str | None:
     if dependencies(meta):
         return None  # dependencies may live outside the folder: package every time
     digest = hashlib.sha256()
+    skip = leaving(root)
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
-        dirnames.sort()
-        for name in sorted(filenames):
+        dirnames[:] = sorted(set(dirnames) - skip(dirpath, dirnames))
+        for name in sorted(set(filenames) - skip(dirpath, filenames)):
             full = os.path.join(dirpath, name)
             try:
                 with open(full, "rb") as handle:

@@ -17,6 +17,7 @@ from ... import proc
 from ...errors import ToolError
 from .errors import ChartSourceError
 from .semver import SemverError, highest, parse_constraint, try_version
+from .transport import local_reason
 
 _GIT_ENV = {
     "GIT_TERMINAL_PROMPT": "0",
@@ -42,8 +43,22 @@ def is_commit(text: str) -> bool:
     return _SHA.fullmatch(text) is not None
 
 
+def _public(url: str) -> None:
+    """Refuse a repository on this machine or its network (a ``file://`` path, ``ssh://localhost``...):
+    its URL is written in the repository homeops reads, so a pull request would choose what git reads."""
+    why = local_reason(url)
+    if why is not None:
+        raise ChartSourceError(
+            f"homeops does not fetch the Git repository {url}: {why}",
+            source=url,
+            hint="a repository may not make homeops read this machine or its network; set "
+            "HOMEOPS_ALLOW_LOCAL_REMOTES=1 to allow local mirrors",
+        )
+
+
 def resolve(url: str, kind: str, value: str, *, timeout: float) -> tuple[str, str]:
     """``(commit, label)`` for a ref; the label names what was picked (``v1.2.0`` for a semver range)."""
+    _public(url)
     if kind == "commit":
         return value, value
     if kind == "branch":
@@ -97,6 +112,7 @@ def _only(refs: dict[str, str], name: str, url: str, what: str) -> str:
 
 def export(url: str, commit: str, dest: Path, *, timeout: float) -> None:
     """Write the tree of ``commit`` into ``dest`` (which must exist and be empty)."""
+    _public(url)
     repo = dest.parent / f".{dest.name}.git"
     _git(["init", "--quiet", "--bare", str(repo)], url, timeout, "prepare a clone of")
     fetched = _git(

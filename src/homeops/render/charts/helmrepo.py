@@ -27,6 +27,10 @@ class IndexEntry:
     """Hex sha256 of the archive, empty when the index gives none."""
 
 
+MAX_INDEX_BYTES = 50 * 1024 * 1024
+"""source-controller's default ``--helm-index-max-size``: parsed, an index takes many times its size."""
+
+
 def index_url(repo_url: str) -> str:
     return repo_url.rstrip("/") + "/index.yaml"
 
@@ -40,6 +44,7 @@ def download_index(
         what="downloading the chart repository index",
         authorization=basic_authorization(credentials) if credentials else None,
         timeout=timeout,
+        max_bytes=MAX_INDEX_BYTES,
     )
     parsed = parse(reply.body, schema=HELM)
     shown = display_url(repo_url)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import json
 import re
 import threading
 import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
+from ...load import jsonio
 from .errors import ChartIntegrityError, ChartSourceError
 from .transport import BasicAuth, Response, basic_authorization, get
 
@@ -240,7 +240,7 @@ class Registry:
 
 def _json(body: bytes, source: str, what: str) -> dict[str, Any]:
     try:
-        data = json.loads(body)
+        data = jsonio.loads(body)
     except ValueError:
         data = None
     if not isinstance(data, dict):

@@ -26,6 +26,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...load import jsonio
+from ...load.yamlio import MAX_DEPTH
 from .archive import SCHEMA_FILE, ChartFiles, chart_tree
 from .errors import ChartSourceError
 from .store import ChartStore
@@ -117,9 +119,10 @@ class SchemaResolver:
             contents = _json(raw)
             if contents is None:
                 raise ChartSourceError(
-                    f"chart {chart.name} {chart.version} ({chart.path}): {SCHEMA_FILE} is not valid JSON",
+                    f"chart {chart.name} {chart.version} ({chart.path}): {SCHEMA_FILE} is not valid JSON "
+                    f"(or nests deeper than {MAX_DEPTH} levels, which homeops does not read)",
                     source=source,
-                    hint="the chart is broken: Helm refuses to load it too; use another version",
+                    hint="the chart is broken: Helm refuses to load invalid JSON too; use another version",
                 )
             local: dict[str, Any] = {ROOT_URI: contents}
             roots.append(SchemaRoot(chart, contents, local))
@@ -266,7 +269,7 @@ def document_base(doc: Any, uri: str) -> str:
 def _json(raw: bytes) -> Any:
     """A JSON Schema document (an object or a boolean), or None."""
     try:
-        doc = json.loads(raw)
+        doc = jsonio.loads(raw)
     except (ValueError, UnicodeDecodeError):
         return None
     return doc if isinstance(doc, dict | bool) else None

@@ -7,18 +7,20 @@ fetched, from where, and what to do (check credentials, the URL, TLS trust, the 
 from __future__ import annotations
 
 import base64
+import http.client
 import ipaddress
+import os
+import socket
+import ssl
+import urllib.error
 import urllib.parse
+import urllib.request
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from functools import cache
-from typing import TYPE_CHECKING
+from email.message import Message
+from typing import Any
 
 from .errors import ChartSourceError
-
-if TYPE_CHECKING:
-    import urllib.request
-    from email.message import Message
 
 DEFAULT_TIMEOUT = 30.0
 MAX_BYTES = 256 * 1024 * 1024
@@ -42,18 +44,133 @@ class Response:
     """The final URL, after redirects."""
 
 
-@cache
-def _opener(direct: bool) -> urllib.request.OpenerDirector:
-    """The opener for a host; ``direct``: loopback, never sent through a proxy (as Go's
-    ProxyFromEnvironment does). Built on first use: a build from the cache never fetches, and
-    ``urllib.request`` with ``ssl`` and ``http.client`` is a noticeable part of its start-up."""
-    import urllib.request
+def local_allowed() -> bool:
+    """Whether a repository may make homeops fetch from this machine or its local network
+    (``HOMEOPS_ALLOW_LOCAL_REMOTES=1``: local mirrors, tests). Off by default: the URLs of chart
+    sources, schema references and remote bases are written in the repository, and a pull request
+    could point them at a ``file://`` path, at a service that trusts this machine (a cloud's metadata
+    endpoint, a router, the cluster's API) or at a chart on this disk, and bring back what it says."""
+    return os.environ.get("HOMEOPS_ALLOW_LOCAL_REMOTES", "") not in ("", "0")
 
-    return (
-        urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        if direct
-        else urllib.request.build_opener()
+
+_ADDRESSES: dict[str, set[str]] = {}
+"""Host → its addresses, looked up once per process."""
+
+
+def local_reason(url: str, *, offline: bool = False) -> str | None:
+    """Why ``url`` (http(s), oci, ssh, ``git@host:path`` or ``file://``) is on this machine or its local
+    network: a loopback, private, link-local (metadata), unspecified or reserved address; None when it is
+    public, or when local remotes are allowed."""
+    if local_allowed():
+        return None
+    if url.startswith("file:") or url.startswith("/"):
+        return "a repository on this machine, outside the source (or a file there)"
+    host = urllib.parse.urlsplit(url).hostname if "://" in url else url.partition("@")[2].partition(":")[0]
+    if not host:
+        return None
+    try:
+        ipaddress.ip_address(host)
+        literal = True
+    except ValueError:
+        literal = False
+    if not literal and offline:
+        return None  # no lookup offline: only caches are used, filled under this same check
+    addresses = _ADDRESSES.get(host)
+    if addresses is None:
+        try:
+            addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
+        except (OSError, UnicodeError):
+            addresses = set()  # unresolvable: the fetch fails and says so
+        _ADDRESSES[host] = addresses
+    for address in addresses:
+        found = _local_address(address)
+        if found is not None:
+            return f"{host} is a local or private address ({found})"
+    return None
+
+
+def _local_address(address: str) -> str | None:
+    try:
+        ip = ipaddress.ip_address(address.partition("%")[0])
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return None if ip.is_global else str(ip)
+
+
+def _refused(url: str, why: str, what: str) -> ChartSourceError:
+    return ChartSourceError(
+        f"{what}: homeops does not fetch {display_url(url)}: {why}",
+        source=display_url(url),
+        hint="a repository may not make homeops read this machine or its network; set "
+        "HOMEOPS_ALLOW_LOCAL_REMOTES=1 to allow local mirrors",
     )
+
+
+class _Checked:
+    """A connection that checks the address it reached (a name may resolve elsewhere the second time)."""
+
+    what = "fetching"
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        sock = self.sock  # type: ignore[attr-defined]
+        if getattr(self, "_tunnel_host", None) or sock is None:
+            return  # through the user's proxy: the proxy is what was reached
+        try:
+            peer = str(sock.getpeername()[0])
+        except OSError:
+            return
+        found = _local_address(peer)
+        if found is not None:
+            sock.close()
+            host = getattr(self, "host", "")
+            raise _refused(f"http://{host}/", f"{host} is a local or private address ({found})", self.what)
+
+
+class _CheckedHTTP(_Checked, http.client.HTTPConnection):
+    pass
+
+
+class _CheckedHTTPS(_Checked, http.client.HTTPSConnection):
+    pass
+
+
+class _GuardedHTTP(urllib.request.HTTPHandler):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(http.client.HTTPConnection if req.has_proxy() else _CheckedHTTP, req)
+
+
+class _GuardedHTTPS(urllib.request.HTTPSHandler):
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        context = getattr(self, "_context", None)
+        return self.do_open(_CheckedHTTPS, req, context=context)
+
+
+class _GuardedRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: http.client.HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        if urllib.parse.urlsplit(newurl).scheme not in ("http", "https"):
+            raise _refused(newurl, "a redirect to a scheme other than http(s)", "fetching")
+        why = local_reason(newurl)
+        if why is not None:
+            raise _refused(newurl, f"a redirect to {why}", "fetching")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_DEFAULT = urllib.request.build_opener()
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+"""Loopback is never sent through a proxy (as Go's ProxyFromEnvironment does)."""
+_GUARDED = urllib.request.build_opener(_GuardedHTTP, _GuardedHTTPS, _GuardedRedirect)
+"""Public addresses only, also after a redirect and whatever a name resolves to when connecting."""
 
 
 def _is_loopback(url: str) -> bool:
@@ -98,14 +215,19 @@ def get(
     ``authorization`` is sent to ``url``'s host only: a redirect (registries send blobs to object
     storage) does not carry it along.
     """
-    import urllib.error
-    import urllib.request
-
+    shown = display_url(url)
+    why = local_reason(url)
+    if why is not None:
+        raise _refused(url, why, what)
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise _refused(url, "only http and https are fetched", what)
     request = urllib.request.Request(url, headers=dict(headers or {}), method="GET")
     if authorization:
         request.add_unredirected_header("Authorization", authorization)
-    shown = display_url(url)
-    opener = _opener(_is_loopback(url))
+    if not local_allowed():
+        opener = _GUARDED
+    else:
+        opener = _DIRECT if _is_loopback(url) else _DEFAULT
     try:
         with opener.open(request, timeout=timeout) as reply:
             body = _read_capped(reply, max_bytes, what, shown)
@@ -153,8 +275,6 @@ def _http_error(code: int, reason: object, what: str, shown: str) -> ChartSource
 
 
 def _network_error(reason: object, what: str, shown: str, timeout: float) -> ChartSourceError:
-    import ssl  # loaded already by whatever failed
-
     if isinstance(reason, ssl.SSLCertVerificationError):
         return ChartSourceError(
             f"{what}: TLS certificate of {shown} is not trusted: {reason.verify_message}",
