@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import shutil
 import stat
 import tempfile
 import time
@@ -24,7 +23,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .errors import WriteError
-from .interrupts import catch_signals
 
 PRIVATE_SUFFIX = ".homeops-private"
 """Ends the name of every private folder (only those are ever swept)."""
@@ -32,11 +30,17 @@ _STALE_AFTER = 10.0
 """Seconds a folder must have existed unlocked before a sweep takes it for abandoned."""
 
 
-def atomic_write(path: str | Path, data: bytes | str, *, mode: int | None = None) -> None:
-    """Replace ``path`` with ``data`` atomically, keeping the old file's permissions unless ``mode``."""
+def atomic_write(
+    path: str | Path, data: bytes | str, *, mode: int | None = None, durable: bool = True
+) -> None:
+    """Replace ``path`` with ``data`` atomically, keeping the old file's permissions unless ``mode``.
+
+    ``durable=False`` skips the fsync, for caches: after a crash their file may be empty or torn,
+    which their readers take for a miss; a cold ``check`` writes two and saves the wait for the disk.
+    """
     target = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    staged = _stage(target, payload, mode)
+    staged = _stage(target, payload, mode, durable)
     try:
         os.replace(staged, target)
     except OSError as exc:
@@ -44,7 +48,7 @@ def atomic_write(path: str | Path, data: bytes | str, *, mode: int | None = None
         raise WriteError(f"cannot write {target}: {exc.strerror or exc}") from exc
 
 
-def _stage(target: Path, payload: bytes, mode: int | None) -> Path:
+def _stage(target: Path, payload: bytes, mode: int | None, durable: bool = True) -> Path:
     directory = target.parent
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -55,8 +59,9 @@ def _stage(target: Path, payload: bytes, mode: int | None) -> Path:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         if mode is not None:
             os.chmod(staged, mode)
         elif target.exists():
@@ -80,6 +85,10 @@ def private_tempdir(prefix: str = "homeops-") -> Iterator[Path]:
 
     Prefers a RAM-backed location (``/dev/shm``) so decrypted material never reaches a disk.
     """
+    import shutil  # here, not at import: a check only writes its caches (atomic_write)
+
+    from .interrupts import catch_signals
+
     with catch_signals():
         base = ram_backed_base()
         sweep_once()
@@ -100,6 +109,8 @@ def held_tempdir(*, prefix: str, suffix: str, dir: str | Path | None) -> Iterato
     try:
         holder = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError:
+        import shutil
+
         shutil.rmtree(path, ignore_errors=True)
         raise
     try:
@@ -124,6 +135,8 @@ def process_tempdir(prefix: str = "homeops-") -> Path:
         holder = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
+        import shutil
+
         shutil.rmtree(path, ignore_errors=True)
         raise
 
@@ -140,6 +153,8 @@ _process_dirs: list[tuple[int, Path, int]] = []
 def remove_process_dirs() -> None:
     """Remove this process's :func:`process_tempdir` folders now (at exit; also before ``os._exit``,
     which skips ``atexit``). A forked child never removes its parent's."""
+    import shutil
+
     mine = [entry for entry in _process_dirs if entry[0] == os.getpid()]
     for entry in mine:
         _process_dirs.remove(entry)
@@ -167,6 +182,8 @@ def sweep_once() -> None:
 def sweep_abandoned(base: str | None = None) -> list[str]:
     """Remove private folders of this user whose owning process is gone (killed by SIGKILL); their
     paths."""
+    import shutil
+
     removed = abandoned_private_dirs(base)
     for path in removed:
         shutil.rmtree(path, ignore_errors=True)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from .flux.tree import CLUSTER, FluxTree
 from .model.base import Resource
 from .model.flux import FLUX_HELM_GROUP, HelmRelease
 from .model.kinds import containers, pod_spec, pod_spec_path
 from .model.values import ImageRef, images
+from .records import NamedTuple
 
 
 class FoundImage(NamedTuple):

@@ -33,10 +33,11 @@ from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any
 
 from .errors import ConfigError, Where
 from .load.ignore import IgnoreRules
+from .records import NamedTuple
 
 CONFIG_FILE = ".homeops.yaml"
 _KEYS = (

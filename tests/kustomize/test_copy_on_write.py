@@ -66,3 +66,58 @@ def test_merge_shares_what_the_patch_does_not_touch() -> None:
     assert obj == original
     assert merged is not None
     assert merged["spec"]["template"]["spec"]["containers"] == [{"name": "c", "image": "i:2"}]
+
+
+def test_a_base_built_once_serves_every_overlay_unchanged(tmp_path: Path) -> None:
+    # Two overlays rename and patch the same base; each build in one tree (which keeps the base's
+    # build) must give what a build in a fresh tree gives, whatever was built before it.
+    files = {
+        "base/kustomization.yaml": (
+            "resources: [deploy.yaml]\nconfigMapGenerator:\n- name: cfg\n  literals: [a=1]\n"
+        ),
+        "base/deploy.yaml": (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 1\n"
+            "  template:\n    spec:\n      containers:\n      - name: c\n        image: i:1\n"
+            "        envFrom:\n        - configMapRef:\n            name: cfg\n"
+        ),
+        "a/kustomization.yaml": (
+            "resources: [../base]\nnamePrefix: a-\npatches:\n- patch: |\n    - op: replace\n"
+            "      path: /spec/replicas\n      value: 3\n  target:\n    kind: Deployment\n"
+        ),
+        "b/kustomization.yaml": "resources: [../base]\nnamespace: other\nnameSuffix: -b\n",
+        "c/kustomization.yaml": "resources: [../a, ../b]\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+
+    def fresh(folder: str) -> list[dict[str, object]]:
+        return [r.obj for r in build(SourceTree(tmp_path), folder, flux=True).resources]
+
+    expected = {folder: copy.deepcopy(fresh(folder)) for folder in ("a", "b", "c")}
+    shared = SourceTree(tmp_path)
+    for folder in ("a", "b", "c", "a", "c", "b"):
+        result = build(shared, folder, flux=True)
+        assert [r.obj for r in result.resources] == expected[folder], folder
+        assert "base/deploy.yaml" in result.files and "base/kustomization.yaml" in result.files
+
+
+def test_a_kept_base_is_not_reused_where_it_would_make_a_cycle(tmp_path: Path) -> None:
+    # p includes q; built from 'top' that is fine; built from q/sub it includes the folder being built.
+    files = {
+        "q/kustomization.yaml": "resources: [cm.yaml]\n",
+        "q/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: q\n",
+        "p/kustomization.yaml": "resources: [../q]\n",
+        "top/kustomization.yaml": "resources: [../p]\n",
+        "q/sub/kustomization.yaml": "resources: [../../p]\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    with pytest.raises(KustomizeError) as fresh:
+        build(SourceTree(tmp_path), "q/sub", flux=True)
+    shared = SourceTree(tmp_path)
+    assert [r.obj["metadata"]["name"] for r in build(shared, "top", flux=True).resources] == ["q"]
+    with pytest.raises(KustomizeError) as again:
+        build(shared, "q/sub", flux=True)
+    assert (again.value.message, again.value.where) == (fresh.value.message, fresh.value.where)

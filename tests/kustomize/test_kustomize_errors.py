@@ -44,6 +44,7 @@ def test_native_fails_where_kubectl_fails(case: str) -> None:
         ("cycle", "cycle/kustomization.yaml", 3, "cycle"),
         ("duplicate", "duplicate/kustomization.yaml", 3, "defined twice"),
         ("patch-no-target", "patch-no-target/kustomization.yaml", 4, "no object matches"),
+        ("patch-rename-onto", "patch-rename-onto/kustomization.yaml", 4, "makes two objects the same"),
         ("no-name", "no-name/noname.yaml", 1, "has no metadata.name"),
         ("bad-yaml-resource", "bad-yaml-resource/broken.yaml", 5, "cannot parse"),
     ],

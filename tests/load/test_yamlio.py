@@ -201,6 +201,19 @@ def test_locate_finds_field_lines_through_merge_keys() -> None:
     assert locate(node, ["spec", "missing", "deeper"]) == 3
 
 
+def test_locate_in_a_document_that_redefines_an_anchor() -> None:
+    # app-template values repeat an anchor per controller; each alias means the latest definition
+    text = (
+        "a:\n  probes: &probes\n    port: 1\n  readiness: *probes\n"
+        "b:\n  probes: &probes\n    port: 2\n  readiness: *probes\n"
+    )
+    for tags in (True, False):
+        node = compose(text, tags=tags)[0]
+        assert locate(node, ["b", "readiness", "port"]) == 7
+        assert locate(node, ["a", "readiness", "port"]) == 3
+        assert locate(node, ["b", "probes"]) == 6
+
+
 def test_plain_values_as_each_reader_types_them() -> None:
     from homeops.load.yamlio import plain_value
 

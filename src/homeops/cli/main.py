@@ -16,6 +16,10 @@ from collections.abc import Sequence
 from .. import __version__
 from ..errors import ExitCode, HomeopsError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: this runs at start-up
+if TYPE_CHECKING:
+    from typing import Any
+
 #: command name → (module, one-line help). Modules are imported lazily.
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("check", "check a repository against the homelab rules"),
@@ -50,13 +54,47 @@ def _available() -> dict[str, tuple[str, str]]:
     }
 
 
+def _columns() -> int:
+    """What ``shutil.get_terminal_size().columns`` answers, without importing ``shutil`` (which brings
+    ``bz2`` and ``lzma``: a tenth of the start-up of a check the result cache answers)."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, given the width it would look up itself (see :func:`_columns`)."""
+
+    def __init__(
+        self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None
+    ) -> None:
+        super().__init__(
+            prog, indent_increment, max_help_position, _columns() - 2 if width is None else width
+        )
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose help (and sub-commands' help) uses :class:`_HelpFormatter`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser(selected: str | None, *, list_all: bool = True) -> argparse.ArgumentParser:
     """The parser, with the full options of the ``selected`` command only.
 
     ``list_all=False`` leaves the other commands out altogether (each costs an ArgumentParser):
     for a run that names its command and asks for no top-level help.
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="homeops",
         description="Understand, check, graph, render and safely write Flux GitOps homelab repositories.",
         epilog="Exit codes: 0 ok, 1 findings or differences, 2 usage or config error, 3 failure, "

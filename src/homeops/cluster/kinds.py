@@ -6,7 +6,7 @@ installed (``helm.toolkit.fluxcd.io/v2`` on current Flux, ``v2beta2`` on older o
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from ..records import NamedTuple
 
 
 class Kind(NamedTuple):

@@ -14,11 +14,12 @@ import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..errors import UsageError, Where
 from ..load import jsonio
 from ..load.walk import inside
+from ..records import NamedTuple
 
 KEYS_ANNOTATION = "homeops.dev/data-keys"
 """On a Secret or ConfigMap of a snapshot: the names of the keys whose values were left out."""

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..cluster.snapshot import parse_time
+from ..records import NamedTuple
 
 CURRENT = "Current"
 IN_PROGRESS = "InProgress"

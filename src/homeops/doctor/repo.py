@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import NamedTuple
 
 from ..graph.model import Graph, Node, build_graph
 from ..model.base import Resource
+from ..records import NamedTuple
 from .view import CLUSTER_SCOPED, Ref, View
 
 FLUX_NODE_KINDS = (

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
+from ..records import NamedTuple
 from .repo import RepoSide
 from .states import BLOCKED, HEALTHY, MISSING, RECONCILING, RETRYING, STALLED, SUSPENDED, target_secret
 from .view import FLUX_KS_LABEL, FLUX_KS_NS_LABEL, Ref, View, get, labels

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
+from ..records import NamedTuple
 from ..runtime.flux import release_attempts
 from ..runtime.machine import Machine
 from ..runtime.machines import MACHINES

@@ -9,8 +9,8 @@ this repository than the one checked out).
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import NamedTuple
 
+from ..records import NamedTuple
 from .repo import FLUX_NODE_KINDS, RepoSide
 from .states import BLOCKED, HEALTHY, MISSING, RECONCILING, SUSPENDED, LiveState
 from .view import FLUX_KS_LABEL, FLUX_KS_NS_LABEL, Ref, View, get, labels

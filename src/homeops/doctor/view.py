@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..cluster.snapshot import Snapshot, parse_time
+from ..records import NamedTuple
 
 FLUX_KS_LABEL = "kustomize.toolkit.fluxcd.io/name"
 FLUX_KS_NS_LABEL = "kustomize.toolkit.fluxcd.io/namespace"

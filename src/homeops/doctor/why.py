@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..cluster.snapshot import format_time, parse_time
+from ..records import NamedTuple
 from ..runtime.durations import format_duration
 from ..runtime.machines import MACHINES
 from ..runtime.sources import KINDS as SOURCE_KINDS

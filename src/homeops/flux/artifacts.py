@@ -28,11 +28,12 @@ import os
 import posixpath
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..load.ignore import FLUX_DEFAULT_IGNORES, SourceIgnore, go_match
 from ..load.tree import SourceTree, normalize
 from ..model.base import ObjectRef, Resource, get_path
+from ..records import NamedTuple
 
 SOURCE_EXTENSIONS_GROUP = "source.extensions.fluxcd.io"
 

@@ -14,12 +14,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..errors import HomeopsError
 from ..kustomize import build
 from ..load.tree import SourceTree, normalize
 from ..model.base import Origin, Resource
+from ..records import NamedTuple
 
 _TEMPLATE = re.compile(r"\{\{-?\s*\.Release\.(Name|Namespace)\s*-?\}\}")
 #: ``{{ requiredEnv "ROOT_DIR" }}`` and the like: cluster-template's helmfile roots values files there.

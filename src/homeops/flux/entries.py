@@ -25,11 +25,12 @@ from __future__ import annotations
 import posixpath
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..load.tree import SourceTree, normalize
 from ..model.base import Origin, Resource, get_path
 from ..model.flux import FLUX_KUSTOMIZE_GROUP, FLUX_SOURCE_GROUP
+from ..records import NamedTuple
 from .bootstrap import Bootstrap
 
 FLUX_OPERATOR_GROUP = "fluxcd.controlplane.io"

@@ -18,7 +18,7 @@ from __future__ import annotations
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from .. import parallel, progress
 from ..errors import HomeopsError, LoadError, Where
@@ -27,6 +27,7 @@ from ..load.tree import SourceTree
 from ..model.base import NamedResource, Origin, Resource
 from ..model.kinds import ConfigMap, Secret, is_sops_encrypted
 from ..model.producers import PRODUCERS, is_sealed, produced_by, sealed_may_be
+from ..records import NamedTuple
 from .entries import is_flux_ks, ks_path, with_default_ns
 from .sources import BuildSource, ClusterSources
 from .substitute import Outcome, Variables, disabled, substitute

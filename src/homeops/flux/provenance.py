@@ -13,13 +13,14 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import yaml
 
 from ..load import yamlio
 from ..load.tree import SourceTree, normalize
 from ..model.base import Resource, get_path
+from ..records import NamedTuple
 from .tree import FluxTree, Producer
 
 Path = tuple[str | int, ...]

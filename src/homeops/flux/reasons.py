@@ -14,10 +14,11 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Iterator
-from typing import Any, NamedTuple
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from ..load.tree import TEMPLATE_SUFFIXES, SourceTree, normalize
+from ..records import NamedTuple
 from .tree import FluxTree, Producer, chart_folders
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -56,8 +57,30 @@ def explain(flux: FluxTree, path: str) -> list[Reason]:
 
 def file_reasons(flux: FluxTree) -> dict[str, list[Reason]]:
     """Every tracked file of the repository with its reasons."""
-    explainer = _Explainer(flux)
-    return {path: explainer.reasons(path) for path in flux.tree.files()}
+    return dict(FileReasons(flux))
+
+
+class FileReasons(Mapping[str, list[Reason]]):
+    """:func:`file_reasons` worked out file by file as they are looked up: a rule that asks about the
+    manifests does not pay for every file of the repository."""
+
+    def __init__(self, flux: FluxTree) -> None:
+        self._explainer = _Explainer(flux)
+        self._known: dict[str, list[Reason]] = {}
+
+    def __getitem__(self, path: str) -> list[Reason]:
+        found = self._known.get(path)
+        if found is None:
+            if path not in self._explainer.tracked:
+                raise KeyError(path)
+            found = self._known[path] = self._explainer.reasons(path)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._explainer.tree.files())
+
+    def __len__(self) -> int:
+        return len(self._explainer.tracked)
 
 
 class _Role(NamedTuple):
@@ -86,6 +109,8 @@ class _Explainer:
         self.charts = chart_folders(self.tree)
         self.entry_files = {e.ks.origin.path: e for c in flux.clusters.values() for e in c.entries}
         self._roles: dict[str, dict[str, _Role]] = {}
+        self._kfiles: dict[tuple[str, Any], list[str]] = {}
+        """The kustomization files of each build, sorted (by cluster and Kustomization)."""
         self._texts: dict[str, list[str]] = {}
 
     def reasons(self, path: str) -> list[Reason]:
@@ -342,7 +367,13 @@ class _Explainer:
     def _role(self, producer: Producer, path: str) -> _Role | None:
         if posixpath.basename(path) in KUSTOMIZATION_FILES:
             return _Role("kustomization file", "")
-        for kfile in sorted(f for f in producer.files if posixpath.basename(f) in KUSTOMIZATION_FILES):
+        key = (producer.cluster, producer.id)
+        kfiles = self._kfiles.get(key)
+        if kfiles is None:
+            kfiles = self._kfiles[key] = sorted(
+                f for f in producer.files if posixpath.basename(f) in KUSTOMIZATION_FILES
+            )
+        for kfile in kfiles:
             roles = self._roles.get(kfile)
             if roles is None:
                 roles = self._roles[kfile] = dict(_listed(self.tree, kfile))

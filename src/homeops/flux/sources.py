@@ -20,12 +20,12 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterable, Mapping
-from typing import NamedTuple
 
 from ..load.ignore import SourceIgnore, SourcePattern, read_source_patterns
 from ..load.tree import SourceTree
 from ..model.base import ObjectRef, Resource, get_path
 from ..model.flux import FLUX_SOURCE_GROUP
+from ..records import NamedTuple
 from . import artifacts
 from .entries import cluster_name
 

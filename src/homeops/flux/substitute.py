@@ -24,9 +24,10 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..errors import SubstitutionError
+from ..records import NamedTuple
 
 DISABLE_KEY = "kustomize.toolkit.fluxcd.io/substitute"
 VAR_NAME = re.compile(r"^[_A-Za-z][_A-Za-z0-9]*$")

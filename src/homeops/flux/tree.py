@@ -15,12 +15,12 @@ import posixpath
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from ..errors import HomeopsError
 from ..load.tree import SourceTree
 from ..model.base import NamedResource, ObjectRef, Origin, Resource, deep_copy
 from ..model.flux import Kustomization
+from ..records import NamedTuple
 from .bootstrap import Bootstrap, find_bootstrap
 from .entries import Entry, cluster_name, find_entries, find_roots, is_flux_ks, with_default_ns
 from .expand import CLUSTER, PRODUCER, SUBSTITUTION, Expander, SecretValues, expand_one

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from ..flux.tree import FluxTree
 from ..model.base import NamedResource, Resource
@@ -30,6 +29,7 @@ from ..model.kinds import (
 )
 from ..model.producers import produced_by
 from ..model.values import app_template_refs, app_template_route_parents, referenced_name
+from ..records import NamedTuple
 
 EDGE_KINDS = ("dependsOn", "applies", "source", "secret", "store", "gateway", "claim")
 

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..errors import KustomizeError, UnsupportedFeature, Where
 from ..load.tree import SourceTree, normalize
 from ..model.base import Resource
+from ..records import NamedTuple
 from . import fluxgen, kfile
 from .engine import Builder
 from .kfile import ImageSpec, Kustomization, PatchSpec, Selector

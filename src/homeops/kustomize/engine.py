@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import KustomizeError, UnsupportedFeature, Where
 from ..load.tree import SourceTree
+from ..records import NamedTuple
 from . import fluxgen, kfile, transformers
 from .fieldspec import DEFAULT, FieldSpecError, TransformerConfig, config_from_data, default_config
 from .generators import content_hash, generate
@@ -66,6 +67,34 @@ class Accumulator:
         self.resources.append(res)
 
 
+class BuiltBase(NamedTuple):
+    """A base folder's build, kept for every build of the same tree that includes it."""
+
+    resources: tuple[Res, ...]
+    config: TransformerConfig
+    files: frozenset[str]
+    """The files its build read."""
+    folders: tuple[str, ...]
+    """The folders its build entered: reused only where none of them makes a cycle with the chain."""
+
+
+def _cycle(directory: str, chain: Sequence[str]) -> bool:
+    """Whether entering ``directory`` from the folders being built (``chain``) is a cycle."""
+    return any(directory in (visited, "") or visited.startswith(directory + "/") for visited in chain)
+
+
+def _handle(res: Res) -> Res:
+    """An object of a kept base for one build: shares the content (written copy-on-write), its own
+    bookkeeping."""
+    other = Res(res.obj, res.origin)
+    other.prev = list(res.prev)
+    other.prefixes = list(res.prefixes)
+    other.suffixes = list(res.suffixes)
+    other.behavior = res.behavior
+    other.hash_suffix = res.hash_suffix
+    return other
+
+
 class Builder:
     """One build of one folder (or of one kustomization with Flux's overrides applied)."""
 
@@ -73,6 +102,8 @@ class Builder:
         self.tree = tree
         self.loader = loader
         self.flux = flux
+        self._entered: list[str] | None = None
+        """While a base is built: every folder its build enters (see :meth:`_base`)."""
 
     # -- entry ---------------------------------------------------------------------------------
 
@@ -161,13 +192,15 @@ class Builder:
 
     def _check_cycle(self, directory: str, chain: Sequence[str], entry: str, where: Where) -> None:
         for visited in chain:
-            if directory == visited or directory == "" or visited.startswith(directory + "/"):
+            if _cycle(directory, (visited,)):
                 raise KustomizeError(
                     f"{entry!r} makes a cycle: {directory or '.'} contains {visited or '.'}, "
                     "which is already being built",
                     where=where,
                     hint="a kustomization may not include itself or a folder above it",
                 )
+        if self._entered is not None:
+            self._entered.append(directory)
 
     def _resources(self, kust: Kustomization, acc: Accumulator, chain: list[str]) -> None:
         for index, entry in enumerate(kust.resources):
@@ -184,16 +217,9 @@ class Builder:
                 acc.append(Res(template.obj, template.origin), where)
         elif self.loader.is_dir(rel):
             self._check_cycle(rel, chain, entry, where)
-            sub = self._sub_kustomization(rel, where)
-            if sub.kind == "Component":
-                raise KustomizeError(
-                    f"{entry!r} is a Component, which belongs under 'components:', not 'resources:'",
-                    where=where,
-                    hint="move the entry to 'components:'",
-                )
-            built = self.accumulate(sub, None, [*chain, rel])
+            built = self._base(rel, chain, entry, where)
             for res in built.resources:
-                acc.append(res, where)
+                acc.append(_handle(res), where)
             acc.merge_config(built.config)
         else:
             raise KustomizeError(
@@ -204,6 +230,39 @@ class Builder:
 
     def _sub_kustomization(self, directory: str, where: Where) -> Kustomization:
         return self.load_dir(directory, where)
+
+    def _base(self, rel: str, chain: list[str], entry: str, where: Where) -> BuiltBase:
+        """The folder ``rel`` built on its own, as kustomize builds a base: from its own files only, so
+        once per tree and mode (layered repositories overlay the same bases cluster after cluster).
+        Callers take :func:`_handle` copies of its objects; the kept ones are never written."""
+        bases = self.loader.bases
+        found: BuiltBase | None = bases.get((rel, self.flux))
+        if found is not None and not any(_cycle(d, [*chain, rel]) for d in found.folders):
+            self.loader.files.update(found.files)
+            if self._entered is not None:
+                self._entered.extend(found.folders)
+            return found
+        files, self.loader.files = self.loader.files, set()
+        outer, self._entered = self._entered, []
+        try:
+            sub = self._sub_kustomization(rel, where)
+            if sub.kind == "Component":
+                raise KustomizeError(
+                    f"{entry!r} is a Component, which belongs under 'components:', not 'resources:'",
+                    where=where,
+                    hint="move the entry to 'components:'",
+                )
+            acc = self.accumulate(sub, None, [*chain, rel])
+            read = frozenset(self.loader.files)
+            built = BuiltBase(tuple(acc.resources), acc.config, read, tuple(self._entered))
+        finally:
+            files |= self.loader.files
+            self.loader.files = files
+            entered, self._entered = self._entered, outer
+            if outer is not None:
+                outer.extend(entered)
+        bases[(rel, self.flux)] = built
+        return built
 
     def _configurations(self, kust: Kustomization) -> TransformerConfig:
         if not kust.configurations:

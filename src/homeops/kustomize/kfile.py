@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..errors import KustomizeError, UnsupportedFeature, Where
 from ..load.tree import SourceTree, join
 from ..load.yamlio import compose, decode, locate
+from ..records import NamedTuple
 from .fieldspec import FieldSpec, spec_from_data
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")

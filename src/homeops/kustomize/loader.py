@@ -14,12 +14,13 @@ from __future__ import annotations
 import os
 import stat
 import weakref
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..errors import KustomizeError, UnsupportedFeature, Where
 from ..load.tree import SourceTree, normalize
 from ..load.yamlio import ParsedFile
 from ..model.base import Origin
+from ..records import NamedTuple
 
 _REMOTE_PREFIXES = (
     "http://",
@@ -63,6 +64,8 @@ class _FileCache:
         self.kinds: dict[str, str | None] = {}
         self.reals: dict[str, str] = {}
         self.visible: dict[str, bool] = {}
+        self.bases: dict[tuple[str, bool], Any] = {}
+        """(folder, Flux mode) → its build as a base (:class:`~homeops.kustomize.engine.BuiltBase`)."""
         self.root = str(tree.root)
         self.real_root = os.path.realpath(tree.root)
 
@@ -129,6 +132,11 @@ class Loader:
         self.flux = flux
         self.files: set[str] = set()
         self._cache = _cache(tree)
+
+    @property
+    def bases(self) -> dict[tuple[str, bool], Any]:
+        """The bases built so far from this tree (shared by its builds)."""
+        return self._cache.bases
 
     # -- paths ---------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ class NameRefError(Exception):
 def fix_references(resources: Sequence[Res], config: TransformerConfig) -> None:
     if not any(res.prev for res in resources):
         return
+    reachable = _Reachable(resources)
     for referrer in resources:
         org = referrer.org_id()
         specs = config.referrers(org[2])
@@ -31,7 +32,7 @@ def fix_references(resources: Sequence[Res], config: TransformerConfig) -> None:
             if not spec.selects(org[0], org[1], org[2]):
                 continue
             if candidates is None:
-                candidates = _reachable(resources, referrer)
+                candidates = reachable(referrer)
             setter = _Setter(referrer, (backref.group, backref.version, backref.kind), spec.path, candidates)
             try:
                 walk(referrer, spec, setter, None)
@@ -41,29 +42,47 @@ def fix_references(resources: Sequence[Res], config: TransformerConfig) -> None:
                 ) from None
 
 
-def _reachable(resources: Sequence[Res], referrer: Res) -> list[Res]:
-    """kustomize's SubsetThatCouldBeReferencedByResource."""
-    if referrer.cluster_scoped():
-        return list(resources)
-    namespace = referrer.effective_namespace()
-    subject_namespaces: set[str] = set()
-    if referrer.kind == "RoleBinding":
-        subjects = referrer.obj.get("subjects")
-        if isinstance(subjects, list):
-            for subject in subjects:
-                if (
-                    isinstance(subject, dict)
-                    and subject.get("kind") == "ServiceAccount"
-                    and "namespace" in subject
-                ):
-                    subject_namespaces.add(text(subject.get("namespace")))
-    return [
-        res
-        for res in resources
-        if res.cluster_scoped()
-        or res.effective_namespace() == namespace
-        or res.namespace in subject_namespaces
-    ]
+class _Reachable:
+    """kustomize's SubsetThatCouldBeReferencedByResource, for every referrer of one pass.
+
+    Fixing references writes reference fields, never an object's own name or namespace, so the
+    objects' namespaces are read once per pass and each subset is worked out once per namespace.
+    """
+
+    def __init__(self, resources: Sequence[Res]) -> None:
+        self.resources = resources
+        self._scopes: list[tuple[Res, bool, str, str]] | None = None
+        self._subsets: dict[tuple[str, frozenset[str]], list[Res]] = {}
+
+    def __call__(self, referrer: Res) -> list[Res]:
+        if referrer.cluster_scoped():
+            return list(self.resources)
+        namespace = referrer.effective_namespace()
+        subject_namespaces: set[str] = set()
+        if referrer.kind == "RoleBinding":
+            subjects = referrer.obj.get("subjects")
+            if isinstance(subjects, list):
+                for subject in subjects:
+                    if (
+                        isinstance(subject, dict)
+                        and subject.get("kind") == "ServiceAccount"
+                        and "namespace" in subject
+                    ):
+                        subject_namespaces.add(text(subject.get("namespace")))
+        key = (namespace, frozenset(subject_namespaces))
+        found = self._subsets.get(key)
+        if found is None:
+            if self._scopes is None:
+                self._scopes = [
+                    (res, res.cluster_scoped(), res.effective_namespace(), res.namespace)
+                    for res in self.resources
+                ]
+            found = self._subsets[key] = [
+                res
+                for res, cluster_scoped, effective, own in self._scopes
+                if cluster_scoped or effective == namespace or own in subject_namespaces
+            ]
+        return list(found)
 
 
 def _selected(target: tuple[str, str, str], group: str, version: str, kind: str) -> bool:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..errors import KustomizeError, Where
 from ..load.yamlio import ParsedFile, parse
 from ..model.base import deep_copy
+from ..records import NamedTuple
 from .jsonpatch import JsonPatchError
 from .jsonpatch import apply as apply_json
 from .kfile import PatchSpec, Selector
@@ -217,8 +218,20 @@ def _apply_json(res: Res, patch: LoadedPatch) -> None:
 
 
 def _check_unique(resources: Sequence[Res], where: Where) -> None:
-    seen: set[tuple[str, str, str, str, str]] = set()
+    # Equal ids have equal kinds and names: only objects sharing both with another need their whole
+    # id, which costs several times more to work out (this runs after every patch, over every object).
+    shorts: list[tuple[str, str]] = []
+    counts: dict[tuple[str, str], int] = {}
     for res in resources:
+        obj = res.obj
+        meta = obj.get("metadata")
+        short = (text(obj.get("kind")), text(meta.get("name")) if isinstance(meta, dict) else "")
+        shorts.append(short)
+        counts[short] = counts.get(short, 0) + 1
+    seen: set[tuple[str, str, str, str, str]] = set()
+    for res, short in zip(resources, shorts, strict=True):
+        if counts[short] < 2:
+            continue
         key = res.cur_id()
         if key in seen:
             raise KustomizeError(

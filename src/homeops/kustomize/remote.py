@@ -24,10 +24,11 @@ import re
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import parse_qs
 
 from ..errors import HomeopsError, Where
+from ..records import NamedTuple
 from .loader import RemoteUnavailable
 
 TYPE_CHECKING = False

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
+from ..records import NamedTuple
 from .kfile import Selector
 from .resid import Res, text
 
@@ -23,8 +24,21 @@ def _anchored(pattern: str) -> re.Pattern[str]:
         raise SelectorError(f"invalid regular expression {pattern!r}: {exc}") from None
 
 
+_LITERAL = re.compile(r"[\w-]*")
+"""Patterns that match only themselves (most targets name a kind or an object literally)."""
+
+
+@lru_cache(maxsize=512)
+def _is_literal(pattern: str) -> bool:
+    return _LITERAL.fullmatch(pattern) is not None
+
+
 def _matches(pattern: str, value: str) -> bool:
-    return not pattern or _anchored(pattern).match(value) is not None
+    if not pattern:
+        return True
+    if _is_literal(pattern):
+        return pattern == value
+    return _anchored(pattern).match(value) is not None
 
 
 def select(resources: Sequence[Res], target: Selector) -> list[Res]:
@@ -33,14 +47,18 @@ def select(resources: Sequence[Res], target: Selector) -> list[Res]:
     annotations = parse_label_selector(target.annotation_selector) if target.annotation_selector else None
     result = []
     for res in resources:
-        cur = res.cur_id()
-        org = res.org_id()
-        if target.namespace and not (
-            _matches(target.namespace, org[4]) or _matches(target.namespace, cur[4])
-        ):
-            continue
-        if target.name and not (_matches(target.name, org[3]) or _matches(target.name, cur[3])):
-            continue
+        # Only the parts of the ids the target asks about, in the order ResMap.Select tests them
+        # (a pattern that does not compile fails at the same object as before).
+        if target.namespace:
+            cur_ns = res.effective_namespace()
+            org_ns = res.prev[0][1] if res.prev else cur_ns
+            if not (_matches(target.namespace, org_ns) or _matches(target.namespace, cur_ns)):
+                continue
+        if target.name:
+            cur_name = res.name
+            org_name = res.prev[0][2] if res.prev else cur_name
+            if not (_matches(target.name, org_name) or _matches(target.name, cur_name)):
+                continue
         group, version, kind = res.gvk()
         if not (
             _matches(target.group, group)

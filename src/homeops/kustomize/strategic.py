@@ -14,9 +14,10 @@ The rules that matter, all measured against ``kubectl kustomize``:
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..model.base import deep_copy
+from ..records import NamedTuple
 from .resid import text
 
 

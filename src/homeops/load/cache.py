@@ -95,7 +95,7 @@ class ParseCache:
             self._entries = {rel: entry for rel, entry in self._entries.items() if marshallable(entry)}
             payload = marshal.dumps({"format": _FORMAT, "entries": self._entries})
         try:
-            atomic_write(self._file, payload, mode=0o600)
+            atomic_write(self._file, payload, mode=0o600, durable=False)
         except WriteError:
             pass  # a cache that cannot be written is only a slower next run
         self._dirty = False

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+
+from ..records import NamedTuple
 
 
 def _translate(glob: str) -> str:

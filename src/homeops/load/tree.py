@@ -13,9 +13,10 @@ import copy
 import os
 import posixpath
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
+from ..records import NamedTuple
 from .ignore import IgnoreRules, SourceIgnore, SourcePattern, read_source_patterns
 from .prefetch import MINIMUM as _PARALLEL_MIN
 from .prefetch import YAML_SUFFIXES

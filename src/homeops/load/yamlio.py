@@ -34,7 +34,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 import yaml
 from yaml.events import (
@@ -47,6 +47,8 @@ from yaml.events import (
     SequenceStartEvent,
     StreamEndEvent,
 )
+
+from ..records import NamedTuple
 
 KUSTOMIZE = "kustomize"
 """go-yaml v3 through kyaml, then JSON: how Flux's kustomize-controller reads manifests."""
@@ -810,24 +812,29 @@ class _ComposeFast(_CLoader):  # type: ignore[misc]
     """libyaml parser and composer."""
 
 
-class _ComposeTolerant(yaml.SafeLoader):
-    """Pure-Python composer that lets an anchor be defined again, as Go YAML does."""
+class _TolerantComposer(yaml.composer.Composer):
+    """PyYAML's composer, letting an anchor be defined again as Go YAML does."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.get_event()  # type: ignore[no-untyped-call]
+        events: Any = self  # the parser this is mixed with supplies the events
+        if events.check_event(yaml.AliasEvent):
+            event = events.get_event()
             anchor = event.anchor
             if anchor not in self.anchors:
                 raise yaml.composer.ComposerError(
                     None, None, f"found undefined alias {anchor!r}", event.start_mark
                 )
             return self.anchors[anchor]
-        event = self.peek_event()  # type: ignore[no-untyped-call]
+        event = events.peek_event()
         anchor = event.anchor
         if anchor is not None and anchor in self.anchors:
             # Forget the earlier definition so the base composer does not object.
             del self.anchors[anchor]
         return super().compose_node(parent, index)
+
+
+class _ComposeTolerant(_TolerantComposer, yaml.SafeLoader):
+    """The tolerant composer on PyYAML's pure-Python parser (the last resort)."""
 
 
 class _UntaggedMixin:
@@ -852,13 +859,36 @@ class _UntaggedTolerant(_UntaggedMixin, _ComposeTolerant):
     pass
 
 
+_TAGGED: tuple[type[Any], ...] = (_ComposeFast, _ComposeTolerant)
+_UNTAGGED: tuple[type[Any], ...] = (_UntaggedFast, _UntaggedTolerant)
+"""The composers :func:`compose` tries, in order: libyaml's, then the tolerant ones."""
+
+if _CParser is not None:
+
+    class _ComposeTolerantC(_TolerantComposer, yaml.resolver.Resolver, _CParser):  # type: ignore[misc]
+        """The tolerant composer on libyaml's events: what a file with a redefined anchor (app-template
+        values repeat ``&port`` and ``&probes`` per controller) composes with, many times faster than
+        the pure-Python parser, and with libyaml's marks like every other file."""
+
+        def __init__(self, stream: str) -> None:
+            _CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+    class _UntaggedTolerantC(_UntaggedMixin, _ComposeTolerantC):
+        pass
+
+    _TAGGED = (_ComposeFast, _ComposeTolerantC, _ComposeTolerant)
+    _UNTAGGED = (_UntaggedFast, _UntaggedTolerantC, _UntaggedTolerant)
+
+
 def compose(text: str, *, tags: bool = True) -> list[yaml.Node]:
     """The node trees of every document (for locating fields); tolerant of redefined anchors.
 
     ``tags=False`` leaves every scalar a string, which is all :func:`locate` needs, and is faster.
     Node trees share aliased nodes (nothing is expanded), so an alias bomb costs nothing here.
     """
-    for loader_cls in (_ComposeFast, _ComposeTolerant) if tags else (_UntaggedFast, _UntaggedTolerant):
+    for loader_cls in _TAGGED if tags else _UNTAGGED:
         loader = loader_cls(text)
         nodes: list[yaml.Node] = []
         try:

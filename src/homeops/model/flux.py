@@ -8,8 +8,9 @@ as absent, so the rules can report it instead of the model crashing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
+from ..records import NamedTuple
 from .base import ObjectRef, View, get_path
 
 FLUX_KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"

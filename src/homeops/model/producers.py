@@ -14,8 +14,9 @@ after its release, in ways homeops cannot know without rendering it).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
+from ..records import NamedTuple
 from ..settings import ProducerEntry
 from .base import Resource, get_path
 from .flux import FLUX_HELM_GROUP, HelmRelease

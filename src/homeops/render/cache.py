@@ -14,9 +14,10 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..load.cache import cache_dir
+from ..records import NamedTuple
 
 FORMAT = 2
 

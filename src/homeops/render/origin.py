@@ -9,11 +9,12 @@ in the HelmRelease's file (or of the entry, the ConfigMap or Secret, or ``spec.c
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..errors import RenderError, Where
 from ..model.base import Resource
 from ..model.flux import HelmRelease
+from ..records import NamedTuple
 from .strvals import StrvalsError, set_path_value
 from .validation import Path, Violation, display_path
 from .values import MergedValues

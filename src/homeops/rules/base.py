@@ -9,8 +9,9 @@ The documentation pages in ``docs/rules/`` are generated from these objects.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
+from ..records import NamedTuple
 from ..settings import Severity as Severity  # re-exported: rules and their callers import it here
 
 if TYPE_CHECKING:

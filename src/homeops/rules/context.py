@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -227,11 +227,12 @@ class Context:
         return [res for res in self.flux.documents if res.origin.path.startswith(prefix)]
 
     @cached_property
-    def file_reasons(self) -> dict[str, list[Reason]]:
-        """Why each file is or is not applied (see :mod:`homeops.flux.reasons`)."""
-        from ..flux.reasons import file_reasons
+    def file_reasons(self) -> Mapping[str, list[Reason]]:
+        """Why each file is or is not applied (see :mod:`homeops.flux.reasons`), worked out per file
+        when first looked up."""
+        from ..flux.reasons import FileReasons
 
-        return file_reasons(self.flux)
+        return FileReasons(self.flux)
 
     @cached_property
     def applied_files(self) -> frozenset[str]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from ..flux.tree import Producer
 from ..graph.model import Node, closure
@@ -20,6 +19,7 @@ from ..model.base import NamedResource, Resource, get_path
 from ..model.flux import FLUX_HELM_GROUP, HelmRelease
 from ..model.kinds import known_namespaced
 from ..model.producers import is_sealed
+from ..records import NamedTuple
 from .base import Hit, Severity, rule
 from .context import Context
 

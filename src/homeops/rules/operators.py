@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, TypeGuard
+from typing import Any, TypeGuard
 
 from ..model.base import Resource, get_path
 from ..model.flux import FLUX_HELM_GROUP, HelmRelease
 from ..model.kinds import CERT_MANAGER_GROUP, ESO_GROUP, GATEWAY_GROUP
 from ..model.producers import ANY_NAMESPACE
 from ..model.values import app_template_ingresses, is_app_template_values
+from ..records import NamedTuple
 from .base import Hit, Severity, rule
 from .context import Context
 

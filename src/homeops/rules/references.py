@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..model.base import ObjectRef, Resource
 from ..model.flux import FLUX_HELM_GROUP, HelmRelease
@@ -16,6 +16,7 @@ from ..model.values import (
     referenced_name,
     resolve_template,
 )
+from ..records import NamedTuple
 from .base import Hit, Severity, rule
 from .context import ClusterIndex, Context
 

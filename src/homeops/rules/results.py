@@ -140,9 +140,12 @@ def _packages_fingerprint() -> str:
 
 def result_key(root: str, walked: Walk, select: str | None, *, offline: bool = False) -> str:
     """The key of one repository's state (``root`` resolved), one ``--select`` and ``--offline``."""
-    import hashlib
+    try:  # hashlib loads OpenSSL first (a few milliseconds); its blake2b is this one anyway
+        from _blake2 import blake2b
+    except ImportError:  # pragma: no cover - a Python built without it
+        from hashlib import blake2b
 
-    digest = hashlib.sha256()
+    digest = blake2b(digest_size=32)
     digest.update(f"{_FORMAT}\n{_code_fingerprint()}\n{root}\n".encode("utf-8", "surrogateescape"))
     digest.update(b"offline\n" if offline else b"online\n")
     digest.update(f"{_packages_fingerprint()}\n".encode("utf-8", "surrogateescape"))
@@ -205,6 +208,6 @@ def store(key: str, entry: CachedCheck) -> None:
         "expires": entry.expires,
     }
     try:
-        atomic_write(_path(key), json.dumps(payload), mode=0o600)
+        atomic_write(_path(key), json.dumps(payload), mode=0o600, durable=False)
     except WriteError:
         pass  # no cache: only a slower next run

@@ -8,13 +8,14 @@ validate`` lists them); nothing is guessed.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 # Imported with the rule catalog rather than when the rules run: ``check`` imports the catalog on
 # this core while a helper builds Kustomizations on the other, and the rules then run in two processes
 # forked after it, which share what is already loaded (the compiled validator library above all).
 import jsonschema_rs  # noqa: F401
 
+from ..records import NamedTuple
 from ..validate.catalog import Catalog
 from ..validate.engine import Report, validate
 from ..validate.where import Locator

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
+from ..records import NamedTuple
 from .defaults import backoff
 from .durations import format_duration, parse_duration
 

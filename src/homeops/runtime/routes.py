@@ -9,8 +9,9 @@ no Gateway of a controller gets no ``status.parents`` entry.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
+from ..records import NamedTuple
 from .machine import (
     Cond,
     Machine,

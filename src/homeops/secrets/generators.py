@@ -12,9 +12,10 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..load.tree import normalize
+from ..records import NamedTuple
 
 _PLACEHOLDER = re.compile(r"^(\s*(\$\{[^}]*\}|\{\{[^}]*\}\})\s*)*$")
 #: References a secret manager resolves at deploy time (1Password ``op inject``, vals, AVP).

@@ -11,7 +11,9 @@ put the annotations on the workloads) or from a workload itself.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any
+
+from ..records import NamedTuple
 
 RELOAD_ALL = frozenset({"reloader.stakater.com/auto", "secret.reloader.stakater.com/auto"})
 RELOAD_NAMED = "secret.reloader.stakater.com/reload"

@@ -26,10 +26,11 @@ import math
 from collections.abc import Generator, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import simpy
 
+from ..records import NamedTuple
 from ..runtime.durations import format_duration
 from ..runtime.flux import allowed_attempts
 from ..runtime.machine import Timer

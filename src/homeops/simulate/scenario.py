@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from ..errors import UsageError
 from ..graph.model import Graph
+from ..records import NamedTuple
 from .engine import Result, Simulation, paused_gc
 from .settings import DEFAULT_HORIZON, Settings
 from .start import apply_initial, from_snapshot, snapshot_reader

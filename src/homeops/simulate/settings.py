@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..errors import ConfigError, Where
+from ..records import NamedTuple
 from ..runtime import defaults as d
 from ..runtime.durations import format_duration, parse_duration
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..graph.model import Graph, Node
 from ..model.base import Resource, get_path
 from ..model.flux import HelmRelease, Kustomization
+from ..records import NamedTuple
 from ..runtime import defaults as d
 from ..runtime.durations import parse_duration
 from ..runtime.flux import HELM_RELEASE

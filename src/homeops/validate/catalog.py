@@ -18,9 +18,10 @@ import os
 import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..load.cache import cache_root
+from ..records import NamedTuple
 from . import sources
 from .openapi import Schema, crd_kinds, ref
 

@@ -10,9 +10,10 @@ chart is not cached are listed, not failed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from ..model.base import Origin, Resource
+from ..records import NamedTuple
 from .engine import Problem, validate
 
 if TYPE_CHECKING:

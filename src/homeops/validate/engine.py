@@ -15,11 +15,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable
-from typing import Any, NamedTuple
+from typing import Any
 
 from ..flux.tree import SUBSTITUTION
 from ..model.base import Resource
 from ..model.producers import is_sealed
+from ..records import NamedTuple
 from .catalog import Catalog
 
 _PLACEHOLDER = re.compile(r"(?<!\$)\$\{[^}]*\}")

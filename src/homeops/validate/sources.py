@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import NamedTuple
+
+from ..records import NamedTuple
 
 DEFAULT_KUBERNETES_VERSION = "1.33.0"
 """The Kubernetes version validated against when ``.homeops.yaml`` names none (as ``build`` renders)."""

@@ -11,10 +11,11 @@ import difflib
 import re
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
 from ...diff.objects import DiffResult, ObjectChange
 from ...diff.report import field_path, value_text
+from ...records import NamedTuple
 from ...yamlout import dump_yaml
 from .page import render
 

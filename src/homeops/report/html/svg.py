@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from html import escape
-from typing import Any, NamedTuple
+from typing import Any
 
+from ...records import NamedTuple
 from ...runtime.durations import clock
 from .layout import COL_W, NODE_H, NODE_W, Layout, node_key
 
