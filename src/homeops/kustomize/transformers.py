@@ -5,10 +5,10 @@ replicas. Each follows the matching kustomize v5 builtin, field spec by field sp
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .fieldspec import MAP, MISSING, SCALAR, FieldSpec, FieldSpecError, Path, walk
+from .fieldspec import MAP, MISSING, SCALAR, FieldSpec, FieldSpecError, Path, parse_gv, walk
 from .kfile import ImageSpec, LabelSpec, ReplicaSpec
 from .resid import Res, text
 
@@ -22,12 +22,40 @@ def _set_scalar(res: Res, path: Path, value: Any) -> None:
 
 
 def _walk(res: Res, spec: FieldSpec, setter: Any, create_kind: str | None) -> None:
-    if not spec.matches_object(res.api_version, res.kind):
-        return
+    if spec.matches_object(res.api_version, res.kind):
+        _walk_matched(res, spec, setter, create_kind)
+
+
+def _walk_matched(res: Res, spec: FieldSpec, setter: Any, create_kind: str | None) -> None:
+    """:func:`_walk` for a spec already known to apply to the object (see :class:`_Applicable`)."""
     try:
         walk(res, spec, setter, create_kind)
     except FieldSpecError as exc:
         raise TransformError(f"{res.kind} {res.name!r}: {exc} (field {spec.path})") from None
+
+
+class _Applicable:
+    """The field specs of a transformer that apply to an object, worked out once per apiVersion and
+    kind: a transformer runs every spec over every object, and a build's objects share a few kinds."""
+
+    __slots__ = ("_by_type", "_retyping", "_specs")
+
+    def __init__(self, specs: Sequence[FieldSpec]) -> None:
+        self._specs = specs
+        self._by_type: dict[tuple[str, str], list[FieldSpec]] = {}
+        # A spec writing apiVersion or kind could change which later specs apply: such objects are
+        # matched spec by spec, just before each walk.
+        self._retyping = any(s.parts[0].removesuffix("[]") in ("apiVersion", "kind") for s in specs)
+
+    def __call__(self, res: Res) -> Iterable[FieldSpec]:
+        if self._retyping:
+            return (spec for spec in self._specs if spec.matches_object(res.api_version, res.kind))
+        key = (res.api_version, res.kind)
+        found = self._by_type.get(key)
+        if found is None:
+            group, version = parse_gv(key[0])
+            found = self._by_type[key] = [s for s in self._specs if s.selects(group, version, key[1])]
+        return found
 
 
 # -- namespace ---------------------------------------------------------------------------------------
@@ -35,6 +63,8 @@ def _walk(res: Res, spec: FieldSpec, setter: Any, create_kind: str | None) -> No
 
 def set_namespace(resources: Sequence[Res], namespace: str, specs: Sequence[FieldSpec]) -> None:
     """kustomize's NamespaceTransformer (default mode: role-binding subjects named ``default``)."""
+    applicable = _Applicable(specs)
+    setter = _namespace_setter(namespace)
     for res in resources:
         if not res.obj:
             continue
@@ -44,7 +74,7 @@ def set_namespace(resources: Sequence[Res], namespace: str, specs: Sequence[Fiel
         kind = res.kind
         if kind in ("RoleBinding", "ClusterRoleBinding"):
             _default_subjects(res, namespace)
-        for spec in specs:
+        for spec in applicable(res):
             if spec.path == "metadata/namespace":
                 continue
             if spec.path == "metadata/name" and res.api_version != "v1":
@@ -55,7 +85,7 @@ def set_namespace(resources: Sequence[Res], namespace: str, specs: Sequence[Fiel
                 and spec.path == "subjects/namespace"
             ):
                 continue
-            _walk(res, spec, _namespace_setter(namespace), SCALAR)
+            _walk_matched(res, spec, setter, SCALAR)
     seen: dict[Any, Res] = {}
     for res in resources:
         key = res.cur_id()
@@ -129,9 +159,10 @@ def set_entries(
         for key, val in entries:
             target[key] = val
 
+    applicable = _Applicable(specs)
     for res in resources:
-        for spec in specs:
-            _walk(res, spec, setter, MAP)
+        for spec in applicable(res):
+            _walk_matched(res, spec, setter, MAP)
 
 
 def label_specs(
@@ -170,6 +201,7 @@ def set_images(resources: Sequence[Res], image: ImageSpec, specs: Sequence[Field
             return None
         return _new_image(value, image)
 
+    applicable = _Applicable(specs)
     for res in resources:
         if res.kind == "CustomResourceDefinition":
             continue
@@ -182,8 +214,8 @@ def set_images(resources: Sequence[Res], image: ImageSpec, specs: Sequence[Field
             if new is not None:
                 _set_scalar(res, path, new)
 
-        for spec in specs:
-            _walk(res, spec, setter, None)
+        for spec in applicable(res):
+            _walk_matched(res, spec, setter, None)
 
 
 def _legacy_images(res: Res, node: Any, path: Path, update: Any) -> None:
