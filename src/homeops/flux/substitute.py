@@ -346,7 +346,11 @@ def _walk(value: Any, fn: Callable[[str], str]) -> Any:
         out: dict[Any, Any] | None = None
         for key, item in value.items():
             new_key = fn(key) if isinstance(key, str) and "$" in key else key
-            new_item = _walk(item, fn) if isinstance(item, str | dict | list) else item
+            # most values are strings without a variable: skip the call for them
+            if item.__class__ is str and "$" not in item:
+                new_item = item
+            else:
+                new_item = _walk(item, fn) if isinstance(item, str | dict | list) else item
             if out is not None:
                 out[new_key] = new_item
             elif new_key is not key or new_item is not item:
@@ -360,7 +364,10 @@ def _walk(value: Any, fn: Callable[[str], str]) -> Any:
     if isinstance(value, list):
         items: list[Any] | None = None
         for i, item in enumerate(value):
-            new_item = _walk(item, fn) if isinstance(item, str | dict | list) else item
+            if item.__class__ is str and "$" not in item:
+                new_item = item
+            else:
+                new_item = _walk(item, fn) if isinstance(item, str | dict | list) else item
             if items is not None:
                 items.append(new_item)
             elif new_item is not item:
@@ -381,6 +388,11 @@ def strings_with_vars(
 ) -> list[tuple[tuple[str | int, ...], str]]:
     """(path, text) of every string in ``value`` that contains ``${`` (for reporting by field)."""
     found: list[tuple[tuple[str | int, ...], str]] = []
+    _strings_with_vars(value, path, found)
+    return found
+
+
+def _strings_with_vars(value: Any, path: tuple[str | int, ...], found: list[Any]) -> None:
     if isinstance(value, str):
         if "${" in value:
             found.append((path, value))
@@ -388,8 +400,16 @@ def strings_with_vars(
         for key, item in value.items():
             if isinstance(key, str) and "${" in key:
                 found.append(((*path, key), key))
-            found.extend(strings_with_vars(item, (*path, key)))
+            # strings inline: most of the values, and most without a variable
+            if item.__class__ is str:
+                if "${" in item:
+                    found.append(((*path, key), item))
+            elif isinstance(item, str | dict | list):
+                _strings_with_vars(item, (*path, key), found)
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            found.extend(strings_with_vars(item, (*path, i)))
-    return found
+            if item.__class__ is str:
+                if "${" in item:
+                    found.append(((*path, i), item))
+            elif isinstance(item, str | dict | list):
+                _strings_with_vars(item, (*path, i), found)

@@ -307,8 +307,9 @@ def literal_credentials(
     """(path, key) of every credential-named key holding a literal string."""
     if isinstance(values, dict):
         for key, item in values.items():
-            if isinstance(key, str) and _literal(item) and _credential_key(key, str(item), values):
-                yield (*path, key), key
+            if isinstance(item, str):  # (only a string can be a literal credential)
+                if isinstance(key, str) and _literal(item) and _credential_key(key, str(item), values):
+                    yield (*path, key), key
             elif isinstance(item, dict | list):
                 yield from literal_credentials(item, (*path, key))
     elif isinstance(values, list):
@@ -317,7 +318,8 @@ def literal_credentials(
                 if _literal(item["value"]) and _credential_key(item["name"], str(item["value"])):
                     yield (*path, i, "value"), item["name"]
                     continue
-            yield from literal_credentials(item, (*path, i))
+            if isinstance(item, dict | list):  # (nothing else holds a credential-named key)
+                yield from literal_credentials(item, (*path, i))
 
 
 @rule(
