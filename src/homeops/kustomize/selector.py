@@ -45,6 +45,8 @@ def select(resources: Sequence[Res], target: Selector) -> list[Res]:
     """The objects a patch target picks, as kustomize's ResMap.Select does."""
     labels = parse_label_selector(target.label_selector) if target.label_selector else None
     annotations = parse_label_selector(target.annotation_selector) if target.annotation_selector else None
+    # A literal name (most targets name one object) is compared directly: most objects fail there.
+    literal_name = target.name if target.name and _is_literal(target.name) else None
     result = []
     for res in resources:
         # Only the parts of the ids the target asks about, in the order ResMap.Select tests them
@@ -54,7 +56,10 @@ def select(resources: Sequence[Res], target: Selector) -> list[Res]:
             org_ns = res.prev[0][1] if res.prev else cur_ns
             if not (_matches(target.namespace, org_ns) or _matches(target.namespace, cur_ns)):
                 continue
-        if target.name:
+        if literal_name is not None:
+            if res.name != literal_name and not (res.prev and res.prev[0][2] == literal_name):
+                continue
+        elif target.name:
             cur_name = res.name
             org_name = res.prev[0][2] if res.prev else cur_name
             if not (_matches(target.name, org_name) or _matches(target.name, cur_name)):
