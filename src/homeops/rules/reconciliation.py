@@ -90,12 +90,22 @@ def _retry_by_default(ctx: Context) -> bool:
         candidates |= {v for r in bootstrap.releases for v in r.values}
         candidates |= {f for c in ctx.flux.clusters.values() for f in c.root_files}
         for path in sorted(candidates):
-            lines = ctx.lines(path) if path.endswith((".yaml", ".yml")) else None
+            if not path.endswith((".yaml", ".yml")) or not _names_retry_gate(ctx, path):
+                continue
+            lines = ctx.lines(path)
             if lines and any("DefaultToRetryOnFailure" in ln and _RETRY_GATE.search(ln) for ln in lines):
                 return True
         return False
 
     return ctx.memo("retry-by-default", find)
+
+
+def _names_retry_gate(ctx: Context, path: str) -> bool:
+    """Whether the file mentions the feature gate at all (most do not: no need to split them into lines)."""
+    try:
+        return b"DefaultToRetryOnFailure" in ctx.tree.read_bytes(path)
+    except OSError:
+        return False
 
 
 def _defaults_patch(ctx: Context, res: Resource) -> tuple[str, int] | None:

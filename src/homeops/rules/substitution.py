@@ -171,6 +171,8 @@ def unsubstituted_variable(ctx: Context) -> Iterator[Hit]:
         if producer.ks.has_post_build and (producer.variables or producer.ks.substitute_from):
             continue
         names = known.get(producer.cluster, set())
+        if not names:
+            continue  # no variable of the cluster to look for
         for res in producer.objects:
             if res.kind not in _CHECKED_KINDS:
                 continue
