@@ -3,7 +3,8 @@
 ``homeops check`` calls :func:`start` right after walking the repository, so that the files parse
 while the process imports the modules that will read them; :class:`~homeops.load.tree.SourceTree`
 takes the running helper over (:meth:`~homeops.load.tree.SourceTree.adopt`) and collects its work.
-Light on purpose: nothing heavier than the parser is imported, and only in the helper.
+Light on purpose: nothing heavier than the parser is imported, and that before the fork, so that the
+helper inherits it instead of importing it a second time (this process needs it anyway).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ def start(root: str, walked: Walk, cache: ParseCache | None) -> parallel.Split[s
         for rel in walked.files
         if rel.endswith(YAML_SUFFIXES) and not (cache and cache.has(rel, *walked.stats[rel]))
     ]
+    if len(todo) >= MINIMUM:
+        from . import yamlio  # noqa: F401  (see the module's docstring)
     return parallel.start(todo, partial(parse_plain, root), minimum=MINIMUM, what="parsing YAML files")
 
 
