@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from homeops import localnet
 from homeops.render.charts import transport
 from homeops.render.charts.errors import ChartSourceError
 from services import git_remote, helm_http_repo
@@ -204,7 +205,7 @@ def test_a_name_that_resolves_elsewhere_when_connecting_is_refused(
 ) -> None:
     """DNS rebinding: the name was public when checked, loopback when connected; the address the
     connection reached is checked too."""
-    monkeypatch.setitem(transport._ADDRESSES, "localhost", {"192.0.43.10"})  # what a first answer said
+    monkeypatch.setitem(localnet._ADDRESSES, "localhost", {"192.0.43.10"})  # what a first answer said
     with helm_http_repo(_served(tmp_path / "served")) as served:
         url = served.url.replace("127.0.0.1", "localhost") + "/index.yaml"
         with pytest.raises(ChartSourceError, match="local or private address"):

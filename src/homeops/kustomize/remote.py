@@ -60,9 +60,9 @@ class RemoteSpec(NamedTuple):
 
 def local_reason(url: str, *, offline: bool = False) -> str | None:
     """Why ``url`` is on this machine or its local network (None when it is public, or allowed): the
-    one rule of every fetch a repository can ask for (``render.charts.transport.local_reason``).
+    one rule of every fetch a repository can ask for (``localnet.local_reason``).
     ``offline``: no name is looked up (only the cache will be read, filled under this same check)."""
-    from ..render.charts.transport import local_reason as reason
+    from ..localnet import local_reason as reason
 
     return reason(url, offline=offline)
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from ... import git, proc
 from ...errors import ToolError
+from ...localnet import local_reason
 from .errors import ChartSourceError
 from .semver import SemverError, highest, parse_constraint, try_version
-from .transport import local_reason
 
 _REMOTE_ENV = {
     "GIT_ASKPASS": "",

@@ -9,8 +9,6 @@ from __future__ import annotations
 import base64
 import http.client
 import ipaddress
-import os
-import socket
 import ssl
 import urllib.error
 import urllib.parse
@@ -20,6 +18,8 @@ from dataclasses import dataclass, field
 from email.message import Message
 from typing import Any
 
+from ...localnet import local_address as _local_address
+from ...localnet import local_allowed, local_reason
 from .errors import ChartSourceError
 
 DEFAULT_TIMEOUT = 30.0
@@ -42,61 +42,6 @@ class Response:
     body: bytes
     url: str
     """The final URL, after redirects."""
-
-
-def local_allowed() -> bool:
-    """Whether a repository may make homeops fetch from this machine or its local network
-    (``HOMEOPS_ALLOW_LOCAL_REMOTES=1``: local mirrors, tests). Off by default: the URLs of chart
-    sources, schema references and remote bases are written in the repository, and a pull request
-    could point them at a ``file://`` path, at a service that trusts this machine (a cloud's metadata
-    endpoint, a router, the cluster's API) or at a chart on this disk, and bring back what it says."""
-    return os.environ.get("HOMEOPS_ALLOW_LOCAL_REMOTES", "") not in ("", "0")
-
-
-_ADDRESSES: dict[str, set[str]] = {}
-"""Host → its addresses, looked up once per process."""
-
-
-def local_reason(url: str, *, offline: bool = False) -> str | None:
-    """Why ``url`` (http(s), oci, ssh, ``git@host:path`` or ``file://``) is on this machine or its local
-    network: a loopback, private, link-local (metadata), unspecified or reserved address; None when it is
-    public, or when local remotes are allowed."""
-    if local_allowed():
-        return None
-    if url.startswith("file:") or url.startswith("/"):
-        return "a repository on this machine, outside the source (or a file there)"
-    host = urllib.parse.urlsplit(url).hostname if "://" in url else url.partition("@")[2].partition(":")[0]
-    if not host:
-        return None
-    try:
-        ipaddress.ip_address(host)
-        literal = True
-    except ValueError:
-        literal = False
-    if not literal and offline:
-        return None  # no lookup offline: only caches are used, filled under this same check
-    addresses = _ADDRESSES.get(host)
-    if addresses is None:
-        try:
-            addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
-        except (OSError, UnicodeError):
-            addresses = set()  # unresolvable: the fetch fails and says so
-        _ADDRESSES[host] = addresses
-    for address in addresses:
-        found = _local_address(address)
-        if found is not None:
-            return f"{host} is a local or private address ({found})"
-    return None
-
-
-def _local_address(address: str) -> str | None:
-    try:
-        ip = ipaddress.ip_address(address.partition("%")[0])
-    except ValueError:
-        return None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return None if ip.is_global else str(ip)
 
 
 def _refused(url: str, why: str, what: str) -> ChartSourceError:
