@@ -120,19 +120,21 @@ class TransformerConfig:
 
 
 def merge_specs(into: list[FieldSpec], more: Iterable[FieldSpec]) -> None:
+    """Append the specs of ``more`` that ``into`` does not have (same kind, group, version and path);
+    one it has with another ``create`` is a conflict."""
+    # Indexed by key (the first spec of each key counts): a custom configuration is merged with the
+    # built-in one, hundreds of specs against hundreds.
+    have: dict[tuple[str, str, str, str], FieldSpec] = {}
+    for spec in into:
+        have.setdefault((spec.kind, spec.group, spec.version, spec.path), spec)
     for spec in more:
-        for have in into:
-            if (have.kind, have.group, have.version, have.path) == (
-                spec.kind,
-                spec.group,
-                spec.version,
-                spec.path,
-            ):
-                if have.create != spec.create:
-                    raise FieldSpecError(f"conflicting field specs for path {spec.path!r}")
-                break
-        else:
+        key = (spec.kind, spec.group, spec.version, spec.path)
+        found = have.get(key)
+        if found is None:
             into.append(spec)
+            have[key] = spec
+        elif found.create != spec.create:
+            raise FieldSpecError(f"conflicting field specs for path {spec.path!r}")
 
 
 def _specs(rows: Iterable[tuple[Any, ...]]) -> list[FieldSpec]:
