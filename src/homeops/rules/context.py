@@ -201,9 +201,16 @@ class Context:
     def cluster_producers(self, cluster: str) -> Iterator[Producer]:
         """The Kustomizations that apply to ``cluster`` itself (one with a kubeConfig applies elsewhere),
         in a stable order."""
+        return iter(self._cluster_producers.get(cluster, ()))
+
+    @cached_property
+    def _cluster_producers(self) -> dict[str, list[Producer]]:
+        # Sorted once: rules ask for a cluster's producers once per object they look at.
+        out: dict[str, list[Producer]] = {}
         for (name, _ident), producer in sorted(self.flux.producers.items()):
-            if name == cluster and not producer.ks.spec.get("kubeConfig"):
-                yield producer
+            if not producer.ks.spec.get("kubeConfig"):
+                out.setdefault(name, []).append(producer)
+        return out
 
     def vendor_strings(self, cluster: str) -> frozenset[str]:
         """Every string in the values of the vendor charts one cluster releases: a chart may create
