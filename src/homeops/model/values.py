@@ -118,7 +118,8 @@ def _walk_image_keys(value: Any, path: Path) -> Iterator[tuple[Path, Any]]:
                 yield from _walk_image_keys(item, (*path, key))
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            yield from _walk_image_keys(item, (*path, i))
+            if isinstance(item, dict | list):  # (a scalar holds no image key)
+                yield from _walk_image_keys(item, (*path, i))
 
 
 def app_template_containers(values: Mapping[str, Any]) -> Iterator[tuple[Path, Mapping[str, Any]]]:

@@ -241,7 +241,8 @@ def _pod_references(res: Resource, pod: Any) -> Iterator[Reference]:
 
 
 def _missing(ctx: Context, kind: str) -> Iterator[Hit]:
-    for ref in references(ctx):
+    # Listed once for the three rules that look for missing Secrets, ConfigMaps and claims.
+    for ref in ctx.memo("references", lambda: list(references(ctx))):
         if ref.kind != kind or "{{" in ref.name:
             continue
         index = ctx.index(ctx.cluster_of(ref.res))
