@@ -34,6 +34,17 @@ def _walk_matched(res: Res, spec: FieldSpec, setter: Any, create_kind: str | Non
         raise TransformError(f"{res.kind} {res.name!r}: {exc} (field {spec.path})") from None
 
 
+def _applicable(specs: Sequence[FieldSpec]) -> _Applicable:
+    """The :class:`_Applicable` of these specs, kept: builds run the same transformers again and again."""
+    key = tuple(specs)
+    found = _APPLICABLE.get(key)
+    if found is None:
+        if len(_APPLICABLE) >= 1000:
+            _APPLICABLE.clear()
+        found = _APPLICABLE[key] = _Applicable(key)
+    return found
+
+
 class _Applicable:
     """The field specs of a transformer that apply to an object, worked out once per apiVersion and
     kind: a transformer runs every spec over every object, and a build's objects share a few kinds."""
@@ -58,12 +69,15 @@ class _Applicable:
         return found
 
 
+_APPLICABLE: dict[tuple[FieldSpec, ...], _Applicable] = {}
+
+
 # -- namespace ---------------------------------------------------------------------------------------
 
 
 def set_namespace(resources: Sequence[Res], namespace: str, specs: Sequence[FieldSpec]) -> None:
     """kustomize's NamespaceTransformer (default mode: role-binding subjects named ``default``)."""
-    applicable = _Applicable(specs)
+    applicable = _applicable(specs)
     setter = _namespace_setter(namespace)
     for res in resources:
         if not res.obj:
@@ -159,7 +173,7 @@ def set_entries(
         for key, val in entries:
             target[key] = val
 
-    applicable = _Applicable(specs)
+    applicable = _applicable(specs)
     for res in resources:
         for spec in applicable(res):
             _walk_matched(res, spec, setter, MAP)
@@ -201,7 +215,7 @@ def set_images(resources: Sequence[Res], image: ImageSpec, specs: Sequence[Field
             return None
         return _new_image(value, image)
 
-    applicable = _Applicable(specs)
+    applicable = _applicable(specs)
     for res in resources:
         if res.kind == "CustomResourceDefinition":
             continue
