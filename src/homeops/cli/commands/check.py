@@ -7,13 +7,13 @@ imports the modules that will read them (:mod:`homeops.load.prefetch`, :mod:`hom
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from ...errors import ExitCode
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: this runs at start-up
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Callable
     from typing import Any
 
