@@ -12,11 +12,11 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ..errors import ExitCode, HomeopsError
 from .quick import quick_args
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: this runs at start-up
 if TYPE_CHECKING:
+    from types import ModuleType
     from typing import Any
 
 #: command name → (module, one-line help). Modules are imported lazily.
@@ -101,12 +101,12 @@ def _main(argv: Sequence[str] | None = None) -> int:
             args = parser.parse_args(args_list)
             if not args.command:
                 parser.print_help()
-                return int(ExitCode.USAGE)
+                return int(_errors().ExitCode.USAGE)
         module = importlib.import_module(f"homeops.cli.commands.{COMMANDS[args.command][0]}")
         global _ran
         _ran = args.command
         return int(module.run(args))
-    except HomeopsError as exc:
+    except _errors().HomeopsError as exc:
         if debug:
             _traceback()
         _error(str(exc))
@@ -119,9 +119,9 @@ def _main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (``homeops get | head``): not an error of ours.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return int(ExitCode.OK)
+        return int(_errors().ExitCode.OK)
     except SystemExit as exc:  # argparse: usage errors exit with 2
-        return int(exc.code) if isinstance(exc.code, int) else int(ExitCode.USAGE)
+        return int(exc.code) if isinstance(exc.code, int) else int(_errors().ExitCode.USAGE)
     except Exception as exc:
         if debug:
             _traceback()
@@ -139,7 +139,15 @@ def _main(argv: Sequence[str] | None = None) -> int:
                 f"internal error: {type(exc).__name__}: {exc}\n"
                 "  This is a bug in homeops. Run again with --debug for a traceback and report it."
             )
-        return int(ExitCode.FAILURE)
+        return int(_errors().ExitCode.FAILURE)
+
+
+def _errors() -> ModuleType:
+    """:mod:`homeops.errors`, loaded when first needed (an ``except`` clause evaluates it only when
+    something was raised): the cached answer of ``check`` needs neither it nor the ``enum`` it loads."""
+    from .. import errors
+
+    return errors
 
 
 def _signal_name(signum: int) -> str:
