@@ -39,9 +39,9 @@ class ParseCache:
     """Parsed documents of one repository's files."""
 
     def __init__(self, repo_root: str | Path, directory: str | Path | None = None) -> None:
-        import hashlib
+        from ..digest import blake2b
 
-        digest = hashlib.sha256(str(repo_root).encode()).hexdigest()[:16]
+        digest = blake2b(str(repo_root).encode(), digest_size=8).hexdigest()
         self._file = os.path.join(directory or cache_root(), "parse", f"{digest}.marshal")
         self._entries: dict[str, tuple[Any, ...]] = {}
         self._dirty = False

@@ -140,10 +140,7 @@ def _packages_fingerprint() -> str:
 
 def result_key(root: str, walked: Walk, select: str | None, *, offline: bool = False) -> str:
     """The key of one repository's state (``root`` resolved), one ``--select`` and ``--offline``."""
-    try:  # hashlib loads OpenSSL first (a few milliseconds); its blake2b is this one anyway
-        from _blake2 import blake2b
-    except ImportError:  # pragma: no cover - a Python built without it
-        from hashlib import blake2b
+    from ..digest import blake2b
 
     digest = blake2b(digest_size=32)
     digest.update(f"{_FORMAT}\n{_code_fingerprint()}\n{root}\n".encode("utf-8", "surrogateescape"))
