@@ -108,6 +108,8 @@ def _replay(cached: CachedCheck, key: str, args: argparse.Namespace) -> int:
 
 def _with_progress(check: Callable[..., CachedCheck], *args: Any) -> CachedCheck:
     """``check(*args)`` with a progress bar on stderr when it is a terminal and the run takes long."""
+    if not sys.stderr.isatty():
+        return check(*args)  # no bar can show: spares loading ``report.style`` (machine outputs)
     from ... import progress
     from ...report.style import progress_bar
 
@@ -202,7 +204,6 @@ NOTHING_FLUX_SHAPED = (
 def _render(findings: list[Finding], stats: dict[str, int], args: argparse.Namespace) -> list[str]:
     """[stdout, stderr] of one output variant."""
     from ...report.findings import summary_line, to_github, to_json, to_sarif, to_text
-    from ...report.style import Style
     from ...rules.base import Severity, at_or_above
     from ...rules.catalog import all_rules
 
@@ -224,4 +225,6 @@ def _render(findings: list[Finding], stats: dict[str, int], args: argparse.Names
         if stats["templates"]:
             err += f"; {stats['templates']} template files (*.j2): 'homeops configure' renders them"
         err += "\n"
+    from ...report.style import Style
+
     return [to_text(shown, Style.for_stream(sys.stdout, args.color)), err]
