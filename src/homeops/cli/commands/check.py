@@ -52,6 +52,20 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
+    import gc
+
+    # A check builds a whole repository's documents and frees little of it before it exits; at the
+    # default thresholds the collector would walk them again and again (5-10% of a cold check), and
+    # a cached answer would pay a full collection of what its imports made.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        return _run(args)
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+def _run(args: argparse.Namespace) -> int:
     from ...load.walk import repository_root, walk
     from ...rules import results
 
@@ -63,16 +77,7 @@ def run(args: argparse.Namespace) -> int:
         cached = results.load(key)
         if cached is not None:
             return _replay(cached, key, args)
-    import gc
-
-    # A check builds a whole repository's documents and frees little of it before it exits; at the
-    # default thresholds the collector would walk them again and again (5-10% of a cold check).
-    thresholds = gc.get_threshold()
-    gc.set_threshold(100_000, 50, 100)
-    try:
-        cached = _with_progress(_check, root, walked, args)
-    finally:
-        gc.set_threshold(*thresholds)
+    cached = _with_progress(_check, root, walked, args)
     if key is not None:
         results.store(key, cached)
     return _print(cached, _variant(args), args)
