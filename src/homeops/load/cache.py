@@ -39,9 +39,9 @@ class ParseCache:
     """Parsed documents of one repository's files."""
 
     def __init__(self, repo_root: str | Path, directory: str | Path | None = None) -> None:
-        from ..digest import blake2b
+        from ..digest import sha256
 
-        digest = blake2b(str(repo_root).encode(), digest_size=8).hexdigest()
+        digest = sha256(str(repo_root).encode()).hexdigest()[:16]
         self._file = os.path.join(directory or cache_root(), "parse", f"{digest}.marshal")
         self._entries: dict[str, tuple[Any, ...]] = {}
         self._dirty = False

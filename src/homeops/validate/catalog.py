@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..digest import blake2b
+from ..digest import blake2b, sha256
 from ..load.cache import cache_root
 from ..records import NamedTuple
 from . import sources
@@ -130,7 +130,7 @@ class Catalog:
 
     def _bundle(self, identity: str, build: Any) -> dict[str, Any]:
         """A converted source from the cache, or built and stored there."""
-        key = blake2b(f"{_FORMAT}\n{identity}".encode(), digest_size=32).hexdigest()
+        key = sha256(f"{_FORMAT}\n{identity}".encode()).hexdigest()
         path = self._cache / f"{key}.marshal"
         try:
             with open(path, "rb") as handle:
