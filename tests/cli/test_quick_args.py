@@ -78,3 +78,24 @@ def test_the_usual_lines() -> None:
         "no_cache": False,
         "offline": False,
     }
+
+
+def test_the_quick_tables_are_checks_own_options() -> None:
+    """Every option, choice and default quick.py knows is the one ``check``'s parser declares (an option
+    it does not know is only left to argparse; one it knows wrongly would be read wrongly)."""
+    from homeops.cli import quick
+
+    parser = build_parser("check", list_all=False)
+    check = next(a for a in parser._actions if a.dest == "command").choices["check"]  # type: ignore[union-attr]
+    declared = {}
+    for action in check._actions:
+        for option in action.option_strings:
+            declared[option] = (action.dest, tuple(action.choices) if action.choices else None, action.nargs)
+    for option, attribute in quick._CHECK_FLAGS.items():
+        assert declared[option] == (attribute, None, 0), option
+    for option, (attribute, choices) in quick._CHECK_VALUES.items():
+        assert declared[option] == (attribute, choices, None), option
+    defaults = {a.dest: a.default for a in check._actions if a.dest not in ("help", "debug", "color")}
+    args = quick_args(["check"])
+    assert args is not None
+    assert {k: v for k, v in vars(args).items() if k in defaults} == defaults

@@ -113,7 +113,8 @@ def _replay(cached: CachedCheck, key: str, args: argparse.Namespace) -> int:
 
 def _with_progress(check: Callable[..., CachedCheck], *args: Any) -> CachedCheck:
     """``check(*args)`` with a progress bar on stderr when it is a terminal and the run takes long."""
-    if not sys.stderr.isatty():
+    isatty = getattr(sys.stderr, "isatty", None)
+    if isatty is None or not isatty():
         return check(*args)  # no bar can show: spares loading ``report.style`` (machine outputs)
     from ... import progress
     from ...report.style import progress_bar
