@@ -8,8 +8,6 @@ timeout. A missing program raises :class:`MissingTool` naming how to install it;
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -44,6 +42,8 @@ def which(tool: str) -> str:
     beside = Path(sys.executable).parent / tool
     if beside.is_file() and os.access(beside, os.X_OK):
         return str(beside)
+    import shutil  # here, like subprocess below: a check that runs no program loads neither
+
     found = shutil.which(tool)
     if found is None:
         raise MissingTool(tool, INSTALL_HINTS.get(tool, f"install '{tool}' and put it on PATH"))
@@ -77,6 +77,8 @@ def run(
         full_env.pop(name, None)
     command = [exe, *argv[1:]]
     shown = [argv[0], *argv[1:]]
+    import subprocess
+
     try:
         proc = subprocess.run(
             command,
@@ -119,6 +121,9 @@ def run_interactive(
 
     Unlike :func:`run` nothing is captured. A missing program raises :class:`MissingTool`.
     """
+    import shutil
+    import subprocess
+
     exe = shutil.which(argv[0]) if os.sep not in argv[0] else argv[0]
     if exe is None or not os.access(exe, os.X_OK):
         raise MissingTool(argv[0], f"install '{argv[0]}' or set $EDITOR to an installed program")

@@ -319,7 +319,8 @@ def test_result_cache(
     cache = tmp_path / "cache"
     monkeypatch.setenv("HOMEOPS_CACHE_DIR", str(cache))
     first = run(capsys, str(repo), "-o", "json")
-    assert list((cache / "results").glob("*.json")), "the result was not stored"
+    stored = list((cache / "results").glob("*.marshal"))
+    assert stored, "the result was not stored"
 
     def not_again(*args: object, **kwargs: object) -> None:
         raise AssertionError("the second run must come from the result cache")
@@ -327,6 +328,12 @@ def test_result_cache(
     monkeypatch.setattr("homeops.rules.engine.run_checks", not_again)
     assert run(capsys, str(repo), "-o", "json") == first
     monkeypatch.undo()
+    monkeypatch.setenv("HOMEOPS_CACHE_DIR", str(cache))
+
+    # a torn or foreign entry is a miss, not an error
+    for garbage in (b"", b"\xff\x00garbage", stored[0].read_bytes()[:40]):
+        stored[0].write_bytes(garbage)
+        assert run(capsys, str(repo), "-o", "json") == first
     monkeypatch.setenv("HOMEOPS_CACHE_DIR", str(cache))
 
     # pin the deployment's image: the next run sees the change
@@ -349,4 +356,4 @@ def test_no_cache_writes_nothing(
     cache = tmp_path / "cache"
     monkeypatch.setenv("HOMEOPS_CACHE_DIR", str(cache))
     assert run(capsys, str(repo), "--no-cache")[0] == 0
-    assert not list(cache.rglob("*.json"))
+    assert not list(cache.glob("parse/*")) and not list(cache.glob("results/*"))

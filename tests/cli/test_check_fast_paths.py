@@ -20,7 +20,10 @@ _RUN = """
 import sys
 from homeops.cli.main import main
 code = main(["check", sys.argv[1], "-o", "json"])
-watched = ("yaml", "dataclasses", "typing", "shutil", "hashlib", "homeops.flux.tree", "homeops.rules.engine")
+watched = (
+    "yaml", "dataclasses", "typing", "shutil", "hashlib", "argparse", "enum", "json", "re", "pathlib",
+    "homeops.flux.tree", "homeops.rules.engine",
+)
 heavy = sorted(m for m in watched if m in sys.modules)
 sys.stderr.write("loaded: " + ",".join(heavy) + "\\n")
 sys.exit(code)

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from homeops.cli.main import _columns
+from homeops.cli.parser import _columns
 
 
 @pytest.mark.parametrize("columns", [None, "", "0", "-3", "abc", "57", "200"])

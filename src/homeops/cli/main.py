@@ -7,17 +7,16 @@ the table below carries the help line of every command without importing it.
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import os
 import sys
 from collections.abc import Sequence
 
-from .. import __version__
-from ..errors import ExitCode, HomeopsError
+from .quick import quick_args
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: this runs at start-up
 if TYPE_CHECKING:
+    from types import ModuleType
     from typing import Any
 
 #: command name → (module, one-line help). Modules are imported lazily.
@@ -52,92 +51,6 @@ def _available() -> dict[str, tuple[str, str]]:
     return {
         name: spec for name, spec in COMMANDS.items() if os.path.exists(os.path.join(here, f"{spec[0]}.py"))
     }
-
-
-def _columns() -> int:
-    """What ``shutil.get_terminal_size().columns`` answers, without importing ``shutil`` (which brings
-    ``bz2`` and ``lzma``: a tenth of the start-up of a check the result cache answers)."""
-    try:
-        columns = int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        columns = 0
-    if columns <= 0:
-        try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
-        except (AttributeError, ValueError, OSError):
-            columns = 0
-    return columns or 80
-
-
-class _HelpFormatter(argparse.HelpFormatter):
-    """argparse's formatter, given the width it would look up itself (see :func:`_columns`)."""
-
-    def __init__(
-        self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None
-    ) -> None:
-        super().__init__(
-            prog, indent_increment, max_help_position, _columns() - 2 if width is None else width
-        )
-
-
-class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose help (and sub-commands' help) uses :class:`_HelpFormatter`."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", _HelpFormatter)
-        super().__init__(*args, **kwargs)
-
-
-def build_parser(selected: str | None, *, list_all: bool = True) -> argparse.ArgumentParser:
-    """The parser, with the full options of the ``selected`` command only.
-
-    ``list_all=False`` leaves the other commands out altogether (each costs an ArgumentParser):
-    for a run that names its command and asks for no top-level help.
-    """
-    parser = _Parser(
-        prog="homeops",
-        description="Understand, check, graph, render and safely write Flux GitOps homelab repositories.",
-        epilog="Exit codes: 0 ok, 1 findings or differences, 2 usage or config error, 3 failure, "
-        "4 missing tool. Run 'homeops COMMAND --help' for a command's options.",
-    )
-    parser.add_argument("--version", action="version", version=f"homeops {__version__}")
-    add_global_options(parser, top=True)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (module_name, help_text) in _available().items():
-        if name == selected:
-            module = importlib.import_module(f"homeops.cli.commands.{module_name}")
-            module.add_parser(sub)
-            _accept_global_options(sub.choices[name])
-        elif list_all or selected is None:
-            sub.add_parser(name, help=help_text, add_help=False)
-    return parser
-
-
-def add_global_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
-    """``--debug`` and ``--color``: on the top-level parser with their defaults, on a command's parser
-    without (``SUPPRESS``), so that a flag given after the command is taken and one given before it is
-    not overwritten by a default."""
-    parser.add_argument(
-        "--debug",
-        action="store_true",
-        default=False if top else argparse.SUPPRESS,
-        help="show tracebacks for errors",
-    )
-    parser.add_argument(
-        "--color",
-        choices=("auto", "always", "never"),
-        default="auto" if top else argparse.SUPPRESS,
-        help="colour output (default: auto)",
-    )
-
-
-def _accept_global_options(parser: argparse.ArgumentParser) -> None:
-    """Accept the global options on a command's parser and on all of its sub-commands' parsers."""
-    add_global_options(parser, top=False)
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for child in dict.fromkeys(action.choices.values()):
-                _accept_global_options(child)
 
 
 _GLOBAL_WITH_VALUE = ("--color",)
@@ -176,18 +89,24 @@ def _main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in _before(args_list, "--")
     try:
-        selected = _selected(args_list)
-        top_help = selected is not None and any(a in ("-h", "--help") for a in _before(args_list, selected))
-        parser = build_parser(selected, list_all=top_help)
-        args = parser.parse_args(args_list)
-        if not args.command:
-            parser.print_help()
-            return int(ExitCode.USAGE)
+        args: Any = quick_args(args_list)  # None: argparse reads it (help, errors, other commands)
+        if args is None:
+            from .parser import build_parser
+
+            selected = _selected(args_list)
+            top_help = selected is not None and any(
+                a in ("-h", "--help") for a in _before(args_list, selected)
+            )
+            parser = build_parser(selected, list_all=top_help)
+            args = parser.parse_args(args_list)
+            if not args.command:
+                parser.print_help()
+                return int(_errors().ExitCode.USAGE)
         module = importlib.import_module(f"homeops.cli.commands.{COMMANDS[args.command][0]}")
         global _ran
         _ran = args.command
         return int(module.run(args))
-    except HomeopsError as exc:
+    except _errors().HomeopsError as exc:
         if debug:
             _traceback()
         _error(str(exc))
@@ -200,9 +119,9 @@ def _main(argv: Sequence[str] | None = None) -> int:
         # The reader went away (``homeops get | head``): not an error of ours.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return int(ExitCode.OK)
+        return int(_errors().ExitCode.OK)
     except SystemExit as exc:  # argparse: usage errors exit with 2
-        return int(exc.code) if isinstance(exc.code, int) else int(ExitCode.USAGE)
+        return int(exc.code) if isinstance(exc.code, int) else int(_errors().ExitCode.USAGE)
     except Exception as exc:
         if debug:
             _traceback()
@@ -220,7 +139,15 @@ def _main(argv: Sequence[str] | None = None) -> int:
                 f"internal error: {type(exc).__name__}: {exc}\n"
                 "  This is a bug in homeops. Run again with --debug for a traceback and report it."
             )
-        return int(ExitCode.FAILURE)
+        return int(_errors().ExitCode.FAILURE)
+
+
+def _errors() -> ModuleType:
+    """:mod:`homeops.errors`, loaded when first needed (an ``except`` clause evaluates it only when
+    something was raised): the cached answer of ``check`` needs neither it nor the ``enum`` it loads."""
+    from .. import errors
+
+    return errors
 
 
 def _signal_name(signum: int) -> str:

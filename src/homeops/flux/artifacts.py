@@ -23,7 +23,6 @@ Inputs that are not in this repository (an OCIRepository, a Bucket) leave the ar
 
 from __future__ import annotations
 
-import hashlib
 import os
 import posixpath
 import re
@@ -396,6 +395,8 @@ def _merge_yaml(base: bytes, overlay: bytes) -> bytes:
 def materialize(tree: SourceTree, assembled: Assembled) -> SourceTree:
     """The artifact as a folder of its own (kept in the cache, keyed by its content), read as a tree
     whose files Flux sees exactly (the archive is already filtered)."""
+    import hashlib  # here: only a materialized artifact starts OpenSSL
+
     from ..load.cache import cache_dir
 
     digest = hashlib.sha256()

@@ -9,7 +9,6 @@ with ``0 1 3 a e`` swapped for ``g h k m t`` so the suffix cannot read as a numb
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 from typing import Any
 
@@ -183,6 +182,8 @@ def content_hash(obj: dict[str, Any]) -> str:
             encoded["stringData"] = obj["stringData"]
     else:
         encoded = obj
+    import hashlib  # here: a check without generators does not start OpenSSL
+
     digest = hashlib.sha256(go_json(encoded).encode("utf-8")).hexdigest()
     return digest[:10].translate(_HASH_LETTERS)
 

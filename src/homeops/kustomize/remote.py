@@ -17,7 +17,6 @@ fault of the repository.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -276,6 +275,8 @@ def fetch_file(url: str, where: Where | None = None, *, offline: bool = False) -
 
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write(target, reply.body)
+    import hashlib
+
     _write_json(record_file, {"url": url, "sha256": hashlib.sha256(reply.body).hexdigest(), "at": now})
     return target
 
@@ -345,6 +346,8 @@ def _root() -> Path:
 
 
 def _digest(*parts: str) -> str:
+    import hashlib  # here: a repository without remote bases does not start OpenSSL
+
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
 
 

@@ -39,9 +39,9 @@ class ParseCache:
     """Parsed documents of one repository's files."""
 
     def __init__(self, repo_root: str | Path, directory: str | Path | None = None) -> None:
-        import hashlib
+        from ..digest import sha256
 
-        digest = hashlib.sha256(str(repo_root).encode()).hexdigest()[:16]
+        digest = sha256(str(repo_root).encode()).hexdigest()[:16]
         self._file = os.path.join(directory or cache_root(), "parse", f"{digest}.marshal")
         self._entries: dict[str, tuple[Any, ...]] = {}
         self._dirty = False

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 
-from ..errors import UsageError
-from .ignore import IgnoreRules
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: this runs at start-up
+if TYPE_CHECKING:
+    from .ignore import IgnoreRules
 
 
 class Walk:
@@ -35,9 +36,13 @@ class Walk:
 
 def repository_root(path: str) -> str:
     """The resolved folder ``path`` names; a usage error when it is missing or not a folder."""
-    if not os.path.exists(path):
-        raise UsageError(f"{path}: no such directory")
     if not os.path.isdir(path):
+        # imported here, where it fails: the cached answer of check loads no ``homeops.errors`` (and
+        # no ``enum``)
+        from ..errors import UsageError
+
+        if not os.path.exists(path):
+            raise UsageError(f"{path}: no such directory")
         raise UsageError(f"{path}: not a directory", hint="homeops works on a repository folder")
     return os.path.realpath(path)
 
@@ -55,6 +60,8 @@ def walk(root: str) -> Walk:
 def read_ignore(root: str, rel: str) -> IgnoreRules | None:
     """The rules of one ignore file (None when absent, unreadable, empty or a symlink: Git does not
     follow a symlinked ``.gitignore`` either, so one cannot make homeops read a file elsewhere)."""
+    from .ignore import IgnoreRules  # here: a repository without ignore files never loads ``re``
+
     try:
         fd = os.open(os.path.join(root, rel), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         with open(fd, encoding="utf-8", errors="replace") as handle:

@@ -10,7 +10,10 @@ from typing import Any
 
 from .. import __version__
 from ..rules.base import Finding, Rule, Severity
-from .style import Style
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: machine formats need no Style
+if TYPE_CHECKING:
+    from .style import Style
 
 FORMATS = ("text", "json", "sarif", "github")
 

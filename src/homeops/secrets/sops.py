@@ -19,7 +19,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .. import proc
 from ..errors import HomeopsError, ToolError, UsageError, Where
 from ..fsutil import private_tempdir
 from ..load import jsonio, yamlio
@@ -216,6 +215,8 @@ def encrypt(
         # sops matches path_regex against the file's path relative to the config's folder: with the
         # config in an empty folder and the override relative to it, that path is exactly ``rel``.
         (tmp / ".sops.yaml").write_bytes(cfg.text)
+        from .. import proc  # here: checking a repository runs no sops
+
         result = proc.run(
             [
                 "sops",
@@ -270,6 +271,8 @@ def decrypt(
             # No keys.txt under the user's config folder, no ~/.ssh keys: only the key given.
             empty = stack.enter_context(private_tempdir("homeops-nokeys-"))
             env.update(HOME=str(empty), XDG_CONFIG_HOME=str(empty))
+        from .. import proc  # here: checking a repository runs no sops
+
         try:
             result = proc.run(
                 [

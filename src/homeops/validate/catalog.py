@@ -11,15 +11,14 @@ Kubernetes. Its validator is compiled on first use with only the definitions it 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import marshal
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ..digest import blake2b, sha256
 from ..load.cache import cache_root
 from ..records import NamedTuple
 from . import sources
@@ -111,7 +110,8 @@ class Catalog:
         if not documents:
             return
         identity = (
-            "crds:" + hashlib.sha256(json.dumps(documents, sort_keys=True, default=str).encode()).hexdigest()
+            "crds:"
+            + blake2b(json.dumps(documents, sort_keys=True, default=str).encode(), digest_size=32).hexdigest()
         )
 
         def build() -> dict[str, Any]:
@@ -130,7 +130,7 @@ class Catalog:
 
     def _bundle(self, identity: str, build: Any) -> dict[str, Any]:
         """A converted source from the cache, or built and stored there."""
-        key = hashlib.sha256(f"{_FORMAT}\n{identity}".encode()).hexdigest()
+        key = sha256(f"{_FORMAT}\n{identity}".encode()).hexdigest()
         path = self._cache / f"{key}.marshal"
         try:
             with open(path, "rb") as handle:
@@ -148,6 +148,8 @@ class Catalog:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # written whole then renamed; no fsync: a torn entry does not load and is built again
+            import tempfile  # only when built: once per installation
+
             fd, tmp = tempfile.mkstemp(prefix=".schemas.", dir=path.parent)
             with os.fdopen(fd, "wb") as handle:
                 marshal.dump(bundle, handle)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
-from collections.abc import Collection, Mapping
-from pathlib import Path
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: check's cached answer imports this
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Collection, Mapping
 
 
 def add_offline(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +43,8 @@ def known_cluster(name: str | None, clusters: Collection[str]) -> None:
 def write_docs(folder: str, pages: Mapping[str, str]) -> int:
     """Write generated documentation pages (file name → Markdown) into ``folder``, each atomically, and
     say so on stderr; the exit code."""
+    from pathlib import Path
+
     from ...fsutil import atomic_write
 
     for name, content in pages.items():

@@ -7,13 +7,11 @@ imports the modules that will read them (:mod:`homeops.load.prefetch`, :mod:`hom
 
 from __future__ import annotations
 
-import argparse
 import sys
-
-from ...errors import ExitCode
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: this runs at start-up
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Callable
     from typing import Any
 
@@ -54,6 +52,20 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
+    import gc
+
+    # A check builds a whole repository's documents and frees little of it before it exits; at the
+    # default thresholds the collector would walk them again and again (5-10% of a cold check), and
+    # a cached answer would pay a full collection of what its imports made.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        return _run(args)
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+def _run(args: argparse.Namespace) -> int:
     from ...load.walk import repository_root, walk
     from ...rules import results
 
@@ -65,16 +77,7 @@ def run(args: argparse.Namespace) -> int:
         cached = results.load(key)
         if cached is not None:
             return _replay(cached, key, args)
-    import gc
-
-    # A check builds a whole repository's documents and frees little of it before it exits; at the
-    # default thresholds the collector would walk them again and again (5-10% of a cold check).
-    thresholds = gc.get_threshold()
-    gc.set_threshold(100_000, 50, 100)
-    try:
-        cached = _with_progress(_check, root, walked, args)
-    finally:
-        gc.set_threshold(*thresholds)
+    cached = _with_progress(_check, root, walked, args)
     if key is not None:
         results.store(key, cached)
     return _print(cached, _variant(args), args)
@@ -94,8 +97,7 @@ def _print(cached: CachedCheck, variant: str, args: argparse.Namespace) -> int:
     sys.stdout.write(out)
     if err:
         sys.stderr.write(err)
-    fail_on = args.fail_on or cached.fail_on
-    return int(ExitCode.OK) if fail_on == "none" else cached.exits[fail_on]
+    return cached.exits[args.fail_on or cached.fail_on]
 
 
 def _replay(cached: CachedCheck, key: str, args: argparse.Namespace) -> int:
@@ -111,6 +113,9 @@ def _replay(cached: CachedCheck, key: str, args: argparse.Namespace) -> int:
 
 def _with_progress(check: Callable[..., CachedCheck], *args: Any) -> CachedCheck:
     """``check(*args)`` with a progress bar on stderr when it is a terminal and the run takes long."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    if isatty is None or not isatty():
+        return check(*args)  # no bar can show: spares loading ``report.style`` (machine outputs)
     from ... import progress
     from ...report.style import progress_bar
 
@@ -161,10 +166,13 @@ def _check(root: str, walked: Walk, args: argparse.Namespace) -> CachedCheck:
         "helmreleases": sum(1 for r in flux.objects if r.kind == "HelmRelease"),
         "templates": sum(1 for f in tree.files() if f.endswith(".j2")),
     }
+    from ...errors import ExitCode
+
     exits = {
         threshold: int(ExitCode.FINDINGS if at_or_above(findings, Severity(threshold)) else ExitCode.OK)
         for threshold in ("error", "warning", "info")
     }
+    exits["none"] = int(ExitCode.OK)  # the answer needs no ``homeops.errors`` (and its ``enum``)
     import time
 
     expires = flux.network_expiry(time.time())
@@ -202,7 +210,6 @@ NOTHING_FLUX_SHAPED = (
 def _render(findings: list[Finding], stats: dict[str, int], args: argparse.Namespace) -> list[str]:
     """[stdout, stderr] of one output variant."""
     from ...report.findings import summary_line, to_github, to_json, to_sarif, to_text
-    from ...report.style import Style
     from ...rules.base import Severity, at_or_above
     from ...rules.catalog import all_rules
 
@@ -224,4 +231,6 @@ def _render(findings: list[Finding], stats: dict[str, int], args: argparse.Names
         if stats["templates"]:
             err += f"; {stats['templates']} template files (*.j2): 'homeops configure' renders them"
         err += "\n"
+    from ...report.style import Style
+
     return [to_text(shown, Style.for_stream(sys.stdout, args.color)), err]
