@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: errors load on the warm path
+if TYPE_CHECKING:
+    from typing import Self
+
 
 class ExitCode(IntEnum):
     """Documented process exit codes (see README, "Exit codes")."""
@@ -77,6 +81,16 @@ class HomeopsError(Exception):
         self.message = message
         self.where = where
         self.hint = hint
+
+    def at(self, where: Where | None) -> Self:
+        """This error, copied, at another place. Errors kept in a cache are raised again to every
+        caller that reaches the same cause; each caller locating one its own way needs its own copy."""
+        # __new__, not __init__: subclasses build their message from other arguments
+        moved = type(self).__new__(type(self), *self.args)
+        moved.__dict__.update(self.__dict__)
+        moved.where = where
+        moved.__cause__, moved.__suppress_context__ = self.__cause__, self.__suppress_context__
+        return moved.with_traceback(self.__traceback__)
 
     def __str__(self) -> str:
         text = self.message

@@ -230,14 +230,17 @@ class Expander:
                 source.tree, target.path, overrides=target.overrides, flux=True, offline=self.offline
             )
         except HomeopsError as exc:
-            if exc.where is None or exc.where.line == 0:
+            # A copy per producer: the loader raises one cached error for every build that reaches
+            # the same unreadable file, and each build places it its own way.
+            where = exc.where
+            if where is None or where.line == 0:
                 # The engine could not place it: it came from this Kustomization's own spec (its
                 # patches, images, components), so point at that.
                 field = "patches" if ks.patches else "path"
-                exc.where = Where(ks.origin.path, line_of(self.tree, ks.res, "spec", field))
+                where = Where(ks.origin.path, line_of(self.tree, ks.res, "spec", field))
             elif source.to_repo is not None:
-                exc.where = Where(source.repo_path(exc.where.path), exc.where.line)
-            producer.error = exc
+                where = Where(source.repo_path(where.path), where.line)
+            producer.error = exc.at(where)
             return producer
         producer.files = frozenset(source.repo_path(f) for f in built.files)
         producer.fallback = built.fallback
