@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import weakref
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .. import parallel, progress
@@ -57,6 +57,48 @@ class Target(NamedTuple):
     overrides: Overrides
 
 
+class Job(NamedTuple):
+    """One build that can be done ahead: which cluster's expander asks for it, for which Kustomization."""
+
+    expander: Expander
+    ks: Kustomization
+    target: Target
+
+
+def expand_clusters(result: FluxTree, runs: Iterable[tuple[Expander, Iterable[Resource]]]) -> None:
+    """Expand clusters from their roots into ``result``, exactly as one after the other would.
+
+    Each cluster's expansion (:meth:`Expander.steps`) pauses before each wave of new Kustomizations;
+    the builds of every cluster's wave are then done ahead together, so that clusters too small to be
+    worth a helper process alone (a dozen clusters of a few Kustomizations each) share the second
+    core. Expanders keep their producers and objects to themselves until the end, when they go into
+    ``result`` cluster by cluster, in the order of ``runs``.
+    """
+    expanders = []
+    waiting: list[tuple[Iterator[list[Job]], list[Job]]] = []
+    for expander, roots in runs:
+        expanders.append(expander)
+        steps = expander.steps(roots)
+        wave = next(steps, None)
+        if wave is not None:
+            waiting.append((steps, wave))
+    while waiting:
+        jobs = [job for _steps, wave in waiting for job in wave]
+        if len(jobs) >= _PARALLEL_MIN_BUILDS:
+            built = parallel.run(jobs, _build_plain, meanwhile=True, what="building Kustomizations")
+            for job, plain in zip(jobs, built, strict=True):
+                if plain is not None:
+                    job.expander.ahead[id(job.ks.res)] = plain
+        waiting = [(steps, wave) for steps, _done in waiting if (wave := next(steps, None)) is not None]
+    for expander in expanders:
+        result.producers.update(expander.producers)
+        result.objects.extend(expander.objects)
+
+
+def _build_plain(job: Job) -> tuple[Any, ...] | None:
+    return job.expander.build_plain(job.ks, job.target)
+
+
 class Expander:
     """Breadth-first expansion of one cluster, deferring Kustomizations whose variables are not known."""
 
@@ -89,9 +131,15 @@ class Expander:
         self.considered: dict[int, Resource] = {}
         """Queued Kustomizations already looked at for building ahead (by id; kept alive here)."""
         self.ahead: dict[int, tuple[Any, ...]] = {}
-        """Builds done ahead (see :meth:`_build_ahead`), by id of the queued Kustomization."""
+        """Builds done ahead (see :func:`expand_clusters`), by id of the queued Kustomization."""
+        self.producers: dict[tuple[str, NamedResource], Producer] = {}
+        """What :meth:`steps` expanded, keyed as :attr:`FluxTree.producers`."""
+        self.objects: list[Resource] = []
+        """What :meth:`expand` produced, in order (the cluster's part of :attr:`FluxTree.objects`)."""
 
-    def run(self, roots: Iterable[Resource]) -> None:
+    def steps(self, roots: Iterable[Resource]) -> Iterator[list[Job]]:
+        """Expand the cluster from its roots, pausing before each wave of newly queued Kustomizations
+        with the builds that wave needs, which :func:`expand_clusters` may do ahead meanwhile."""
         from ..model.flux import Kustomization
 
         queue: deque[tuple[Resource, NamedResource | None, int]] = deque(
@@ -99,7 +147,7 @@ class Expander:
         )
         while queue:
             if id(queue[0][0]) not in self.considered:
-                self._build_ahead([res for res, _parent, _deferrals in queue])
+                yield self._wave([res for res, _parent, _deferrals in queue])
             res, parent, deferrals = queue.popleft()
             ks = Kustomization(res)
             if ks.id in self.seen:
@@ -109,7 +157,7 @@ class Expander:
                 continue
             self.seen.add(ks.id)
             producer = self.expand(ks, parent)
-            self.result.producers[(self.cluster, ks.id)] = producer
+            self.producers[(self.cluster, ks.id)] = producer
             progress.step(len(self.seen), len(self.seen) + len(queue), "expanding Kustomizations")
             for child in producer.objects:
                 if is_flux_ks(child):
@@ -126,16 +174,16 @@ class Expander:
                 return True
         return False
 
-    def _build_ahead(self, queued: list[Resource]) -> None:
-        """Build the folders of many queued Kustomizations on two cores, before expanding them in order.
+    def _wave(self, queued: list[Resource]) -> list[Job]:
+        """The builds of the queued Kustomizations not looked at yet, which may be done ahead.
 
         A build depends only on the files and the Kustomization itself, so doing it early changes
-        nothing; substitution and the rest still happen in queue order. A build that fails here is
+        nothing; substitution and the rest still happen in queue order. A build that fails ahead is
         simply done again in order, where its error is recorded as usual.
         """
         from ..model.flux import Kustomization
 
-        jobs: list[tuple[Kustomization, Target]] = []
+        jobs: list[Job] = []
         for res in queued:
             if id(res) in self.considered:
                 continue
@@ -143,21 +191,15 @@ class Expander:
             ks = Kustomization(res)
             target = self.target(ks)
             if ks.id not in self.seen and isinstance(target, Target):
-                jobs.append((ks, target))
-        if len(jobs) < _PARALLEL_MIN_BUILDS:
-            return
-        built = parallel.run(jobs, self._build_plain, meanwhile=True, what="building Kustomizations")
-        for (ks, _target), plain in zip(jobs, built, strict=True):
-            if plain is not None:
-                self.ahead[id(ks.res)] = plain
+                jobs.append(Job(self, ks, target))
+        return jobs
 
-    def _build_plain(self, job: tuple[Kustomization, Target]) -> tuple[Any, ...] | None:
+    def build_plain(self, ks: Kustomization, target: Target) -> tuple[Any, ...] | None:
         """One build as plain data (it may come back from the helper process); None when it fails.
 
         Without ``substituteFrom`` the variables are the Kustomization's own, so each object is also
         finished (commonMetadata, substitution) here: [obj, path, line, index, outcome or None].
         """
-        ks, target = job
         try:
             built = build(
                 target.source.tree, target.path, overrides=target.overrides, flux=True, offline=self.offline
@@ -255,7 +297,7 @@ class Expander:
         return self._produced(producer, finished)
 
     def _expanded_ahead(self, producer: Producer, plain: tuple[Any, ...]) -> Producer:
-        """:meth:`expand`'s result from a build done ahead (see :meth:`_build_plain`)."""
+        """:meth:`expand`'s result from a build done ahead (see :meth:`build_plain`)."""
         objects, files, fallback, finished = plain
         producer.files = frozenset(files)
         producer.fallback = fallback
@@ -309,7 +351,7 @@ class Expander:
 
     def _produced(self, producer: Producer, objects: list[Resource]) -> Producer:
         producer.objects = objects
-        self.result.objects.extend(objects)
+        self.objects.extend(objects)
         for res in objects:
             self.remember(res)
         return producer

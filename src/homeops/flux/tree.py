@@ -23,7 +23,7 @@ from ..model.flux import Kustomization
 from ..records import NamedTuple
 from .bootstrap import Bootstrap, find_bootstrap
 from .entries import Entry, cluster_name, find_entries, find_roots, is_flux_ks, with_default_ns
-from .expand import CLUSTER, PRODUCER, SUBSTITUTION, Expander, SecretValues, expand_one
+from .expand import CLUSTER, PRODUCER, SUBSTITUTION, Expander, SecretValues, expand_clusters, expand_one
 from .sources import ClusterSources
 from .substitute import Outcome, Variables
 
@@ -231,6 +231,7 @@ def load_flux_tree(
             tuple(sorted({e.ks.origin.path for e in entries})),
             tuple(entries),
         )
+    runs = []
     for name, entries in sorted(by_cluster.items()):
         own = {("GitRepository", "flux-system")}
         for entry in entries:
@@ -239,7 +240,10 @@ def load_flux_tree(
                 own.add((ref.kind, ref.name))
         urls = [e.source_url for e in entries if e.source_url]
         sources = result.sources[name] = ClusterSources(tree, name, own, urls, docs)
-        Expander(result, name, sources, secret_values, offline=offline).run([e.ks for e in entries])
+        runs.append(
+            (Expander(result, name, sources, secret_values, offline=offline), [e.ks for e in entries])
+        )
+    expand_clusters(result, runs)
     applied = {(res.origin.path, res.origin.index) for res in result.objects if is_flux_ks(res)}
     root_keys = {(e.ks.origin.path, e.ks.origin.index) for e in found.entries if not e.synthesized}
     result.unapplied_kustomizations = [
