@@ -1,9 +1,13 @@
-"""homeops.records.NamedTuple makes the classes typing.NamedTuple makes."""
+"""homeops.records.NamedTuple makes the classes typing.NamedTuple makes; Record and FrozenRecord behave as
+slotted dataclasses do."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import pickle
 import typing
+from typing import Any
 
 import pytest
 
@@ -69,3 +73,69 @@ def test_instances_pickle() -> None:
 
 class Module(records.NamedTuple):
     value: int
+
+
+class Holder(records.Record):
+    __slots__ = ("_cache", "items", "name")
+    _unshown = ("_cache",)
+    _uncompared = ("_cache",)
+
+    name: str
+    items: list[int]
+    _cache: int | None
+
+    def __init__(self, name: str, items: list[int] | None = None) -> None:
+        self.name = name
+        self.items = [] if items is None else items
+        self._cache = None
+
+
+@dataclasses.dataclass(slots=True)
+class HolderDataclass:
+    name: str
+    items: list[int] = dataclasses.field(default_factory=list)
+    _cache: int | None = dataclasses.field(default=None, repr=False, compare=False)
+
+
+class Rule(records.FrozenRecord):
+    __slots__ = ("index", "raw")
+    _uncompared = ("raw",)
+
+    index: int
+    raw: dict[str, Any]
+
+    def __init__(self, index: int, raw: dict[str, Any]) -> None:
+        object.__setattr__(self, "index", index)
+        object.__setattr__(self, "raw", raw)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RuleDataclass:
+    index: int
+    raw: dict[str, Any] = dataclasses.field(compare=False)
+
+
+def test_a_record_compares_shows_and_refuses_hashing_as_a_dataclass() -> None:
+    fast, slow = Holder("a", [1]), HolderDataclass("a", [1])
+    fast._cache = slow._cache = 5
+    assert repr(fast) == repr(slow).replace("HolderDataclass", "Holder") == "Holder(name='a', items=[1])"
+    assert fast == Holder("a", [1]) and fast != Holder("a", [2]) and fast != slow
+    assert (slow == HolderDataclass("a", [1])) and Holder("a").items == []
+    for value in (fast, slow):
+        with pytest.raises(TypeError):
+            hash(value)
+    fast.items.append(2)
+    assert copy.copy(fast) == fast and pickle.loads(pickle.dumps(fast)) == fast
+
+
+def test_a_frozen_record_is_immutable_and_hashed_by_what_it_compares() -> None:
+    fast, slow = Rule(1, {"a": 1}), RuleDataclass(1, {"a": 1})
+    assert (
+        repr(fast) == "Rule(index=1, raw={'a': 1})" and repr(slow) == "RuleDataclass(index=1, raw={'a': 1})"
+    )
+    assert fast == Rule(1, {"b": 2}) and slow == RuleDataclass(1, {"b": 2})
+    assert hash(fast) == hash(Rule(1, {})) and hash(slow) == hash(RuleDataclass(1, {}))
+    for value in (fast, slow):
+        with pytest.raises(AttributeError):
+            value.index = 2  # type: ignore[misc]
+    assert copy.copy(fast).raw == {"a": 1} and pickle.loads(pickle.dumps(fast)) == fast

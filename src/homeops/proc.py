@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import MissingTool, ToolError
+from .records import FrozenRecord
 
 #: How to install each external program homeops may call.
 INSTALL_HINTS: dict[str, str] = {
@@ -24,13 +24,19 @@ INSTALL_HINTS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Result:
+class Result(FrozenRecord):
     """What a finished program printed."""
+
+    __slots__ = ("returncode", "stderr", "stdout")
 
     returncode: int
     stdout: bytes
     stderr: bytes
+
+    def __init__(self, returncode: int, stdout: bytes, stderr: bytes) -> None:
+        object.__setattr__(self, "returncode", returncode)
+        object.__setattr__(self, "stdout", stdout)
+        object.__setattr__(self, "stderr", stderr)
 
     @property
     def text(self) -> str:

@@ -2,30 +2,45 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .load.cache import ParseCache
 from .load.tree import SourceTree
 from .load.walk import repository_root
+from .records import Record
 from .settings import Config
 
 if TYPE_CHECKING:
     from .flux.tree import FluxTree, SecretValues
 
 
-@dataclass(slots=True)
-class Workspace:
+class Workspace(Record):
     """One repository as every command sees it."""
+
+    __slots__ = ("_flux", "config", "offline", "secret_values", "tree")
+    _unshown = ("_flux",)
 
     tree: SourceTree
     config: Config
-    secret_values: SecretValues | None = None
+    secret_values: SecretValues | None
     """Set before ``flux`` is first read to let substituteFrom see decrypted SOPS values."""
-    offline: bool = False
+    offline: bool
     """Remote kustomize bases only from homeops' cache, never the network (``--offline``)."""
-    _flux: FluxTree | None = field(default=None, repr=False)
+    _flux: FluxTree | None
+
+    def __init__(
+        self,
+        tree: SourceTree,
+        config: Config,
+        secret_values: SecretValues | None = None,
+        offline: bool = False,
+    ) -> None:
+        self.tree = tree
+        self.config = config
+        self.secret_values = secret_values
+        self.offline = offline
+        self._flux = None
 
     @property
     def root(self) -> Path:

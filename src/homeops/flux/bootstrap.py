@@ -12,7 +12,6 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -20,7 +19,7 @@ from ..errors import HomeopsError
 from ..kustomize import build
 from ..load.tree import SourceTree, normalize
 from ..model.base import Origin, Resource
-from ..records import NamedTuple
+from ..records import NamedTuple, Record
 
 _TEMPLATE = re.compile(r"\{\{-?\s*\.Release\.(Name|Namespace)\s*-?\}\}")
 #: ``{{ requiredEnv "ROOT_DIR" }}`` and the like: cluster-template's helmfile roots values files there.
@@ -35,16 +34,31 @@ class Release(NamedTuple):
     """Repo-relative values files the release is installed with (those homeops can resolve)."""
 
 
-@dataclass(slots=True)
-class Bootstrap:
-    releases: list[Release] = field(default_factory=list)
-    applied_files: set[str] = field(default_factory=set)
+class Bootstrap(Record):
+    __slots__ = ("applied_files", "folders", "helmfiles", "objects", "releases")
+
+    releases: list[Release]
+    applied_files: set[str]
     """Repo-relative files (or folders, for ``-k``) that bootstrap applies with kubectl."""
-    helmfiles: list[str] = field(default_factory=list)
-    objects: list[Resource] = field(default_factory=list)
+    helmfiles: list[str]
+    objects: list[Resource]
     """Objects defined under ``bootstrap/`` folders (kustomize roots built, loose manifests as written)."""
-    folders: set[str] = field(default_factory=set)
+    folders: set[str]
     """The ``bootstrap/`` kustomize folders (applied with ``kubectl apply -k`` by bootstrap scripts)."""
+
+    def __init__(
+        self,
+        releases: list[Release] | None = None,
+        applied_files: set[str] | None = None,
+        helmfiles: list[str] | None = None,
+        objects: list[Resource] | None = None,
+        folders: set[str] | None = None,
+    ) -> None:
+        self.releases = [] if releases is None else releases
+        self.applied_files = set() if applied_files is None else applied_files
+        self.helmfiles = [] if helmfiles is None else helmfiles
+        self.objects = [] if objects is None else objects
+        self.folders = set() if folders is None else folders
 
     def applies(self, path: str) -> bool:
         return path in self.applied_files or any(

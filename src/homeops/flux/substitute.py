@@ -22,12 +22,11 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 from ..errors import SubstitutionError
-from ..records import NamedTuple
+from ..records import NamedTuple, Record
 
 DISABLE_KEY = "kustomize.toolkit.fluxcd.io/substitute"
 VAR_NAME = re.compile(r"^[_A-Za-z][_A-Za-z0-9]*$")
@@ -48,15 +47,23 @@ class Variables(NamedTuple):
         return bool(self.values) or bool(self.opaque) or self.unknown
 
 
-@dataclass(slots=True)
-class Outcome:
+class Outcome(Record):
     """What substituting one object found."""
 
-    missing: set[str] = field(default_factory=set)
+    __slots__ = ("errors", "missing", "used")
+
+    missing: set[str]
     """Variables used without a value or a default."""
-    used: set[str] = field(default_factory=set)
-    errors: list[str] = field(default_factory=list)
+    used: set[str]
+    errors: list[str]
     """Syntax errors (Flux fails the whole Kustomization on these)."""
+
+    def __init__(
+        self, missing: set[str] | None = None, used: set[str] | None = None, errors: list[str] | None = None
+    ) -> None:
+        self.missing = set() if missing is None else missing
+        self.used = set() if used is None else used
+        self.errors = [] if errors is None else errors
 
 
 # -- parsing ------------------------------------------------------------------------------------

@@ -14,13 +14,12 @@ from __future__ import annotations
 import posixpath
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from ..errors import HomeopsError
 from ..load.tree import SourceTree
 from ..model.base import NamedResource, ObjectRef, Origin, Resource, deep_copy
 from ..model.flux import Kustomization
-from ..records import NamedTuple
+from ..records import NamedTuple, Record
 from .bootstrap import Bootstrap, find_bootstrap
 from .entries import Entry, cluster_name, find_entries, find_roots, is_flux_ks, with_default_ns
 from .expand import CLUSTER, PRODUCER, SUBSTITUTION, Expander, SecretValues, expand_clusters, expand_one
@@ -36,35 +35,86 @@ class LoadProblem(NamedTuple):
     reason: str
 
 
-@dataclass(slots=True)
-class Producer:
+class Producer(Record):
     """One Flux Kustomization as a cluster applies it, and what it produces."""
+
+    __slots__ = (
+        "cluster",
+        "error",
+        "external",
+        "fallback",
+        "files",
+        "ks",
+        "missing_path",
+        "missing_sources",
+        "objects",
+        "parent",
+        "path",
+        "self_sources",
+        "source",
+        "substitution",
+        "variables",
+    )
 
     ks: Kustomization
     """The Kustomization as applied: parent patches and substitution already done."""
     cluster: str
     parent: NamedResource | None
     """The Kustomization that applies this one; None for an entry point."""
-    path: str | None = None
+    path: str | None
     """Normalised ``spec.path`` inside its source (None when it is not built)."""
-    external: bool = False
+    external: bool
     """The source is not this repository (another Git repo, an OCI artifact): not built."""
-    missing_path: bool = False
+    missing_path: bool
     """``spec.path`` names nothing in its source (or climbs out of it): not built."""
-    objects: list[Resource] = field(default_factory=list)
-    files: frozenset[str] = frozenset()
+    objects: list[Resource]
+    files: frozenset[str]
     """Every repository file the build read."""
-    error: HomeopsError | None = None
-    fallback: str | None = None
-    variables: Variables = field(default_factory=Variables)
-    substitution: Outcome = field(default_factory=Outcome)
-    missing_sources: list[tuple[str, str]] = field(default_factory=list)
+    error: HomeopsError | None
+    fallback: str | None
+    variables: Variables
+    substitution: Outcome
+    missing_sources: list[tuple[str, str]]
     """``substituteFrom`` entries (kind, name) that nothing in the cluster provides."""
-    self_sources: list[tuple[str, str]] = field(default_factory=list)
+    self_sources: list[tuple[str, str]]
     """``substituteFrom`` entries (kind, name) the Kustomization builds itself: they exist only after
     its first apply (a fresh cluster fails its first reconcile)."""
-    source: str | None = None
+    source: str | None
     """The source it was built from, for people (``GitRepository flux-system/flux-system …``)."""
+
+    def __init__(
+        self,
+        ks: Kustomization,
+        cluster: str,
+        parent: NamedResource | None,
+        path: str | None = None,
+        external: bool = False,
+        missing_path: bool = False,
+        objects: list[Resource] | None = None,
+        files: frozenset[str] = frozenset(),
+        error: HomeopsError | None = None,
+        fallback: str | None = None,
+        variables: Variables | None = None,
+        substitution: Outcome | None = None,
+        missing_sources: list[tuple[str, str]] | None = None,
+        self_sources: list[tuple[str, str]] | None = None,
+        source: str | None = None,
+    ) -> None:
+        self.ks = ks
+        self.cluster = cluster
+        self.parent = parent
+        self.path = path
+        self.external = external
+        self.missing_path = missing_path
+        self.objects = [] if objects is None else objects
+        self.files = files
+        self.error = error
+        self.fallback = fallback
+        self.variables = Variables() if variables is None else variables
+        self.substitution = Outcome() if substitution is None else substitution
+        self.missing_sources = [] if missing_sources is None else missing_sources
+        self.self_sources = [] if self_sources is None else self_sources
+        self.source = source
 
     @property
     def id(self) -> NamedResource:
@@ -79,28 +129,67 @@ class Cluster(NamedTuple):
     """How the cluster is entered (see :mod:`homeops.flux.entries`)."""
 
 
-@dataclass(slots=True)
-class FluxTree:
+class FluxTree(Record):
     """Everything homeops knows about one repository's Flux configuration."""
 
+    __slots__ = (
+        "bootstrap",
+        "clusters",
+        "documents",
+        "entry_notes",
+        "guessed",
+        "objects",
+        "problems",
+        "producers",
+        "sources",
+        "tree",
+        "unapplied_kustomizations",
+    )
+
     tree: SourceTree
-    clusters: dict[str, Cluster] = field(default_factory=dict)
-    producers: dict[tuple[str, NamedResource], Producer] = field(default_factory=dict)
-    objects: list[Resource] = field(default_factory=list)
+    clusters: dict[str, Cluster]
+    producers: dict[tuple[str, NamedResource], Producer]
+    objects: list[Resource]
     """Every object some Kustomization applies, in every cluster."""
-    problems: list[LoadProblem] = field(default_factory=list)
-    documents: list[Resource] = field(default_factory=list)
+    problems: list[LoadProblem]
+    documents: list[Resource]
     """Every Kubernetes-shaped document in the repository, applied or not, as written."""
-    unapplied_kustomizations: list[Resource] = field(default_factory=list)
+    unapplied_kustomizations: list[Resource]
     """Flux Kustomizations in the repository that no cluster applies and that are not entry points."""
-    bootstrap: Bootstrap = field(default_factory=Bootstrap)
+    bootstrap: Bootstrap
     """What exists before Flux runs (bootstrap helmfile and ``bootstrap/`` folders)."""
-    guessed: bool = False
+    guessed: bool
     """No entry point was found: the clusters' roots are guessed (see :mod:`homeops.flux.entries`)."""
-    entry_notes: list[str] = field(default_factory=list)
+    entry_notes: list[str]
     """Sync definitions found but not usable, and why."""
-    sources: dict[str, ClusterSources] = field(default_factory=dict)
+    sources: dict[str, ClusterSources]
     """Per cluster: the sources its Kustomizations build from."""
+
+    def __init__(
+        self,
+        tree: SourceTree,
+        clusters: dict[str, Cluster] | None = None,
+        producers: dict[tuple[str, NamedResource], Producer] | None = None,
+        objects: list[Resource] | None = None,
+        problems: list[LoadProblem] | None = None,
+        documents: list[Resource] | None = None,
+        unapplied_kustomizations: list[Resource] | None = None,
+        bootstrap: Bootstrap | None = None,
+        guessed: bool = False,
+        entry_notes: list[str] | None = None,
+        sources: dict[str, ClusterSources] | None = None,
+    ) -> None:
+        self.tree = tree
+        self.clusters = {} if clusters is None else clusters
+        self.producers = {} if producers is None else producers
+        self.objects = [] if objects is None else objects
+        self.problems = [] if problems is None else problems
+        self.documents = [] if documents is None else documents
+        self.unapplied_kustomizations = [] if unapplied_kustomizations is None else unapplied_kustomizations
+        self.bootstrap = Bootstrap() if bootstrap is None else bootstrap
+        self.guessed = guessed
+        self.entry_notes = [] if entry_notes is None else entry_notes
+        self.sources = {} if sources is None else sources
 
     def bootstrap_objects(self, cluster: str) -> list[Resource]:
         """The bootstrap objects of one cluster (all of them when the repository has one cluster)."""

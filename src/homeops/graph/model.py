@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from ..flux.tree import FluxTree
 from ..model.base import NamedResource, Resource
@@ -29,7 +28,7 @@ from ..model.kinds import (
 )
 from ..model.producers import produced_by
 from ..model.values import app_template_refs, app_template_route_parents, referenced_name
-from ..records import NamedTuple
+from ..records import NamedTuple, Record
 
 EDGE_KINDS = ("dependsOn", "applies", "source", "secret", "store", "gateway", "claim")
 
@@ -62,14 +61,29 @@ class Edge(NamedTuple):
     detail: str = ""
 
 
-@dataclass(slots=True)
-class Graph:
-    nodes: dict[Node, Resource | None] = field(default_factory=dict)
-    edges: list[Edge] = field(default_factory=list)
-    missing: list[Edge] = field(default_factory=list)
+class Graph(Record):
+    __slots__ = ("edges", "missing", "needed_by", "needs", "nodes")
+
+    nodes: dict[Node, Resource | None]
+    edges: list[Edge]
+    missing: list[Edge]
     """Edges whose target is not in the graph (dependsOn a name that does not exist)."""
-    needs: dict[Node, list[Edge]] = field(default_factory=lambda: defaultdict(list))
-    needed_by: dict[Node, list[Edge]] = field(default_factory=lambda: defaultdict(list))
+    needs: dict[Node, list[Edge]]
+    needed_by: dict[Node, list[Edge]]
+
+    def __init__(
+        self,
+        nodes: dict[Node, Resource | None] | None = None,
+        edges: list[Edge] | None = None,
+        missing: list[Edge] | None = None,
+        needs: dict[Node, list[Edge]] | None = None,
+        needed_by: dict[Node, list[Edge]] | None = None,
+    ) -> None:
+        self.nodes = {} if nodes is None else nodes
+        self.edges = [] if edges is None else edges
+        self.missing = [] if missing is None else missing
+        self.needs = defaultdict(list) if needs is None else needs
+        self.needed_by = defaultdict(list) if needed_by is None else needed_by
 
     def add(self, node: Node, res: Resource | None) -> None:
         if node not in self.nodes or self.nodes[node] is None:

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import KustomizeError, UnsupportedFeature, Where
 from ..load.tree import SourceTree
-from ..records import NamedTuple
+from ..records import NamedTuple, Record
 from . import fluxgen, kfile, transformers
 from .fieldspec import DEFAULT, FieldSpecError, TransformerConfig, config_from_data, default_config
 from .generators import content_hash, generate
@@ -30,14 +29,21 @@ from .transformers import TransformError
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
 
 
-@dataclass(slots=True)
-class Accumulator:
+class Accumulator(Record):
     """Resources gathered so far, and the field specs in force."""
 
-    resources: list[Res] = field(default_factory=list)
-    config: TransformerConfig = field(default_factory=lambda: DEFAULT)
-    _index: dict[ResId, Res] | None = None
-    _own_config: bool = False
+    __slots__ = ("_index", "_own_config", "config", "resources")
+
+    resources: list[Res]
+    config: TransformerConfig
+    _index: dict[ResId, Res] | None
+    _own_config: bool
+
+    def __init__(self, resources: list[Res] | None = None, config: TransformerConfig | None = None) -> None:
+        self.resources = [] if resources is None else resources
+        self.config = DEFAULT if config is None else config
+        self._index = None
+        self._own_config = False
 
     def merge_config(self, config: TransformerConfig) -> None:
         """Merge field specs; the built-in ones are shared until a custom configuration adds to them."""

@@ -9,11 +9,10 @@ object's copy-on-write wrapper, so untouched objects keep sharing the parsed sou
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from ..records import NamedTuple
+from ..records import NamedTuple, Record
 from . import specdata
 from .resid import Res
 
@@ -55,22 +54,56 @@ class NameBackReference(NamedTuple):
     referrers: tuple[FieldSpec, ...]
 
 
-@dataclass(slots=True)
-class TransformerConfig:
+class TransformerConfig(Record):
     """The field specs in force for one build (built-ins merged with ``configurations``)."""
 
-    name_prefix: list[FieldSpec] = field(default_factory=list)
-    name_suffix: list[FieldSpec] = field(default_factory=list)
-    namespace: list[FieldSpec] = field(default_factory=list)
-    common_labels: list[FieldSpec] = field(default_factory=list)
-    template_labels: list[FieldSpec] = field(default_factory=list)
-    common_annotations: list[FieldSpec] = field(default_factory=list)
-    name_reference: list[NameBackReference] = field(default_factory=list)
-    images: list[FieldSpec] = field(default_factory=list)
-    replicas: list[FieldSpec] = field(default_factory=list)
-    _referrers: dict[str, list[tuple[NameBackReference, FieldSpec]]] | None = field(
-        default=None, compare=False
+    __slots__ = (
+        "_referrers",
+        "common_annotations",
+        "common_labels",
+        "images",
+        "name_prefix",
+        "name_reference",
+        "name_suffix",
+        "namespace",
+        "replicas",
+        "template_labels",
     )
+    _uncompared = ("_referrers",)
+
+    name_prefix: list[FieldSpec]
+    name_suffix: list[FieldSpec]
+    namespace: list[FieldSpec]
+    common_labels: list[FieldSpec]
+    template_labels: list[FieldSpec]
+    common_annotations: list[FieldSpec]
+    name_reference: list[NameBackReference]
+    images: list[FieldSpec]
+    replicas: list[FieldSpec]
+    _referrers: dict[str, list[tuple[NameBackReference, FieldSpec]]] | None
+
+    def __init__(
+        self,
+        name_prefix: list[FieldSpec] | None = None,
+        name_suffix: list[FieldSpec] | None = None,
+        namespace: list[FieldSpec] | None = None,
+        common_labels: list[FieldSpec] | None = None,
+        template_labels: list[FieldSpec] | None = None,
+        common_annotations: list[FieldSpec] | None = None,
+        name_reference: list[NameBackReference] | None = None,
+        images: list[FieldSpec] | None = None,
+        replicas: list[FieldSpec] | None = None,
+    ) -> None:
+        self.name_prefix = [] if name_prefix is None else name_prefix
+        self.name_suffix = [] if name_suffix is None else name_suffix
+        self.namespace = [] if namespace is None else namespace
+        self.common_labels = [] if common_labels is None else common_labels
+        self.template_labels = [] if template_labels is None else template_labels
+        self.common_annotations = [] if common_annotations is None else common_annotations
+        self.name_reference = [] if name_reference is None else name_reference
+        self.images = [] if images is None else images
+        self.replicas = [] if replicas is None else replicas
+        self._referrers = None
 
     def referrers(self, kind: str) -> list[tuple[NameBackReference, FieldSpec]]:
         """The name-reference field specs that may apply to an object of ``kind``."""

@@ -10,10 +10,9 @@ DESIGN.md): they compare, hash and sort by their fields, as tuples do.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from ..records import NamedTuple
+from ..records import NamedTuple, Record
 
 
 class Origin(NamedTuple):
@@ -76,14 +75,20 @@ _SPLIT: dict[str, tuple[str, str]] = {}
 """Memoised splits: a repository has a few dozen apiVersions, asked about for every object."""
 
 
-@dataclass(slots=True)
-class Resource:
+class Resource(Record):
     """One Kubernetes object with its origin. ``obj`` may be shared: copy before mutating."""
+
+    __slots__ = ("notes", "obj", "origin")
 
     obj: dict[str, Any]
     origin: Origin
-    notes: dict[str, Any] = field(default_factory=dict)
+    notes: dict[str, Any]
     """Annotations of homeops' own (the producer, the cluster), never rendered."""
+
+    def __init__(self, obj: dict[str, Any], origin: Origin, notes: dict[str, Any] | None = None) -> None:
+        self.obj = obj
+        self.origin = origin
+        self.notes = {} if notes is None else notes
 
     @property
     def api_version(self) -> str:

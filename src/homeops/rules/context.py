@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -22,6 +21,7 @@ from ..model.flux import FLUX_HELM_GROUP, FLUX_SOURCE_GROUP, HelmRelease, Kustom
 from ..model.kinds import GATEWAY_GROUP
 from ..model.producers import ANY_NAMESPACE, is_sealed, produced_by, sealed_may_be
 from ..model.values import is_app_template_values
+from ..records import Record
 from .base import Hit
 from .config import Config, ProducerEntry
 
@@ -35,23 +35,56 @@ LEDGER_FOLDER = ".homeops"
 """Where ``homeops configure`` keeps its ledger (``configure.ledger.LEDGER_PATH`` is inside it)."""
 
 
-@dataclass(slots=True)
-class ClusterIndex:
+class ClusterIndex(Record):
     """What one cluster's Kustomizations produce, keyed by (namespace, name)."""
 
-    secrets: dict[tuple[str, str], list[Resource]] = field(default_factory=lambda: defaultdict(list))
+    __slots__ = (
+        "claims",
+        "config_maps",
+        "gateways",
+        "helm_releases",
+        "objects",
+        "prefixes",
+        "sealed",
+        "secrets",
+        "sources",
+    )
+
+    secrets: dict[tuple[str, str], list[Resource]]
     """Secret name → the objects that produce it (Secret, ExternalSecret, Certificate, CNPG Cluster)."""
-    config_maps: dict[tuple[str, str], list[Resource]] = field(default_factory=lambda: defaultdict(list))
-    claims: dict[tuple[str, str], list[Resource]] = field(default_factory=lambda: defaultdict(list))
-    gateways: dict[tuple[str, str], Resource] = field(default_factory=dict)
-    sources: dict[NamedResource, Resource] = field(default_factory=dict)
+    config_maps: dict[tuple[str, str], list[Resource]]
+    claims: dict[tuple[str, str], list[Resource]]
+    gateways: dict[tuple[str, str], Resource]
+    sources: dict[NamedResource, Resource]
     """Sources by id; an ExternalArtifact's entry is the ArtifactGenerator that makes it."""
-    helm_releases: dict[NamedResource, Resource] = field(default_factory=dict)
-    objects: list[Resource] = field(default_factory=list)
-    prefixes: list[tuple[str, str, str]] = field(default_factory=list)
+    helm_releases: dict[NamedResource, Resource]
+    objects: list[Resource]
+    prefixes: list[tuple[str, str, str]]
     """(kind, namespace, prefix): names a vendor chart may create (see :mod:`homeops.model.producers`)."""
-    sealed: list[Resource] = field(default_factory=list)
+    sealed: list[Resource]
     """SOPS documents encrypted whole: what they decrypt to cannot be named offline."""
+
+    def __init__(
+        self,
+        secrets: dict[tuple[str, str], list[Resource]] | None = None,
+        config_maps: dict[tuple[str, str], list[Resource]] | None = None,
+        claims: dict[tuple[str, str], list[Resource]] | None = None,
+        gateways: dict[tuple[str, str], Resource] | None = None,
+        sources: dict[NamedResource, Resource] | None = None,
+        helm_releases: dict[NamedResource, Resource] | None = None,
+        objects: list[Resource] | None = None,
+        prefixes: list[tuple[str, str, str]] | None = None,
+        sealed: list[Resource] | None = None,
+    ) -> None:
+        self.secrets = defaultdict(list) if secrets is None else secrets
+        self.config_maps = defaultdict(list) if config_maps is None else config_maps
+        self.claims = defaultdict(list) if claims is None else claims
+        self.gateways = {} if gateways is None else gateways
+        self.sources = {} if sources is None else sources
+        self.helm_releases = {} if helm_releases is None else helm_releases
+        self.objects = [] if objects is None else objects
+        self.prefixes = [] if prefixes is None else prefixes
+        self.sealed = [] if sealed is None else sealed
 
     def produces(
         self,

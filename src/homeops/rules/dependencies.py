@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from ..graph.model import Graph, Node, closure, cycles, dependency_successors
 from ..model.flux import FLUX_HELM_GROUP, HelmRelease
 from ..model.kinds import CNPG_GROUP, ESO_GROUP, ExternalSecret
+from ..records import Record
 from .base import Hit, Severity, rule
 from .context import Context
 
@@ -152,13 +152,20 @@ def _cycle_through(start: Node, members: set[Node], successors: dict[Node, list[
 # -- providers ----------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class Providers:
+class Providers(Record):
     """Per cluster: which Kustomizations provide each capability, and what bootstrap already installs."""
 
-    by_cluster: dict[str, dict[str, set[Node]]] = field(default_factory=dict)
-    bootstrapped: set[str] = field(default_factory=set)
+    __slots__ = ("bootstrapped", "by_cluster")
+
+    by_cluster: dict[str, dict[str, set[Node]]]
+    bootstrapped: set[str]
     """Capabilities installed before Flux runs (bootstrap helmfile): nothing needs to wait for them."""
+
+    def __init__(
+        self, by_cluster: dict[str, dict[str, set[Node]]] | None = None, bootstrapped: set[str] | None = None
+    ) -> None:
+        self.by_cluster = {} if by_cluster is None else by_cluster
+        self.bootstrapped = set() if bootstrapped is None else bootstrapped
 
 
 def _providers(ctx: Context) -> Providers:

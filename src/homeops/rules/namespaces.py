@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from ..flux.tree import Producer
 from ..graph.model import Node, closure
@@ -19,7 +18,7 @@ from ..model.base import NamedResource, Resource, get_path
 from ..model.flux import FLUX_HELM_GROUP, HelmRelease
 from ..model.kinds import known_namespaced
 from ..model.producers import is_sealed
-from ..records import NamedTuple
+from ..records import NamedTuple, Record
 from .base import Hit, Severity, rule
 from .context import Context
 
@@ -30,20 +29,33 @@ FLUX_OPERATOR_GROUP = "fluxcd.controlplane.io"
 ALWAYS = frozenset({"default", "kube-system", "kube-public", "kube-node-lease", "flux-system"})
 
 
-@dataclass(slots=True)
-class ClusterNamespaces:
+class ClusterNamespaces(Record):
     """Who creates each namespace of one cluster."""
 
-    exists: set[str] = field(default_factory=lambda: set(ALWAYS))
+    __slots__ = ("exists", "made_by", "templated", "unseen")
+
+    exists: set[str]
     """Namespaces there before any Kustomization needs them (Kubernetes', Flux's, bootstrap's), or made
     by Helm (``install.createNamespace``)."""
-    made_by: dict[str, set[NamedResource]] = field(default_factory=lambda: defaultdict(set))
+    made_by: dict[str, set[NamedResource]]
     """Namespace → the Kustomizations that apply a Namespace of that name."""
-    unseen: dict[NamedResource, tuple[str | None, str]] = field(default_factory=dict)
+    unseen: dict[NamedResource, tuple[str | None, str]]
     """Kustomizations homeops cannot build (another repository's, a remote base offline, a failing
     build) → the one namespace they can create (their targetNamespace, or None: any), and why."""
-    templated: bool = False
+    templated: bool
     """A flux-operator ResourceSet makes Namespaces whose names come from its inputs: any may exist."""
+
+    def __init__(
+        self,
+        exists: set[str] | None = None,
+        made_by: dict[str, set[NamedResource]] | None = None,
+        unseen: dict[NamedResource, tuple[str | None, str]] | None = None,
+        templated: bool = False,
+    ) -> None:
+        self.exists = set(ALWAYS) if exists is None else exists
+        self.made_by = defaultdict(set) if made_by is None else made_by
+        self.unseen = {} if unseen is None else unseen
+        self.templated = templated
 
     def created(self, namespace: str) -> bool:
         return namespace in self.exists or bool(self.made_by.get(namespace))

@@ -10,7 +10,6 @@ nowhere (made by a chart or by hand), or a name a vendor chart's values mention.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any, TypeGuard
 
 from ..model.base import Resource, get_path
@@ -18,7 +17,7 @@ from ..model.flux import FLUX_HELM_GROUP, HelmRelease
 from ..model.kinds import CERT_MANAGER_GROUP, ESO_GROUP, GATEWAY_GROUP
 from ..model.producers import ANY_NAMESPACE
 from ..model.values import app_template_ingresses, is_app_template_values
-from ..records import NamedTuple
+from ..records import NamedTuple, Record
 from .base import Hit, Severity, rule
 from .context import Context
 
@@ -28,18 +27,31 @@ Key = tuple[str, str]
 """(namespace, name); the namespace is ``*`` for a document whose namespace is set by a build that fails."""
 
 
-@dataclass(slots=True)
-class Defined:
+class Defined(Record):
     """What one cluster defines for operators to look up, by kind."""
 
-    cluster_scoped: dict[str, set[str]] = field(default_factory=dict)
+    __slots__ = ("cluster_scoped", "namespaced", "vendor_namespaces", "vendor_strings")
+
+    cluster_scoped: dict[str, set[str]]
     """ClusterIssuer, ClusterSecretStore → names."""
-    namespaced: dict[str, set[Key]] = field(default_factory=dict)
+    namespaced: dict[str, set[Key]]
     """Issuer, SecretStore, Provider → (namespace, name)."""
-    vendor_strings: frozenset[str] = frozenset()
+    vendor_strings: frozenset[str]
     """Every string of vendor charts' values: a chart may create an issuer or a store it names."""
-    vendor_namespaces: set[str] = field(default_factory=set)
+    vendor_namespaces: set[str]
     """Namespaces vendor charts are released into: a chart may create a namespaced issuer there."""
+
+    def __init__(
+        self,
+        cluster_scoped: dict[str, set[str]] | None = None,
+        namespaced: dict[str, set[Key]] | None = None,
+        vendor_strings: frozenset[str] = frozenset(),
+        vendor_namespaces: set[str] | None = None,
+    ) -> None:
+        self.cluster_scoped = {} if cluster_scoped is None else cluster_scoped
+        self.namespaced = {} if namespaced is None else namespaced
+        self.vendor_strings = vendor_strings
+        self.vendor_namespaces = set() if vendor_namespaces is None else vendor_namespaces
 
     def names(self, kind: str) -> set[str]:
         return self.cluster_scoped.get(kind, set())

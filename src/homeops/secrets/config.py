@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from ..errors import ConfigError, Where
 from ..load import yamlio
 from ..load.tree import SourceTree
 from ..load.walk import LeadsOutside, read_inside
+from ..records import FrozenRecord
 
 CONFIG_NAME = ".sops.yaml"
 #: sops does not read this name (it warns and ignores it); reported so users can rename it.
@@ -38,17 +38,39 @@ CRYPT_OPTIONS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class KeyGroup:
+class KeyGroup(FrozenRecord):
     """One entry of ``key_groups`` (age and PGP keys; other key types are kept in ``raw`` only)."""
 
-    age: tuple[str, ...] = ()
-    pgp: tuple[str, ...] = ()
+    __slots__ = ("age", "pgp")
+
+    age: tuple[str, ...]
+    pgp: tuple[str, ...]
+
+    def __init__(self, age: tuple[str, ...] = (), pgp: tuple[str, ...] = ()) -> None:
+        object.__setattr__(self, "age", age)
+        object.__setattr__(self, "pgp", pgp)
 
 
-@dataclass(frozen=True, slots=True)
-class CreationRule:
+class CreationRule(FrozenRecord):
     """One entry of ``creation_rules``."""
+
+    __slots__ = (
+        "age",
+        "encrypted_regex",
+        "encrypted_suffix",
+        "index",
+        "key_groups",
+        "line",
+        "mac_only_encrypted",
+        "path_regex",
+        "pgp",
+        "raw",
+        "shamir_threshold",
+        "unencrypted_regex",
+        "unencrypted_suffix",
+    )
+    _unshown = ("raw",)
+    _uncompared = ("raw",)
 
     index: int
     """0-based position in ``creation_rules`` (first match wins)."""
@@ -56,17 +78,47 @@ class CreationRule:
     """1-based line of the rule in ``.sops.yaml`` (0 for rules built in memory)."""
     path_regex: str
     """Empty: the rule matches every file."""
-    age: tuple[str, ...] = ()
-    pgp: tuple[str, ...] = ()
-    key_groups: tuple[KeyGroup, ...] = ()
-    encrypted_regex: str = ""
-    unencrypted_regex: str = ""
-    encrypted_suffix: str = ""
-    unencrypted_suffix: str = ""
-    mac_only_encrypted: bool = False
-    shamir_threshold: int = 0
-    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    age: tuple[str, ...]
+    pgp: tuple[str, ...]
+    key_groups: tuple[KeyGroup, ...]
+    encrypted_regex: str
+    unencrypted_regex: str
+    encrypted_suffix: str
+    unencrypted_suffix: str
+    mac_only_encrypted: bool
+    shamir_threshold: int
+    raw: Mapping[str, Any]
     """The rule as written, handed back to sops when homeops builds a configuration in memory."""
+
+    def __init__(
+        self,
+        index: int,
+        line: int,
+        path_regex: str,
+        age: tuple[str, ...] = (),
+        pgp: tuple[str, ...] = (),
+        key_groups: tuple[KeyGroup, ...] = (),
+        encrypted_regex: str = "",
+        unencrypted_regex: str = "",
+        encrypted_suffix: str = "",
+        unencrypted_suffix: str = "",
+        mac_only_encrypted: bool = False,
+        shamir_threshold: int = 0,
+        raw: Mapping[str, Any] | None = None,
+    ) -> None:
+        object.__setattr__(self, "index", index)
+        object.__setattr__(self, "line", line)
+        object.__setattr__(self, "path_regex", path_regex)
+        object.__setattr__(self, "age", age)
+        object.__setattr__(self, "pgp", pgp)
+        object.__setattr__(self, "key_groups", key_groups)
+        object.__setattr__(self, "encrypted_regex", encrypted_regex)
+        object.__setattr__(self, "unencrypted_regex", unencrypted_regex)
+        object.__setattr__(self, "encrypted_suffix", encrypted_suffix)
+        object.__setattr__(self, "unencrypted_suffix", unencrypted_suffix)
+        object.__setattr__(self, "mac_only_encrypted", mac_only_encrypted)
+        object.__setattr__(self, "shamir_threshold", shamir_threshold)
+        object.__setattr__(self, "raw", {} if raw is None else raw)
 
     @property
     def recipients(self) -> tuple[str, ...]:
@@ -105,17 +157,34 @@ class CreationRule:
         return found
 
 
-@dataclass(frozen=True, slots=True)
-class SopsConfig:
+class SopsConfig(FrozenRecord):
     """A parsed ``.sops.yaml``."""
+
+    __slots__ = ("path", "rules", "stores", "text")
+    _unshown = (
+        "stores",
+        "text",
+    )
 
     path: str
     """Repo-relative path of the file (``.sops.yaml``), or ``<memory>`` for a built configuration."""
     rules: tuple[CreationRule, ...]
-    stores: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    stores: Mapping[str, Any]
     """The ``stores`` section (indentation of YAML and JSON output)."""
-    text: bytes = field(default=b"", repr=False)
+    text: bytes
     """The exact bytes handed to sops."""
+
+    def __init__(
+        self,
+        path: str,
+        rules: tuple[CreationRule, ...],
+        stores: Mapping[str, Any] | None = None,
+        text: bytes = b"",
+    ) -> None:
+        object.__setattr__(self, "path", path)
+        object.__setattr__(self, "rules", rules)
+        object.__setattr__(self, "stores", {} if stores is None else stores)
+        object.__setattr__(self, "text", text)
 
     def rule_for(self, rel_path: str) -> CreationRule | None:
         """The rule sops uses to encrypt ``rel_path`` (repo-relative, forward slashes), or None.

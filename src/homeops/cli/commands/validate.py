@@ -94,7 +94,7 @@ def _with_charts(workspace: Any, flux: Any, config: Any) -> tuple[Any, list[Any]
     """Render the HelmReleases from the chart cache: findings in what they render, and the tree with
     the CRDs the charts install among its documents, so that the repository's own custom resources
     of those kinds are validated too (through the rules, with their configuration and suppressions)."""
-    import dataclasses
+    import copy
 
     from ...model.base import Origin, Resource
     from ...rules.base import Finding
@@ -127,7 +127,8 @@ def _with_charts(workspace: Any, flux: Any, config: Any) -> tuple[Any, list[Any]
             Finding(rule.id, rule.name, severity, release.origin.path, release.origin.line, message, hint)
         )
     chart_crds = [Resource(crd, Origin("", 0)) for crd in rendered.crds]
-    flux = dataclasses.replace(flux, documents=[*flux.documents, *chart_crds])
+    flux = copy.copy(flux)
+    flux.documents = [*flux.documents, *chart_crds]
     summary = {
         "rendered": rendered.validated,
         "not_rendered": rendered.not_rendered,
