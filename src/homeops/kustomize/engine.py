@@ -16,12 +16,13 @@ from typing import Any
 
 from ..errors import KustomizeError, UnsupportedFeature, Where
 from ..load.tree import SourceTree
+from ..model.base import Origin
 from ..records import NamedTuple
 from . import fluxgen, kfile, transformers
 from .fieldspec import DEFAULT, FieldSpecError, TransformerConfig, config_from_data, default_config
 from .generators import content_hash, generate
 from .kfile import Kustomization, PatchSpec
-from .loader import Loader
+from .loader import Loader, RemoteUnavailable, looks_remote
 from .nameref import NameRefError, fix_references
 from .patches import LoadedPatch, apply, classify, from_spec
 from .resid import Res, ResId, format_id
@@ -98,10 +99,16 @@ def _handle(res: Res) -> Res:
 class Builder:
     """One build of one folder (or of one kustomization with Flux's overrides applied)."""
 
-    def __init__(self, tree: SourceTree, loader: Loader, *, flux: bool) -> None:
+    def __init__(
+        self, tree: SourceTree, loader: Loader, *, flux: bool, offline: bool = False, remote: bool = False
+    ) -> None:
         self.tree = tree
         self.loader = loader
         self.flux = flux
+        self.offline = offline
+        """Remote bases and files only from homeops' cache."""
+        self.remote = remote
+        """Building inside a remote checkout (whose own remote entries are left to kubectl)."""
         self._entered: list[str] | None = None
         """While a base is built: every folder its build enters (see :meth:`_base`)."""
 
@@ -205,7 +212,60 @@ class Builder:
     def _resources(self, kust: Kustomization, acc: Accumulator, chain: list[str]) -> None:
         for index, entry in enumerate(kust.resources):
             with self._at(kust, "resources", index) as where:
-                self._resource(kust, acc, chain, entry, where)
+                if looks_remote(entry):
+                    self._remote_resource(kust, acc, entry, index, where)
+                else:
+                    self._resource(kust, acc, chain, entry, where)
+
+    def _remote_resource(
+        self, kust: Kustomization, acc: Accumulator, entry: str, index: int, where: Where
+    ) -> None:
+        """A remote base (a Git repository's folder) or web file, from homeops' cache, built natively as
+        kustomize builds it (``newLoaderAtGitClone``): a base confined to its checkout, where a folder
+        may reach anywhere in the checkout but a file only inside its kustomization's folder
+        (``RestrictionRootOnly``, whatever the caller's restriction). Its objects are placed at the
+        entry's line: their own files are not the repository's. What the native engine cannot do
+        there goes to kubectl as a whole, as before."""
+        from . import remote
+
+        unsupported = UnsupportedFeature(f"remote resource {entry!r}", where=where)
+        if self.remote:
+            raise unsupported  # a remote inside a remote: kubectl (its expiry is not tracked here)
+        spec = remote.parse(entry)
+        remote.refuse_local(entry, spec, where, offline=self.offline)
+        try:
+            if spec is None:
+                if not entry.startswith(("https://", "http://")):
+                    raise unsupported  # neither a repository nor a web file: the fallback says so
+                cached = remote.fetch_file(entry, where, offline=self.offline)
+                templates = Loader(SourceTree(cached.parent), flux=False).objects(cached.name)
+                built = [Res(t.obj, t.origin) for t in templates]
+                config = DEFAULT
+            else:
+                tree = remote.tree_of(remote.checkout(spec, where, offline=self.offline))
+                loader = Loader(tree, flux=False)
+                base = Builder(tree, loader, flux=False, offline=self.offline, remote=True)
+                rel = loader.resolve("", spec.path, where, "remote base folder")
+                if not loader.is_dir(rel):
+                    raise unsupported
+                kept = base._base(rel, [], entry, where)
+                built = [_handle(res) for res in kept.resources]
+                config = kept.config
+        except RemoteUnavailable:
+            raise
+        except UnsupportedFeature:
+            raise unsupported from None  # kubectl builds the whole folder, as before
+        except KustomizeError as exc:
+            # What kustomize refuses inside the remote, placed at the entry: its file is not the repository's.
+            inside = f" ({exc.where.path}, line {exc.where.line}, in the remote)" if exc.where else ""
+            raise type(exc)(
+                f"remote base {entry!r}: {exc.message}{inside}", where=where, hint=exc.hint
+            ) from None
+        origin = Origin(kust.path, self.where(kust, "resources", index).line, 0)
+        for res in built:
+            res.origin = origin
+            acc.append(res, where)
+        acc.merge_config(config)
 
     def _resource(
         self, kust: Kustomization, acc: Accumulator, chain: list[str], entry: str, where: Where
