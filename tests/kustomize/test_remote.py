@@ -466,3 +466,35 @@ def test_offline_with_an_empty_cache_is_still_a_limit_and_runs_nothing(
         build(SourceTree(repo), "app", flux=True, offline=True)
     assert (kubectl, calls) == ([], [])
     assert caught.value.where is not None and caught.value.where.line == 2
+
+
+def test_a_remote_component_is_built_natively_as_kubectl_builds_it(
+    tmp_path: Path, origin: GitRemote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    origin.commit(
+        {
+            "comp/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+            "resources: [extra.yaml]\ncommonAnnotations:\n  from: component\npatches:\n  - target:\n"
+            "      kind: Deployment\n    patch: |-\n      - op: add\n        path: /metadata/labels\n"
+            "        value: {patched: 'yes'}\n",
+            "comp/extra.yaml": "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: extra\n",
+        },
+        "component",
+    )
+    origin.tag("v4.0.0")
+    repo = _repo(tmp_path, "deployment.yaml")
+    (repo / "app" / "deployment.yaml").write_text(BASE["base/deployment.yaml"])
+    (repo / "app" / "kustomization.yaml").write_text(
+        f"resources:\n  - deployment.yaml\ncomponents:\n  - {origin.url}//comp?ref=v4.0.0\nnamespace: web\n"
+    )
+    kubectl = _kubectl_calls(monkeypatch)
+    built = build(SourceTree(repo), "app", flux=True)
+    assert built.fallback is None and kubectl == []
+    expected = _with_kubectl(tmp_path, repo, origin, monkeypatch)
+    assert expected.objects is not None
+    assert differences(expected.objects, [r.obj for r in built.resources]) == ""
+    where = {r.obj["kind"]: (r.origin.path, r.origin.line) for r in built.resources}
+    assert where == {
+        "Deployment": ("app/deployment.yaml", 1),
+        "ServiceAccount": ("app/kustomization.yaml", 4),
+    }

@@ -28,6 +28,10 @@ from .patches import LoadedPatch, apply, classify, from_spec
 from .resid import Res, ResId, format_id
 from .transformers import TransformError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .remote import RemoteSpec
+
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
 
 
@@ -173,7 +177,10 @@ class Builder:
         self._generators(kust, acc)
         for index, entry in enumerate(kust.components):
             with self._at(kust, "components", index) as where:
-                self._component(kust, acc, chain, entry, where)
+                if looks_remote(entry):
+                    self._remote_component(kust, acc, entry, index, where)
+                else:
+                    self._component(kust, acc, chain, entry, where)
         self._transform(kust, acc)
         return acc
 
@@ -228,12 +235,9 @@ class Builder:
         there goes to kubectl as a whole, as before."""
         from . import remote
 
-        unsupported = UnsupportedFeature(f"remote resource {entry!r}", where=where)
-        if self.remote:
-            raise unsupported  # a remote inside a remote: kubectl (its expiry is not tracked here)
-        spec = remote.parse(entry)
-        remote.refuse_local(entry, spec, where, offline=self.offline)
-        try:
+        with self._remote(entry, "resource", where) as unsupported:
+            spec = remote.parse(entry)
+            remote.refuse_local(entry, spec, where, offline=self.offline)
             if spec is None:
                 if not entry.startswith(("https://", "http://")):
                     raise unsupported  # neither a repository nor a web file: the fallback says so
@@ -242,30 +246,71 @@ class Builder:
                 built = [Res(t.obj, t.origin) for t in templates]
                 config = DEFAULT
             else:
-                tree = remote.tree_of(remote.checkout(spec, where, offline=self.offline))
-                loader = Loader(tree, flux=False)
-                base = Builder(tree, loader, flux=False, offline=self.offline, remote=True)
-                rel = loader.resolve("", spec.path, where, "remote base folder")
-                if not loader.is_dir(rel):
-                    raise unsupported
+                base, rel = self._checkout(spec, unsupported, where)
                 kept = base._base(rel, [], entry, where)
                 built = [_handle(res) for res in kept.resources]
                 config = kept.config
-        except RemoteUnavailable:
-            raise
-        except UnsupportedFeature:
-            raise unsupported from None  # kubectl builds the whole folder, as before
-        except KustomizeError as exc:
-            # What kustomize refuses inside the remote, placed at the entry: its file is not the repository's.
-            inside = f" ({exc.where.path}, line {exc.where.line}, in the remote)" if exc.where else ""
-            raise type(exc)(
-                f"remote base {entry!r}: {exc.message}{inside}", where=where, hint=exc.hint
-            ) from None
         origin = Origin(kust.path, self.where(kust, "resources", index).line, 0)
         for res in built:
             res.origin = origin
             acc.append(res, where)
         acc.merge_config(config)
+
+    def _remote_component(
+        self, kust: Kustomization, acc: Accumulator, entry: str, index: int, where: Where
+    ) -> None:
+        """A component in a remote repository (kustomize clones it as a base: ``ldr.New``), built into
+        ``acc`` from homeops' cache; what it adds is placed at the entry's line."""
+        from . import remote
+
+        with self._remote(entry, "component", where) as unsupported:
+            spec = remote.parse(entry)
+            remote.refuse_local(entry, spec, where, offline=self.offline)
+            if spec is None:
+                raise unsupported  # a component is a folder: the fallback says what kubectl makes of it
+            builder, rel = self._checkout(spec, unsupported, where)
+            component = builder.load_dir(rel, where)
+            if component.kind != "Component":
+                raise unsupported  # kubectl's own words for it
+            ours = {id(res.origin) for res in acc.resources}
+            builder.accumulate(component, acc, [rel])
+        origin = Origin(kust.path, self.where(kust, "components", index).line, 0)
+        for res in acc.resources:
+            if id(res.origin) not in ours:  # made by the component (transformed objects keep theirs)
+                res.origin = origin
+
+    @contextmanager
+    def _remote(self, entry: str, what: str, where: Where) -> Iterator[UnsupportedFeature]:
+        """Building a remote entry: yields the :class:`UnsupportedFeature` that leaves the whole build to
+        kubectl (as every remote entry was before), and places what kustomize refuses inside the remote
+        at the entry (the remote's files are not the repository's)."""
+        unsupported = UnsupportedFeature(f"remote {what} {entry!r}", where=where)
+        if self.remote:
+            raise unsupported  # a remote inside a remote: kubectl (its expiry is not tracked here)
+        try:
+            yield unsupported
+        except RemoteUnavailable:
+            raise
+        except UnsupportedFeature:
+            raise unsupported from None
+        except KustomizeError as exc:
+            inside = f" ({exc.where.path}, line {exc.where.line}, in the remote)" if exc.where else ""
+            raise type(exc)(
+                f"remote {what} {entry!r}: {exc.message}{inside}", where=where, hint=exc.hint
+            ) from None
+
+    def _checkout(
+        self, spec: RemoteSpec, unsupported: UnsupportedFeature, where: Where
+    ) -> tuple[Builder, str]:
+        """A builder confined to ``spec``'s cached checkout, and the folder the entry names in it."""
+        from . import remote
+
+        tree = remote.tree_of(remote.checkout(spec, where, offline=self.offline))
+        loader = Loader(tree, flux=False)  # a clone is RestrictionRootOnly, even under Flux
+        rel = loader.resolve("", spec.path, where, "remote folder")
+        if not loader.is_dir(rel):
+            raise unsupported  # a file where kustomize expects a folder: kubectl says so
+        return Builder(tree, loader, flux=False, offline=self.offline, remote=True), rel
 
     def _resource(
         self, kust: Kustomization, acc: Accumulator, chain: list[str], entry: str, where: Where
