@@ -498,3 +498,28 @@ def test_a_remote_component_is_built_natively_as_kubectl_builds_it(
         "Deployment": ("app/deployment.yaml", 1),
         "ServiceAccount": ("app/kustomization.yaml", 4),
     }
+
+
+def test_nothing_outside_the_checkout_is_read_through_a_remote_base(
+    tmp_path: Path, origin: GitRemote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("apiVersion: v1\nkind: Secret\nmetadata:\n  name: leaked\n")
+    origin.commit(
+        {
+            "leak/kustomization.yaml": "resources: [leak.yaml]\n",
+            "up/kustomization.yaml": "resources: [../../outside]\n",
+        },
+        "leak",
+    )
+    origin.tag("v5.0.0")
+    spec = remote.parse(f"{origin.url}//leak?ref=v5.0.0")
+    assert spec is not None
+    checkout = remote.checkout(spec)
+    (checkout.root / "leak" / "leak.yaml").symlink_to(secret)  # as a hostile remote's tree could hold
+    for folder in ("leak", "up"):
+        repo = _repo(tmp_path / folder, f"{origin.url}//{folder}?ref=v5.0.0")
+        with pytest.raises(OutsideSource) as caught:
+            build(SourceTree(repo), "app", flux=True)
+        assert caught.value.where is not None and caught.value.where.line == 2  # the entry, here
+        assert f"({folder}/kustomization.yaml, line 1, in the remote)" in caught.value.message
