@@ -240,6 +240,7 @@ def test_local_network_addresses_are_never_fetched(tmp_path: Path, monkeypatch: 
         with pytest.raises(OutsideSource, match="local or private address") as caught:
             build(SourceTree(repo), "app", flux=True)
         assert caught.value.where is not None and caught.value.where.line == 2
+        assert caught.value.message.startswith("remote ") and "in the remote" not in caught.value.message
 
 
 FLUX_APP = (
@@ -523,3 +524,16 @@ def test_nothing_outside_the_checkout_is_read_through_a_remote_base(
             build(SourceTree(repo), "app", flux=True)
         assert caught.value.where is not None and caught.value.where.line == 2  # the entry, here
         assert f"({folder}/kustomization.yaml, line 1, in the remote)" in caught.value.message
+
+
+def test_a_remote_base_under_bases_is_placed_at_its_line(tmp_path: Path, origin: GitRemote) -> None:
+    repo = _repo(tmp_path, "local.yaml")
+    (repo / "app" / "local.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: local\n")
+    (repo / "app" / "kustomization.yaml").write_text(
+        f"resources:\n  - local.yaml\nbases:\n  - {origin.url}//base?ref=v1.0.0\n"
+    )
+    built = build(SourceTree(repo), "app", flux=True)
+    assert [(r.obj["kind"], r.origin.path, r.origin.line) for r in built.resources] == [
+        ("ConfigMap", "app/local.yaml", 1),
+        ("Deployment", "app/kustomization.yaml", 4),
+    ]

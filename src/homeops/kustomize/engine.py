@@ -235,9 +235,8 @@ class Builder:
         there goes to kubectl as a whole, as before."""
         from . import remote
 
-        with self._remote(entry, "resource", where) as unsupported:
-            spec = remote.parse(entry)
-            remote.refuse_local(entry, spec, where, offline=self.offline)
+        spec = remote.parse(entry)
+        with self._remote(entry, spec, "resource", where) as unsupported:
             if spec is None:
                 if not entry.startswith(("https://", "http://")):
                     raise unsupported  # neither a repository nor a web file: the fallback says so
@@ -250,11 +249,22 @@ class Builder:
                 kept = base._base(rel, [], entry, where)
                 built = [_handle(res) for res in kept.resources]
                 config = kept.config
-        origin = Origin(kust.path, self.where(kust, "resources", index).line, 0)
+        origin = Origin(kust.path, self._resource_line(kust, index), 0)
         for res in built:
             res.origin = origin
             acc.append(res, where)
         acc.merge_config(config)
+
+    def _resource_line(self, kust: Kustomization, index: int) -> int:
+        """The line of resource ``index``, which may come from the deprecated ``bases:`` (read after
+        ``resources:``)."""
+        parsed = self.tree.parsed(kust.path) if not kust.generated else None
+        data = parsed.documents[0] if parsed is not None and parsed.documents else None
+        listed = data.get("resources") if isinstance(data, dict) else None
+        count = len(listed) if isinstance(listed, list) else 0
+        if kust.generated or index < count:
+            return self.where(kust, "resources", index).line
+        return self.where(kust, "bases", index - count).line
 
     def _remote_component(
         self, kust: Kustomization, acc: Accumulator, entry: str, index: int, where: Where
@@ -263,9 +273,8 @@ class Builder:
         ``acc`` from homeops' cache; what it adds is placed at the entry's line."""
         from . import remote
 
-        with self._remote(entry, "component", where) as unsupported:
-            spec = remote.parse(entry)
-            remote.refuse_local(entry, spec, where, offline=self.offline)
+        spec = remote.parse(entry)
+        with self._remote(entry, spec, "component", where) as unsupported:
             if spec is None:
                 raise unsupported  # a component is a folder: the fallback says what kubectl makes of it
             builder, rel = self._checkout(spec, unsupported, where)
@@ -280,13 +289,19 @@ class Builder:
                 res.origin = origin
 
     @contextmanager
-    def _remote(self, entry: str, what: str, where: Where) -> Iterator[UnsupportedFeature]:
-        """Building a remote entry: yields the :class:`UnsupportedFeature` that leaves the whole build to
-        kubectl (as every remote entry was before), and places what kustomize refuses inside the remote
-        at the entry (the remote's files are not the repository's)."""
+    def _remote(
+        self, entry: str, spec: RemoteSpec | None, what: str, where: Where
+    ) -> Iterator[UnsupportedFeature]:
+        """Building a remote entry (``spec``: its repository, None for a web file): refuses a local
+        address; yields the :class:`UnsupportedFeature` that leaves the whole build to kubectl (as every
+        remote entry was before); places what kustomize refuses inside the remote at the entry (the
+        remote's files are not the repository's)."""
+        from . import remote
+
         unsupported = UnsupportedFeature(f"remote {what} {entry!r}", where=where)
         if self.remote:
             raise unsupported  # a remote inside a remote: kubectl (its expiry is not tracked here)
+        remote.refuse_local(entry, spec, where, offline=self.offline)
         try:
             yield unsupported
         except RemoteUnavailable:
@@ -294,7 +309,8 @@ class Builder:
         except UnsupportedFeature:
             raise unsupported from None
         except KustomizeError as exc:
-            inside = f" ({exc.where.path}, line {exc.where.line}, in the remote)" if exc.where else ""
+            inner = exc.where if exc.where is not where else None
+            inside = f" ({inner.path}, line {inner.line}, in the remote)" if inner and inner.path else ""
             raise type(exc)(
                 f"remote {what} {entry!r}: {exc.message}{inside}", where=where, hint=exc.hint
             ) from None
