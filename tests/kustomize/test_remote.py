@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kustomize_testlib import kubectl_path
+from kustomize_testlib import Outcome, differences, kubectl_build, kubectl_path
 
 from homeops.cli.main import main
 from homeops.errors import HomeopsError
@@ -240,6 +240,7 @@ def test_local_network_addresses_are_never_fetched(tmp_path: Path, monkeypatch: 
         with pytest.raises(OutsideSource, match="local or private address") as caught:
             build(SourceTree(repo), "app", flux=True)
         assert caught.value.where is not None and caught.value.where.line == 2
+        assert caught.value.message.startswith("remote ") and "in the remote" not in caught.value.message
 
 
 FLUX_APP = (
@@ -301,3 +302,238 @@ def test_what_follows_a_branch_is_trusted_for_an_hour(tmp_path: Path, origin: Gi
     pinned = _repo(tmp_path / "pinned", f"{origin.url}//base?ref=v1.0.0")
     assert remote.expiry(SourceTree(pinned), ["app/kustomization.yaml"], failed=False, now=now) is None
     assert remote.expiry(SourceTree(pinned), [], failed=True, now=now) == now + 600
+
+
+# -- remote bases built natively from the cache, compared with the real kubectl kustomize -----------
+
+REMOTE_TREE = {
+    **BASE,
+    "overlay/kustomization.yaml": "resources:\n  - ../base\n  - service.yaml\nnamePrefix: ov-\n"
+    "commonLabels:\n  tier: web\nconfigMapGenerator:\n  - name: settings\n    files: [config.ini]\n"
+    "images:\n  - name: nginx\n    newTag: '1.27'\n",
+    "overlay/service.yaml": "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n"
+    "  selector:\n    app: web\n  ports:\n    - port: 80\n",
+    "overlay/config.ini": "[main]\nport = 80\n",
+    "base/deployment.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n"
+    "  replicas: 1\n  template:\n    spec:\n      containers:\n        - name: web\n          image: nginx\n"
+    "          envFrom:\n            - configMapRef:\n                name: settings\n",
+    "replaced/kustomization.yaml": "resources: [../base]\nreplacements:\n  - source:\n"
+    "      kind: Deployment\n      fieldPath: metadata.name\n    targets:\n      - select:\n"
+    "          kind: Deployment\n"
+    "        fieldPaths: [metadata.labels.copied]\n        options:\n          create: true\n",
+}
+
+LOCAL_APP = (
+    "resources:\n  - {entry}\n  - local.yaml\nnamespace: web\nnameSuffix: -x\n"
+    "patches:\n  - target:\n      kind: Deployment\n    patch: |-\n      - op: replace\n"
+    "        path: /spec/replicas\n        value: 3\n"
+)
+
+
+def _kubectl_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Record every kubectl the build runs (and still run it)."""
+    from homeops import proc
+
+    calls: list[list[str]] = []
+    real = proc.run
+
+    def spy(argv: list[str], *rest: object, **kw: object) -> object:
+        if argv and argv[0] == "kubectl":
+            calls.append(argv)
+        return real(argv, *rest, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(proc, "run", spy)
+    return calls
+
+
+def _overlay_repo(tmp: Path, entry: str) -> Path:
+    repo = _repo(tmp, entry)
+    (repo / "app" / "kustomization.yaml").write_text(LOCAL_APP.format(entry=entry))
+    (repo / "app" / "local.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: local\n")
+    return repo
+
+
+def _with_kubectl(tmp: Path, repo: Path, origin: GitRemote, monkeypatch: pytest.MonkeyPatch) -> Outcome:
+    """What the real ``kubectl kustomize`` builds for ``app``, cloning the remote itself."""
+    monkeypatch.setenv("HOME", str(tmp / "kubectl-home"))
+    outcome = kubectl_build(repo / "app")
+    assert not outcome.failed, outcome.error
+    return outcome
+
+
+def test_a_cached_remote_base_is_built_natively_as_kubectl_builds_it(
+    tmp_path: Path, origin: GitRemote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # transformers on both sides, a generator and a nested base reached by '..' inside the checkout
+    origin.commit(REMOTE_TREE, "overlay")
+    origin.tag("v2.0.0")
+    entry = f"{origin.url}//overlay?ref=v2.0.0"
+    repo = _overlay_repo(tmp_path, entry)
+    kubectl = _kubectl_calls(monkeypatch)
+    built = build(SourceTree(repo), "app", flux=True)
+    assert built.fallback is None and kubectl == []
+    expected = _with_kubectl(tmp_path, repo, origin, monkeypatch)
+    assert expected.objects is not None
+    assert differences(expected.objects, [r.obj for r in built.resources]) == ""
+    names = sorted(r.obj["metadata"]["name"] for r in built.resources)
+    assert names[0] == "local-x" and "ov-web-x" in names
+    # the remote's objects are placed at the entry's line; the local ones at their own file
+    where = {r.obj["metadata"]["name"]: (r.origin.path, r.origin.line) for r in built.resources}
+    assert where["ov-web-x"] == ("app/kustomization.yaml", 2)
+    assert where["local-x"] == ("app/local.yaml", 1)
+    assert "app/local.yaml" in built.files
+    assert not [f for f in built.files if "overlay" in f or "base/" in f]  # the checkout is not the repo
+
+
+def test_a_cached_remote_base_builds_offline_without_kubectl(
+    tmp_path: Path, origin: GitRemote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _repo(tmp_path, f"{origin.url}//base?ref=v1.0.0")
+    build(SourceTree(repo), "app", flux=True)  # fills the cache
+    shutil.rmtree(origin.bare)
+    kubectl = _kubectl_calls(monkeypatch)
+    monkeypatch.setenv("PATH", str(tmp_path / "no-tools"))  # no kubectl to run, no git to fetch with
+    built = build(SourceTree(repo), "app", flux=False, offline=True, fallback=False)
+    assert kubectl == []
+    assert [(r.obj["metadata"], r.obj["spec"]["replicas"]) for r in built.resources] == [
+        ({"name": "web", "namespace": "web"}, 3)
+    ]
+
+
+def test_a_remote_base_using_what_native_leaves_to_kubectl_still_builds_right(
+    tmp_path: Path, origin: GitRemote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    origin.commit(REMOTE_TREE, "replacements")
+    origin.tag("v2.0.0")
+    repo = _overlay_repo(tmp_path, f"{origin.url}//replaced?ref=v2.0.0")
+    kubectl = _kubectl_calls(monkeypatch)
+    built = build(SourceTree(repo), "app", flux=True)
+    assert built.fallback is not None and "remote resource" in built.fallback
+    assert len(kubectl) == 1
+    expected = _with_kubectl(tmp_path, repo, origin, monkeypatch)
+    assert expected.objects is not None
+    assert differences(expected.objects, [r.obj for r in built.resources]) == ""
+    deployment = next(r.obj for r in built.resources if r.obj["kind"] == "Deployment")
+    assert deployment["metadata"]["labels"]["copied"] == "web"
+
+
+def test_a_remote_base_may_not_read_a_file_outside_its_folder(
+    tmp_path: Path, origin: GitRemote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a clone is always LoadRestrictionsRootOnly, even where the caller (Flux) is not
+    origin.commit({"escape/kustomization.yaml": "resources: [../base/deployment.yaml]\n"}, "escape")
+    origin.tag("v3.0.0")
+    repo = _repo(tmp_path, f"{origin.url}//escape?ref=v3.0.0")
+    with pytest.raises(HomeopsError, match="LoadRestrictionsRootOnly") as caught:
+        build(SourceTree(repo), "app", flux=True)
+    assert caught.value.where is not None and caught.value.where.line == 2  # the entry, in the repository
+    assert "escape/kustomization.yaml" in caught.value.message  # and where in the remote
+    monkeypatch.setenv("HOME", str(tmp_path / "kubectl-home"))
+    assert "is not in or below" in kubectl_build(repo / "app").error  # kustomize refuses it too
+
+
+def test_a_web_file_is_built_natively_as_kubectl_builds_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from services import helm_http_repo
+
+    kubectl_path()
+    monkeypatch.setenv("HOMEOPS_ALLOW_LOCAL_REMOTES", "1")
+    served = tmp_path / "web" / "v1.0.0"
+    served.mkdir(parents=True)
+    (served / "crds.yaml").write_text(CRDS + "---\n" + CRDS.replace("widgets", "gadgets"))
+    with helm_http_repo(tmp_path / "web") as web:
+        entry = f"{web.url}/v1.0.0/crds.yaml"
+        repo = _repo(tmp_path, entry)
+        (repo / "app" / "kustomization.yaml").write_text(
+            f"resources:\n  - {entry}\ncommonLabels:\n  app: widgets\nnamePrefix: p-\n"
+        )
+        kubectl = _kubectl_calls(monkeypatch)
+        built = build(SourceTree(repo), "app", flux=True)
+        assert built.fallback is None and kubectl == []
+        expected = kubectl_build(repo / "app")
+    assert expected.objects is not None, expected.error
+    assert differences(expected.objects, [r.obj for r in built.resources]) == ""
+    assert {(r.origin.path, r.origin.line) for r in built.resources} == {("app/kustomization.yaml", 2)}
+
+
+def test_offline_with_an_empty_cache_is_still_a_limit_and_runs_nothing(
+    tmp_path: Path, origin: GitRemote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = _overlay_repo(tmp_path, f"{origin.url}//base?ref=v1.0.0")
+    kubectl = _kubectl_calls(monkeypatch)
+    calls = _git_calls(monkeypatch)
+    with pytest.raises(RemoteUnavailable, match="offline") as caught:
+        build(SourceTree(repo), "app", flux=True, offline=True)
+    assert (kubectl, calls) == ([], [])
+    assert caught.value.where is not None and caught.value.where.line == 2
+
+
+def test_a_remote_component_is_built_natively_as_kubectl_builds_it(
+    tmp_path: Path, origin: GitRemote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    origin.commit(
+        {
+            "comp/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
+            "resources: [extra.yaml]\ncommonAnnotations:\n  from: component\npatches:\n  - target:\n"
+            "      kind: Deployment\n    patch: |-\n      - op: add\n        path: /metadata/labels\n"
+            "        value: {patched: 'yes'}\n",
+            "comp/extra.yaml": "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: extra\n",
+        },
+        "component",
+    )
+    origin.tag("v4.0.0")
+    repo = _repo(tmp_path, "deployment.yaml")
+    (repo / "app" / "deployment.yaml").write_text(BASE["base/deployment.yaml"])
+    (repo / "app" / "kustomization.yaml").write_text(
+        f"resources:\n  - deployment.yaml\ncomponents:\n  - {origin.url}//comp?ref=v4.0.0\nnamespace: web\n"
+    )
+    kubectl = _kubectl_calls(monkeypatch)
+    built = build(SourceTree(repo), "app", flux=True)
+    assert built.fallback is None and kubectl == []
+    expected = _with_kubectl(tmp_path, repo, origin, monkeypatch)
+    assert expected.objects is not None
+    assert differences(expected.objects, [r.obj for r in built.resources]) == ""
+    where = {r.obj["kind"]: (r.origin.path, r.origin.line) for r in built.resources}
+    assert where == {
+        "Deployment": ("app/deployment.yaml", 1),
+        "ServiceAccount": ("app/kustomization.yaml", 4),
+    }
+
+
+def test_nothing_outside_the_checkout_is_read_through_a_remote_base(
+    tmp_path: Path, origin: GitRemote, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("apiVersion: v1\nkind: Secret\nmetadata:\n  name: leaked\n")
+    origin.commit(
+        {
+            "leak/kustomization.yaml": "resources: [leak.yaml]\n",
+            "up/kustomization.yaml": "resources: [../../outside]\n",
+        },
+        "leak",
+    )
+    origin.tag("v5.0.0")
+    spec = remote.parse(f"{origin.url}//leak?ref=v5.0.0")
+    assert spec is not None
+    checkout = remote.checkout(spec)
+    (checkout.root / "leak" / "leak.yaml").symlink_to(secret)  # as a hostile remote's tree could hold
+    for folder in ("leak", "up"):
+        repo = _repo(tmp_path / folder, f"{origin.url}//{folder}?ref=v5.0.0")
+        with pytest.raises(OutsideSource) as caught:
+            build(SourceTree(repo), "app", flux=True)
+        assert caught.value.where is not None and caught.value.where.line == 2  # the entry, here
+        assert f"({folder}/kustomization.yaml, line 1, in the remote)" in caught.value.message
+
+
+def test_a_remote_base_under_bases_is_placed_at_its_line(tmp_path: Path, origin: GitRemote) -> None:
+    repo = _repo(tmp_path, "local.yaml")
+    (repo / "app" / "local.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: local\n")
+    (repo / "app" / "kustomization.yaml").write_text(
+        f"resources:\n  - local.yaml\nbases:\n  - {origin.url}//base?ref=v1.0.0\n"
+    )
+    built = build(SourceTree(repo), "app", flux=True)
+    assert [(r.obj["kind"], r.origin.path, r.origin.line) for r in built.resources] == [
+        ("ConfigMap", "app/local.yaml", 1),
+        ("Deployment", "app/kustomization.yaml", 4),
+    ]

@@ -75,7 +75,7 @@ def build(
                 where=Where(rel),
                 hint="add the folder's manifests, or point the Flux Kustomization at the right path",
             )
-        resources = Builder(tree, loader, flux=flux).build(root)
+        resources = Builder(tree, loader, flux=flux, offline=offline).build(root)
     except UnsupportedFeature as exc:
         if not fallback:
             raise

@@ -15,16 +15,21 @@ from typing import Any
 
 from ..errors import KustomizeError, UnsupportedFeature, Where
 from ..load.tree import SourceTree
+from ..model.base import Origin
 from ..records import NamedTuple, Record
 from . import fluxgen, kfile, transformers
 from .fieldspec import DEFAULT, FieldSpecError, TransformerConfig, config_from_data, default_config
 from .generators import content_hash, generate
 from .kfile import Kustomization, PatchSpec
-from .loader import Loader
+from .loader import Loader, RemoteUnavailable, looks_remote
 from .nameref import NameRefError, fix_references
 from .patches import LoadedPatch, apply, classify, from_spec
 from .resid import Res, ResId, format_id
 from .transformers import TransformError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .remote import RemoteSpec
 
 LOCAL_CONFIG = "config.kubernetes.io/local-config"
 
@@ -104,10 +109,16 @@ def _handle(res: Res) -> Res:
 class Builder:
     """One build of one folder (or of one kustomization with Flux's overrides applied)."""
 
-    def __init__(self, tree: SourceTree, loader: Loader, *, flux: bool) -> None:
+    def __init__(
+        self, tree: SourceTree, loader: Loader, *, flux: bool, offline: bool = False, remote: bool = False
+    ) -> None:
         self.tree = tree
         self.loader = loader
         self.flux = flux
+        self.offline = offline
+        """Remote bases and files only from homeops' cache."""
+        self.remote = remote
+        """Building inside a remote checkout (whose own remote entries are left to kubectl)."""
         self._entered: list[str] | None = None
         """While a base is built: every folder its build enters (see :meth:`_base`)."""
 
@@ -172,7 +183,10 @@ class Builder:
         self._generators(kust, acc)
         for index, entry in enumerate(kust.components):
             with self._at(kust, "components", index) as where:
-                self._component(kust, acc, chain, entry, where)
+                if looks_remote(entry):
+                    self._remote_component(kust, acc, entry, index, where)
+                else:
+                    self._component(kust, acc, chain, entry, where)
         self._transform(kust, acc)
         return acc
 
@@ -211,7 +225,114 @@ class Builder:
     def _resources(self, kust: Kustomization, acc: Accumulator, chain: list[str]) -> None:
         for index, entry in enumerate(kust.resources):
             with self._at(kust, "resources", index) as where:
-                self._resource(kust, acc, chain, entry, where)
+                if looks_remote(entry):
+                    self._remote_resource(kust, acc, entry, index, where)
+                else:
+                    self._resource(kust, acc, chain, entry, where)
+
+    def _remote_resource(
+        self, kust: Kustomization, acc: Accumulator, entry: str, index: int, where: Where
+    ) -> None:
+        """A remote base (a Git repository's folder) or web file, from homeops' cache, built natively as
+        kustomize builds it (``newLoaderAtGitClone``): a base confined to its checkout, where a folder
+        may reach anywhere in the checkout but a file only inside its kustomization's folder
+        (``RestrictionRootOnly``, whatever the caller's restriction). Its objects are placed at the
+        entry's line: their own files are not the repository's. What the native engine cannot do
+        there goes to kubectl as a whole, as before."""
+        from . import remote
+
+        spec = remote.parse(entry)
+        with self._remote(entry, spec, "resource", where) as unsupported:
+            if spec is None:
+                if not entry.startswith(("https://", "http://")):
+                    raise unsupported  # neither a repository nor a web file: the fallback says so
+                cached = remote.fetch_file(entry, where, offline=self.offline)
+                templates = Loader(SourceTree(cached.parent), flux=False).objects(cached.name)
+                built = [Res(t.obj, t.origin) for t in templates]
+                config = DEFAULT
+            else:
+                base, rel = self._checkout(spec, unsupported, where)
+                kept = base._base(rel, [], entry, where)
+                built = [_handle(res) for res in kept.resources]
+                config = kept.config
+        origin = Origin(kust.path, self._resource_line(kust, index), 0)
+        for res in built:
+            res.origin = origin
+            acc.append(res, where)
+        acc.merge_config(config)
+
+    def _resource_line(self, kust: Kustomization, index: int) -> int:
+        """The line of resource ``index``, which may come from the deprecated ``bases:`` (read after
+        ``resources:``)."""
+        parsed = self.tree.parsed(kust.path) if not kust.generated else None
+        data = parsed.documents[0] if parsed is not None and parsed.documents else None
+        listed = data.get("resources") if isinstance(data, dict) else None
+        count = len(listed) if isinstance(listed, list) else 0
+        if kust.generated or index < count:
+            return self.where(kust, "resources", index).line
+        return self.where(kust, "bases", index - count).line
+
+    def _remote_component(
+        self, kust: Kustomization, acc: Accumulator, entry: str, index: int, where: Where
+    ) -> None:
+        """A component in a remote repository (kustomize clones it as a base: ``ldr.New``), built into
+        ``acc`` from homeops' cache; what it adds is placed at the entry's line."""
+        from . import remote
+
+        spec = remote.parse(entry)
+        with self._remote(entry, spec, "component", where) as unsupported:
+            if spec is None:
+                raise unsupported  # a component is a folder: the fallback says what kubectl makes of it
+            builder, rel = self._checkout(spec, unsupported, where)
+            component = builder.load_dir(rel, where)
+            if component.kind != "Component":
+                raise unsupported  # kubectl's own words for it
+            ours = {id(res.origin) for res in acc.resources}
+            builder.accumulate(component, acc, [rel])
+        origin = Origin(kust.path, self.where(kust, "components", index).line, 0)
+        for res in acc.resources:
+            if id(res.origin) not in ours:  # made by the component (transformed objects keep theirs)
+                res.origin = origin
+
+    @contextmanager
+    def _remote(
+        self, entry: str, spec: RemoteSpec | None, what: str, where: Where
+    ) -> Iterator[UnsupportedFeature]:
+        """Building a remote entry (``spec``: its repository, None for a web file): refuses a local
+        address; yields the :class:`UnsupportedFeature` that leaves the whole build to kubectl (as every
+        remote entry was before); places what kustomize refuses inside the remote at the entry (the
+        remote's files are not the repository's)."""
+        from . import remote
+
+        unsupported = UnsupportedFeature(f"remote {what} {entry!r}", where=where)
+        if self.remote:
+            raise unsupported  # a remote inside a remote: kubectl (its expiry is not tracked here)
+        remote.refuse_local(entry, spec, where, offline=self.offline)
+        try:
+            yield unsupported
+        except RemoteUnavailable:
+            raise
+        except UnsupportedFeature:
+            raise unsupported from None
+        except KustomizeError as exc:
+            inner = exc.where if exc.where is not where else None
+            inside = f" ({inner.path}, line {inner.line}, in the remote)" if inner and inner.path else ""
+            raise type(exc)(
+                f"remote {what} {entry!r}: {exc.message}{inside}", where=where, hint=exc.hint
+            ) from None
+
+    def _checkout(
+        self, spec: RemoteSpec, unsupported: UnsupportedFeature, where: Where
+    ) -> tuple[Builder, str]:
+        """A builder confined to ``spec``'s cached checkout, and the folder the entry names in it."""
+        from . import remote
+
+        tree = remote.tree_of(remote.checkout(spec, where, offline=self.offline))
+        loader = Loader(tree, flux=False)  # a clone is RestrictionRootOnly, even under Flux
+        rel = loader.resolve("", spec.path, where, "remote folder")
+        if not loader.is_dir(rel):
+            raise unsupported  # a file where kustomize expects a folder: kubectl says so
+        return Builder(tree, loader, flux=False, offline=self.offline, remote=True), rel
 
     def _resource(
         self, kust: Kustomization, acc: Accumulator, chain: list[str], entry: str, where: Where

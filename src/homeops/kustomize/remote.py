@@ -28,7 +28,7 @@ from urllib.parse import parse_qs
 
 from ..errors import HomeopsError, Where
 from ..records import NamedTuple
-from .loader import RemoteUnavailable
+from .loader import OutsideSource, RemoteUnavailable
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -64,6 +64,18 @@ def local_reason(url: str, *, offline: bool = False) -> str | None:
     from ..localnet import local_reason as reason
 
     return reason(url, offline=offline)
+
+
+def refuse_local(entry: str, spec: RemoteSpec | None, where: Where, *, offline: bool) -> None:
+    """Raise :class:`~homeops.kustomize.loader.OutsideSource` when remote ``entry`` (``spec``: its
+    repository, None for a web file) is on this machine or its local network."""
+    local = local_reason(spec.url if spec is not None else entry, offline=offline)
+    if local is not None:
+        raise OutsideSource(
+            f"remote {'base' if spec is not None else 'file'} {entry!r} is {local}; homeops does not read it",
+            where=where,
+            hint="refer to it by a public URL (set HOMEOPS_ALLOW_LOCAL_REMOTES=1 to allow local mirrors)",
+        )
 
 
 def parse(entry: str) -> RemoteSpec | None:
@@ -239,6 +251,21 @@ def checkout(spec: RemoteSpec, where: Where | None = None, *, offline: bool = Fa
     record = {"url": spec.url, "ref": spec.ref, "commit": commit, "kind": kind, "at": now}
     _write_json(_ref_file(spec), record)
     return Checkout(tree.name[:16], tree, commit)
+
+
+_TREES: dict[Path, SourceTree] = {}
+
+
+def tree_of(cached: Checkout) -> SourceTree:
+    """The checkout as a tree the native engine reads (confined to it, as the repository is to its
+    root); one per process, so its parsed files and built bases serve every build that names it (a
+    checkout's files never change: its folder is named by URL and commit)."""
+    found = _TREES.get(cached.root)
+    if found is None:
+        from ..load.tree import SourceTree
+
+        found = _TREES[cached.root] = SourceTree(cached.root)
+    return found
 
 
 def fetch_file(url: str, where: Where | None = None, *, offline: bool = False) -> Path:

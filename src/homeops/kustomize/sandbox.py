@@ -24,7 +24,7 @@ from typing import Any
 from ..errors import KustomizeError, Where
 from ..load.tree import SourceTree, join
 from . import kfile
-from .loader import Loader, OutsideSource, RemoteUnavailable, looks_remote
+from .loader import Loader, RemoteUnavailable, looks_remote
 
 SOURCE = "source"
 """Folder of the copy that holds the repository's files."""
@@ -231,15 +231,7 @@ class _Walker:
 
         with k.at(at) as where:
             spec = remote.parse(entry)
-            local = remote.local_reason(spec.url if spec is not None else entry, offline=self.offline)
-            if local is not None:
-                raise OutsideSource(
-                    f"remote {'base' if spec is not None else 'file'} {entry!r} is {local}; homeops "
-                    "does not read it",
-                    where=where,
-                    hint="refer to it by a public URL (set HOMEOPS_ALLOW_LOCAL_REMOTES=1 to allow local "
-                    "mirrors)",
-                )
+            remote.refuse_local(entry, spec, where, offline=self.offline)
             if spec is None:
                 return self._remote_file(k, entry, where)
             cached = remote.checkout(spec, where, offline=self.offline)
