@@ -10,7 +10,6 @@ import hashlib
 import io
 import os
 import resource
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -18,23 +17,10 @@ import time
 from pathlib import Path
 
 import pytest
+from render_testlib import platform_repo
 
 from services import helm_http_repo
 
-FLUX = Path(__file__).resolve().parent.parent / "testdata" / "flux"
-PLATFORM = """apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: platform-controllers
-  namespace: flux-system
-spec:
-  interval: 1h
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-  path: ./platform/controllers
-  prune: true
-"""
 RELEASE = """apiVersion: source.toolkit.fluxcd.io/v1
 kind: HelmRepository
 metadata:
@@ -101,13 +87,7 @@ def _bomb(folder: Path, *, member: str, size: int) -> None:
 
 def test_a_tar_bomb_chart_is_refused_quickly_in_little_memory(tmp_path: Path) -> None:
     _bomb(tmp_path / "served", member="values.schema.json", size=1024**3)
-    repo = tmp_path / "repo"
-    shutil.copytree(FLUX / "artifact-generator", repo)
-    shutil.rmtree(repo / "clusters" / "staging")
-    shutil.rmtree(repo / "workloads")
-    for name in ("artifacts.yaml", "workloads.yaml"):
-        (repo / "clusters" / "production" / name).unlink()
-    (repo / "clusters" / "production" / "platform.yaml").write_text(PLATFORM)
+    repo = platform_repo(tmp_path)
     with helm_http_repo(tmp_path / "served") as served:
         (repo / "platform" / "controllers" / "gateway.yaml").write_text(RELEASE.format(url=served.url))
         started = time.monotonic()

@@ -13,22 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-FLUX = Path(__file__).resolve().parent.parent / "testdata" / "flux"
-CANARY = "CANARY-4d1e-outside-the-repository"
+from render_testlib import FLUX, platform_repo
 
-PLATFORM = """apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: platform-controllers
-  namespace: flux-system
-spec:
-  interval: 1h
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-  path: ./platform/controllers
-  prune: true
-"""
+CANARY = "CANARY-4d1e-outside-the-repository"
 
 DUMP = """apiVersion: v1
 kind: ConfigMap
@@ -41,13 +28,7 @@ data:
 
 def _repo(tmp: Path) -> Path:
     """One cluster whose HelmRelease 'gateway' renders ./charts/greeter of this repository."""
-    repo = tmp / "repo"
-    shutil.copytree(FLUX / "artifact-generator", repo)
-    shutil.rmtree(repo / "clusters" / "staging")
-    shutil.rmtree(repo / "workloads")
-    for name in ("artifacts.yaml", "workloads.yaml"):
-        (repo / "clusters" / "production" / name).unlink()
-    (repo / "clusters" / "production" / "platform.yaml").write_text(PLATFORM)
+    repo = platform_repo(tmp)
     (repo / "charts" / "greeter" / "templates" / "dump.yaml").write_text(DUMP)
     return repo
 

@@ -18,28 +18,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from render_testlib import FLUX, platform_repo
 
 from homeops import localnet
 from homeops.render.charts import transport
 from homeops.render.charts.errors import ChartSourceError
 from services import git_remote, helm_http_repo
 
-FLUX = Path(__file__).resolve().parent.parent / "testdata" / "flux"
 CANARY = "CANARY-b71c-on-this-machine"
 
-PLATFORM = """apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: platform-controllers
-  namespace: flux-system
-spec:
-  interval: 1h
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-  path: ./platform/controllers
-  prune: true
-"""
 
 RELEASE = """apiVersion: source.toolkit.fluxcd.io/v1
 kind: {kind}
@@ -92,13 +79,7 @@ def _served(folder: Path) -> Path:
 
 
 def _repo(tmp: Path, release: str) -> Path:
-    repo = tmp / "repo"
-    shutil.copytree(FLUX / "artifact-generator", repo)
-    shutil.rmtree(repo / "clusters" / "staging")
-    shutil.rmtree(repo / "workloads")
-    for name in ("artifacts.yaml", "workloads.yaml"):
-        (repo / "clusters" / "production" / name).unlink()
-    (repo / "clusters" / "production" / "platform.yaml").write_text(PLATFORM)
+    repo = platform_repo(tmp)
     (repo / "platform" / "controllers" / "gateway.yaml").write_text(release)
     return repo
 
