@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 _COLOR = ("auto", "always", "never")
+_OUTPUTS = ("text", "json", "sarif", "github")
 _GLOBAL_FLAGS = {"--debug": "debug"}
 _GLOBAL_VALUES: dict[str, tuple[str, tuple[str, ...] | None]] = {"--color": ("color", _COLOR)}
 """The options of every command (``cli.parser.add_global_options``): option → (attribute, choices)."""
@@ -21,8 +22,8 @@ _GLOBAL_VALUES: dict[str, tuple[str, tuple[str, ...] | None]] = {"--color": ("co
 _CHECK_FLAGS = {**_GLOBAL_FLAGS, "--no-cache": "no_cache", "--offline": "offline"}
 _CHECK_VALUES: dict[str, tuple[str, tuple[str, ...] | None]] = {
     **_GLOBAL_VALUES,
-    "--output": ("output", ("text", "json", "sarif", "github")),
-    "-o": ("output", ("text", "json", "sarif", "github")),
+    "--output": ("output", _OUTPUTS),
+    "-o": ("output", _OUTPUTS),
     "--fail-on": ("fail_on", ("error", "warning", "info", "none")),
     "--select": ("select", None),
     "--min-severity": ("min_severity", ("error", "warning", "info")),

@@ -111,7 +111,6 @@ class Expander:
         *,
         offline: bool = False,
     ) -> None:
-        self.result = result
         self.secret_values = secret_values
         self.offline = offline
         """Remote kustomize bases only from homeops' cache."""
