@@ -8,17 +8,21 @@ stays where an outside format needs SHA-256 of bulk data (kustomize's name suffi
 
 from __future__ import annotations
 
-try:
-    from _blake2 import blake2b
-except ImportError:  # pragma: no cover - a Python built without it
-    from hashlib import blake2b
-
-try:
-    from _sha256 import sha256  # type: ignore[import-not-found,unused-ignore]  # CPython 3.11
-except ImportError:  # pragma: no cover - CPython 3.12 calls it _sha2
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from hashlib import blake2b, sha256  # the same constructors, as type checkers know them
+else:
     try:
-        from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        from hashlib import sha256
+        from _blake2 import blake2b
+    except ImportError:  # pragma: no cover - a Python built without it
+        from hashlib import blake2b
+
+    try:
+        from _sha256 import sha256  # CPython 3.11
+    except ImportError:  # pragma: no cover - CPython 3.12 calls it _sha2
+        try:
+            from _sha2 import sha256
+        except ImportError:
+            from hashlib import sha256
 
 __all__ = ["blake2b", "sha256"]

@@ -373,9 +373,9 @@ def _root() -> Path:
 
 
 def _digest(*parts: str) -> str:
-    import hashlib  # here: a repository without remote bases does not start OpenSSL
+    from ..digest import sha256  # a short key: no OpenSSL start-up for it (see homeops.digest)
 
-    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+    return sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def _ref_file(spec: RemoteSpec) -> Path:

@@ -65,7 +65,7 @@ class SourceTree:
         self._inside_cache: dict[str, bool] = {"": True}
         self._prefetch: Split[str] | None = None
         self.stats: dict[str, tuple[int, int]] = {}
-        """(size, mtime_ns) of every walked file, for fingerprints."""
+        """(size, mtime_ns) of every walked file: the parse cache and artifact digests compare them."""
         self.escapes: list[str] = []
         """Symlinks that point outside the repository (never followed)."""
         self.unreadable: list[tuple[str, str]] = []
@@ -256,16 +256,6 @@ class SourceTree:
             self._escape(rel)
         self.unreadable.extend(walked.unreadable)
         self._ignore_cache.update(walked.ignores)
-
-    def fingerprint(self) -> str:
-        """A digest of every file's path, size and modification time: changes when any file does."""
-        import hashlib
-
-        digest = hashlib.sha256()
-        for rel in self.files():
-            size, mtime = self.stats.get(rel, (0, 0))
-            digest.update(f"{rel}\0{size}\0{mtime}\n".encode("utf-8", "surrogateescape"))
-        return digest.hexdigest()
 
     def yaml_files(self) -> list[str]:
         return [f for f in self.files() if f.endswith(YAML_SUFFIXES)]
