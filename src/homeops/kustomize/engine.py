@@ -44,9 +44,9 @@ class Accumulator(Record):
     _index: dict[ResId, Res] | None
     _own_config: bool
 
-    def __init__(self, resources: list[Res] | None = None, config: TransformerConfig | None = None) -> None:
-        self.resources = [] if resources is None else resources
-        self.config = DEFAULT if config is None else config
+    def __init__(self) -> None:
+        self.resources = []
+        self.config = DEFAULT
         self._index = None
         self._own_config = False
 

@@ -64,27 +64,16 @@ class ClusterIndex(Record):
     sealed: list[Resource]
     """SOPS documents encrypted whole: what they decrypt to cannot be named offline."""
 
-    def __init__(
-        self,
-        secrets: dict[tuple[str, str], list[Resource]] | None = None,
-        config_maps: dict[tuple[str, str], list[Resource]] | None = None,
-        claims: dict[tuple[str, str], list[Resource]] | None = None,
-        gateways: dict[tuple[str, str], Resource] | None = None,
-        sources: dict[NamedResource, Resource] | None = None,
-        helm_releases: dict[NamedResource, Resource] | None = None,
-        objects: list[Resource] | None = None,
-        prefixes: list[tuple[str, str, str]] | None = None,
-        sealed: list[Resource] | None = None,
-    ) -> None:
-        self.secrets = defaultdict(list) if secrets is None else secrets
-        self.config_maps = defaultdict(list) if config_maps is None else config_maps
-        self.claims = defaultdict(list) if claims is None else claims
-        self.gateways = {} if gateways is None else gateways
-        self.sources = {} if sources is None else sources
-        self.helm_releases = {} if helm_releases is None else helm_releases
-        self.objects = [] if objects is None else objects
-        self.prefixes = [] if prefixes is None else prefixes
-        self.sealed = [] if sealed is None else sealed
+    def __init__(self) -> None:
+        self.secrets = defaultdict(list)
+        self.config_maps = defaultdict(list)
+        self.claims = defaultdict(list)
+        self.gateways = {}
+        self.sources = {}
+        self.helm_releases = {}
+        self.objects = []
+        self.prefixes = []
+        self.sealed = []
 
     def produces(
         self,

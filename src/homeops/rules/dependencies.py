@@ -161,11 +161,9 @@ class Providers(Record):
     bootstrapped: set[str]
     """Capabilities installed before Flux runs (bootstrap helmfile): nothing needs to wait for them."""
 
-    def __init__(
-        self, by_cluster: dict[str, dict[str, set[Node]]] | None = None, bootstrapped: set[str] | None = None
-    ) -> None:
-        self.by_cluster = {} if by_cluster is None else by_cluster
-        self.bootstrapped = set() if bootstrapped is None else bootstrapped
+    def __init__(self) -> None:
+        self.by_cluster = {}
+        self.bootstrapped = set()
 
 
 def _providers(ctx: Context) -> Providers:

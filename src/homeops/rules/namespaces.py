@@ -45,17 +45,11 @@ class ClusterNamespaces(Record):
     templated: bool
     """A flux-operator ResourceSet makes Namespaces whose names come from its inputs: any may exist."""
 
-    def __init__(
-        self,
-        exists: set[str] | None = None,
-        made_by: dict[str, set[NamedResource]] | None = None,
-        unseen: dict[NamedResource, tuple[str | None, str]] | None = None,
-        templated: bool = False,
-    ) -> None:
-        self.exists = set(ALWAYS) if exists is None else exists
-        self.made_by = defaultdict(set) if made_by is None else made_by
-        self.unseen = {} if unseen is None else unseen
-        self.templated = templated
+    def __init__(self) -> None:
+        self.exists = set(ALWAYS)
+        self.made_by = defaultdict(set)
+        self.unseen = {}
+        self.templated = False
 
     def created(self, namespace: str) -> bool:
         return namespace in self.exists or bool(self.made_by.get(namespace))

@@ -41,17 +41,11 @@ class Defined(Record):
     vendor_namespaces: set[str]
     """Namespaces vendor charts are released into: a chart may create a namespaced issuer there."""
 
-    def __init__(
-        self,
-        cluster_scoped: dict[str, set[str]] | None = None,
-        namespaced: dict[str, set[Key]] | None = None,
-        vendor_strings: frozenset[str] = frozenset(),
-        vendor_namespaces: set[str] | None = None,
-    ) -> None:
-        self.cluster_scoped = {} if cluster_scoped is None else cluster_scoped
-        self.namespaced = {} if namespaced is None else namespaced
-        self.vendor_strings = vendor_strings
-        self.vendor_namespaces = set() if vendor_namespaces is None else vendor_namespaces
+    def __init__(self) -> None:
+        self.cluster_scoped = {}
+        self.namespaced = {}
+        self.vendor_strings = frozenset()
+        self.vendor_namespaces = set()
 
     def names(self, kind: str) -> set[str]:
         return self.cluster_scoped.get(kind, set())
