@@ -1,4 +1,5 @@
-"""A resident interpreter for ``homeops check``: its modules already imported, a fork per request.
+"""A resident interpreter for ``homeops check`` (and the pre-commit hook's ``hook run``): its
+modules already imported, a fork per request.
 
 Most of a cold check on a small repository is Python importing homeops and its libraries (about 80
 ms of 100 on a 40-file repository), not reading the repository. So, like Gradle's daemon or Rails'

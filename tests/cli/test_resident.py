@@ -257,3 +257,34 @@ def test_the_resident_process_keeps_no_key_of_the_caller_that_started_it(cache: 
     _forget_results(cache)
     served = _homeops("check", CLEAN, "--debug", env=_env(cache, SOPS_AGE_KEY=secret))
     assert DELEGATED in served.stderr and served.returncode == 0
+
+
+def test_the_pre_commit_hook_is_answered_by_the_resident_process_as_by_itself(
+    cache: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    repo = tmp_path / "repo"
+    shutil.copytree(TESTDATA / "rules" / "SEC005" / "pass", repo)
+    git_env = {
+        **_env(cache),
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+    for args in (("init", "-q", "-b", "main"), ("add", "-A"), ("commit", "-q", "-m", "initial")):
+        subprocess.run(["git", *args], cwd=repo, env=git_env, check=True, capture_output=True)
+    app = repo / "kubernetes" / "apps" / "default" / "web" / "app"
+    subprocess.run(["git", "rm", "-q", str(app / "helmrelease.yaml")], cwd=repo, env=git_env, check=True)
+
+    alone = _homeops("--debug", "hook", "run", env={**git_env, "HOMEOPS_SERVER": "0"}, cwd=repo)
+    assert alone.returncode == 1 and "LOAD002" in alone.stderr + alone.stdout
+    _homeops("check", CLEAN, env=git_env)  # starts the resident process
+    _wait_for_socket(cache)
+    there = _homeops("--debug", "hook", "run", env=git_env, cwd=repo)
+    assert DELEGATED in there.stderr
+    shown = "".join(line for line in there.stderr.splitlines(keepends=True) if DELEGATED not in line)
+    assert (there.returncode, there.stdout, shown) == (alone.returncode, alone.stdout, alone.stderr)

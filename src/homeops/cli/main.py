@@ -184,12 +184,15 @@ _NO_TEARDOWN = frozenset({"check"})
 
 def entry() -> None:
     code = main()
+    resident = sys.modules.get("homeops.resident")  # imported when a check asked for one
     if _ran in _NO_TEARDOWN:
         _finish()
-        resident = sys.modules.get("homeops.resident")  # imported when the check asked for one
         if resident is not None:
             resident.spawn_if_wanted()
         os._exit(code)
+    if resident is not None:
+        sys.stdout.flush()
+        resident.spawn_if_wanted()
     sys.exit(code)
 
 
