@@ -330,7 +330,7 @@ class _Server:
             if request is None or len(fds) != len(_STDIO):
                 raise OSError("malformed request")
             if _changed(self.sources):
-                conn.sendall(b"S")  # an upgrade or an edit: the caller runs the new code itself
+                conn.sendall(b"S" + bytes(_INT))  # an upgrade or an edit: the caller runs the new code
                 self.stopping = True
                 raise OSError("stale")
             conn.settimeout(None)

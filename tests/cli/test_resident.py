@@ -214,6 +214,7 @@ def test_a_stale_resident_process_hands_back_and_stops(
         stale = _homeops("check", CLEAN, "--no-cache", "--debug", env=env)
         assert DELEGATED not in stale.stderr and stale.returncode == 0  # checked by the caller itself
         assert server.wait(timeout=30) == 0
+        assert _resident_pid(cache) != server.pid  # the caller started a fresh one, for the next check
     finally:
         if server.poll() is None:
             server.kill()
