@@ -140,13 +140,14 @@ def _exchange(conn: _socket.socket, argv: Sequence[str], path: str, debug: bool)
     fds = b"".join(fd.to_bytes(4, sys.byteorder) for fd in _STDIO)
     try:
         sent = conn.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
-        conn.sendall(data[sent:])
+        if sent < len(data):  # (sendall of nothing still sends: EPIPE once the other side answered)
+            conn.sendall(data[sent:])
         started = _receive(conn, 1 + _INT)
     except OSError:
+        _wanted[:] = [path]  # a process that fails us is replaced (it stops once its socket is taken)
         return None
     if started is None or started[:1] != b"P":
-        if started is not None and started[:1] == b"S":
-            _wanted[:] = [path]  # it was stale and stops: the next one is started when this is done
+        _wanted[:] = [path]  # stale ("S") or gone: the next one is started when this is done
         return None
     child = int.from_bytes(started[1:], "little", signed=True)
     if debug:

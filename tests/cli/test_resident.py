@@ -44,7 +44,7 @@ def _socket(cache: Path) -> Path | None:
 
 
 def _wait_for_socket(cache: Path) -> Path:
-    for _ in range(100):
+    for _ in range(600):  # a busy machine without cached bytecode takes seconds to import
         found = _socket(cache)
         if found is not None:
             return found
