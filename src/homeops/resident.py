@@ -12,7 +12,7 @@ command exactly as the caller would have, writes straight to the caller's termin
 the caller exits with the child's exit status. Signals the caller receives (Ctrl-C) are passed on
 to the child.
 
-Trust: the socket lives in a folder only the user can open (``<cache>/server``, mode 0700, owned
+Trust: the socket lives in a folder only the user can open (:func:`socket_path`, mode 0700, owned
 by the user, refused otherwise), and the resident process serves only connections from its own
 user (``SO_PEERCRED``). It serves requests from the same Python and the same homeops installation
 only (the socket's name is keyed on both) and stops when any file of a module it loaded changed
@@ -63,11 +63,18 @@ def enabled() -> bool:
 
 def socket_path() -> str | None:
     """Where the resident process of this Python and this homeops installation listens; None when
-    its folder cannot be made private."""
+    its folder cannot be made private.
+
+    ``$XDG_RUNTIME_DIR/homeops`` (the user's folder for sockets) when it is set, unless
+    ``HOMEOPS_CACHE_DIR`` is: then, as everything else of homeops, in that cache (``server/``)."""
     from .digest import blake2b
     from .load.cache import cache_root
 
-    folder = os.path.join(cache_root(), "server")
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and not os.environ.get("HOMEOPS_CACHE_DIR"):
+        folder = os.path.join(runtime, "homeops")
+    else:
+        folder = os.path.join(cache_root(), "server")
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
         info = os.lstat(folder)

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Li
 
 
 def _env(cache: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("CI", "HOMEOPS_SERVER")}
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "HOMEOPS_SERVER", "XDG_RUNTIME_DIR")}
     return {**env, "HOMEOPS_CACHE_DIR": str(cache), **extra}
 
 
@@ -289,3 +289,21 @@ def test_the_pre_commit_hook_is_answered_by_the_resident_process_as_by_itself(
     assert DELEGATED in there.stderr
     shown = "".join(line for line in there.stderr.splitlines(keepends=True) if DELEGATED not in line)
     assert (there.returncode, there.stdout, shown) == (alone.returncode, alone.stdout, alone.stderr)
+
+
+def test_the_socket_is_in_the_users_runtime_folder_unless_a_cache_folder_is_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from homeops import resident
+
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.delenv("HOMEOPS_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    path = resident.socket_path()
+    assert path is not None and Path(path).parent == runtime / "homeops"
+    assert (runtime / "homeops").stat().st_mode & 0o777 == 0o700
+    monkeypatch.setenv("HOMEOPS_CACHE_DIR", str(tmp_path / "cache"))
+    path = resident.socket_path()
+    assert path is not None and Path(path).parent == tmp_path / "cache" / "server"
