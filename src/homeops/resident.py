@@ -19,8 +19,8 @@ only (the socket's name is keyed on both) and stops when any file of a module it
 (an upgrade, an edit), after 10 minutes without a request, or when its socket is removed. A child
 starts from the state the imports left: nothing of an earlier request is in it.
 
-``HOMEOPS_SERVER=0`` turns it off (the test suite does); so does ``CI`` being set (a one-off run
-has no next check to serve). Anything unexpected on the way only means the caller checks by itself.
+``HOMEOPS_SERVER=0`` turns it off (the test suite does); so do ``CI`` being set (a one-off run
+has no next check to serve) and ``HOMEOPS_NO_FORK=1`` (one process does everything). Anything unexpected on the way only means the caller checks by itself.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ def enabled() -> bool:
         _serving
         or os.environ.get("HOMEOPS_SERVER", "1") in ("0", "off", "false", "no")
         or os.environ.get("CI")
+        or os.environ.get("HOMEOPS_NO_FORK") == "1"  # one process does everything (measurements)
     ):
         return False
     return hasattr(os, "fork") and hasattr(os, "posix_spawn") and sys.platform.startswith("linux")
