@@ -20,7 +20,8 @@ only (the socket's name is keyed on both) and stops when any file of a module it
 starts from the state the imports left: nothing of an earlier request is in it.
 
 ``HOMEOPS_SERVER=0`` turns it off (the test suite does); so do ``CI`` being set (a one-off run
-has no next check to serve) and ``HOMEOPS_NO_FORK=1`` (one process does everything). Anything unexpected on the way only means the caller checks by itself.
+has no next check to serve) and ``HOMEOPS_NO_FORK=1`` (one process does everything). Anything
+unexpected on the way only means the caller checks by itself.
 """
 
 from __future__ import annotations
