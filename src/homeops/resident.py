@@ -438,11 +438,14 @@ def _open_streams(streams: list[tuple[str, str] | None]) -> None:
 
 
 def _loaded_sources() -> dict[str, int]:
-    """File → modification time of every module this process loaded from a file."""
+    """File → modification time of every module this process loaded from a file, but Python's own
+    (the socket's name changes with Python's version: checking them on every request would double
+    its cost)."""
+    stdlib = os.path.dirname(os.__file__) + os.sep
     found: dict[str, int] = {}
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None)
-        if isinstance(path, str):
+        if isinstance(path, str) and not (path.startswith(stdlib) and "-packages" + os.sep not in path):
             try:
                 found[path] = os.stat(path).st_mtime_ns
             except OSError:
