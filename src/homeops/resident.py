@@ -8,9 +8,9 @@ is done: ``python -m homeops.resident SOCKET MODULE...`` imports the modules tha
 waits on a Unix socket. The next check that the result cache cannot answer connects, passes its
 standard input, output and error (the descriptors themselves, so a terminal stays a terminal),
 its arguments, folder, environment and umask; a child the resident process forked ahead (see
-:class:`_Server`) takes the request and runs the command exactly as the caller would have, writes straight to the caller's terminal or pipe, and
-the caller exits with the child's exit status. Signals the caller receives (Ctrl-C) are passed on
-to the child.
+:class:`_Server`) takes the request and runs the command exactly as the caller would have, writing
+straight to the caller's terminal or pipe, and the caller exits with the child's exit status.
+Signals the caller receives (Ctrl-C) are passed on to the child.
 
 Trust: the socket lives in a folder only the user can open (:func:`socket_path`, mode 0700, owned
 by the user, refused otherwise), and the resident process serves only connections from its own
