@@ -66,16 +66,19 @@ def socket_path() -> str | None:
     """Where the resident process of this Python and this homeops installation listens; None when
     its folder cannot be made private.
 
-    ``$XDG_RUNTIME_DIR/homeops`` (the user's folder for sockets) when it is set, unless
-    ``HOMEOPS_CACHE_DIR`` is: then, as everything else of homeops, in that cache (``server/``)."""
+    ``$XDG_RUNTIME_DIR/homeops`` (the user's folder for sockets), else ``homeops-UID`` in the
+    temporary folder (as tmux does; one another user made first is refused, below); when
+    ``HOMEOPS_CACHE_DIR`` is set, as everything else of homeops, in that cache (``server/``)."""
     from .digest import blake2b
     from .load.cache import cache_root
 
     runtime = os.environ.get("XDG_RUNTIME_DIR")
-    if runtime and not os.environ.get("HOMEOPS_CACHE_DIR"):
+    if os.environ.get("HOMEOPS_CACHE_DIR"):
+        folder = os.path.join(cache_root(), "server")
+    elif runtime:
         folder = os.path.join(runtime, "homeops")
     else:
-        folder = os.path.join(cache_root(), "server")
+        folder = os.path.join(os.environ.get("TMPDIR") or "/tmp", f"homeops-{os.getuid()}")
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
         info = os.lstat(folder)

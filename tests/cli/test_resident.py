@@ -291,7 +291,7 @@ def test_the_pre_commit_hook_is_answered_by_the_resident_process_as_by_itself(
     assert (there.returncode, there.stdout, shown) == (alone.returncode, alone.stdout, alone.stderr)
 
 
-def test_the_socket_is_in_the_users_runtime_folder_unless_a_cache_folder_is_given(
+def test_the_socket_is_in_a_folder_of_the_users_own(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from homeops import resident
@@ -307,3 +307,13 @@ def test_the_socket_is_in_the_users_runtime_folder_unless_a_cache_folder_is_give
     monkeypatch.setenv("HOMEOPS_CACHE_DIR", str(tmp_path / "cache"))
     path = resident.socket_path()
     assert path is not None and Path(path).parent == tmp_path / "cache" / "server"
+    # Without either: a folder of the user's own in the temporary folder, never one another made.
+    monkeypatch.delenv("HOMEOPS_CACHE_DIR")
+    monkeypatch.delenv("XDG_RUNTIME_DIR")
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    path = resident.socket_path()
+    assert path is not None and Path(path).parent == tmp_path / "tmp" / f"homeops-{os.getuid()}"
+    (tmp_path / "tmp" / f"homeops-{os.getuid()}").rmdir()
+    (tmp_path / "tmp" / f"homeops-{os.getuid()}").symlink_to(runtime)  # planted: refused
+    assert resident.socket_path() is None
