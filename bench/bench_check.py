@@ -202,9 +202,7 @@ def main() -> int:
                 f"{mark(r['warm_cpu_ratio'], WARM_TARGET)}",
                 flush=True,
             )
-        helps = statistics.median(
-            timed([*homeops_command(), "--help"], env)[0] for _ in range(args.runs * 2)
-        )
+        helps = statistics.median(timed([*homeops_command(), "--help"], env)[0] for _ in range(args.runs * 2))
         start_only = statistics.median(
             timed([sys.executable, "-c", "pass"], env)[0] for _ in range(args.runs)
         )

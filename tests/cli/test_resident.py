@@ -291,9 +291,7 @@ def test_the_pre_commit_hook_is_answered_by_the_resident_process_as_by_itself(
     assert (there.returncode, there.stdout, shown) == (alone.returncode, alone.stdout, alone.stderr)
 
 
-def test_the_socket_is_in_a_folder_of_the_users_own(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_socket_is_in_a_folder_of_the_users_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from homeops import resident
 
     runtime = tmp_path / "run"
