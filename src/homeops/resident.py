@@ -46,6 +46,17 @@ _STDIO = (0, 1, 2)
 _serving = False
 """True in a child of the resident process: its check runs here, it does not delegate again."""
 
+SOMETIMES = (
+    "homeops.kustomize.remote", "homeops.render.charts.oci", "homeops.render.charts.helmrepo",
+    "homeops.render.charts.git", "homeops.render.charts.schemas", "homeops.render.charts.archive",
+    "homeops.git", "homeops.proc", "homeops.localnet", "homeops.fsutil",
+    "subprocess", "tempfile", "hashlib", "shutil", "tarfile", "gzip", "ssl", "urllib.request",
+    "http.client", "dataclasses", "mmap", "signal", "email.message", "email.parser", "unicodedata",
+    "encodings.idna",
+)  # fmt: skip
+"""Modules a check imports only for some repositories (remote bases, chart sources, SOPS): the
+resident process imports them too, whatever the check that started it needed."""
+
 _wanted: list[str] = []
 """The socket a check found no resident process at: :func:`spawn_if_wanted` starts one there."""
 
@@ -205,11 +216,8 @@ def spawn_if_wanted() -> None:
     if not _wanted:
         return
     path = _wanted.pop()
-    modules = sorted(
-        name
-        for name in sys.modules
-        if (name.startswith("homeops.") or name in ("yaml", "jsonschema_rs")) and "helm" not in name
-    )
+    used = {name for name in sys.modules if name.startswith("homeops.") or name in ("yaml", "jsonschema_rs")}
+    modules = sorted(name for name in used.union(SOMETIMES) if "helm" not in name)  # Go cannot fork
     # -P: not the caller's folder first on the module path (a repository's own yaml.py, say).
     argv = [sys.executable, "-P", "-m", "homeops.resident", path, *modules]
     null = os.devnull
