@@ -115,8 +115,15 @@ def _patch_id(doc: dict[str, Any]) -> tuple[str, str, str, str, str]:
     )
 
 
-def apply(resources: list[Res], patch: LoadedPatch, *, json_requires_target: bool = True) -> list[Res]:
-    """Apply one loaded patch; returns the new resource list (a ``$patch: delete`` drops objects)."""
+def apply(
+    resources: list[Res], patch: LoadedPatch, *, json_requires_target: bool = True, unique: bool = False
+) -> list[Res]:
+    """Apply one loaded patch; returns the new resource list (a ``$patch: delete`` drops objects).
+
+    ``unique``: the caller knows that no two of ``resources`` share an id (the list a strategic merge
+    patch returned, untouched since). Such a patch keeps every object's id unless it allows a name or
+    kind change, so its check that no two objects became the same is then known to pass and is skipped.
+    """
     try:
         if patch.json_ops is not None:
             if patch.target is None:
@@ -133,7 +140,8 @@ def apply(resources: list[Res], patch: LoadedPatch, *, json_requires_target: boo
                 targets = _by_id(resources, doc, patch.where)
             else:
                 targets = select(resources, patch.target)
-            resources = _apply_strategic(resources, targets, doc, patch)
+            resources = _apply_strategic(resources, targets, doc, patch, unique=unique)
+            unique = True  # _apply_strategic checked the whole list
         return resources
     except SelectorError as exc:
         raise KustomizeError(f"invalid patch target: {exc}", where=patch.where) from None
@@ -154,7 +162,7 @@ def _by_id(resources: Sequence[Res], doc: dict[str, Any], where: Where) -> list[
 
 
 def _apply_strategic(
-    resources: list[Res], targets: Sequence[Res], doc: dict[str, Any], patch: LoadedPatch
+    resources: list[Res], targets: Sequence[Res], doc: dict[str, Any], patch: LoadedPatch, *, unique: bool
 ) -> list[Res]:
     chosen = {id(t) for t in targets}
     kept: list[Res] = []
@@ -189,7 +197,8 @@ def _apply_strategic(
             else:
                 meta.pop("namespace", None)
         kept.append(res)
-    _check_unique(kept, patch.where)
+    if not unique or patch.allow_name_change or patch.allow_kind_change:
+        _check_unique(kept, patch.where)
     return kept
 
 
