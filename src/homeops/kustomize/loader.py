@@ -66,6 +66,8 @@ class _FileCache:
         self.visible: dict[str, bool] = {}
         self.bases: dict[tuple[str, bool], Any] = {}
         """(folder, Flux mode) → its build as a base (:class:`~homeops.kustomize.engine.BuiltBase`)."""
+        self.walked = tree.stats
+        """The files the walk found (regular files inside the repository, parents folders inside it)."""
         self.root = str(tree.root)
         self.real_root = os.path.realpath(tree.root)
 
@@ -80,6 +82,9 @@ class _FileCache:
         found = self.kinds.get(rel, _UNKNOWN)
         if found is not _UNKNOWN:
             return found
+        if rel in self.walked:  # the walk has told already, without one lstat per path
+            self.kinds[rel] = "file"
+            return "file"
         result: str | None
         parent = rel.rpartition("/")[0] if rel else None
         if parent is not None and self.kind(parent) != "dir":

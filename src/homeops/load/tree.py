@@ -122,10 +122,14 @@ class SourceTree:
 
     def exists(self, rel: str) -> bool:
         norm = normalize(rel)
+        if norm in self.stats:
+            return True  # a file the walk found, inside the repository
         return norm is not None and self.abspath(norm).exists() and self._inside(norm)
 
     def is_file(self, rel: str) -> bool:
         norm = normalize(rel)
+        if norm in self.stats:
+            return True  # a file the walk found, inside the repository
         return norm is not None and self.abspath(norm).is_file() and self._inside(norm)
 
     def is_dir(self, rel: str) -> bool:
