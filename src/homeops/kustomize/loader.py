@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import KustomizeError, UnsupportedFeature, Where
 from ..load.tree import SourceTree, normalize
+from ..load.walk import read_file
 from ..load.yamlio import ParsedFile
 from ..model.base import Origin
 from ..records import NamedTuple
@@ -226,8 +227,7 @@ class Loader:
         try:
             if self._cache.kind(rel) != "file":
                 raise FileNotFoundError(rel)
-            with open(os.path.join(self._cache.root, rel), "rb") as handle:
-                data = handle.read()
+            data = read_file(os.path.join(self._cache.root, rel))
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise KustomizeError(
                 f"{what} {rel!r} does not exist",

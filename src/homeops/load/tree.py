@@ -20,7 +20,7 @@ from ..records import NamedTuple
 from .ignore import IgnoreRules, SourceIgnore, SourcePattern, read_source_patterns
 from .prefetch import MINIMUM as _PARALLEL_MIN
 from .prefetch import YAML_SUFFIXES
-from .walk import Walk, walk
+from .walk import Walk, read_file, walk
 
 if TYPE_CHECKING:
     from ..parallel import Split
@@ -157,8 +157,7 @@ class SourceTree:
     def read_bytes(self, rel: str) -> bytes:
         if not self._inside(rel):
             raise FileNotFoundError(rel)
-        with open(os.path.join(self._root_text, rel), "rb") as handle:
-            return handle.read()
+        return read_file(os.path.join(self._root_text, rel))
 
     def read_text(self, rel: str) -> str:
         return self.read_bytes(rel).decode("utf-8")
