@@ -44,6 +44,9 @@ def corpus() -> Path:
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOMEOPS_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "homeops-cache"))
     monkeypatch.setenv("NO_COLOR", "1")
+    # Every check runs in the process a test started, never in a resident one that outlives the
+    # test (homeops.resident); tests/cli/test_resident.py turns it on where it is the subject.
+    monkeypatch.setenv("HOMEOPS_SERVER", "0")
     # The test services (OCI registry, chart repositories, Git remotes) run on loopback or file://,
     # which a repository may not make homeops fetch by default; the tests of that rule unset it.
     monkeypatch.setenv("HOMEOPS_ALLOW_LOCAL_REMOTES", "1")

@@ -171,9 +171,11 @@ _process_dirs: list[tuple[int, Path, int]] = []
 def remove_process_dirs() -> None:
     """Remove this process's :func:`process_tempdir` folders now (at exit; also before ``os._exit``,
     which skips ``atexit``). A forked child never removes its parent's."""
+    mine = [entry for entry in _process_dirs if entry[0] == os.getpid()]
+    if not mine:
+        return  # the usual case: spares importing shutil (with bz2 and lzma) at every exit
     import shutil
 
-    mine = [entry for entry in _process_dirs if entry[0] == os.getpid()]
     for entry in mine:
         _process_dirs.remove(entry)
         shutil.rmtree(entry[1], ignore_errors=True)

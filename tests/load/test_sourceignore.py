@@ -84,6 +84,14 @@ def test_patterns_of_a_nested_sourceignore_apply_below_its_folder_only() -> None
         ("[!a]*", "!x", True),  # ! is no negation in Go's classes
         ("file?.yaml", "file1.yaml", True),
         ("bad[", "bad[", False),  # a malformed pattern matches nothing
+        ("*.tar.gz", "site.tar.gz", True),
+        ("*.tar.gz", "site.tar.gzip", False),
+        ("*.tar.gz", "site.tarxgz", False),  # the dot is no wildcard
+        ("*", "anything", True),
+        ("README", "README", True),
+        ("README", "README.md", False),
+        ("a.b", "axb", False),
+        ("x*.yaml", "y.yaml", False),  # a * not in front
     ],
 )
 def test_names_are_matched_like_go_filepath_match(pattern: str, name: str, matches: bool) -> None:

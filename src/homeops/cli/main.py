@@ -105,6 +105,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
         module = importlib.import_module(f"homeops.cli.commands.{COMMANDS[args.command][0]}")
         global _ran
         _ran = args.command
+        args.argv = args_list  # what a resident process is asked to run instead (homeops.resident)
         return int(module.run(args))
     except _errors().HomeopsError as exc:
         if debug:
@@ -183,16 +184,41 @@ _NO_TEARDOWN = frozenset({"check"})
 
 def entry() -> None:
     code = main()
+    resident = sys.modules.get("homeops.resident")  # imported when a check asked for one
     if _ran in _NO_TEARDOWN:
-        # Freeing a whole parsed repository object by object at interpreter shutdown takes a
-        # noticeable part of a check; with the output flushed there is nothing left to do.
-        fsutil = sys.modules.get("homeops.fsutil")  # not imported: nothing was kept
-        if fsutil is not None:
-            fsutil.remove_process_dirs()  # what a full cache disk made it keep in RAM instead
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except BrokenPipeError:
-            pass
+        _finish()
+        if resident is not None:
+            resident.spawn_if_wanted()
         os._exit(code)
+    if resident is not None:
+        sys.stdout.flush()
+        resident.spawn_if_wanted()
     sys.exit(code)
+
+
+def run_command(argv: Sequence[str]) -> int:
+    """``homeops argv`` in a child of the resident process (:mod:`homeops.resident`): main, then what
+    a process that ends with ``os._exit`` must do first."""
+    code = main(argv)
+    if _ran not in _NO_TEARDOWN:
+        import atexit
+
+        atexit._run_exitfuncs()
+    _finish()
+    return code
+
+
+def _finish() -> None:
+    """Before ``os._exit``: what a full cache disk made the command keep in RAM goes, output goes out.
+
+    Freeing a whole parsed repository object by object at interpreter shutdown takes a noticeable
+    part of a check; with the output flushed there is nothing left to do.
+    """
+    fsutil = sys.modules.get("homeops.fsutil")  # not imported: nothing was kept
+    if fsutil is not None:
+        fsutil.remove_process_dirs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        pass

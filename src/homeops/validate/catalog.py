@@ -27,6 +27,15 @@ from .openapi import Schema, crd_kinds, ref
 _FORMAT = 2
 """Bumped whenever the conversion changes: older cache entries are then simply not found."""
 
+_BUNDLES: dict[str, dict[str, Any]] = {}
+"""Converted sources this process has loaded, by their cache file (content-addressed: an entry never
+changes under its name). In one run each is loaded once anyway; in the resident process
+(:mod:`homeops.resident`, :func:`preload`) the children start with them."""
+
+_COMPILED: dict[tuple[tuple[str, ...], str], tuple[Any, str | None]] = {}
+"""Compiled validators of Flux and Kubernetes kinds (never a repository's CRDs), by the keys of the
+bundles they were compiled from and the kind: (validator or None, why it does not compile)."""
+
 
 class Unavailable(NamedTuple):
     """A source of schemas this machine does not have, and how to get it."""
@@ -56,6 +65,8 @@ class Catalog:
         self._kinds: dict[str, str] = {}
         self._sources: dict[str, str] = {}
         self._validators: dict[str, Any] = {}
+        self._shipped: tuple[str, ...] = ()
+        """The keys of the Flux and Kubernetes bundles, in lookup order (see :data:`_COMPILED`)."""
         self.broken: dict[str, str] = {}
         """Kind key → why its schema does not compile (a CRD with a pattern the engine rejects)."""
         self._load_crds(crds)
@@ -82,7 +93,7 @@ class Catalog:
             with open(found.folder / "_definitions.json", encoding="utf-8") as handle:
                 return core_bundle(json.load(handle)["$defs"])
 
-        self._add(self._bundle(identity, build), "kubernetes")
+        self._add(*self._bundle(identity, build), "kubernetes", shipped=True)
         self.provenance.append(found.provenance)
 
     def _load_flux(self, path: Path) -> None:
@@ -98,11 +109,11 @@ class Catalog:
             return {"source": data["source"], "kinds": data["kinds"], "defs": data["defs"]}
 
         try:
-            bundle = self._bundle(f"flux:{path}:{stat.st_size}:{stat.st_mtime_ns}", build)
+            key, bundle = self._bundle(f"flux:{path}:{stat.st_size}:{stat.st_mtime_ns}", build)
         except (OSError, ValueError, KeyError, TypeError):
             self.unavailable.append(Unavailable("Flux schemas", f"{path} cannot be read: reinstall homeops"))
             return
-        self._add(bundle, "flux")
+        self._add(key, bundle, "flux", shipped=True)
         self.provenance.append(sources.flux_provenance(bundle.get("source") or {}, path))
 
     def _load_crds(self, crds: Iterable[Mapping[str, Any]]) -> None:
@@ -123,20 +134,23 @@ class Catalog:
                     kinds[key] = "crd:" + key
             return {"defs": defs, "kinds": kinds}
 
-        self._add(self._bundle(identity, build), "crd")
+        self._add(*self._bundle(identity, build), "crd")
         self.provenance.append(
             sources.Provenance("CustomResourceDefinitions of the repository and its charts", "", "", "")
         )
 
-    def _bundle(self, identity: str, build: Any) -> dict[str, Any]:
-        """A converted source from the cache, or built and stored there."""
+    def _bundle(self, identity: str, build: Any) -> tuple[str, dict[str, Any]]:
+        """A converted source from the cache, or built and stored there; and its key there."""
         key = sha256(f"{_FORMAT}\n{identity}".encode()).hexdigest()
         path = self._cache / f"{key}.marshal"
+        if str(path) in _BUNDLES:
+            return key, _BUNDLES[str(path)]
         try:
             with open(path, "rb") as handle:
                 stored = marshal.load(handle)
             if isinstance(stored, dict) and "defs" in stored and "kinds" in stored:
-                return stored
+                _BUNDLES[str(path)] = stored
+                return key, stored
         except (OSError, EOFError, ValueError, TypeError):
             pass
         built = build()
@@ -156,9 +170,13 @@ class Catalog:
             os.replace(tmp, path)
         except OSError:
             pass  # no cache: only a slower next run
-        return bundle
+        _BUNDLES[str(path)] = bundle
+        return key, bundle
 
-    def _add(self, bundle: dict[str, Any], source: str) -> None:
+    def _add(self, key: str, bundle: dict[str, Any], source: str, *, shipped: bool = False) -> None:
+        """``shipped``: Flux's or Kubernetes' own, not the repository's CRDs."""
+        if shipped:
+            self._shipped = (*self._shipped, key)
         self._defs.append(bundle["defs"])
         for key, name in bundle["kinds"].items():
             if key not in self._kinds:  # the sources are added most specific first
@@ -207,17 +225,51 @@ class Catalog:
         key = f"{api_version}/{kind}"
         if key in self._validators:
             return self._validators[key]
-        schema = self.schema(api_version, kind)
-        compiled = None
-        if schema is not None:
-            import jsonschema_rs
-
-            try:
-                compiled = jsonschema_rs.Draft202012Validator(schema)
-            except (ValueError, jsonschema_rs.ValidationError) as exc:
-                self.broken[key] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        # A shipped kind's schema reaches only shipped definitions (a CRD's are all named "crd:…"),
+        # so its validator depends on those bundles alone and can be shared within the process.
+        shared = (self._shipped, key) if self._sources.get(key) in ("flux", "kubernetes") else None
+        if shared is not None and shared in _COMPILED:
+            compiled, broken = _COMPILED[shared]
+        else:
+            compiled, broken = self._compile(api_version, kind)
+            if shared is not None:
+                _COMPILED[shared] = (compiled, broken)
+        if broken is not None:
+            self.broken[key] = broken
         self._validators[key] = compiled
         return compiled
+
+    def _compile(self, api_version: str, kind: str) -> tuple[Any, str | None]:
+        schema = self.schema(api_version, kind)
+        if schema is None:
+            return None, None
+        import jsonschema_rs
+
+        try:
+            return jsonschema_rs.Draft202012Validator(schema), None
+        except (ValueError, jsonschema_rs.ValidationError) as exc:
+            return None, (str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+
+
+COMMON_KINDS = (
+    "v1/Namespace", "v1/ConfigMap", "v1/Secret", "v1/Service", "v1/ServiceAccount",
+    "v1/PersistentVolumeClaim", "apps/v1/Deployment", "apps/v1/StatefulSet", "apps/v1/DaemonSet",
+    "batch/v1/Job", "batch/v1/CronJob", "networking.k8s.io/v1/Ingress",
+    "rbac.authorization.k8s.io/v1/Role", "rbac.authorization.k8s.io/v1/RoleBinding",
+    "rbac.authorization.k8s.io/v1/ClusterRole", "rbac.authorization.k8s.io/v1/ClusterRoleBinding",
+)  # fmt: skip
+"""Kubernetes kinds nearly every homelab repository applies (with every Flux kind: :func:`preload`)."""
+
+
+def preload() -> None:
+    """Load the shipped schemas and compile the validators of every Flux kind and the common
+    Kubernetes ones, for the default Kubernetes release: what the resident process does once, so that
+    each check it forks starts with them."""
+    catalog = Catalog()
+    flux = [key for key, source in catalog._sources.items() if source == "flux"]
+    for key in (*flux, *COMMON_KINDS):
+        api_version, _, kind = key.rpartition("/")
+        catalog.validator(api_version, kind)
 
 
 def _refs(node: Any) -> list[str]:

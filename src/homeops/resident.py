@@ -1,0 +1,485 @@
+"""A resident interpreter for ``homeops check`` (and the pre-commit hook's ``hook run``): its
+modules already imported, a fork per request.
+
+Most of a cold check on a small repository is Python importing homeops and its libraries (about 80
+ms of 100 on a 40-file repository), not reading the repository. So, like Gradle's daemon or Rails'
+Spring, the first cold check that finds no resident process starts one in the background when it
+is done: ``python -m homeops.resident SOCKET MODULE...`` imports the modules that check needed and
+waits on a Unix socket. The next check that the result cache cannot answer connects, passes its
+standard input, output and error (the descriptors themselves, so a terminal stays a terminal),
+its arguments, folder, environment and umask; the resident process forks a child that runs the
+command exactly as the caller would have, writes straight to the caller's terminal or pipe, and
+the caller exits with the child's exit status. Signals the caller receives (Ctrl-C) are passed on
+to the child.
+
+Trust: the socket lives in a folder only the user can open (``<cache>/server``, mode 0700, owned
+by the user, refused otherwise), and the resident process serves only connections from its own
+user (``SO_PEERCRED``). It serves requests from the same Python and the same homeops installation
+only (the socket's name is keyed on both) and stops when any file of a module it loaded changed
+(an upgrade, an edit), after 10 minutes without a request, or when its socket is removed. A child
+starts from the state the imports left: nothing of an earlier request is in it.
+
+``HOMEOPS_SERVER=0`` turns it off (the test suite does); so does ``CI`` being set (a one-off run
+has no next check to serve). Anything unexpected on the way only means the caller checks by itself.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import sys
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: the caller runs this at start-up
+if TYPE_CHECKING:
+    import _socket
+    import socket
+    from collections.abc import Sequence
+    from typing import Any
+
+IDLE_SECONDS = 600
+"""A resident process stops after this long without a request."""
+
+_MAX_REQUEST = 1 << 20
+_INT = 8  # bytes of a length, a pid or an exit status on the socket (little-endian, signed)
+_STDIO = (0, 1, 2)
+
+_serving = False
+"""True in a child of the resident process: its check runs here, it does not delegate again."""
+
+_wanted: list[str] = []
+"""The socket a check found no resident process at: :func:`spawn_if_wanted` starts one there."""
+
+
+def enabled() -> bool:
+    """Whether a check may use (and start) a resident process."""
+    if (
+        _serving
+        or os.environ.get("HOMEOPS_SERVER", "1") in ("0", "off", "false", "no")
+        or os.environ.get("CI")
+    ):
+        return False
+    return hasattr(os, "fork") and hasattr(os, "posix_spawn") and sys.platform.startswith("linux")
+
+
+def socket_path() -> str | None:
+    """Where the resident process of this Python and this homeops installation listens; None when
+    its folder cannot be made private."""
+    from .digest import blake2b
+    from .load.cache import cache_root
+
+    folder = os.path.join(cache_root(), "server")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        info = os.lstat(folder)
+    except OSError:
+        return None
+    if not _private_folder(info):
+        return None
+    installation = "\0".join((sys.executable, sys.version, os.path.dirname(__file__)))
+    return os.path.join(folder, blake2b(installation.encode(), digest_size=8).hexdigest() + ".sock")
+
+
+def _address(path: str) -> tuple[str, int | None]:
+    """What to bind or connect to for ``path``: itself, or when it is too long for a Unix socket
+    address (108 bytes), the same file through a descriptor of its folder (close it after)."""
+    if len(path.encode()) < 100:
+        return path, None
+    folder = os.open(os.path.dirname(path), os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    return f"/proc/self/fd/{folder}/{os.path.basename(path)}", folder
+
+
+def _private_folder(info: os.stat_result) -> bool:
+    import stat
+
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and info.st_mode & 0o077 == 0
+
+
+# -- the caller ------------------------------------------------------------------------------------
+
+
+def delegate(argv: Sequence[str], *, debug: bool = False) -> int | None:
+    """Run ``homeops argv`` in the resident process; its exit status, or None when this process must
+    run it itself (no resident process, a stale one, anything unexpected before the command started).
+    ``debug``: say on stderr which process runs it."""
+    import _socket
+
+    path = socket_path()
+    if path is None:
+        return None
+    conn = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    folder = None
+    try:
+        try:
+            address, folder = _address(path)
+            conn.connect(address)
+        except OSError:
+            _wanted[:] = [path]
+            return None
+        return _exchange(conn, argv, path, debug)
+    finally:
+        conn.close()
+        if folder is not None:
+            os.close(folder)
+
+
+def _exchange(conn: _socket.socket, argv: Sequence[str], path: str, debug: bool) -> int | None:
+    import _signal  # type: ignore[import-not-found, unused-ignore]  # signal without enum
+    import _socket
+
+    request = {
+        "argv": list(argv),
+        "cwd": os.getcwd(),
+        "env": dict(os.environ),
+        "umask": _current_umask(),
+        "streams": [
+            (s.encoding, s.errors) if s is not None else None for s in (sys.stdin, sys.stdout, sys.stderr)
+        ],
+    }
+    payload = marshal.dumps(request)
+    data = len(payload).to_bytes(_INT, "little") + payload
+    fds = b"".join(fd.to_bytes(4, sys.byteorder) for fd in _STDIO)
+    try:
+        sent = conn.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
+        conn.sendall(data[sent:])
+        started = _receive(conn, 1 + _INT)
+    except OSError:
+        return None
+    if started is None or started[:1] != b"P":
+        if started is not None and started[:1] == b"S":
+            _wanted[:] = [path]  # it was stale and stops: the next one is started when this is done
+        return None
+    child = int.from_bytes(started[1:], "little", signed=True)
+    if debug:
+        print(f"homeops: debug: checked by the resident process (pid {child}; {path})", file=sys.stderr)
+
+    def forward(signum: int, _frame: object) -> None:
+        try:
+            os.kill(child, signum)
+        except OSError:
+            pass
+
+    for signum in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP, _signal.SIGQUIT):
+        if _signal.getsignal(signum) != _signal.SIG_IGN:  # an ignored signal stays ignored
+            _signal.signal(signum, forward)
+    try:
+        ended = _receive(conn, 1 + _INT)
+    except OSError:
+        ended = None
+    if ended is None or ended[:1] != b"X":
+        print("homeops: error: the resident homeops process stopped while checking", file=sys.stderr)
+        return 1
+    return int.from_bytes(ended[1:], "little", signed=True)
+
+
+def _receive(conn: _socket.socket, size: int) -> bytes | None:
+    """Exactly ``size`` bytes, or None when the other side closed first."""
+    data = b""
+    while len(data) < size:
+        chunk = conn.recv(size - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def spawn_if_wanted() -> None:
+    """Start a resident process where :func:`delegate` found none, importing what this process
+    imported for its check. Called once the output is written; never fails the command."""
+    if not _wanted:
+        return
+    path = _wanted.pop()
+    modules = sorted(
+        name
+        for name in sys.modules
+        if (name.startswith("homeops.") or name in ("yaml", "jsonschema_rs")) and "helm" not in name
+    )
+    # -P: not the caller's folder first on the module path (a repository's own yaml.py, say).
+    argv = [sys.executable, "-P", "-m", "homeops.resident", path, *modules]
+    null = os.devnull
+    actions = [(os.POSIX_SPAWN_OPEN, fd, null, os.O_RDWR, 0) for fd in _STDIO]
+    try:
+        os.posix_spawn(sys.executable, argv, _import_environment(), file_actions=actions, setsid=True)
+    except OSError:
+        pass
+
+
+def _import_environment() -> dict[str, str]:
+    """What the resident process itself needs of the environment: how Python finds and decodes
+    modules. Nothing else stays in it for its lifetime (an age key in ``SOPS_AGE_KEY``, tokens): each
+    child gets its caller's whole environment with the request, as the caller's own process had it."""
+    kept = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "VIRTUAL_ENV", "TMPDIR", "HOME", "XDG_CACHE_HOME")
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if name in kept or name.startswith("PYTHON") or name == "HOMEOPS_CACHE_DIR"
+    }
+
+
+# -- the resident process --------------------------------------------------------------------------
+
+
+class _Server:
+    """The accept loop: one forked child per request; the exit status goes back when it ends."""
+
+    def __init__(self, path: str) -> None:
+        import socket
+
+        self.path = path
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        staged = f"{path}.{os.getpid()}"
+        address, folder = _address(staged)
+        try:
+            self.listener.bind(address)
+        finally:
+            if folder is not None:
+                os.close(folder)
+        self.listener.listen(16)
+        os.replace(staged, path)  # atomic: a caller connects to a listening socket or to none
+        self.inode = os.stat(path).st_ino
+        self.children: dict[int, socket.socket] = {}
+        self.sources = _loaded_sources()
+        self.stopping = False
+
+    def serve(self) -> None:
+        import select
+        import signal
+        import time
+
+        wake_read, wake_write = os.pipe()
+        os.set_blocking(wake_read, False)
+        os.set_blocking(wake_write, False)
+        signal.set_wakeup_fd(wake_write)
+        signal.signal(signal.SIGCHLD, lambda _signum, _frame: None)
+        self.wake = (wake_read, wake_write)
+        last = time.monotonic()
+        while True:
+            waiting: list[Any] = [wake_read] if self.stopping else [self.listener, wake_read]
+            ready, _, _ = select.select(waiting, [], [], 5.0)
+            if wake_read in ready:
+                while True:
+                    try:
+                        if not os.read(wake_read, 512):
+                            break
+                    except BlockingIOError:
+                        break
+            self._reap()
+            if self.listener in ready and not self.stopping:
+                self._accept()
+                last = time.monotonic()
+            if not self.stopping and (time.monotonic() - last > IDLE_SECONDS or not self._still_listening()):
+                self.stopping = True
+            if self.stopping and not self.children:
+                break
+        self._remove_socket()
+
+    def _still_listening(self) -> bool:
+        try:
+            return os.stat(self.path).st_ino == self.inode
+        except OSError:
+            return False
+
+    def _remove_socket(self) -> None:
+        self.listener.close()
+        if self._still_listening():
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+
+    def _reap(self) -> None:
+        while self.children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            conn = self.children.pop(pid, None)
+            if conn is None:
+                continue
+            code = os.waitstatus_to_exitcode(status)
+            code = 128 - code if code < 0 else code  # killed by a signal: what a shell reports
+            try:
+                conn.sendall(b"X" + code.to_bytes(_INT, "little", signed=True))
+            except OSError:
+                pass
+            conn.close()
+
+    def _accept(self) -> None:
+        import socket
+        import struct
+
+        try:
+            conn, _ = self.listener.accept()
+        except OSError:
+            return
+        fds: list[int] = []
+        try:
+            conn.settimeout(5.0)
+            _pid, uid, _gid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
+            if uid != os.getuid():
+                conn.close()
+                return
+            request, fds = _read_request(conn)
+            if request is None or len(fds) != len(_STDIO):
+                raise OSError("malformed request")
+            if _changed(self.sources):
+                conn.sendall(b"S" + bytes(_INT))  # an upgrade or an edit: the caller runs the new code
+                self.stopping = True
+                raise OSError("stale")
+            conn.settimeout(None)
+            pid = os.fork()
+            if pid == 0:
+                self._child(conn, fds, request)  # never returns
+            self.children[pid] = conn
+        except (OSError, ValueError, EOFError, TypeError, struct.error):
+            conn.close()
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def _child(self, conn: socket.socket, fds: list[int], request: dict[str, object]) -> None:
+        """Become the caller's command: its descriptors, folder, environment; run; exit."""
+        import signal
+
+        global _serving
+        _serving = True
+        code = 70
+        try:
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+                signal.signal(signum, signal.SIG_DFL)
+            self.listener.close()
+            for other in self.children.values():
+                other.close()
+            for fd in self.wake:
+                os.close(fd)
+            for target, fd in zip(_STDIO, fds, strict=True):
+                os.dup2(fd, target)
+            for fd in fds:
+                os.close(fd)
+            fds.clear()
+            os.chdir(str(request["cwd"]))
+            os.environ.clear()
+            os.environ.update(request["env"])  # type: ignore[call-overload]
+            os.umask(int(request["umask"]))  # type: ignore[call-overload]
+            _open_streams(request["streams"])  # type: ignore[arg-type]
+            argv = list(request["argv"])  # type: ignore[call-overload]
+            sys.argv = ["homeops", *argv]
+            conn.sendall(b"P" + os.getpid().to_bytes(_INT, "little", signed=True))
+            conn.close()
+            from .cli.main import run_command
+
+            code = run_command(argv)
+        except KeyboardInterrupt:  # Ctrl-C passed on before the command's own handling started
+            print("homeops: error: interrupted", file=sys.stderr)
+            code = 130
+        except BaseException:
+            code = 70
+        finally:
+            os._exit(code)
+
+
+def _read_request(conn: socket.socket) -> tuple[dict[str, object] | None, list[int]]:
+    import socket
+
+    data, ancillary, _flags, _addr = conn.recvmsg(1 << 16, socket.CMSG_SPACE(4 * len(_STDIO)))
+    fds: list[int] = []
+    for level, kind, payload in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            usable = len(payload) - len(payload) % 4
+            fds.extend(int.from_bytes(payload[i : i + 4], sys.byteorder) for i in range(0, usable, 4))
+    if len(data) < _INT:
+        return None, fds
+    size = int.from_bytes(data[:_INT], "little", signed=True)
+    if not 0 < size <= _MAX_REQUEST:
+        return None, fds
+    body = data[_INT:]
+    while len(body) < size:
+        chunk = conn.recv(size - len(body))
+        if not chunk:
+            return None, fds
+        body += chunk
+    request = marshal.loads(body)
+    return (request if isinstance(request, dict) else None), fds
+
+
+def _open_streams(streams: list[tuple[str, str] | None]) -> None:
+    """``sys.stdin``, ``stdout`` and ``stderr`` on the caller's descriptors, encoded as the caller's
+    were (line-buffered on a terminal, as Python opens them)."""
+    for fd, name, spec in zip(_STDIO, ("stdin", "stdout", "stderr"), streams, strict=True):
+        if spec is None:
+            setattr(sys, name, None)
+            continue
+        encoding, errors = spec
+        buffering = 1 if fd == 2 else -1  # stderr is always line-buffered; the others when a tty
+        stream = open(
+            fd, "r" if fd == 0 else "w", encoding=encoding, errors=errors, buffering=buffering, closefd=False
+        )
+        setattr(sys, name, stream)
+
+
+def _loaded_sources() -> dict[str, int]:
+    """File → modification time of every module this process loaded from a file."""
+    found: dict[str, int] = {}
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if isinstance(path, str):
+            try:
+                found[path] = os.stat(path).st_mtime_ns
+            except OSError:
+                continue
+    return found
+
+
+def _changed(sources: dict[str, int]) -> bool:
+    for path, mtime in sources.items():
+        try:
+            if os.stat(path).st_mtime_ns != mtime:
+                return True
+        except OSError:
+            return True
+    return False
+
+
+def main(argv: Sequence[str]) -> int:
+    """``python -m homeops.resident SOCKET MODULE...``: import, listen, serve until idle."""
+    import gc
+    import importlib
+
+    if not argv:
+        return 2
+    os.chdir("/")
+    for name in argv[1:]:
+        try:
+            importlib.import_module(name)
+        except Exception:  # a module that does not import is simply not preloaded
+            continue
+    catalog = sys.modules.get("homeops.validate.catalog")
+    if catalog is not None:
+        try:
+            catalog.preload()  # the shipped schemas and their common validators, compiled once
+        except Exception:  # the children load what they need themselves
+            pass
+    gc.collect()
+    gc.freeze()  # children would otherwise copy every page a collection touches
+    try:
+        server = _Server(argv[0])
+    except OSError:
+        return 1
+    server.serve()
+    return 0
+
+
+if __name__ == "__main__":
+    from homeops import resident  # the module itself, not this __main__ copy: children read _serving
+
+    sys.exit(resident.main(sys.argv[1:]))
