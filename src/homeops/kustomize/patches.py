@@ -205,14 +205,15 @@ def _apply_strategic(
 def _apply_json(res: Res, patch: LoadedPatch) -> None:
     assert patch.json_ops is not None
     res.store_previous_id()
-    obj = res.own_all()
+    obj = res.writable()
     # kustomize's own bookkeeping annotations are present while patches run, so a patch may add
     # to metadata.annotations even when the object has none (empty maps are dropped at the end).
     meta = obj.get("metadata")
     if isinstance(meta, dict) and not isinstance(meta.get("annotations"), dict):
-        meta["annotations"] = {}
+        res.writable(("metadata",))["annotations"] = {}
     try:
-        result = apply_json(obj, list(deep_copy(list(patch.json_ops))))
+        # copy-on-write: only the containers on the paths the operations write are copied
+        result = apply_json(obj, list(deep_copy(list(patch.json_ops))), res.own)
     except JsonPatchError as exc:
         raise KustomizeError(
             f"cannot apply the JSON patch to {res.kind} {res.name!r}: {exc}",
@@ -223,7 +224,8 @@ def _apply_json(res: Res, patch: LoadedPatch) -> None:
         raise KustomizeError(
             f"the JSON patch turns {res.kind} {res.name!r} into a non-object", where=patch.where
         )
-    res.replace(result)
+    if result is not obj:
+        res.replace(result)  # the whole document replaced: a copy of the patch's value
 
 
 def _check_unique(resources: Sequence[Res], where: Where) -> None:
