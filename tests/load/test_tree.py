@@ -118,3 +118,16 @@ def test_reading_a_folder_fails_as_open_does_naming_it(tmp_path: Path) -> None:
     with pytest.raises(IsADirectoryError) as caught:
         SourceTree(tmp_path).read_bytes("folder.yaml")
     assert caught.value.filename == str(tmp_path / "folder.yaml")
+
+
+def test_folders_exist_whether_or_not_the_walk_kept_their_files(tmp_path: Path) -> None:
+    _write(tmp_path, ".gitignore", "out/\n")
+    _write(tmp_path, "apps/a/x.yaml")
+    _write(tmp_path, "out/b.yaml")  # on disk, left out of the walk
+    (tmp_path / "empty").mkdir()
+    tree = SourceTree(tmp_path)
+    tree.files()
+    assert [tree.exists(p) for p in ("apps", "apps/a", "./apps/a/", "apps/a/x.yaml", "out", "empty", "")] == [
+        True, True, True, True, True, True, True,
+    ]  # fmt: skip
+    assert [tree.exists(p) for p in ("app", "apps/a/x", "apps/b", "nope/x.yaml", "../apps")] == [False] * 5

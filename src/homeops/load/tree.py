@@ -122,9 +122,17 @@ class SourceTree:
 
     def exists(self, rel: str) -> bool:
         norm = normalize(rel)
-        if norm in self.stats:
-            return True  # a file the walk found, inside the repository
+        if norm in self.stats or (norm and self._holds_walked(norm)):
+            return True  # a file the walk found, or a folder holding one: inside the repository
         return norm is not None and self.abspath(norm).exists() and self._inside(norm)
+
+    def _holds_walked(self, folder: str) -> bool:
+        files = self._files
+        if files is None:
+            return False
+        prefix = folder + "/"
+        at = bisect.bisect_left(files, prefix)
+        return at < len(files) and files[at].startswith(prefix)
 
     def is_file(self, rel: str) -> bool:
         norm = normalize(rel)
