@@ -66,6 +66,8 @@ class SourceTree:
         self._prefetch: Split[str] | None = None
         self.stats: dict[str, tuple[int, int]] = {}
         """(size, mtime_ns) of every walked file: the parse cache and artifact digests compare them."""
+        self.listings: dict[str, list[os.DirEntry[str]]] = {}
+        """The entries of every folder the walk read (see :attr:`homeops.load.walk.Walk.listings`)."""
         self.escapes: list[str] = []
         """Symlinks that point outside the repository (never followed)."""
         self.unreadable: list[tuple[str, str]] = []
@@ -267,6 +269,7 @@ class SourceTree:
             self._escape(rel)
         self.unreadable.extend(walked.unreadable)
         self._ignore_cache.update(walked.ignores)
+        self.listings.update(walked.listings)
 
     def yaml_files(self) -> list[str]:
         return [f for f in self.files() if f.endswith(YAML_SUFFIXES)]

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 class Walk:
     """The files of one repository and what was learnt on the way."""
 
-    __slots__ = ("escapes", "files", "ignores", "stats", "unreadable")
+    __slots__ = ("escapes", "files", "ignores", "listings", "stats", "unreadable")
 
     def __init__(self) -> None:
         self.files: list[str] = []
@@ -32,6 +32,9 @@ class Walk:
         what is below them is missing from ``files``."""
         self.ignores: dict[str, IgnoreRules | None] = {}
         """Ignore files read on the way, by repo-relative path (None: absent or empty)."""
+        self.listings: dict[str, list[os.DirEntry[str]]] = {}
+        """Every entry of each folder the walk read, ignored ones included (what is not there is
+        missing), by repo-relative path."""
 
 
 def repository_root(path: str) -> str:
@@ -130,6 +133,7 @@ class _Walker:
                 raise  # an unreadable root is an error, not an empty repository
             self._unreadable(folder, exc)
             return
+        self.result.listings[folder] = entries
         if any(e.name == ".gitignore" for e in entries):
             key = f"{folder}/.gitignore" if folder else ".gitignore"
             rules = self.result.ignores[key] = read_ignore(self.root, key)
