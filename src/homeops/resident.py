@@ -7,20 +7,21 @@ Spring, the first cold check that finds no resident process starts one in the ba
 is done: ``python -m homeops.resident SOCKET MODULE...`` imports the modules that check needed and
 waits on a Unix socket. The next check that the result cache cannot answer connects, passes its
 standard input, output and error (the descriptors themselves, so a terminal stays a terminal),
-its arguments, folder, environment and umask; the resident process forks a child that runs the
-command exactly as the caller would have, writes straight to the caller's terminal or pipe, and
-the caller exits with the child's exit status. Signals the caller receives (Ctrl-C) are passed on
-to the child.
+its arguments, folder, environment and umask; a child the resident process forked ahead (see
+:class:`_Server`) takes the request and runs the command exactly as the caller would have, writing
+straight to the caller's terminal or pipe, and the caller exits with the child's exit status.
+Signals the caller receives (Ctrl-C) are passed on to the child.
 
-Trust: the socket lives in a folder only the user can open (``<cache>/server``, mode 0700, owned
+Trust: the socket lives in a folder only the user can open (:func:`socket_path`, mode 0700, owned
 by the user, refused otherwise), and the resident process serves only connections from its own
 user (``SO_PEERCRED``). It serves requests from the same Python and the same homeops installation
 only (the socket's name is keyed on both) and stops when any file of a module it loaded changed
 (an upgrade, an edit), after 10 minutes without a request, or when its socket is removed. A child
 starts from the state the imports left: nothing of an earlier request is in it.
 
-``HOMEOPS_SERVER=0`` turns it off (the test suite does); so does ``CI`` being set (a one-off run
-has no next check to serve). Anything unexpected on the way only means the caller checks by itself.
+``HOMEOPS_SERVER=0`` turns it off (the test suite does); so do ``CI`` being set (a one-off run
+has no next check to serve) and ``HOMEOPS_NO_FORK=1`` (one process does everything). Anything
+unexpected on the way only means the caller checks by itself.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     import _socket
     import socket
     from collections.abc import Sequence
-    from typing import Any
 
 IDLE_SECONDS = 600
 """A resident process stops after this long without a request."""
@@ -56,6 +56,7 @@ def enabled() -> bool:
         _serving
         or os.environ.get("HOMEOPS_SERVER", "1") in ("0", "off", "false", "no")
         or os.environ.get("CI")
+        or os.environ.get("HOMEOPS_NO_FORK") == "1"  # one process does everything (measurements)
     ):
         return False
     return hasattr(os, "fork") and hasattr(os, "posix_spawn") and sys.platform.startswith("linux")
@@ -63,11 +64,21 @@ def enabled() -> bool:
 
 def socket_path() -> str | None:
     """Where the resident process of this Python and this homeops installation listens; None when
-    its folder cannot be made private."""
+    its folder cannot be made private.
+
+    ``$XDG_RUNTIME_DIR/homeops`` (the user's folder for sockets), else ``homeops-UID`` in the
+    temporary folder (as tmux does; one another user made first is refused, below); when
+    ``HOMEOPS_CACHE_DIR`` is set, as everything else of homeops, in that cache (``server/``)."""
     from .digest import blake2b
     from .load.cache import cache_root
 
-    folder = os.path.join(cache_root(), "server")
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if os.environ.get("HOMEOPS_CACHE_DIR"):
+        folder = os.path.join(cache_root(), "server")
+    elif runtime:
+        folder = os.path.join(runtime, "homeops")
+    else:
+        folder = os.path.join(os.environ.get("TMPDIR") or "/tmp", f"homeops-{os.getuid()}")
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
         info = os.lstat(folder)
@@ -137,16 +148,16 @@ def _exchange(conn: _socket.socket, argv: Sequence[str], path: str, debug: bool)
     }
     payload = marshal.dumps(request)
     data = len(payload).to_bytes(_INT, "little") + payload
-    fds = b"".join(fd.to_bytes(4, sys.byteorder) for fd in _STDIO)
     try:
-        sent = conn.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, fds)])
-        conn.sendall(data[sent:])
+        sent = conn.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, _fd_bytes(list(_STDIO)))])
+        if sent < len(data):  # (sendall of nothing still sends: EPIPE once the other side answered)
+            conn.sendall(data[sent:])
         started = _receive(conn, 1 + _INT)
     except OSError:
+        _wanted[:] = [path]  # a process that fails us is replaced (it stops once its socket is taken)
         return None
     if started is None or started[:1] != b"P":
-        if started is not None and started[:1] == b"S":
-            _wanted[:] = [path]  # it was stale and stops: the next one is started when this is done
+        _wanted[:] = [path]  # stale ("S") or gone: the next one is started when this is done
         return None
     child = int.from_bytes(started[1:], "little", signed=True)
     if debug:
@@ -225,7 +236,9 @@ def _import_environment() -> dict[str, str]:
 
 
 class _Server:
-    """The accept loop: one forked child per request; the exit status goes back when it ends."""
+    """One child is always forked ahead (the spare), blocked in ``accept``: a request it takes runs
+    at once, with no fork to wait for. It hands the connection over (:meth:`_take`) and this process
+    forks the next spare, and sends the exit status when the child ends (:meth:`_reap`)."""
 
     def __init__(self, path: str) -> None:
         import socket
@@ -242,7 +255,13 @@ class _Server:
         self.listener.listen(16)
         os.replace(staged, path)  # atomic: a caller connects to a listening socket or to none
         self.inode = os.stat(path).st_ino
+        # The spares' reports (they write on control, this process reads reports): "T" and the pid,
+        # with the connection taken; or "S": the code changed, the spare answered and ends.
+        self.control, self.reports = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.reports.setblocking(False)
         self.children: dict[int, socket.socket] = {}
+        self.spare: int | None = None
+        self.failures = 0
         self.sources = _loaded_sources()
         self.stopping = False
 
@@ -258,9 +277,9 @@ class _Server:
         signal.signal(signal.SIGCHLD, lambda _signum, _frame: None)
         self.wake = (wake_read, wake_write)
         last = time.monotonic()
+        self._fork_spare()
         while True:
-            waiting: list[Any] = [wake_read] if self.stopping else [self.listener, wake_read]
-            ready, _, _ = select.select(waiting, [], [], 5.0)
+            ready, _, _ = select.select([self.reports.fileno(), wake_read], [], [], 5.0)
             if wake_read in ready:
                 while True:
                     try:
@@ -268,15 +287,58 @@ class _Server:
                             break
                     except BlockingIOError:
                         break
-            self._reap()
-            if self.listener in ready and not self.stopping:
-                self._accept()
+            while self._take():  # a child reports before it can end: read them all, then reap
                 last = time.monotonic()
+            self._reap()
             if not self.stopping and (time.monotonic() - last > IDLE_SECONDS or not self._still_listening()):
-                self.stopping = True
-            if self.stopping and not self.children:
+                self._stop()
+            if self.spare is None and not self.stopping:
+                self._fork_spare()
+            if self.stopping and not self.children and self.spare is None:
                 break
         self._remove_socket()
+
+    def _stop(self) -> None:
+        import signal
+
+        self.stopping = True
+        if self.spare is not None:
+            try:
+                os.kill(self.spare, signal.SIGKILL)  # blocked in accept: it has taken nothing
+            except OSError:
+                pass
+
+    def _fork_spare(self) -> None:
+        if self.failures >= 5:  # spares keep dying before taking anything: something is wrong
+            self._stop()
+            return
+        pid = os.fork()
+        if pid == 0:
+            self._spare()  # never returns
+        self.spare = pid
+
+    def _take(self) -> bool:
+        """Read one report of a spare; whether it took a request."""
+        import socket
+
+        try:
+            data, ancillary, _flags, _addr = self.reports.recvmsg(64, socket.CMSG_SPACE(4))
+        except OSError:  # nothing more to read
+            return False
+        fds = _passed_fds(ancillary)
+        if data[:1] == b"S":
+            self._stop()  # the spare answered the caller and ends; no new one
+            return True
+        if data[:1] != b"T" or len(fds) != 1:
+            for fd in fds:
+                os.close(fd)
+            return False
+        pid = int.from_bytes(data[1 : 1 + _INT], "little", signed=True)
+        self.children[pid] = socket.socket(fileno=fds[0])
+        if pid == self.spare:
+            self.spare = None  # the next one is forked at once (serve)
+        self.failures = 0
+        return True
 
     def _still_listening(self) -> bool:
         try:
@@ -293,13 +355,16 @@ class _Server:
                 pass
 
     def _reap(self) -> None:
-        while self.children:
+        while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
                 return
+            if pid == self.spare:  # it ended without taking a request (its report was read first)
+                self.spare = None
+                self.failures += 0 if self.stopping else 1
             conn = self.children.pop(pid, None)
             if conn is None:
                 continue
@@ -311,74 +376,54 @@ class _Server:
                 pass
             conn.close()
 
-    def _accept(self) -> None:
+    def _spare(self) -> None:
+        """A spare's life: take one request, report it, become the caller's command; never returns."""
+        import signal
         import socket
         import struct
-
-        try:
-            conn, _ = self.listener.accept()
-        except OSError:
-            return
-        fds: list[int] = []
-        try:
-            conn.settimeout(5.0)
-            _pid, uid, _gid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))
-            if uid != os.getuid():
-                conn.close()
-                return
-            request, fds = _read_request(conn)
-            if request is None or len(fds) != len(_STDIO):
-                raise OSError("malformed request")
-            if _changed(self.sources):
-                conn.sendall(b"S" + bytes(_INT))  # an upgrade or an edit: the caller runs the new code
-                self.stopping = True
-                raise OSError("stale")
-            conn.settimeout(None)
-            pid = os.fork()
-            if pid == 0:
-                self._child(conn, fds, request)  # never returns
-            self.children[pid] = conn
-        except (OSError, ValueError, EOFError, TypeError, struct.error):
-            conn.close()
-        finally:
-            for fd in fds:
-                os.close(fd)
-
-    def _child(self, conn: socket.socket, fds: list[int], request: dict[str, object]) -> None:
-        """Become the caller's command: its descriptors, folder, environment; run; exit."""
-        import signal
 
         global _serving
         _serving = True
         code = 70
         try:
+            # What does not depend on the request is done before it comes (pages copied after the
+            # fork are then copied already): a command's signal handling, an empty environment.
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.default_int_handler)
             for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
                 signal.signal(signum, signal.SIG_DFL)
-            self.listener.close()
-            for other in self.children.values():
-                other.close()
+            os.environ.clear()
             for fd in self.wake:
                 os.close(fd)
-            for target, fd in zip(_STDIO, fds, strict=True):
-                os.dup2(fd, target)
-            for fd in fds:
-                os.close(fd)
-            fds.clear()
-            os.chdir(str(request["cwd"]))
-            os.environ.clear()
-            os.environ.update(request["env"])  # type: ignore[call-overload]
-            os.umask(int(request["umask"]))  # type: ignore[call-overload]
-            _open_streams(request["streams"])  # type: ignore[arg-type]
-            argv = list(request["argv"])  # type: ignore[call-overload]
-            sys.argv = ["homeops", *argv]
-            conn.sendall(b"P" + os.getpid().to_bytes(_INT, "little", signed=True))
-            conn.close()
-            from .cli.main import run_command
-
-            code = run_command(argv)
+            for other in self.children.values():
+                other.close()
+            self.reports.close()
+            while True:
+                conn, _ = self.listener.accept()
+                conn.settimeout(5.0)
+                peer = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+                request, fds = (
+                    (None, []) if struct.unpack("3i", peer)[1] != os.getuid() else _read_request(conn)
+                )
+                if request is not None and len(fds) == len(_STDIO):
+                    break
+                for fd in fds:
+                    os.close(fd)
+                conn.close()  # not one of ours, or malformed: wait for the next
+            if _changed(self.sources):
+                conn.sendall(b"S" + bytes(_INT))  # an upgrade or an edit: the caller runs the new code
+                self.control.send(b"S")
+                code = 0
+                return
+            self.listener.close()
+            message = b"T" + os.getpid().to_bytes(_INT, "little", signed=True)
+            self.control.sendmsg(
+                [message], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, _fd_bytes([conn.fileno()]))]
+            )
+            self.control.close()
+            conn.settimeout(None)
+            code = self._become(conn, fds, request)
         except KeyboardInterrupt:  # Ctrl-C passed on before the command's own handling started
             print("homeops: error: interrupted", file=sys.stderr)
             code = 130
@@ -387,16 +432,46 @@ class _Server:
         finally:
             os._exit(code)
 
+    @staticmethod
+    def _become(conn: socket.socket, fds: list[int], request: dict[str, object]) -> int:
+        """The caller's command, run on its descriptors, in its folder and environment."""
+        for target, fd in zip(_STDIO, fds, strict=True):
+            os.dup2(fd, target)
+        for fd in fds:
+            os.close(fd)
+        os.chdir(str(request["cwd"]))
+        os.environ.update(request["env"])  # type: ignore[call-overload]
+        os.umask(int(request["umask"]))  # type: ignore[call-overload]
+        _open_streams(request["streams"])  # type: ignore[arg-type]
+        argv = list(request["argv"])  # type: ignore[call-overload]
+        sys.argv = ["homeops", *argv]
+        conn.sendall(b"P" + os.getpid().to_bytes(_INT, "little", signed=True))
+        conn.close()
+        from .cli.main import run_command
 
-def _read_request(conn: socket.socket) -> tuple[dict[str, object] | None, list[int]]:
+        return run_command(argv)
+
+
+def _fd_bytes(fds: list[int]) -> bytes:
+    return b"".join(fd.to_bytes(4, sys.byteorder) for fd in fds)
+
+
+def _passed_fds(ancillary: list[tuple[int, int, bytes]]) -> list[int]:
     import socket
 
-    data, ancillary, _flags, _addr = conn.recvmsg(1 << 16, socket.CMSG_SPACE(4 * len(_STDIO)))
     fds: list[int] = []
     for level, kind, payload in ancillary:
         if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
             usable = len(payload) - len(payload) % 4
             fds.extend(int.from_bytes(payload[i : i + 4], sys.byteorder) for i in range(0, usable, 4))
+    return fds
+
+
+def _read_request(conn: socket.socket) -> tuple[dict[str, object] | None, list[int]]:
+    import socket
+
+    data, ancillary, _flags, _addr = conn.recvmsg(1 << 16, socket.CMSG_SPACE(4 * len(_STDIO)))
+    fds = _passed_fds(ancillary)
     if len(data) < _INT:
         return None, fds
     size = int.from_bytes(data[:_INT], "little", signed=True)
@@ -428,11 +503,14 @@ def _open_streams(streams: list[tuple[str, str] | None]) -> None:
 
 
 def _loaded_sources() -> dict[str, int]:
-    """File → modification time of every module this process loaded from a file."""
+    """File → modification time of every module this process loaded from a file, but Python's own
+    (the socket's name changes with Python's version: checking them on every request would double
+    its cost)."""
+    stdlib = os.path.dirname(os.__file__) + os.sep
     found: dict[str, int] = {}
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None)
-        if isinstance(path, str):
+        if isinstance(path, str) and not (path.startswith(stdlib) and "-packages" + os.sep not in path):
             try:
                 found[path] = os.stat(path).st_mtime_ns
             except OSError:

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Li
 
 
 def _env(cache: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("CI", "HOMEOPS_SERVER")}
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "HOMEOPS_SERVER", "XDG_RUNTIME_DIR")}
     return {**env, "HOMEOPS_CACHE_DIR": str(cache), **extra}
 
 
@@ -44,7 +44,7 @@ def _socket(cache: Path) -> Path | None:
 
 
 def _wait_for_socket(cache: Path) -> Path:
-    for _ in range(100):
+    for _ in range(600):  # a busy machine without cached bytecode takes seconds to import
         found = _socket(cache)
         if found is not None:
             return found
@@ -289,3 +289,29 @@ def test_the_pre_commit_hook_is_answered_by_the_resident_process_as_by_itself(
     assert DELEGATED in there.stderr
     shown = "".join(line for line in there.stderr.splitlines(keepends=True) if DELEGATED not in line)
     assert (there.returncode, there.stdout, shown) == (alone.returncode, alone.stdout, alone.stderr)
+
+
+def test_the_socket_is_in_a_folder_of_the_users_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from homeops import resident
+
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    monkeypatch.delenv("HOMEOPS_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    path = resident.socket_path()
+    assert path is not None and Path(path).parent == runtime / "homeops"
+    assert (runtime / "homeops").stat().st_mode & 0o777 == 0o700
+    monkeypatch.setenv("HOMEOPS_CACHE_DIR", str(tmp_path / "cache"))
+    path = resident.socket_path()
+    assert path is not None and Path(path).parent == tmp_path / "cache" / "server"
+    # Without either: a folder of the user's own in the temporary folder, never one another made.
+    monkeypatch.delenv("HOMEOPS_CACHE_DIR")
+    monkeypatch.delenv("XDG_RUNTIME_DIR")
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    path = resident.socket_path()
+    assert path is not None and Path(path).parent == tmp_path / "tmp" / f"homeops-{os.getuid()}"
+    (tmp_path / "tmp" / f"homeops-{os.getuid()}").rmdir()
+    (tmp_path / "tmp" / f"homeops-{os.getuid()}").symlink_to(runtime)  # planted: refused
+    assert resident.socket_path() is None
