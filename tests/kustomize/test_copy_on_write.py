@@ -8,10 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from homeops.errors import KustomizeError
+from homeops.errors import KustomizeError, Where
 from homeops.kustomize import build
+from homeops.kustomize.jsonpatch import apply as apply_json
+from homeops.kustomize.kfile import Selector
+from homeops.kustomize.patches import LoadedPatch
+from homeops.kustomize.patches import apply as apply_patch
+from homeops.kustomize.resid import Res
 from homeops.kustomize.strategic import merge
 from homeops.load.tree import SourceTree
+from homeops.model.base import Origin
 
 FIXTURES = Path(__file__).resolve().parents[1] / "testdata" / "kustomize"
 
@@ -121,3 +127,40 @@ def test_a_kept_base_is_not_reused_where_it_would_make_a_cycle(tmp_path: Path) -
     with pytest.raises(KustomizeError) as again:
         build(shared, "q/sub", flux=True)
     assert (again.value.message, again.value.where) == (fresh.value.message, fresh.value.where)
+
+
+def test_json_patches_copy_only_the_paths_they_write() -> None:
+    shared = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "a", "labels": {"x": "1", "y": "2"}, "annotations": {"k": "v"}},
+        "spec": {
+            "replicas": 1,
+            "template": {
+                "metadata": {"labels": {"x": "1"}},
+                "spec": {"containers": [{"name": "c", "image": "i:1", "args": ["--a"]}]},
+            },
+        },
+    }
+    original = copy.deepcopy(shared)
+    ops = [
+        {"op": "add", "path": "/metadata/annotations/level0", "value": "applied"},
+        {"op": "replace", "path": "/spec/replicas", "value": 3},
+        {"op": "remove", "path": "/metadata/labels/y"},
+        {"op": "add", "path": "/spec/template/spec/containers/0/args/-", "value": "--b"},
+        {"op": "move", "from": "/spec/template/spec/containers/0/image", "path": "/metadata/annotations/img"},
+        {"op": "copy", "from": "/metadata/labels", "path": "/metadata/annotations/copied"},
+        {"op": "test", "path": "/spec/replicas", "value": 3},
+    ]
+    expected = apply_json(copy.deepcopy(original), copy.deepcopy(ops))  # on a private copy of it all
+    patch = LoadedPatch(where=Where("k.yaml", 1), json_ops=tuple(ops), target=Selector(kind="Deployment"))
+    first, second = Res(shared, Origin("a.yaml", 1, 0)), Res(shared, Origin("a.yaml", 1, 0))
+    apply_patch([first], patch)
+    apply_patch([first], patch._replace(json_ops=({"op": "add", "path": "/spec/paused", "value": True},)))
+    assert shared == original  # what the objects share is never written
+    assert first.obj == {**expected, "spec": {**expected["spec"], "paused": True}}
+    assert first.obj["spec"]["template"]["metadata"] is shared["spec"]["template"]["metadata"]  # not copied
+    assert second.obj is shared
+    with pytest.raises(KustomizeError, match="missing path"):
+        apply_patch([second], patch._replace(json_ops=({"op": "add", "path": "/nope/x", "value": 1},)))
+    assert shared == original

@@ -45,6 +45,8 @@ def test_native_fails_where_kubectl_fails(case: str) -> None:
         ("duplicate", "duplicate/kustomization.yaml", 3, "defined twice"),
         ("patch-no-target", "patch-no-target/kustomization.yaml", 4, "no object matches"),
         ("patch-rename-onto", "patch-rename-onto/kustomization.yaml", 4, "makes two objects the same"),
+        # the JSON patch renames without a check; the strategic patch after it checks every object
+        ("json-rename-then-patch", "json-rename-then-patch/kustomization.yaml", 11, "makes two objects"),
         ("no-name", "no-name/noname.yaml", 1, "has no metadata.name"),
         ("bad-yaml-resource", "bad-yaml-resource/broken.yaml", 5, "cannot parse"),
     ],

@@ -20,7 +20,7 @@ from kustomize_testlib import kubectl_path
 from homeops.cli.main import main
 from homeops.errors import KustomizeError
 from homeops.kustomize import build
-from homeops.kustomize.loader import OutsideSource
+from homeops.kustomize.loader import OutsideSource, path_kind
 from homeops.load.tree import SourceTree
 
 CANARY = "CANARY-7f3c-outside-the-source"
@@ -230,3 +230,21 @@ def test_check_reports_load004_as_an_error(tmp_path: Path, capsys: pytest.Captur
         ("app/kustomization.yaml", 6, "error")
     ]
     assert CANARY not in out + err
+
+
+def test_what_the_walk_left_out_is_still_looked_up_on_disk(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("ignored/\nlocal.yaml\n")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
+    (tmp_path / "app" / "local.yaml").write_text("x: 1\n")
+    (tmp_path / "ignored").mkdir()
+    (tmp_path / "ignored" / "x.yaml").write_text("x: 1\n")
+    (tmp_path / "empty").mkdir()
+    tree = SourceTree(tmp_path)
+    assert tree.files() == [".gitignore", "app/cm.yaml"]
+    kinds = {p: path_kind(tree, p) for p in ("", "app", "app/cm.yaml", "app/local.yaml", "ignored", "empty")}
+    assert kinds == {"": "dir", "app": "dir", "app/cm.yaml": "file", "app/local.yaml": "file",
+                     "ignored": "dir", "empty": "dir"}  # fmt: skip
+    missing = ("app/kustomization.yaml", "ignored/y.yaml", "ignored/x.yaml/z", "nope", "nope/x.yaml")
+    assert [path_kind(tree, p) for p in missing] == [None] * 5
+    assert path_kind(tree, "ignored/x.yaml") == "file"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from homeops.load.ignore import FLUX_DEFAULT_IGNORES, SourceIgnore, read_source_patterns
+from homeops.load.ignore import FLUX_DEFAULT_IGNORES, SourceIgnore, pattern_matches, read_source_patterns
 
 
 def ignore(text: str, domain: tuple[str, ...] = ()) -> SourceIgnore:
@@ -96,3 +96,22 @@ def test_patterns_of_a_nested_sourceignore_apply_below_its_folder_only() -> None
 )
 def test_names_are_matched_like_go_filepath_match(pattern: str, name: str, matches: bool) -> None:
     assert ignore(pattern).ignores(name) is matches
+
+
+def test_the_decisive_pattern_is_the_last_of_all_that_match() -> None:
+    # decisive() tries only the patterns a path's names allow; it must agree with trying every one.
+    rules = ignore(
+        "build/\n/top\napps/**/z.yaml\n*.log\n!keep.log\n/*\n!config/crd\n**/.sops.yaml\n"
+        "apps/b?r/baz\n/docs/**\n/a/[xy]/c\n!/apps/keep/**\n"
+    )
+    paths = [
+        "build", "build/out.yaml", "top/x.yaml", "apps/top/x.yaml", "apps/a/b/z.yaml", "apps/z.yaml",
+        "x.log", "keep.log", "config/crd/a.yaml", "config", "kubernetes/.sops.yaml", ".sops.yaml",
+        "apps/bar/baz", "apps/bar/baz/q.yaml", "apps/baz", "docs/index.md", "docs", "a/x/c", "a/z/c",
+        "apps/keep/z.yaml", "apps/keep", ".git/config", "deep/er/still/.sops.yaml/x",
+    ]  # fmt: skip
+    for path in paths:
+        for is_dir in (False, True):
+            names = path.split("/")
+            every = [p for p in rules.patterns if pattern_matches(p, names, is_dir)]
+            assert rules.decisive(path, is_dir) == (every[-1] if every else None), (path, is_dir)

@@ -104,3 +104,30 @@ def test_cache_leaves_out_what_it_cannot_store_and_keeps_the_rest(tmp_path: Path
     stored = again.get("good.yaml", 8, 1)
     assert stored is not None and stored.documents == ({"kind": "A"},)
     assert again.get("odd.yaml", 9, 2) is None
+
+
+@pytest.mark.parametrize("size", [0, 1, 4096, (1 << 18) - 1, 1 << 18, (1 << 19) + 7])
+def test_files_are_read_whole_whatever_their_size(tmp_path: Path, size: int) -> None:
+    data = os.urandom(size)
+    (tmp_path / "f.yaml").write_bytes(data)
+    assert SourceTree(tmp_path).read_bytes("f.yaml") == data
+
+
+def test_reading_a_folder_fails_as_open_does_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "folder.yaml").mkdir()
+    with pytest.raises(IsADirectoryError) as caught:
+        SourceTree(tmp_path).read_bytes("folder.yaml")
+    assert caught.value.filename == str(tmp_path / "folder.yaml")
+
+
+def test_folders_exist_whether_or_not_the_walk_kept_their_files(tmp_path: Path) -> None:
+    _write(tmp_path, ".gitignore", "out/\n")
+    _write(tmp_path, "apps/a/x.yaml")
+    _write(tmp_path, "out/b.yaml")  # on disk, left out of the walk
+    (tmp_path / "empty").mkdir()
+    tree = SourceTree(tmp_path)
+    tree.files()
+    assert [tree.exists(p) for p in ("apps", "apps/a", "./apps/a/", "apps/a/x.yaml", "out", "empty", "")] == [
+        True, True, True, True, True, True, True,
+    ]  # fmt: skip
+    assert [tree.exists(p) for p in ("app", "apps/a/x", "apps/b", "nope/x.yaml", "../apps")] == [False] * 5

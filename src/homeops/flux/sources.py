@@ -79,7 +79,7 @@ class ClusterSources:
         self.cluster = cluster
         self.own = set(own)
         self.urls = {_normal_url(u) for u in urls if u}
-        self.documents = [d for d in documents if _is_source_like(d)]
+        self.documents = [d for d in documents if source_like(d)]
         self.applied: dict[tuple[str, str, str], Resource] = {}
         self._resolved: dict[tuple[str, str, str], BuildSource | None] = {}
         self._views: dict[tuple[SourcePattern, ...], SourceTree] = {}
@@ -87,7 +87,7 @@ class ClusterSources:
 
     def note(self, res: Resource) -> None:
         """Remember a source or generator the cluster applies (it wins over the documents as written)."""
-        if _is_source_like(res):
+        if source_like(res):
             self.applied.setdefault((res.kind, res.namespace, res.name), res)
 
     # -- resolving --------------------------------------------------------------------------------
@@ -251,5 +251,6 @@ def _secure_join(path: str) -> str:
     return posixpath.normpath("/" + path).lstrip("/")
 
 
-def _is_source_like(res: Resource) -> bool:
+def source_like(res: Resource) -> bool:
+    """A Flux source or an ArtifactGenerator: what :class:`ClusterSources` keeps of the documents."""
     return res.group == FLUX_SOURCE_GROUP or artifacts.is_generator(res)

@@ -23,7 +23,7 @@ from ..records import NamedTuple, Record
 from .bootstrap import Bootstrap, find_bootstrap
 from .entries import Entry, cluster_name, find_entries, find_roots, is_flux_ks, with_default_ns
 from .expand import CLUSTER, PRODUCER, SUBSTITUTION, Expander, SecretValues, expand_clusters, expand_one
-from .sources import ClusterSources
+from .sources import ClusterSources, source_like
 from .substitute import Outcome, Variables
 
 
@@ -321,6 +321,7 @@ def load_flux_tree(
             tuple(entries),
         )
     runs = []
+    sources_written = [d for d in docs if source_like(d)]  # what each cluster keeps, picked out once
     for name, entries in sorted(by_cluster.items()):
         own = {("GitRepository", "flux-system")}
         for entry in entries:
@@ -328,17 +329,15 @@ def load_flux_tree(
             if ref is not None:
                 own.add((ref.kind, ref.name))
         urls = [e.source_url for e in entries if e.source_url]
-        sources = result.sources[name] = ClusterSources(tree, name, own, urls, docs)
+        sources = result.sources[name] = ClusterSources(tree, name, own, urls, sources_written)
         runs.append(
             (Expander(result, name, sources, secret_values, offline=offline), [e.ks for e in entries])
         )
     expand_clusters(result, runs)
     applied = {(res.origin.path, res.origin.index) for res in result.objects if is_flux_ks(res)}
-    root_keys = {(e.ks.origin.path, e.ks.origin.index) for e in found.entries if not e.synthesized}
+    applied |= {(e.ks.origin.path, e.ks.origin.index) for e in found.entries if not e.synthesized}
     result.unapplied_kustomizations = [
-        res
-        for res in docs
-        if is_flux_ks(res) and (res.origin.path, res.origin.index) not in applied | root_keys
+        res for res in docs if is_flux_ks(res) and (res.origin.path, res.origin.index) not in applied
     ]
     return result
 

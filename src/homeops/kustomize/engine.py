@@ -478,13 +478,19 @@ class Builder:
     def _transform(self, kust: Kustomization, acc: Accumulator) -> None:
         acc.invalidate()
         config = acc.config
+        # Whether no two objects share an id: true after a strategic merge patch (it checks), unknown
+        # after a JSON patch (which may rename). Spares each strategic patch a check over every object.
+        unique = False
         for index, entry in enumerate(kust.patches_strategic_merge):
             with self._at(kust, "patchesStrategicMerge", index) as where:
                 for patch in self._strategic_merge_entry(kust, entry, where):
-                    acc.resources = apply(acc.resources, patch)
+                    acc.resources = apply(acc.resources, patch, unique=unique)
+                    unique = _checked(patch, unique)
         for spec in kust.patches:
             with self._at(kust, spec.section, spec.index) as where:
-                acc.resources = apply(acc.resources, self._load_patch(kust, spec, where))
+                patch = self._load_patch(kust, spec, where)
+                acc.resources = apply(acc.resources, patch, unique=unique)
+                unique = _checked(patch, unique)
         if kust.namespace:
             self._run(
                 kust,
@@ -577,6 +583,13 @@ class Builder:
                 hint="move it to 'patches:' with a target",
             )
         return [LoadedPatch(where=where, strategic=docs)]
+
+
+def _checked(patch: LoadedPatch, unique: bool) -> bool:
+    """Whether the objects have distinct ids after ``patch`` applied to objects that had (``unique``)."""
+    if patch.json_ops is not None:
+        return False
+    return unique or bool(patch.strategic)
 
 
 def _mapping(value: Any) -> dict[str, Any]:

@@ -7,6 +7,7 @@ quirk of that library kustomize users rely on without knowing).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..model.base import deep_copy
@@ -16,9 +17,14 @@ class JsonPatchError(Exception):
     """An operation did not apply (the caller adds file and line)."""
 
 
-def apply(doc: dict[str, Any], ops: list[Any]) -> Any:
-    """Apply ``ops`` to ``doc`` (a private copy, changed in place) and return the result."""
-    root: list[Any] = [doc]
+def apply(doc: dict[str, Any], ops: list[Any], private: Private | None = None) -> Any:
+    """Apply ``ops`` to ``doc`` (changed in place) and return the result.
+
+    ``private``: for a ``doc`` that shares containers with other objects, gives a container of it
+    that the caller may change (a copy, unless it is one already); the operations then copy only
+    the containers on the paths they write. None: ``doc`` is a private copy through and through.
+    """
+    root: list[Any] = [doc, private]
     for number, op in enumerate(ops, 1):
         if not isinstance(op, dict):
             raise JsonPatchError(f"operation {number} is not a mapping")
@@ -71,23 +77,42 @@ def _tokens(path: str) -> list[str]:
     return [t.replace("~1", "/").replace("~0", "~") for t in path[1:].split("/")]
 
 
+Private = Callable[[Any], Any]
+"""A container made writable: itself when it is already, else a copy the caller keeps track of."""
+
+
 def _parent(root: list[Any], path: str) -> tuple[Any, str]:
+    """The container an operation writes in (made private on the way, see :func:`apply`), and the
+    last token of ``path``."""
     tokens = _tokens(path)
     if not tokens:
         return root, "0"
+    private: Private | None = root[1]
     node: Any = root[0]
+    if private is not None:
+        node = root[0] = private(node)
     for token in tokens[:-1]:
-        node = _child(node, token)
+        key, child = _step(node, token)
+        if private is not None and isinstance(child, dict | list):
+            owned = private(child)
+            if owned is not child:
+                node[key] = child = owned
+        node = child
     return node, tokens[-1]
 
 
 def _child(node: Any, token: str) -> Any:
+    return _step(node, token)[1]
+
+
+def _step(node: Any, token: str) -> tuple[str | int, Any]:
     if isinstance(node, dict):
         if token not in node:
             raise JsonPatchError("doc is missing path")
-        return node[token]
+        return token, node[token]
     if isinstance(node, list):
-        return node[_index(node, token, len(node) - 1)]
+        index = _index(node, token, len(node) - 1)
+        return index, node[index]
     raise JsonPatchError("doc is missing path")
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import KustomizeError, UnsupportedFeature, Where
 from ..load.tree import SourceTree, normalize
+from ..load.walk import read_file
 from ..load.yamlio import ParsedFile
 from ..model.base import Origin
 from ..records import NamedTuple
@@ -66,6 +67,11 @@ class _FileCache:
         self.visible: dict[str, bool] = {}
         self.bases: dict[tuple[str, bool], Any] = {}
         """(folder, Flux mode) → its build as a base (:class:`~homeops.kustomize.engine.BuiltBase`)."""
+        self.walked = tree.stats
+        """The files the walk found (regular files inside the repository, parents folders inside it)."""
+        self.listings = tree.listings
+        """The folders the walk read (inside the repository), with every entry they hold."""
+        self._names: dict[str, frozenset[str]] = {}
         self.root = str(tree.root)
         self.real_root = os.path.realpath(tree.root)
 
@@ -75,11 +81,29 @@ class _FileCache:
             found = self.reals[rel] = os.path.realpath(os.path.join(self.root, rel) if rel else self.root)
         return found
 
+    def _listed(self, folder: str) -> frozenset[str]:
+        found = self._names.get(folder)
+        if found is None:
+            found = self._names[folder] = frozenset(entry.name for entry in self.listings[folder])
+        return found
+
     def kind(self, rel: str) -> str | None:
         """``file``, ``dir``, ``outside`` (reached through a symlink leaving the repository) or None."""
         found = self.kinds.get(rel, _UNKNOWN)
         if found is not _UNKNOWN:
             return found
+        # What the walk has told already, without one lstat per path: its files, its folders, and the
+        # names a folder it read does not hold (most of the kustomization file names tried are absent).
+        if rel in self.walked:
+            self.kinds[rel] = "file"
+            return "file"
+        if rel in self.listings:
+            self.kinds[rel] = "dir"
+            return "dir"
+        folder, _, name = rel.rpartition("/")
+        if rel and folder in self.listings and name not in self._listed(folder):
+            self.kinds[rel] = None
+            return None
         result: str | None
         parent = rel.rpartition("/")[0] if rel else None
         if parent is not None and self.kind(parent) != "dir":
@@ -221,8 +245,7 @@ class Loader:
         try:
             if self._cache.kind(rel) != "file":
                 raise FileNotFoundError(rel)
-            with open(os.path.join(self._cache.root, rel), "rb") as handle:
-                data = handle.read()
+            data = read_file(os.path.join(self._cache.root, rel))
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise KustomizeError(
                 f"{what} {rel!r} does not exist",

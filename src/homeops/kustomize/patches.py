@@ -115,8 +115,15 @@ def _patch_id(doc: dict[str, Any]) -> tuple[str, str, str, str, str]:
     )
 
 
-def apply(resources: list[Res], patch: LoadedPatch, *, json_requires_target: bool = True) -> list[Res]:
-    """Apply one loaded patch; returns the new resource list (a ``$patch: delete`` drops objects)."""
+def apply(
+    resources: list[Res], patch: LoadedPatch, *, json_requires_target: bool = True, unique: bool = False
+) -> list[Res]:
+    """Apply one loaded patch; returns the new resource list (a ``$patch: delete`` drops objects).
+
+    ``unique``: the caller knows that no two of ``resources`` share an id (the list a strategic merge
+    patch returned, untouched since). Such a patch keeps every object's id unless it allows a name or
+    kind change, so its check that no two objects became the same is then known to pass and is skipped.
+    """
     try:
         if patch.json_ops is not None:
             if patch.target is None:
@@ -133,7 +140,8 @@ def apply(resources: list[Res], patch: LoadedPatch, *, json_requires_target: boo
                 targets = _by_id(resources, doc, patch.where)
             else:
                 targets = select(resources, patch.target)
-            resources = _apply_strategic(resources, targets, doc, patch)
+            resources = _apply_strategic(resources, targets, doc, patch, unique=unique)
+            unique = True  # _apply_strategic checked the whole list
         return resources
     except SelectorError as exc:
         raise KustomizeError(f"invalid patch target: {exc}", where=patch.where) from None
@@ -154,7 +162,7 @@ def _by_id(resources: Sequence[Res], doc: dict[str, Any], where: Where) -> list[
 
 
 def _apply_strategic(
-    resources: list[Res], targets: Sequence[Res], doc: dict[str, Any], patch: LoadedPatch
+    resources: list[Res], targets: Sequence[Res], doc: dict[str, Any], patch: LoadedPatch, *, unique: bool
 ) -> list[Res]:
     chosen = {id(t) for t in targets}
     kept: list[Res] = []
@@ -189,21 +197,23 @@ def _apply_strategic(
             else:
                 meta.pop("namespace", None)
         kept.append(res)
-    _check_unique(kept, patch.where)
+    if not unique or patch.allow_name_change or patch.allow_kind_change:
+        _check_unique(kept, patch.where)
     return kept
 
 
 def _apply_json(res: Res, patch: LoadedPatch) -> None:
     assert patch.json_ops is not None
     res.store_previous_id()
-    obj = res.own_all()
+    obj = res.writable()
     # kustomize's own bookkeeping annotations are present while patches run, so a patch may add
     # to metadata.annotations even when the object has none (empty maps are dropped at the end).
     meta = obj.get("metadata")
     if isinstance(meta, dict) and not isinstance(meta.get("annotations"), dict):
-        meta["annotations"] = {}
+        res.writable(("metadata",))["annotations"] = {}
     try:
-        result = apply_json(obj, list(deep_copy(list(patch.json_ops))))
+        # copy-on-write: only the containers on the paths the operations write are copied
+        result = apply_json(obj, list(deep_copy(list(patch.json_ops))), res.own)
     except JsonPatchError as exc:
         raise KustomizeError(
             f"cannot apply the JSON patch to {res.kind} {res.name!r}: {exc}",
@@ -214,7 +224,8 @@ def _apply_json(res: Res, patch: LoadedPatch) -> None:
         raise KustomizeError(
             f"the JSON patch turns {res.kind} {res.name!r} into a non-object", where=patch.where
         )
-    res.replace(result)
+    if result is not obj:
+        res.replace(result)  # the whole document replaced: a copy of the patch's value
 
 
 def _check_unique(resources: Sequence[Res], where: Where) -> None:

@@ -203,6 +203,13 @@ class Res:
         self._keep.append(copied)
         return copied
 
+    def own(self, container: Any) -> Any:
+        """``container`` (of this object's content) if it is private to this object already, else a
+        private copy of it (which the caller puts in its place)."""
+        if self._all or id(container) in self._owned:
+            return container
+        return self._private(container)
+
     def writable(self, path: Iterable[str | int] = ()) -> Any:
         """The container at ``path`` (each step must exist), made private to this object."""
         node: Any = self.obj

@@ -57,7 +57,9 @@ def select(resources: Sequence[Res], target: Selector) -> list[Res]:
             if not (_matches(target.namespace, org_ns) or _matches(target.namespace, cur_ns)):
                 continue
         if literal_name is not None:
-            if res.name != literal_name and not (res.prev and res.prev[0][2] == literal_name):
+            meta = res.obj.get("metadata")  # res.name spelt out: this runs for every object of a build
+            name = text(meta.get("name")) if isinstance(meta, dict) else ""
+            if name != literal_name and not (res.prev and res.prev[0][2] == literal_name):
                 continue
         elif target.name:
             cur_name = res.name

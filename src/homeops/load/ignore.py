@@ -353,6 +353,10 @@ def _anchored_match(pattern: SourcePattern, path: Sequence[str], is_dir: bool) -
     return matched
 
 
+_GLOB = frozenset("*?[\\")
+"""The characters that make a part of a pattern more than its own text (Go's ``filepath.Match``)."""
+
+
 class SourceIgnore:
     """The patterns source-controller archives an artifact with, in increasing priority."""
 
@@ -360,7 +364,13 @@ class SourceIgnore:
 
     def __init__(self, patterns: Sequence[SourcePattern]) -> None:
         self.patterns = tuple(patterns)
-        self._anchored = frozenset(i for i, p in enumerate(self.patterns) if p.anchored)
+        self._anchored = tuple(
+            (i, frozenset(part for part in p.parts if part and not _GLOB.intersection(part)))
+            for i, p in enumerate(self.patterns)
+            if p.anchored
+        )
+        """Each anchored pattern with its literal parts: every part of a match matches one name of the
+        path, and a literal part only its own text, so a path missing one of them is not matched."""
         self._names: dict[str, tuple[int, ...]] = {}
         """For each name seen: the unanchored patterns (one name each) that match it."""
 
@@ -383,8 +393,9 @@ class SourceIgnore:
         path = rel.split("/")
         # Only a pattern that matches one of the names, or an anchored one, can speak about the path:
         # names repeat across a repository, so what matches each is remembered.
-        candidates = set(self._anchored)
-        for name in path:
+        names = set(path)
+        candidates = {i for i, literal in self._anchored if literal <= names}
+        for name in names:
             hits = self._names.get(name)
             if hits is None:
                 hits = self._names[name] = tuple(

@@ -44,11 +44,11 @@ def start(root: str, walked: Walk, cache: ParseCache | None) -> parallel.Split[s
 
 def parse_plain(root: str, rel: str) -> tuple[Any, ...] | None:
     """One file parsed, as plain data for the way back from the helper (None when unreadable)."""
+    from .walk import read_file
     from .yamlio import parse
 
     try:
-        with open(os.path.join(root, rel), "rb") as handle:
-            parsed = parse(handle.read())
+        parsed = parse(read_file(os.path.join(root, rel)))
     except OSError:
         return None
     failure = (parsed.failure.line, parsed.failure.reason) if parsed.failure else None

@@ -20,7 +20,7 @@ from ..records import NamedTuple
 from .ignore import IgnoreRules, SourceIgnore, SourcePattern, read_source_patterns
 from .prefetch import MINIMUM as _PARALLEL_MIN
 from .prefetch import YAML_SUFFIXES
-from .walk import Walk, walk
+from .walk import Walk, read_file, walk
 
 if TYPE_CHECKING:
     from ..parallel import Split
@@ -66,6 +66,8 @@ class SourceTree:
         self._prefetch: Split[str] | None = None
         self.stats: dict[str, tuple[int, int]] = {}
         """(size, mtime_ns) of every walked file: the parse cache and artifact digests compare them."""
+        self.listings: dict[str, list[os.DirEntry[str]]] = {}
+        """The entries of every folder the walk read (see :attr:`homeops.load.walk.Walk.listings`)."""
         self.escapes: list[str] = []
         """Symlinks that point outside the repository (never followed)."""
         self.unreadable: list[tuple[str, str]] = []
@@ -122,10 +124,22 @@ class SourceTree:
 
     def exists(self, rel: str) -> bool:
         norm = normalize(rel)
+        if norm in self.stats or (norm and self._holds_walked(norm)):
+            return True  # a file the walk found, or a folder holding one: inside the repository
         return norm is not None and self.abspath(norm).exists() and self._inside(norm)
+
+    def _holds_walked(self, folder: str) -> bool:
+        files = self._files
+        if files is None:
+            return False
+        prefix = folder + "/"
+        at = bisect.bisect_left(files, prefix)
+        return at < len(files) and files[at].startswith(prefix)
 
     def is_file(self, rel: str) -> bool:
         norm = normalize(rel)
+        if norm in self.stats:
+            return True  # a file the walk found, inside the repository
         return norm is not None and self.abspath(norm).is_file() and self._inside(norm)
 
     def is_dir(self, rel: str) -> bool:
@@ -153,8 +167,7 @@ class SourceTree:
     def read_bytes(self, rel: str) -> bytes:
         if not self._inside(rel):
             raise FileNotFoundError(rel)
-        with open(os.path.join(self._root_text, rel), "rb") as handle:
-            return handle.read()
+        return read_file(os.path.join(self._root_text, rel))
 
     def read_text(self, rel: str) -> str:
         return self.read_bytes(rel).decode("utf-8")
@@ -256,6 +269,7 @@ class SourceTree:
             self._escape(rel)
         self.unreadable.extend(walked.unreadable)
         self._ignore_cache.update(walked.ignores)
+        self.listings.update(walked.listings)
 
     def yaml_files(self) -> list[str]:
         return [f for f in self.files() if f.endswith(YAML_SUFFIXES)]

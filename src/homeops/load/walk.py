@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 class Walk:
     """The files of one repository and what was learnt on the way."""
 
-    __slots__ = ("escapes", "files", "ignores", "stats", "unreadable")
+    __slots__ = ("escapes", "files", "ignores", "listings", "stats", "unreadable")
 
     def __init__(self) -> None:
         self.files: list[str] = []
@@ -32,6 +32,9 @@ class Walk:
         what is below them is missing from ``files``."""
         self.ignores: dict[str, IgnoreRules | None] = {}
         """Ignore files read on the way, by repo-relative path (None: absent or empty)."""
+        self.listings: dict[str, list[os.DirEntry[str]]] = {}
+        """Every entry of each folder the walk read, ignored ones included (what is not there is
+        missing), by repo-relative path."""
 
 
 def repository_root(path: str) -> str:
@@ -80,6 +83,26 @@ def inside(root: str, full: str) -> bool:
     return real == root or real.startswith(root + os.sep)
 
 
+def read_file(path: str) -> bytes:
+    """The bytes of a file, with fewer system calls and objects than ``open(path, "rb").read()`` (no
+    buffered reader, no terminal check): a check reads every file of a repository. Raises the same
+    ``OSError`` subclasses, naming ``path``."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        chunks = [os.read(fd, _CHUNK)]
+        while chunks[-1]:
+            chunks.append(os.read(fd, _CHUNK))
+    except OSError as exc:  # a folder opens, and fails to read: name it, as open() does
+        raise type(exc)(exc.errno, exc.strerror, path) from None
+    finally:
+        os.close(fd)
+    return chunks[0] if len(chunks) == 2 else b"".join(chunks)
+
+
+_CHUNK = 1 << 18
+"""Read size: larger than nearly every YAML file of a repository (one read, then the empty one)."""
+
+
 class LeadsOutside(OSError):
     """A file of the repository is a symlink (or lies below one) that leads outside it."""
 
@@ -110,6 +133,7 @@ class _Walker:
                 raise  # an unreadable root is an error, not an empty repository
             self._unreadable(folder, exc)
             return
+        self.result.listings[folder] = entries
         if any(e.name == ".gitignore" for e in entries):
             key = f"{folder}/.gitignore" if folder else ".gitignore"
             rules = self.result.ignores[key] = read_ignore(self.root, key)

@@ -101,7 +101,9 @@ def images(values: Mapping[str, Any]) -> Iterator[ValueImage]:
         if found is not None:
             seen.add((*path, "image"))
             yield ValueImage((*path, "image"), found[0], True)
-    for path, value in _walk_image_keys(values, ()):
+    keys: list[tuple[Path, Any]] = []
+    _image_keys(values, [], keys)
+    for path, value in keys:
         if path in seen:
             continue
         found = _image_from(value)
@@ -109,17 +111,23 @@ def images(values: Mapping[str, Any]) -> Iterator[ValueImage]:
             yield ValueImage(path, found[0], found[1])
 
 
-def _walk_image_keys(value: Any, path: Path) -> Iterator[tuple[Path, Any]]:
+def _image_keys(value: Any, path: list[str | int], out: list[tuple[Path, Any]]) -> None:
+    """(path, value) of every ``image`` key, depth first. Plain recursion over one shared path, copied
+    only for a hit: no generator and no tuple per container (this walks every HelmRelease's values)."""
     if isinstance(value, dict):
         for key, item in value.items():
             if key == "image":
-                yield (*path, key), item
+                out.append(((*path, key), item))
             elif isinstance(item, dict | list):
-                yield from _walk_image_keys(item, (*path, key))
+                path.append(key)
+                _image_keys(item, path, out)
+                path.pop()
     elif isinstance(value, list):
         for i, item in enumerate(value):
             if isinstance(item, dict | list):  # (a scalar holds no image key)
-                yield from _walk_image_keys(item, (*path, i))
+                path.append(i)
+                _image_keys(item, path, out)
+                path.pop()
 
 
 def app_template_containers(values: Mapping[str, Any]) -> Iterator[tuple[Path, Mapping[str, Any]]]:

@@ -8,8 +8,6 @@ from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import yaml
-
 from ..flux.artifacts import artifact_specs, is_generator
 from ..flux.bootstrap import Bootstrap
 from ..flux.provenance import Provenance
@@ -112,7 +110,6 @@ class Context:
         self.flux = flux
         self.tree = flux.tree
         self.config = config or Config()
-        self._nodes: dict[str, list[yaml.Node]] = {}
         self._lines: dict[str, list[str] | None] = {}
         self._memo: dict[str, Any] = {}
 
@@ -129,14 +126,7 @@ class Context:
         """1-based line of a field of an object in its file (the document start when unknown)."""
         if not path:
             return res.origin.line
-        nodes = self._nodes.get(res.origin.path)
-        if nodes is None:
-            try:
-                text = yamlio.decode(self.tree.read_bytes(res.origin.path))
-            except (OSError, UnicodeDecodeError):
-                text = ""
-            nodes = yamlio.compose(text, tags=False)
-            self._nodes[res.origin.path] = nodes
+        nodes = self.provenance.nodes(res.origin.path)  # composed once per file for both
         if res.origin.index >= len(nodes):
             return res.origin.line
         return yamlio.locate(nodes[res.origin.index], path)

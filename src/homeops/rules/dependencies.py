@@ -219,9 +219,8 @@ def _chart_name(ctx: Context, cluster: str, release: HelmRelease) -> str | None:
 )
 def provider_not_awaited(ctx: Context) -> Iterator[Hit]:
     graph = ctx.graph
-    providers = _providers(ctx)
+    providers: Providers | None = None  # worked out when some Kustomization needs one (most need none)
     for (cluster, _ident), producer in sorted(ctx.flux.producers.items()):
-        table = providers.by_cluster.get(cluster, {})
         node = Node(cluster, "Kustomization", producer.ks.namespace, producer.ks.name)
         needs: dict[str, str] = {}
         for res in producer.objects:
@@ -235,6 +234,9 @@ def provider_not_awaited(ctx: Context) -> Iterator[Hit]:
                 needs["operator:cnpg"] = f"the CloudNativePG operator (for database {res.name!r})"
         if not needs:
             continue
+        if providers is None:
+            providers = _providers(ctx)
+        table = providers.by_cluster.get(cluster, {})
         awaited = closure(graph, node, ("dependsOn", "applies"))
         awaited |= {n for a in list(awaited) for n in closure(graph, a, ("dependsOn", "applies"))}
         below = _descendants(graph, node)

@@ -16,8 +16,10 @@ def _unique(ctx: Context) -> list[FoundImage]:
     with Flux, never edited."""
 
     def compute() -> list[FoundImage]:
-        subjects = (res for res in ctx.subjects() if not _flux_generated(ctx, res.origin.path))
-        return _first_of_each(found_images(subjects))
+        # Files are judged after the images are found: only those that run one are read (every image
+        # of one place shares its file, so this drops the same ones as judging the objects first).
+        found = _first_of_each(found_images(ctx.subjects()))
+        return [image for image in found if not _flux_generated(ctx, image.res.origin.path)]
 
     return ctx.memo("images", compute)
 

@@ -119,8 +119,13 @@ def not_applied(ctx: Context) -> Iterator[Hit]:
     secrets = {res.origin.path for res in ctx.flux.documents if _plaintext_secret(res)}
     # Kubernetes objects (not kustomize's own configuration files) in files nothing applies.
     manifests = sorted({res.origin.path for res in ctx.flux.documents if res.group != KUSTOMIZE_CONFIG_GROUP})
+    # A file some build applies or reads has that for its first reason (flux.reasons): only the others
+    # need their reasons worked out, which name every Kustomization concerned.
+    used = ctx.applied_files.union(res.origin.path for p in ctx.flux.producers.values() for res in p.objects)
     reported: set[str] = set()
     for path in manifests:
+        if path in used:
+            continue
         found = reasons.get(path)
         if not found or found[0].status not in (UNLISTED, UNREACHED):
             continue

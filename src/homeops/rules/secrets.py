@@ -301,25 +301,43 @@ def _literal(value: Any) -> bool:
     return text.lower() not in ("true", "false", "none", "null", "changeme", "secret", "password")
 
 
-def literal_credentials(
-    values: Any, path: tuple[str | int, ...] = ()
-) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    """(path, key) of every credential-named key holding a literal string."""
+def literal_credentials(values: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """(path, key) of every credential-named key holding a literal string, depth first."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    _credentials(values, [], found)
+    return found
+
+
+def _credentials(values: Any, path: list[str | int], found: list[tuple[tuple[str | int, ...], str]]) -> None:
+    # Plain recursion over one shared path, copied only for a hit: no generator and no tuple per
+    # container (this walks every HelmRelease's values). A key that never names a credential is
+    # ruled out (memoised) before its value is looked at.
     if isinstance(values, dict):
         for key, item in values.items():
             if isinstance(item, str):  # (only a string can be a literal credential)
-                if isinstance(key, str) and _literal(item) and _credential_key(key, str(item), values):
-                    yield (*path, key), key
+                if (
+                    isinstance(key, str)
+                    and _key_verdict(key) is not False
+                    and _literal(item)
+                    and _credential_key(key, item, values)
+                ):
+                    found.append(((*path, key), key))
             elif isinstance(item, dict | list):
-                yield from literal_credentials(item, (*path, key))
+                path.append(key)
+                _credentials(item, path, found)
+                path.pop()
     elif isinstance(values, list):
         for i, item in enumerate(values):
-            if isinstance(item, dict) and isinstance(item.get("name"), str) and "value" in item:
-                if _literal(item["value"]) and _credential_key(item["name"], str(item["value"])):
-                    yield (*path, i, "value"), item["name"]
-                    continue
+            if isinstance(item, dict):
+                name = item.get("name")
+                if isinstance(name, str) and "value" in item and _key_verdict(name) is not False:
+                    if _literal(item["value"]) and _credential_key(name, str(item["value"])):
+                        found.append(((*path, i, "value"), name))
+                        continue
             if isinstance(item, dict | list):  # (nothing else holds a credential-named key)
-                yield from literal_credentials(item, (*path, i))
+                path.append(i)
+                _credentials(item, path, found)
+                path.pop()
 
 
 @rule(
