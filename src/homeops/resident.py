@@ -159,30 +159,44 @@ def _exchange(conn: _socket.socket, argv: Sequence[str], path: str, debug: bool)
     }
     payload = marshal.dumps(request)
     data = len(payload).to_bytes(_INT, "little") + payload
+    # Ctrl-C and the like go to the child; one that comes before its pid is kept for it (or for this
+    # process, when it checks by itself after all).
+    child: list[int] = []
+    pending: list[int] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        if not child:
+            pending.append(signum)
+            return
+        try:
+            os.kill(child[0], signum)
+        except OSError:
+            pass
+
+    previous = {
+        signum: _signal.signal(signum, forward)
+        for signum in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP, _signal.SIGQUIT)
+        if _signal.getsignal(signum) != _signal.SIG_IGN  # an ignored signal stays ignored
+    }
     try:
         sent = conn.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, _fd_bytes(list(_STDIO)))])
         if sent < len(data):  # (sendall of nothing still sends: EPIPE once the other side answered)
             conn.sendall(data[sent:])
         started = _receive(conn, 1 + _INT)
     except OSError:
-        _wanted[:] = [path]  # a process that fails us is replaced (it stops once its socket is taken)
-        return None
+        started = None
     if started is None or started[:1] != b"P":
-        _wanted[:] = [path]  # stale ("S") or gone: the next one is started when this is done
+        _wanted[:] = [path]  # stale ("S"), gone or failing: the next one is started when this is done
+        for signum, handler in previous.items():
+            _signal.signal(signum, handler)
+        for signum in pending:
+            os.kill(os.getpid(), signum)  # as if it came now: this process runs the command
         return None
-    child = int.from_bytes(started[1:], "little", signed=True)
+    child.append(int.from_bytes(started[1:], "little", signed=True))
     if debug:
-        print(f"homeops: debug: checked by the resident process (pid {child}; {path})", file=sys.stderr)
-
-    def forward(signum: int, _frame: object) -> None:
-        try:
-            os.kill(child, signum)
-        except OSError:
-            pass
-
-    for signum in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGHUP, _signal.SIGQUIT):
-        if _signal.getsignal(signum) != _signal.SIG_IGN:  # an ignored signal stays ignored
-            _signal.signal(signum, forward)
+        print(f"homeops: debug: checked by the resident process (pid {child[0]}; {path})", file=sys.stderr)
+    for signum in pending:
+        forward(signum, None)
     try:
         ended = _receive(conn, 1 + _INT)
     except OSError:
