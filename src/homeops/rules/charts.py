@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from ..model.base import ObjectRef
-from ..model.flux import FLUX_SOURCE_GROUP, HelmChart, HelmRelease, OCIRepository
+from ..model.flux import FLUX_HELM_GROUP, FLUX_SOURCE_GROUP, HelmChart, HelmRelease, OCIRepository
 from ..model.values import is_app_template
 from .base import Hit, Severity, rule
 from .context import Context
@@ -100,8 +100,12 @@ def _versionless(ref: ObjectRef | None) -> bool:
     one_per_line=True,
 )
 def chart_not_pinned(ctx: Context) -> Iterator[Hit]:
-    for res in ctx.subjects():
-        if res.group == "helm.toolkit.fluxcd.io" and res.kind == "HelmRelease":
+    for res in ctx.subjects_of(
+        (FLUX_HELM_GROUP, "HelmRelease"),
+        (FLUX_SOURCE_GROUP, "HelmChart"),
+        (FLUX_SOURCE_GROUP, "OCIRepository"),
+    ):
+        if res.group == FLUX_HELM_GROUP and res.kind == "HelmRelease":
             chart = HelmRelease(res).chart
             if chart is None or _versionless(chart.source_ref):
                 continue

@@ -112,6 +112,7 @@ class Context:
         self.config = config or Config()
         self._lines: dict[str, list[str] | None] = {}
         self._memo: dict[str, Any] = {}
+        self._kinds: dict[int, KindIndex] = {}
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:
         """A value several rules need, computed by the first that asks (``key`` names it)."""
@@ -176,9 +177,8 @@ class Context:
             return
         written = [
             res
-            for res in self.flux.documents
-            if res.group == FLUX_SOURCE_GROUP
-            and (res.kind, res.namespace or entry.namespace, res.name) == (ref.kind, ref.namespace, ref.name)
+            for res in self.of_kinds(self.flux.documents, (FLUX_SOURCE_GROUP, ref.kind))
+            if (res.namespace or entry.namespace, res.name) == (ref.namespace, ref.name)
         ]
         written.sort(key=lambda res: res.origin.path != entry.origin.path)  # its own sync file first
         index.sources[ref.id] = written[0] if written else entry
@@ -231,11 +231,10 @@ class Context:
 
     def _vendor_strings(self, cluster: str) -> Iterator[str]:
         for producer in self.cluster_producers(cluster):
-            for res in producer.objects:
-                if res.kind == "HelmRelease" and res.group == FLUX_HELM_GROUP:
-                    values = HelmRelease(res).values
-                    if not is_app_template_values(values):
-                        yield from strings(values)
+            for res in self.of_kinds(producer.objects, (FLUX_HELM_GROUP, "HelmRelease")):
+                values = HelmRelease(res).values
+                if not is_app_template_values(values):
+                    yield from strings(values)
 
     def documents_of(self, producer: Producer) -> list[Resource]:
         """What a Kustomization applies; for one whose build fails here, the documents under its path as
@@ -276,11 +275,30 @@ class Context:
     @cached_property
     def _helm_releases(self) -> list[tuple[Resource, HelmRelease]]:
         # Several rules ask; the subjects are filtered once.
-        return [
-            (res, HelmRelease(res))
-            for res in self._subjects
-            if res.kind == "HelmRelease" and res.group == FLUX_HELM_GROUP
-        ]
+        return [(res, HelmRelease(res)) for res in self.subjects_of((FLUX_HELM_GROUP, "HelmRelease"))]
+
+    def of_kinds(self, objects: list[Resource], *kinds: tuple[str, str]) -> list[Resource]:
+        """The objects of ``objects`` whose (group, kind) is one of ``kinds``, in their order.
+
+        ``objects`` is a list the Flux tree holds (its objects or documents, a producer's objects):
+        nothing changes them once the tree is built, so each is indexed by (group, kind) once per check
+        rather than scanned, reading every object's group and kind, by each rule that wants a few kinds.
+        """
+        return self._kind_index(objects).of(kinds)
+
+    def kind_keys(self, objects: list[Resource]) -> list[tuple[str, str]]:
+        """The (group, kind) of each of ``objects`` (as for :meth:`of_kinds`), in their order."""
+        return self._kind_index(objects).keys
+
+    def _kind_index(self, objects: list[Resource]) -> KindIndex:
+        index = self._kinds.get(id(objects))
+        if index is None:
+            index = self._kinds[id(objects)] = KindIndex(objects)
+        return index
+
+    def subjects_of(self, *kinds: tuple[str, str]) -> list[Resource]:
+        """The subjects (:meth:`subjects`) of these (group, kind)s, in their order."""
+        return self.of_kinds(self._subjects, *kinds)
 
     def cluster_of(self, res: Resource) -> str:
         return str(res.notes.get(CLUSTER, ""))
@@ -294,6 +312,25 @@ class Context:
 
     def is_applied(self, res: Resource) -> bool:
         return CLUSTER in res.notes
+
+
+class KindIndex:
+    """A list of objects by (group, kind) (see :meth:`Context.of_kinds`)."""
+
+    __slots__ = ("by_kind", "keys", "objects")
+
+    def __init__(self, objects: list[Resource]) -> None:
+        self.objects = objects  # kept: the index is looked up by the list's id
+        self.keys = [(res.group, res.kind) for res in objects]
+        self.by_kind: dict[tuple[str, str], list[Resource]] = {}
+        for key, res in zip(self.keys, objects, strict=True):
+            self.by_kind.setdefault(key, []).append(res)
+
+    def of(self, kinds: tuple[tuple[str, str], ...]) -> list[Resource]:
+        if len(kinds) == 1:
+            return self.by_kind.get(kinds[0], [])
+        wanted = set(kinds)
+        return [res for key, res in zip(self.keys, self.objects, strict=True) if key in wanted]
 
 
 def _index_object(index: ClusterIndex, res: Resource, extra: tuple[ProducerEntry, ...] = ()) -> None:

@@ -166,12 +166,20 @@ class Providers(Record):
         self.bootstrapped = set()
 
 
+_PROVIDER_KINDS = (
+    (ESO_GROUP, "ClusterSecretStore"),
+    (ESO_GROUP, "SecretStore"),
+    (FLUX_HELM_GROUP, "HelmRelease"),
+    (CNPG_GROUP, "Cluster"),
+)
+
+
 def _providers(ctx: Context) -> Providers:
     out = Providers()
     for (cluster, _ident), producer in ctx.flux.producers.items():
         table = out.by_cluster.setdefault(cluster, {})
         ks = Node(cluster, "Kustomization", producer.ks.namespace, producer.ks.name)
-        for res in producer.objects:
+        for res in ctx.of_kinds(producer.objects, *_PROVIDER_KINDS):
             capability = None
             if res.group == ESO_GROUP and res.kind in ("ClusterSecretStore", "SecretStore"):
                 capability = f"store:{res.kind}:{res.name}"
@@ -223,7 +231,7 @@ def provider_not_awaited(ctx: Context) -> Iterator[Hit]:
     for (cluster, _ident), producer in sorted(ctx.flux.producers.items()):
         node = Node(cluster, "Kustomization", producer.ks.namespace, producer.ks.name)
         needs: dict[str, str] = {}
-        for res in producer.objects:
+        for res in ctx.of_kinds(producer.objects, (ESO_GROUP, "ExternalSecret"), (CNPG_GROUP, "Cluster")):
             if res.group == ESO_GROUP and res.kind == "ExternalSecret":
                 store = ExternalSecret(res).store_ref
                 if store:

@@ -69,10 +69,12 @@ def _cluster_namespaces(ctx: Context, cluster: str) -> ClusterNamespaces:
             out.unseen[producer.id] = (producer.ks.target_namespace, why)
         for namespace in _namespaces_made(ctx, producer):
             out.made_by[namespace].add(producer.id)
-        for res in producer.objects:
-            if res.kind == "HelmRelease" and res.group == FLUX_HELM_GROUP and _creates_namespace(res):
+        for res in ctx.of_kinds(
+            producer.objects, (FLUX_HELM_GROUP, "HelmRelease"), (FLUX_OPERATOR_GROUP, "ResourceSet")
+        ):
+            if res.kind == "HelmRelease" and _creates_namespace(res):
                 out.exists.add(HelmRelease(res).release_namespace)
-            elif res.kind == "ResourceSet" and res.group == FLUX_OPERATOR_GROUP:
+            elif res.kind == "ResourceSet":
                 _resource_set_namespaces(res, out)
     for res in ctx.flux.bootstrap_objects(cluster):
         if res.kind == "Namespace" and res.group == "":
@@ -86,7 +88,7 @@ def _cluster_namespaces(ctx: Context, cluster: str) -> ClusterNamespaces:
 
 def _namespaces_made(ctx: Context, producer: Producer) -> Iterator[str]:
     """The Namespaces a Kustomization creates (as written, when its build fails here)."""
-    made = [res.name for res in ctx.documents_of(producer) if res.kind == "Namespace" and res.group == ""]
+    made = [res.name for res in ctx.of_kinds(ctx.documents_of(producer), ("", "Namespace"))]
     target = producer.ks.target_namespace
     if producer.error is not None and target:
         made = [target] if made else []  # kustomize renames every Namespace of a build to the target
@@ -128,8 +130,13 @@ class Need(NamedTuple):
     """Helm needs it (a HelmRelease's targetNamespace), not kustomize-controller's apply."""
 
 
-def needs(producer: Producer) -> Iterator[Need]:
-    """The namespaces a Kustomization's apply needs, each once, at the first place that names it."""
+def needs(ctx: Context, producer: Producer) -> list[Need]:
+    """The namespaces a Kustomization's apply needs, each once, at the first place that names it
+    (worked out once: two rules ask)."""
+    return ctx.memo(f"needs:{producer.cluster}:{producer.id}", lambda: list(_needs(ctx, producer)))
+
+
+def _needs(ctx: Context, producer: Producer) -> Iterator[Need]:
     ks = producer.ks
     seen: set[str] = set()
     target = ks.target_namespace
@@ -141,16 +148,16 @@ def needs(producer: Producer) -> Iterator[Need]:
             ("spec", "targetNamespace"),
             f"Kustomization {producer.id.short} sets targetNamespace",
         )
-    for res in producer.objects:
+    for (group, kind), res in zip(ctx.kind_keys(producer.objects), producer.objects, strict=True):
         namespace = res.namespace
         if namespace in seen or not _plain(namespace):
             continue
-        if not known_namespaced(res.group, res.kind) or is_sealed(res):
+        if not known_namespaced(group, kind) or is_sealed(res):
             continue  # a custom kind may be cluster-scoped; a document encrypted whole is unreadable
         seen.add(namespace)
         yield Need(namespace, res, ("metadata", "namespace"), f"{res.kind} {res.name!r} goes into namespace")
-    for res in producer.objects:
-        if res.kind != "HelmRelease" or res.group != FLUX_HELM_GROUP or _creates_namespace(res):
+    for res in ctx.of_kinds(producer.objects, (FLUX_HELM_GROUP, "HelmRelease")):
+        if _creates_namespace(res):
             continue
         release_target = HelmRelease(res).target_namespace
         remote = get_path(res.obj, "spec", "kubeConfig")
@@ -214,7 +221,7 @@ def namespace_missing(ctx: Context) -> Iterator[Hit]:
         for producer in ctx.cluster_producers(cluster):
             missing = [
                 need
-                for need in needs(producer)
+                for need in needs(ctx, producer)
                 if not known.created(need.namespace)
                 and need.namespace not in mentioned  # a chart may make it
             ]
@@ -255,8 +262,8 @@ def _written_elsewhere(ctx: Context, namespace: str) -> str | None:
     from ..flux.reasons import EXCLUDED, OTHER, UNLISTED, UNREACHED, UNTRACKED
 
     notes = []
-    for res in ctx.flux.documents:
-        if res.kind != "Namespace" or res.group != "" or res.name != namespace:
+    for res in ctx.of_kinds(ctx.flux.documents, ("", "Namespace")):
+        if res.name != namespace:
             continue
         reasons = ctx.file_reasons.get(res.origin.path) or []
         status = reasons[0].status if reasons else UNTRACKED
@@ -292,7 +299,7 @@ def namespace_not_awaited(ctx: Context) -> Iterator[Hit]:
         for producer in ctx.cluster_producers(cluster):
             racing = [
                 need
-                for need in needs(producer)
+                for need in needs(ctx, producer)
                 if need.namespace not in known.exists
                 and known.made_by.get(need.namespace)
                 and producer.id not in known.made_by[need.namespace]

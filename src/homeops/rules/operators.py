@@ -78,7 +78,7 @@ def _defined(ctx: Context, cluster: str) -> Defined:
     out = Defined()
     found: list[Resource] = list(ctx.flux.bootstrap_objects(cluster))
     for producer in ctx.cluster_producers(cluster):
-        found.extend(ctx.documents_of(producer))
+        found.extend(ctx.of_kinds(ctx.documents_of(producer), *_LOOKED_UP, (FLUX_HELM_GROUP, "HelmRelease")))
     for res in found:
         if (res.group, res.kind) in _LOOKED_UP:
             if res.kind in _CLUSTER_SCOPED:
@@ -93,13 +93,14 @@ def _defined(ctx: Context, cluster: str) -> Defined:
     return out
 
 
-def _applied(ctx: Context) -> Iterator[tuple[str, Resource]]:
-    """Applied objects with their cluster (those of Kustomizations that apply to another cluster not)."""
+def _applied(ctx: Context, *kinds: tuple[str, str]) -> Iterator[tuple[str, Resource]]:
+    """Applied objects of these (group, kind)s with their cluster (those of Kustomizations that apply to
+    another cluster not)."""
     if ctx.flux.guessed:
         return  # no entry point: which objects a cluster holds is itself a guess
     for cluster in sorted(ctx.flux.clusters):
         for producer in ctx.cluster_producers(cluster):
-            for res in producer.objects:
+            for res in ctx.of_kinds(producer.objects, *kinds):
                 yield cluster, res
 
 
@@ -151,6 +152,15 @@ def _annotation_ref(
 def _annotations(res: Resource) -> Mapping[str, Any]:
     found = get_path(res.obj, "metadata", "annotations")
     return found if isinstance(found, dict) else {}
+
+
+_ISSUER_ASKERS = (
+    (CERT_MANAGER_GROUP, "Certificate"),
+    ("networking.k8s.io", "Ingress"),
+    (GATEWAY_GROUP, "Gateway"),
+    (FLUX_HELM_GROUP, "HelmRelease"),
+)
+"""The kinds :func:`_issuer_refs` reads."""
 
 
 def _issuer_refs(res: Resource) -> Iterator[IssuerRef]:
@@ -217,7 +227,7 @@ def _issuer_refs(res: Resource) -> Iterator[IssuerRef]:
     "kind: ClusterIssuer.",
 )
 def issuer_missing(ctx: Context) -> Iterator[Hit]:
-    for cluster, res in _applied(ctx):
+    for cluster, res in _applied(ctx, *_ISSUER_ASKERS):
         for ref in _issuer_refs(res):
             known = defined(ctx, cluster)
             if known.has(ref.kind, ref.namespace, ref.name) or ref.name in known.vendor_strings:
@@ -307,9 +317,7 @@ def _store_refs(res: Resource) -> Iterator[StoreRef]:
     "ExternalSecret's namespace.",
 )
 def secret_store_missing(ctx: Context) -> Iterator[Hit]:
-    for cluster, res in _applied(ctx):
-        if res.group != ESO_GROUP or res.kind != "ExternalSecret":
-            continue
+    for cluster, res in _applied(ctx, (ESO_GROUP, "ExternalSecret")):
         known = defined(ctx, cluster)
         for ref in _store_refs(res):
             if ref.kind not in ("SecretStore", "ClusterSecretStore") or known.has(
@@ -377,9 +385,9 @@ def _store_problem(known: Defined, ref: StoreRef, namespace: str) -> tuple[str, 
     fix="Create the Provider or Secret in the namespace of the object that names it, or move that object.",
 )
 def notification_ref_missing(ctx: Context) -> Iterator[Hit]:
-    for cluster, res in _applied(ctx):
-        if res.group != NOTIFICATION_GROUP or res.kind not in ("Alert", "Receiver", "Provider"):
-            continue
+    for cluster, res in _applied(
+        ctx, *((NOTIFICATION_GROUP, kind) for kind in ("Alert", "Receiver", "Provider"))
+    ):
         namespace = res.namespace or "default"
         if res.kind == "Alert":
             name = get_path(res.obj, "spec", "providerRef", "name")

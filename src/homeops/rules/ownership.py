@@ -32,16 +32,11 @@ def applied_twice(ctx: Context) -> Iterator[Hit]:
     # In expansion order: the first Kustomization to apply an object is taken as its owner.
     owners: dict[tuple[str, str, str, str, str], list[tuple[Producer, Resource]]] = defaultdict(list)
     for producer in ctx.producers():
-        for res in producer.objects:
-            key = (
-                producer.cluster,
-                res.group,
-                res.kind,
-                identity_namespace(res.kind, res.namespace),
-                res.name,
-            )
-            if not any(p is producer for p, _ in owners[key]):
-                owners[key].append((producer, res))
+        for (group, kind), res in zip(ctx.kind_keys(producer.objects), producer.objects, strict=True):
+            key = (producer.cluster, group, kind, identity_namespace(kind, res.namespace), res.name)
+            found = owners[key]
+            if not found or found[-1][0] is not producer:  # a producer's objects come one after another
+                found.append((producer, res))
     for (cluster, _group, kind, namespace, name), found in sorted(owners.items(), key=lambda kv: kv[0]):
         if len(found) < 2:
             continue

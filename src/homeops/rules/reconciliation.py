@@ -141,6 +141,7 @@ _DURATION_FIELDS = {
     "HelmChart": ("interval",),
     "Bucket": ("interval", "timeout"),
 }
+_DURATION_KINDS = tuple((group, kind) for group in _FLUX_GROUPS for kind in _DURATION_FIELDS)
 _REQUIRES_INTERVAL = ("Kustomization", "HelmRelease", "GitRepository", "OCIRepository", "HelmChart", "Bucket")
 
 
@@ -159,10 +160,8 @@ _REQUIRES_INTERVAL = ("Kustomization", "HelmRelease", "GitRepository", "OCIRepos
     one_per_line=True,
 )
 def invalid_duration(ctx: Context) -> Iterator[Hit]:
-    for res in ctx.subjects():
-        fields = _DURATION_FIELDS.get(res.kind)
-        if fields is None or res.group not in _FLUX_GROUPS:
-            continue
+    for res in ctx.subjects_of(*_DURATION_KINDS):
+        fields = _DURATION_FIELDS[res.kind]
         spec = res.obj.get("spec")
         if not isinstance(spec, dict):
             continue

@@ -373,7 +373,7 @@ def claim_missing(ctx: Context) -> Iterator[Hit]:
     fix="Use the name and namespace of a Gateway the cluster defines.",
 )
 def gateway_missing(ctx: Context) -> Iterator[Hit]:
-    for res in ctx.flux.objects:
+    for res in ctx.of_kinds(ctx.flux.objects, (GATEWAY_GROUP, "HTTPRoute"), (FLUX_HELM_GROUP, "HelmRelease")):
         index = ctx.index(ctx.cluster_of(res))
         if not index.gateways:
             continue  # gateways come from somewhere homeops cannot see (a chart): nothing to compare

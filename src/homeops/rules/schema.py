@@ -41,10 +41,11 @@ def repository_crds(ctx: Context) -> list[dict[str, object]]:
     """Every CustomResourceDefinition written in the repository (applied or not) and applied by it."""
     seen: set[int] = set()
     out = []
-    for res in (*ctx.flux.objects, *ctx.flux.documents, *ctx.flux.bootstrap.objects):
-        if res.kind == "CustomResourceDefinition" and res.group == CRD_GROUP and id(res.obj) not in seen:
-            seen.add(id(res.obj))
-            out.append(res.obj)
+    for objects in (ctx.flux.objects, ctx.flux.documents, ctx.flux.bootstrap.objects):
+        for res in ctx.of_kinds(objects, (CRD_GROUP, "CustomResourceDefinition")):
+            if id(res.obj) not in seen:
+                seen.add(id(res.obj))
+                out.append(res.obj)
     return out
 
 

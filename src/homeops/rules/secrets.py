@@ -36,9 +36,7 @@ SOPS_FILE = re.compile(r"\.sops\.(ya?ml|json|env|ini)$")
     one_per_line=True,
 )
 def plaintext_secret(ctx: Context) -> Iterator[Hit]:
-    for res in ctx.subjects():
-        if res.kind != "Secret" or res.group != "":
-            continue
+    for res in ctx.subjects_of(("", "Secret")):
         readable = readable_keys(res)
         if not readable:
             continue

@@ -64,14 +64,13 @@ def storage_unspecified(ctx: Context) -> Iterator[Hit]:
                 "storageClass",
             )
             yield hit
-    for res in ctx.subjects():
-        if res.kind == "PersistentVolumeClaim" and res.group == "":
-            claim = PersistentVolumeClaim(res)
-            if claim.storage_class is None and not claim.spec.get("volumeName"):
-                hit = ctx.hit(
-                    res,
-                    ("spec",),
-                    f"PersistentVolumeClaim {res.name!r} sets no storageClassName",
-                    "set spec.storageClassName",
-                )
-                yield hit
+    for res in ctx.subjects_of(("", "PersistentVolumeClaim")):
+        claim = PersistentVolumeClaim(res)
+        if claim.storage_class is None and not claim.spec.get("volumeName"):
+            hit = ctx.hit(
+                res,
+                ("spec",),
+                f"PersistentVolumeClaim {res.name!r} sets no storageClassName",
+                "set spec.storageClassName",
+            )
+            yield hit
