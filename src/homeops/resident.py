@@ -119,10 +119,12 @@ def _private_folder(info: os.stat_result) -> bool:
 # -- the caller ------------------------------------------------------------------------------------
 
 
-def delegate(argv: Sequence[str], *, debug: bool = False) -> int | None:
+def delegate(argv: Sequence[str] | None, *, debug: bool = False) -> int | None:
     """Run ``homeops argv`` in the resident process; its exit status, or None when this process must
-    run it itself (no resident process, a stale one, anything unexpected before the command started).
-    ``debug``: say on stderr which process runs it."""
+    run it itself (switched off, no command line, no resident process, a stale one, anything
+    unexpected before the command started). ``debug``: say on stderr which process runs it."""
+    if argv is None or not enabled():
+        return None
     import _socket
 
     path = socket_path()
@@ -500,12 +502,10 @@ def _read_request(conn: socket.socket) -> tuple[dict[str, object] | None, list[i
     if not 0 < size <= _MAX_REQUEST:
         return None, fds
     body = data[_INT:]
-    while len(body) < size:
-        chunk = conn.recv(size - len(body))
-        if not chunk:
-            return None, fds
-        body += chunk
-    request = marshal.loads(body)
+    rest = _receive(conn, size - len(body)) if len(body) < size else b""
+    if rest is None:
+        return None, fds
+    request = marshal.loads(body + rest)
     return (request if isinstance(request, dict) else None), fds
 
 

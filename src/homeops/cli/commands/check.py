@@ -77,24 +77,16 @@ def _run(args: argparse.Namespace) -> int:
         cached = results.load(key)
         if cached is not None:
             return _replay(cached, key, args)
-    delegated = _delegate(args)
+    from ... import resident
+
+    # The resident process has every module imported: that is most of a small repository's cold check.
+    delegated = resident.delegate(getattr(args, "argv", None), debug=args.debug)
     if delegated is not None:
         return delegated
     cached = _with_progress(_check, root, walked, args)
     if key is not None:
         results.store(key, cached)
     return _print(cached, _variant(args), args)
-
-
-def _delegate(args: argparse.Namespace) -> int | None:
-    """The exit status of this check run by the resident process (its modules are imported already:
-    most of a small repository's cold check), or None when this process must run it."""
-    argv = getattr(args, "argv", None)
-    if argv is None:
-        return None
-    from ... import resident
-
-    return resident.delegate(argv, debug=args.debug) if resident.enabled() else None
 
 
 def _variant(args: argparse.Namespace) -> str:

@@ -53,10 +53,9 @@ def _install(args: argparse.Namespace) -> int:
 def _run_check(args: argparse.Namespace) -> int:
     from ... import resident
 
-    if resident.enabled() and getattr(args, "argv", None) is not None:
-        delegated = resident.delegate(args.argv, debug=args.debug)  # a pre-commit hook nobody waits for
-        if delegated is not None:
-            return delegated
+    delegated = resident.delegate(getattr(args, "argv", None), debug=args.debug)  # nobody waits for it
+    if delegated is not None:
+        return delegated
     from ...hook import check_commit
     from ...report.findings import summary_line, to_text
     from ...report.style import Style
