@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 IDLE_SECONDS = 600
 """A resident process stops after this long without a request."""
 
-_MAX_REQUEST = 1 << 20
+_MAX_REQUEST = 1 << 24
 _INT = 8  # bytes of a length, a pid or an exit status on the socket (little-endian, signed)
 _STDIO = (0, 1, 2)
 
@@ -119,10 +119,12 @@ def _private_folder(info: os.stat_result) -> bool:
 # -- the caller ------------------------------------------------------------------------------------
 
 
-def delegate(argv: Sequence[str] | None, *, debug: bool = False) -> int | None:
+def delegate(argv: Sequence[str] | None, *, debug: bool = False, handed: object = None) -> int | None:
     """Run ``homeops argv`` in the resident process; its exit status, or None when this process must
     run it itself (switched off, no command line, no resident process, a stale one, anything
-    unexpected before the command started). ``debug``: say on stderr which process runs it."""
+    unexpected before the command started). ``debug``: say on stderr which process runs it.
+    ``handed``: what this process computed already that the command would compute again (plain data:
+    ``check`` hands over its walk of the repository), given to it as ``args.handed``."""
     if argv is None or not enabled():
         return None
     import _socket
@@ -139,14 +141,16 @@ def delegate(argv: Sequence[str] | None, *, debug: bool = False) -> int | None:
         except OSError:
             _wanted[:] = [path]
             return None
-        return _exchange(conn, argv, path, debug)
+        return _exchange(conn, argv, path, debug, handed)
     finally:
         conn.close()
         if folder is not None:
             os.close(folder)
 
 
-def _exchange(conn: _socket.socket, argv: Sequence[str], path: str, debug: bool) -> int | None:
+def _exchange(
+    conn: _socket.socket, argv: Sequence[str], path: str, debug: bool, handed: object
+) -> int | None:
     import _signal  # type: ignore[import-not-found, unused-ignore]  # signal without enum
     import _socket
 
@@ -158,8 +162,16 @@ def _exchange(conn: _socket.socket, argv: Sequence[str], path: str, debug: bool)
         "streams": [
             (s.encoding, s.errors) if s is not None else None for s in (sys.stdin, sys.stdout, sys.stderr)
         ],
+        "handed": handed,
     }
-    payload = marshal.dumps(request)
+    try:
+        payload = marshal.dumps(request)
+    except ValueError:  # not plain data after all: the command computes it again
+        request["handed"] = None
+        payload = marshal.dumps(request)
+    if len(payload) > _MAX_REQUEST:
+        request["handed"] = None  # a huge repository's walk: cheaper to walk again than to send
+        payload = marshal.dumps(request)
     data = len(payload).to_bytes(_INT, "little") + payload
     # Ctrl-C and the like go to the child; one that comes before its pid is kept for it (or for this
     # process, when it checks by itself after all).
@@ -260,9 +272,10 @@ def _import_environment() -> dict[str, str]:
 
 
 class _Server:
-    """One child is always forked ahead (the spare), blocked in ``accept``: a request it takes runs
-    at once, with no fork to wait for. It hands the connection over (:meth:`_take`) and this process
-    forks the next spare, and sends the exit status when the child ends (:meth:`_reap`)."""
+    """One child is forked ahead (the spare), blocked in ``accept``: a request it takes runs at once,
+    with no fork to wait for. It hands the connection over (:meth:`_take`); this process forks the
+    next spare when that child has ended (or at once, when another caller is waiting), and sends the
+    exit status when the child ends (:meth:`_reap`), unless the child told its caller already."""
 
     def __init__(self, path: str) -> None:
         import socket
@@ -303,7 +316,10 @@ class _Server:
         last = time.monotonic()
         self._fork_spare()
         while True:
-            ready, _, _ = select.select([self.reports.fileno(), wake_read], [], [], 5.0)
+            watched = [self.reports.fileno(), wake_read]
+            if self.spare is None and not self.stopping:
+                watched.append(self.listener.fileno())  # a caller waiting while a child runs
+            ready, _, _ = select.select(watched, [], [], 5.0)
             if wake_read in ready:
                 while True:
                     try:
@@ -316,7 +332,10 @@ class _Server:
             self._reap()
             if not self.stopping and (time.monotonic() - last > IDLE_SECONDS or not self._still_listening()):
                 self._stop()
-            if self.spare is None and not self.stopping:
+            # The next spare is forked once the running children are done (a fork copies this whole
+            # process: not while a check works on both cores), or at once for a waiting caller.
+            waiting = self.listener.fileno() in ready
+            if self.spare is None and not self.stopping and (waiting or not self.children):
                 self._fork_spare()
             if self.stopping and not self.children and self.spare is None:
                 break
@@ -458,7 +477,9 @@ class _Server:
 
     @staticmethod
     def _become(conn: socket.socket, fds: list[int], request: dict[str, object]) -> int:
-        """The caller's command, run on its descriptors, in its folder and environment."""
+        """The caller's command, run on its descriptors, in its folder and environment. The caller
+        has the exit status as soon as the output is out (:func:`_report`); what nobody waits for
+        (storing the result) comes after."""
         for target, fd in zip(_STDIO, fds, strict=True):
             os.dup2(fd, target)
         for fd in fds:
@@ -470,10 +491,23 @@ class _Server:
         argv = list(request["argv"])  # type: ignore[call-overload]
         sys.argv = ["homeops", *argv]
         conn.sendall(b"P" + os.getpid().to_bytes(_INT, "little", signed=True))
-        conn.close()
         from .cli.main import run_command
 
-        return run_command(argv)
+        return run_command(argv, handed=request.get("handed"), report=lambda code: _report(conn, code))
+
+
+def _report(conn: socket.socket, code: int) -> None:
+    """Give the caller its exit status, and its descriptors back: this process's standard input,
+    output and error become ``/dev/null``, so that a reader of the caller's output sees its end now."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in _STDIO:
+        os.dup2(null, fd)
+    os.close(null)
+    try:
+        conn.sendall(b"X" + code.to_bytes(_INT, "little", signed=True))
+    except OSError:
+        pass  # the caller is gone (killed): nothing to tell
+    conn.close()
 
 
 def _fd_bytes(fds: list[int]) -> bytes:

@@ -103,6 +103,35 @@ def test_a_cold_check_is_answered_by_the_resident_process_exactly_as_by_the_call
     assert DELEGATED in relative.stderr and relative.returncode == 0
 
 
+def test_the_resident_process_checks_what_its_caller_walked_and_stores_the_result_for_the_next_run(
+    cache: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    repo = tmp_path / "repo"
+    shutil.copytree(FINDINGS, repo)
+    (repo / ".gitignore").write_text("scratch/\n")
+    (repo / "scratch").mkdir()
+    (repo / "scratch" / "broken.yaml").write_text("kind: [\n")  # not tracked: never checked
+    _homeops("check", CLEAN, env=_env(cache))
+    _wait_for_socket(cache)
+    _forget_results(cache)
+    here = _homeops("check", repo, "-o", "json", env=_env(cache, HOMEOPS_SERVER="0"))
+    assert here.returncode == 1 and '"findings"' in here.stdout and "scratch" not in here.stdout
+    _forget_results(cache)
+    there = _homeops("check", repo, "-o", "json", "--debug", env=_env(cache))
+    assert DELEGATED in there.stderr
+    assert (there.returncode, there.stdout) == (here.returncode, here.stdout)
+    # The result is stored once the caller has its answer: the next check answers from it, itself.
+    for _ in range(100):
+        if any((cache / "results").glob("*.marshal")):
+            break
+        time.sleep(0.1)
+    again = _homeops("check", repo, "-o", "json", "--debug", env=_env(cache))
+    assert DELEGATED not in again.stderr
+    assert (again.returncode, again.stdout) == (here.returncode, here.stdout)
+
+
 def test_the_resident_process_writes_to_the_callers_terminal(cache: Path) -> None:
     _homeops("check", CLEAN, env=_env(cache))
     _wait_for_socket(cache)

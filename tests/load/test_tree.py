@@ -131,3 +131,30 @@ def test_folders_exist_whether_or_not_the_walk_kept_their_files(tmp_path: Path) 
         True, True, True, True, True, True, True,
     ]  # fmt: skip
     assert [tree.exists(p) for p in ("app", "apps/a/x", "apps/b", "nope/x.yaml", "../apps")] == [False] * 5
+
+
+def test_a_walk_handed_over_as_plain_data_reads_the_tree_as_a_walk_of_its_own(tmp_path: Path) -> None:
+    """What a caller of the resident process hands over (``Walk.plain``, through ``marshal``) gives the
+    tree what the walk would have given it: files, what .gitignore leaves out, folders, escapes."""
+    import marshal
+
+    from homeops.load.walk import Walk, walk
+
+    repo = tmp_path / "repo"
+    _write(repo, ".gitignore", "out/\n*.tmp\n")
+    _write(repo, "apps/a/x.yaml")
+    _write(repo, "apps/.gitignore", "local.yaml\n")
+    _write(repo, "apps/local.yaml")
+    _write(repo, "out/b.yaml")
+    _write(tmp_path, "outside.yaml")
+    os.symlink(tmp_path / "outside.yaml", repo / "escape.yaml")
+    root = os.path.realpath(repo)
+    handed = Walk.from_plain(marshal.loads(marshal.dumps(walk(root).plain())))
+    assert handed is not None
+    own, taken = SourceTree(root), SourceTree(root, walked=handed)
+    assert taken.files() == own.files() == [".gitignore", "apps/.gitignore", "apps/a/x.yaml"]
+    assert taken.escapes == own.escapes == ["escape.yaml"]
+    for rel in ("out", "out/b.yaml", "apps/local.yaml", "apps/a", "apps/a/x.yaml", "nope", "escape.yaml"):
+        assert (taken.exists(rel), taken.is_dir(rel)) == (own.exists(rel), own.is_dir(rel)), rel
+    assert Walk.from_plain({"files": ["a.yaml"]}) is None  # not a whole walk: walk again
+    assert Walk.from_plain(["not", "a", "walk"]) is None

@@ -14,7 +14,7 @@ from .quick import quick_args
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: this runs at start-up
 if TYPE_CHECKING:
-    from collections.abc import Sequence  # (collections and importlib: ~2 ms of a cached answer)
+    from collections.abc import Callable, Sequence  # (collections, importlib: ~2 ms of a cached answer)
     from types import ModuleType
     from typing import Any
 
@@ -72,19 +72,42 @@ def _selected(argv: Sequence[str]) -> str | None:
     return None
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, handed: object = None, defer: bool = False) -> int:
+    """Run ``homeops argv``; its exit status.
+
+    ``handed``: what the caller of a resident process computed already (see :mod:`homeops.resident`).
+    ``defer``: leave the :func:`afterwards` tasks to the caller (who runs them once the output is out).
+    """
     from ..printable import PrintableStream
 
     # Names and values of the repository reach the terminal: none of their control sequences may.
     out, err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = PrintableStream(out), PrintableStream(err)
     try:
-        return _main(argv)
+        return _main(argv, handed)
     finally:
         sys.stdout, sys.stderr = out, err
+        if not defer:
+            run_afterwards()
 
 
-def _main(argv: Sequence[str] | None = None) -> int:
+_afterwards: list[Callable[[], object]] = []
+
+
+def afterwards(task: Callable[[], object]) -> None:
+    """Do ``task`` once the command's output is out and its exit status known: work nobody waits
+    for, such as storing a check's result for the next run. A process of its own does it just before
+    it exits; a child of the resident process after its caller has the exit status and is gone."""
+    _afterwards.append(task)
+
+
+def run_afterwards() -> None:
+    """The :func:`afterwards` tasks, in order."""
+    while _afterwards:
+        _afterwards.pop(0)()
+
+
+def _main(argv: Sequence[str] | None, handed: object) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in _before(args_list, "--")
     try:
@@ -107,6 +130,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
         global _ran
         _ran = args.command
         args.argv = args_list  # what a resident process is asked to run instead (homeops.resident)
+        args.handed = handed
         return int(module.run(args))
     except _errors().HomeopsError as exc:
         if debug:
@@ -184,28 +208,33 @@ _NO_TEARDOWN = frozenset({"check"})
 
 
 def entry() -> None:
-    code = main()
+    code = main(defer=True)
     resident = sys.modules.get("homeops.resident")  # imported when a check asked for one
     if _ran in _NO_TEARDOWN:
         _finish()
+        run_afterwards()
         if resident is not None:
             resident.spawn_if_wanted()
         os._exit(code)
+    run_afterwards()
     if resident is not None:
         sys.stdout.flush()
         resident.spawn_if_wanted()
     sys.exit(code)
 
 
-def run_command(argv: Sequence[str]) -> int:
+def run_command(argv: Sequence[str], *, handed: object = None, report: Callable[[int], object]) -> int:
     """``homeops argv`` in a child of the resident process (:mod:`homeops.resident`): main, then what
-    a process that ends with ``os._exit`` must do first."""
-    code = main(argv)
+    a process that ends with ``os._exit`` must do first. ``report`` is told the exit status as soon
+    as the output is out, before the :func:`afterwards` tasks."""
+    code = main(argv, handed=handed, defer=True)
     if _ran not in _NO_TEARDOWN:
         import atexit
 
         atexit._run_exitfuncs()
     _finish()
+    report(code)
+    run_afterwards()
     return code
 
 

@@ -70,8 +70,7 @@ class _FileCache:
         self.walked = tree.stats
         """The files the walk found (regular files inside the repository, parents folders inside it)."""
         self.listings = tree.listings
-        """The folders the walk read (inside the repository), with every entry they hold."""
-        self._names: dict[str, frozenset[str]] = {}
+        """The folders the walk read (inside the repository), with the name of every entry they hold."""
         self.root = str(tree.root)
         self.real_root = os.path.realpath(tree.root)
 
@@ -79,12 +78,6 @@ class _FileCache:
         found = self.reals.get(rel)
         if found is None:
             found = self.reals[rel] = os.path.realpath(os.path.join(self.root, rel) if rel else self.root)
-        return found
-
-    def _listed(self, folder: str) -> frozenset[str]:
-        found = self._names.get(folder)
-        if found is None:
-            found = self._names[folder] = frozenset(entry.name for entry in self.listings[folder])
         return found
 
     def kind(self, rel: str) -> str | None:
@@ -101,7 +94,7 @@ class _FileCache:
             self.kinds[rel] = "dir"
             return "dir"
         folder, _, name = rel.rpartition("/")
-        if rel and folder in self.listings and name not in self._listed(folder):
+        if rel and folder in self.listings and name not in self.listings[folder]:
             self.kinds[rel] = None
             return None
         result: str | None

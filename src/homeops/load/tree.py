@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 from ..records import NamedTuple
-from .ignore import IgnoreRules, SourceIgnore, SourcePattern, read_source_patterns
+from .ignore import SourceIgnore, SourcePattern, read_source_patterns
 from .prefetch import MINIMUM as _PARALLEL_MIN
 from .prefetch import YAML_SUFFIXES
 from .walk import Walk, read_file, walk
@@ -60,14 +60,13 @@ class SourceTree:
         self._root_text = str(self.root)
         self._parsed: dict[str, ParsedFile] = {}
         self._cache = cache
-        self._ignore_cache: dict[str, IgnoreRules | None] = {}
         self._files: list[str] | None = None
         self._inside_cache: dict[str, bool] = {"": True}
         self._prefetch: Split[str] | None = None
         self.stats: dict[str, tuple[int, int]] = {}
         """(size, mtime_ns) of every walked file: the parse cache and artifact digests compare them."""
-        self.listings: dict[str, list[os.DirEntry[str]]] = {}
-        """The entries of every folder the walk read (see :attr:`homeops.load.walk.Walk.listings`)."""
+        self.listings: dict[str, frozenset[str]] = {}
+        """The entry names of every folder the walk read (see :attr:`homeops.load.walk.Walk.listings`)."""
         self.escapes: list[str] = []
         """Symlinks that point outside the repository (never followed)."""
         self.unreadable: list[tuple[str, str]] = []
@@ -268,7 +267,6 @@ class SourceTree:
         for rel in walked.escapes:
             self._escape(rel)
         self.unreadable.extend(walked.unreadable)
-        self._ignore_cache.update(walked.ignores)
         self.listings.update(walked.listings)
 
     def yaml_files(self) -> list[str]:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 class Walk:
     """The files of one repository and what was learnt on the way."""
 
-    __slots__ = ("escapes", "files", "ignores", "listings", "stats", "unreadable")
+    __slots__ = ("escapes", "files", "listings", "stats", "unreadable")
 
     def __init__(self) -> None:
         self.files: list[str] = []
@@ -30,11 +30,37 @@ class Walk:
         self.unreadable: list[tuple[str, str]] = []
         """(repo-relative path, why) of folders and files that could not be read (permission denied):
         what is below them is missing from ``files``."""
-        self.ignores: dict[str, IgnoreRules | None] = {}
-        """Ignore files read on the way, by repo-relative path (None: absent or empty)."""
-        self.listings: dict[str, list[os.DirEntry[str]]] = {}
-        """Every entry of each folder the walk read, ignored ones included (what is not there is
-        missing), by repo-relative path."""
+        self.listings: dict[str, frozenset[str]] = {}
+        """The names of every entry of each folder the walk read, ignored ones included (what is not
+        there is missing), by repo-relative path."""
+
+    def plain(self) -> dict[str, object]:
+        """The walk as plain data, for ``marshal`` (a resident process's caller hands it over)."""
+        return {
+            "files": self.files,
+            "stats": self.stats,
+            "escapes": self.escapes,
+            "unreadable": self.unreadable,
+            "listings": self.listings,
+        }
+
+    @classmethod
+    def from_plain(cls, data: object) -> Walk | None:
+        """The walk :meth:`plain` made; None when ``data`` is not one."""
+        if not isinstance(data, dict):
+            return None
+        result = cls()
+        try:
+            result.files = list(data["files"])
+            result.stats = {str(rel): (int(size), int(mtime)) for rel, (size, mtime) in data["stats"].items()}
+            result.escapes = [str(rel) for rel in data["escapes"]]
+            result.unreadable = [(str(rel), str(why)) for rel, why in data["unreadable"]]
+            result.listings = {str(rel): frozenset(names) for rel, names in data["listings"].items()}
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
+        if not all(isinstance(rel, str) and rel in result.stats for rel in result.files):
+            return None
+        return result
 
 
 def repository_root(path: str) -> str:
@@ -133,10 +159,10 @@ class _Walker:
                 raise  # an unreadable root is an error, not an empty repository
             self._unreadable(folder, exc)
             return
-        self.result.listings[folder] = entries
+        self.result.listings[folder] = frozenset(e.name for e in entries)
         if any(e.name == ".gitignore" for e in entries):
             key = f"{folder}/.gitignore" if folder else ".gitignore"
-            rules = self.result.ignores[key] = read_ignore(self.root, key)
+            rules = read_ignore(self.root, key)
             if rules:
                 stack = [*stack, (folder, rules)]
         stats = self.result.stats

@@ -70,23 +70,57 @@ def _run(args: argparse.Namespace) -> int:
     from ...rules import results
 
     root = repository_root(args.path)
-    walked = walk(root)
-    key = None
-    if not args.no_cache:
-        key = results.result_key(root, walked, args.select, offline=args.offline)
-        cached = results.load(key)
-        if cached is not None:
-            return _replay(cached, key, args)
-    from ... import resident
+    handed = _handed(args, root)
+    if handed is not None:
+        walked, key = handed  # a resident process's caller walked, and missed the cache, a moment ago
+    else:
+        walked = walk(root)
+        key = None
+        if not args.no_cache:
+            key = results.result_key(root, walked, args.select, offline=args.offline)
+            cached = results.load(key)
+            if cached is not None:
+                return _replay(cached, key, args)
+        from ... import resident
 
-    # The resident process has every module imported: that is most of a small repository's cold check.
-    delegated = resident.delegate(getattr(args, "argv", None), debug=args.debug)
-    if delegated is not None:
-        return delegated
+        # The resident process has every module imported: most of a small repository's cold check.
+        delegated = resident.delegate(
+            getattr(args, "argv", None), debug=args.debug, handed=_handing(root, walked, key)
+        )
+        if delegated is not None:
+            return delegated
     cached = _with_progress(_check, root, walked, args)
     if key is not None:
-        results.store(key, cached)
+        _store_afterwards(key, cached)
     return _print(cached, _variant(args), args)
+
+
+def _handed(args: argparse.Namespace, root: str) -> tuple[Walk, str | None] | None:
+    """The walk (and result key) of this repository that the caller of a resident process handed
+    over with the request; None when there is none (or it is of another folder)."""
+    handed = getattr(args, "handed", None)
+    if not isinstance(handed, dict) or handed.get("root") != root:
+        return None
+    from ...load.walk import Walk
+
+    walked = Walk.from_plain(handed.get("walk"))
+    key = handed.get("key")
+    if walked is None or not (key is None or isinstance(key, str)):
+        return None
+    return walked, key
+
+
+def _handing(root: str, walked: Walk, key: str | None) -> dict[str, object]:
+    """What :func:`_handed` reads back in the resident process: plain data, for ``marshal``."""
+    return {"root": root, "walk": walked.plain(), "key": key}
+
+
+def _store_afterwards(key: str, cached: CachedCheck) -> None:
+    """Store the result for the next run once the output is out (:func:`homeops.cli.main.afterwards`)."""
+    from ...rules import results
+    from ..main import afterwards
+
+    afterwards(lambda: results.store(key, cached))
 
 
 def _variant(args: argparse.Namespace) -> str:
@@ -110,10 +144,8 @@ def _replay(cached: CachedCheck, key: str, args: argparse.Namespace) -> int:
     """Print a stored result, rendering (and storing) this output variant first if it is new."""
     variant = _variant(args)
     if variant not in cached.outputs:
-        from ...rules import results
-
         cached.outputs[variant] = _render(cached.to_findings(), cached.stats, args)
-        results.store(key, cached)
+        _store_afterwards(key, cached)
     return _print(cached, variant, args)
 
 
