@@ -49,7 +49,7 @@ _serving = False
 SOMETIMES = (
     "homeops.kustomize.remote", "homeops.render.charts.oci", "homeops.render.charts.helmrepo",
     "homeops.render.charts.git", "homeops.render.charts.schemas", "homeops.render.charts.archive",
-    "homeops.git", "homeops.proc", "homeops.localnet", "homeops.fsutil",
+    "homeops.git", "homeops.proc", "homeops.localnet", "homeops.fsutil", "homeops.secrets.sops",
     "subprocess", "tempfile", "hashlib", "shutil", "tarfile", "gzip", "ssl", "urllib.request",
     "http.client", "dataclasses", "mmap", "signal", "email.message", "email.parser", "unicodedata",
     "encodings.idna",
