@@ -888,7 +888,10 @@ def compose(text: str, *, tags: bool = True) -> list[yaml.Node]:
     ``tags=False`` leaves every scalar a string, which is all :func:`locate` needs, and is faster.
     Node trees share aliased nodes (nothing is expanded), so an alias bomb costs nothing here.
     """
-    for loader_cls in _TAGGED if tags else _UNTAGGED:
+    loaders = _TAGGED if tags else _UNTAGGED
+    if _redefines_anchor(text):
+        loaders = loaders[1:]  # libyaml's composer would refuse it, after composing most of it
+    for loader_cls in loaders:
         loader = loader_cls(text)
         nodes: list[yaml.Node] = []
         try:
@@ -902,6 +905,17 @@ def compose(text: str, *, tags: bool = True) -> list[yaml.Node]:
         finally:
             loader.dispose()
     return []
+
+
+_ANCHOR_DEFINED = re.compile(r"(?:^|[\s\[{,])&([^\s\[\]{},]+)")
+
+
+def _redefines_anchor(text: str) -> bool:
+    """Whether ``text`` seems to define an anchor twice (a hint: a wrong guess costs only time)."""
+    if "&" not in text:
+        return False
+    names = _ANCHOR_DEFINED.findall(text)
+    return len(names) != len(set(names))
 
 
 def locate(node: yaml.Node, path: Sequence[str | int]) -> int:
