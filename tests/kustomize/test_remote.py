@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kustomize_testlib import Outcome, differences, kubectl_build, kubectl_path
+from kustomize_testlib import differences, kubectl_build, kubectl_path
 
 from homeops.cli.main import main
 from homeops.errors import HomeopsError
-from homeops.kustomize import build, remote
+from homeops.kustomize import BuildResult, build, remote
 from homeops.kustomize.loader import OutsideSource, RemoteUnavailable
 from homeops.load.tree import SourceTree
 from services import GitRemote, git_remote
@@ -353,12 +353,16 @@ def _overlay_repo(tmp: Path, entry: str) -> Path:
     return repo
 
 
-def _with_kubectl(tmp: Path, repo: Path, origin: GitRemote, monkeypatch: pytest.MonkeyPatch) -> Outcome:
-    """What the real ``kubectl kustomize`` builds for ``app``, cloning the remote itself."""
+def _assert_built_as_kubectl_builds(
+    tmp: Path, repo: Path, built: BuildResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``built`` (homeops' build of ``app``) holds what the real ``kubectl kustomize`` builds for it,
+    cloning the remote itself."""
     monkeypatch.setenv("HOME", str(tmp / "kubectl-home"))
-    outcome = kubectl_build(repo / "app")
-    assert not outcome.failed, outcome.error
-    return outcome
+    expected = kubectl_build(repo / "app")
+    assert not expected.failed, expected.error
+    assert expected.objects is not None
+    assert differences(expected.objects, [r.obj for r in built.resources]) == ""
 
 
 def test_a_cached_remote_base_is_built_natively_as_kubectl_builds_it(
@@ -372,9 +376,7 @@ def test_a_cached_remote_base_is_built_natively_as_kubectl_builds_it(
     kubectl = _kubectl_calls(monkeypatch)
     built = build(SourceTree(repo), "app", flux=True)
     assert built.fallback is None and kubectl == []
-    expected = _with_kubectl(tmp_path, repo, origin, monkeypatch)
-    assert expected.objects is not None
-    assert differences(expected.objects, [r.obj for r in built.resources]) == ""
+    _assert_built_as_kubectl_builds(tmp_path, repo, built, monkeypatch)
     names = sorted(r.obj["metadata"]["name"] for r in built.resources)
     assert names[0] == "local-x" and "ov-web-x" in names
     # the remote's objects are placed at the entry's line; the local ones at their own file
@@ -410,9 +412,7 @@ def test_a_remote_base_using_what_native_leaves_to_kubectl_still_builds_right(
     built = build(SourceTree(repo), "app", flux=True)
     assert built.fallback is not None and "remote resource" in built.fallback
     assert len(kubectl) == 1
-    expected = _with_kubectl(tmp_path, repo, origin, monkeypatch)
-    assert expected.objects is not None
-    assert differences(expected.objects, [r.obj for r in built.resources]) == ""
+    _assert_built_as_kubectl_builds(tmp_path, repo, built, monkeypatch)
     deployment = next(r.obj for r in built.resources if r.obj["kind"] == "Deployment")
     assert deployment["metadata"]["labels"]["copied"] == "web"
 
@@ -491,9 +491,7 @@ def test_a_remote_component_is_built_natively_as_kubectl_builds_it(
     kubectl = _kubectl_calls(monkeypatch)
     built = build(SourceTree(repo), "app", flux=True)
     assert built.fallback is None and kubectl == []
-    expected = _with_kubectl(tmp_path, repo, origin, monkeypatch)
-    assert expected.objects is not None
-    assert differences(expected.objects, [r.obj for r in built.resources]) == ""
+    _assert_built_as_kubectl_builds(tmp_path, repo, built, monkeypatch)
     where = {r.obj["kind"]: (r.origin.path, r.origin.line) for r in built.resources}
     assert where == {
         "Deployment": ("app/deployment.yaml", 1),
