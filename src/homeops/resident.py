@@ -275,7 +275,8 @@ class _Server:
     """One child is forked ahead (the spare), blocked in ``accept``: a request it takes runs at once,
     with no fork to wait for. It hands the connection over (:meth:`_take`); this process forks the
     next spare when that child has ended (or at once, when another caller is waiting), and sends the
-    exit status when the child ends (:meth:`_reap`), unless the child told its caller already."""
+    exit status again when the child ends (:meth:`_reap`): the child tells its caller first
+    (:func:`_report`); this is what the caller reads when the child died before it could."""
 
     def __init__(self, path: str) -> None:
         import socket
