@@ -26,6 +26,7 @@ FEATURES = [
     ("strategic-merge", ""),
     ("strategic-merge-lists", ""),
     ("json-patch", ""),
+    ("named-targets", ""),
     ("components", "app"),
     ("components", "components/alerts"),
     ("configurations", ""),

@@ -23,8 +23,9 @@ from .generators import content_hash, generate
 from .kfile import Kustomization, PatchSpec
 from .loader import Loader, RemoteUnavailable, looks_remote
 from .nameref import NameRefError, fix_references
-from .patches import LoadedPatch, apply, classify, from_spec
+from .patches import LoadedPatch, apply, classify, from_spec, keeps_names
 from .resid import Res, ResId, format_id
+from .selector import ByName
 from .transformers import TransformError
 
 TYPE_CHECKING = False
@@ -486,11 +487,17 @@ class Builder:
                 for patch in self._strategic_merge_entry(kust, entry, where):
                     acc.resources = apply(acc.resources, patch, unique=unique)
                     unique = _checked(patch, unique)
+        by_name: ByName | None = None
         for spec in kust.patches:
             with self._at(kust, spec.section, spec.index) as where:
                 patch = self._load_patch(kust, spec, where)
-                acc.resources = apply(acc.resources, patch, unique=unique)
+                before = len(acc.resources)
+                if by_name is None:
+                    by_name = ByName(acc.resources)
+                acc.resources = apply(acc.resources, patch, unique=unique, by_name=by_name)
                 unique = _checked(patch, unique)
+                if not keeps_names(patch, before, acc.resources):
+                    by_name = None
         if kust.namespace:
             self._run(
                 kust,

@@ -19,7 +19,7 @@ from .jsonpatch import JsonPatchError
 from .jsonpatch import apply as apply_json
 from .kfile import PatchSpec, Selector
 from .resid import Res, format_id, split_gv, text
-from .selector import SelectorError, select
+from .selector import ByName, SelectorError, select
 from .strategic import MergeError, merge
 
 
@@ -116,13 +116,19 @@ def _patch_id(doc: dict[str, Any]) -> tuple[str, str, str, str, str]:
 
 
 def apply(
-    resources: list[Res], patch: LoadedPatch, *, json_requires_target: bool = True, unique: bool = False
+    resources: list[Res],
+    patch: LoadedPatch,
+    *,
+    json_requires_target: bool = True,
+    unique: bool = False,
+    by_name: ByName | None = None,
 ) -> list[Res]:
     """Apply one loaded patch; returns the new resource list (a ``$patch: delete`` drops objects).
 
     ``unique``: the caller knows that no two of ``resources`` share an id (the list a strategic merge
     patch returned, untouched since). Such a patch keeps every object's id unless it allows a name or
     kind change, so its check that no two objects became the same is then known to pass and is skipped.
+    ``by_name``: an index of ``resources`` for the target (see :func:`keeps_names` for how long it holds).
     """
     try:
         if patch.json_ops is not None:
@@ -132,19 +138,30 @@ def apply(
                     where=patch.where,
                     hint="add 'target:' with at least the kind and name to patch",
                 )
-            for res in select(resources, patch.target):
+            for res in select(resources, patch.target, by_name):
                 _apply_json(res, patch)
             return resources
         for doc in patch.strategic:
             if patch.target is None:
                 targets = _by_id(resources, doc, patch.where)
             else:
-                targets = select(resources, patch.target)
+                targets = select(resources, patch.target, by_name)
             resources = _apply_strategic(resources, targets, doc, patch, unique=unique)
             unique = True  # _apply_strategic checked the whole list
         return resources
     except SelectorError as exc:
         raise KustomizeError(f"invalid patch target: {exc}", where=patch.where) from None
+
+
+def keeps_names(patch: LoadedPatch, before: int, after: list[Res]) -> bool:
+    """Whether a :class:`ByName` index of the ``before`` objects still holds for the ``after`` ones
+    ``patch`` left: a strategic merge patch that allows no name or kind change keeps every object's
+    names (and ``prev``), unless it deleted some; a JSON patch may rename."""
+    return (
+        patch.json_ops is None
+        and not (patch.allow_name_change or patch.allow_kind_change)
+        and len(after) == before
+    )
 
 
 def _by_id(resources: Sequence[Res], doc: dict[str, Any], where: Where) -> list[Res]:

@@ -41,12 +41,47 @@ def _matches(pattern: str, value: str) -> bool:
     return _anchored(pattern).match(value) is not None
 
 
-def select(resources: Sequence[Res], target: Selector) -> list[Res]:
-    """The objects a patch target picks, as kustomize's ResMap.Select does."""
+class ByName:
+    """The objects of one build step by the names :func:`select` compares a literal target name with
+    (the current one and the original one), for a run of patches that each name their target: an
+    overlay patching each of its bases' objects would otherwise test every object for every patch.
+
+    Valid while no object of the list is renamed, added or removed: the caller drops it then.
+    """
+
+    __slots__ = ("_asked", "_names", "_resources")
+
+    def __init__(self, resources: Sequence[Res]) -> None:
+        self._resources = resources
+        self._names: dict[str, list[Res]] | None = None
+        self._asked = False
+
+    def named(self, name: str) -> Sequence[Res]:
+        """The objects (in list order) whose current or original name may be ``name``."""
+        if self._names is None:
+            if not self._asked:
+                self._asked = True  # one question alone costs a scan either way: index from the second
+                return self._resources
+            names: dict[str, list[Res]] = {}
+            for res in self._resources:
+                current = res.name
+                names.setdefault(current, []).append(res)
+                if res.prev and res.prev[0][2] != current:
+                    names.setdefault(res.prev[0][2], []).append(res)
+            self._names = names
+        return self._names.get(name, ())
+
+
+def select(resources: Sequence[Res], target: Selector, by_name: ByName | None = None) -> list[Res]:
+    """The objects a patch target picks, as kustomize's ResMap.Select does (``by_name``: an index of
+    ``resources``, used when the target names its object literally)."""
     labels = parse_label_selector(target.label_selector) if target.label_selector else None
     annotations = parse_label_selector(target.annotation_selector) if target.annotation_selector else None
     # A literal name (most targets name one object) is compared directly: most objects fail there.
     literal_name = target.name if target.name and _is_literal(target.name) else None
+    # (Not with a namespace pattern: an invalid one fails at the first object, named or not.)
+    if literal_name is not None and by_name is not None and _is_literal(target.namespace):
+        resources = by_name.named(literal_name)
     result = []
     for res in resources:
         # Only the parts of the ids the target asks about, in the order ResMap.Select tests them
