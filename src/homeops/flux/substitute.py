@@ -357,7 +357,8 @@ def _walk(value: Any, fn: Callable[[str], str]) -> Any:
             if item.__class__ is str and "$" not in item:
                 new_item = item
             else:
-                new_item = _walk(item, fn) if isinstance(item, str | dict | list) else item
+                # a tuple of types, not `X | Y`: that builds a union object at every call (a hot path)
+                new_item = _walk(item, fn) if isinstance(item, (str, dict, list)) else item
             if out is not None:
                 out[new_key] = new_item
             elif new_key is not key or new_item is not item:
@@ -374,7 +375,7 @@ def _walk(value: Any, fn: Callable[[str], str]) -> Any:
             if item.__class__ is str and "$" not in item:
                 new_item = item
             else:
-                new_item = _walk(item, fn) if isinstance(item, str | dict | list) else item
+                new_item = _walk(item, fn) if isinstance(item, (str, dict, list)) else item
             if items is not None:
                 items.append(new_item)
             elif new_item is not item:
@@ -411,12 +412,12 @@ def _strings_with_vars(value: Any, path: tuple[str | int, ...], found: list[Any]
             if item.__class__ is str:
                 if "${" in item:
                     found.append(((*path, key), item))
-            elif isinstance(item, str | dict | list):
+            elif isinstance(item, (str, dict, list)):
                 _strings_with_vars(item, (*path, key), found)
     elif isinstance(value, list):
         for i, item in enumerate(value):
             if item.__class__ is str:
                 if "${" in item:
                     found.append(((*path, i), item))
-            elif isinstance(item, str | dict | list):
+            elif isinstance(item, (str, dict, list)):
                 _strings_with_vars(item, (*path, i), found)

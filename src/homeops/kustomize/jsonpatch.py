@@ -93,7 +93,8 @@ def _parent(root: list[Any], path: str) -> tuple[Any, str]:
         node = root[0] = private(node)
     for token in tokens[:-1]:
         key, child = _step(node, token)
-        if private is not None and isinstance(child, dict | list):
+        # a tuple of types, not `X | Y`: that builds a union object at every call (a hot path)
+        if private is not None and isinstance(child, (dict, list)):
             owned = private(child)
             if owned is not child:
                 node[key] = child = owned

@@ -480,7 +480,8 @@ def _show(at: Sequence[str | int]) -> str:
 def _kind(value: Any) -> str:
     if isinstance(value, bool):
         return f"boolean {str(value).lower()}"
-    if isinstance(value, int | float):
+    # a tuple of types, not `X | Y`: that builds a union object at every call (a hot path)
+    if isinstance(value, (int, float)):
         return f"number {value}"
     if isinstance(value, list):
         return "a list"

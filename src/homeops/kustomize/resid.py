@@ -238,7 +238,8 @@ class Res:
                 node = child
                 continue
             child = node.get(step)
-            if not isinstance(child, dict | list):
+            # a tuple of types, not `X | Y`: that builds a union object at every call (a hot path)
+            if not isinstance(child, (dict, list)):
                 child = {}
                 self._owned.add(id(child))
                 self._keep.append(child)

@@ -321,7 +321,8 @@ def _find(items: list[Any], keys: list[str], values: list[str]) -> Any:
     """kyaml's ElementMatcher: the first element whose fields equal ``values`` exactly."""
     if not keys or not keys[0]:
         for item in items:
-            if not isinstance(item, dict | list) and _scalar_text(item) == values[0]:
+            # a tuple of types, not `X | Y`: that builds a union object at every call (a hot path)
+            if not isinstance(item, (dict, list)) and _scalar_text(item) == values[0]:
                 return item
         return MISSING
     for item in items:
@@ -374,7 +375,7 @@ def _set_element(items: list[Any], element: Any, keys: list[str], values: list[s
 def _field_matches(item: Any, key: str, value: str) -> bool:
     """kyaml's FieldMatcher with a string value (an empty value matches any value)."""
     if not key:
-        return not isinstance(item, dict | list) and (not value or _scalar_text(item) == value)
+        return not isinstance(item, (dict, list)) and (not value or _scalar_text(item) == value)
     if not isinstance(item, dict) or key not in item:
         return False
     return not value or _value(item, key) == value

@@ -112,7 +112,8 @@ def set_namespace(resources: Sequence[Res], namespace: str, specs: Sequence[Fiel
 
 def _namespace_setter(namespace: str) -> Any:
     def setter(res: Res, path: Path, value: Any) -> None:
-        if isinstance(value, dict | list):
+        # a tuple of types, not `X | Y`: that builds a union object at every call (a hot path)
+        if isinstance(value, (dict, list)):
             raise FieldSpecError("namespace field specs must target scalar fields")
         _set_scalar(res, path, namespace)
 
@@ -147,7 +148,7 @@ def add_affix(resources: Sequence[Res], affix: str, specs: Sequence[FieldSpec], 
                 res.store_previous_id()
 
             def setter(res: Res, path: Path, value: Any) -> None:
-                if isinstance(value, dict | list):
+                if isinstance(value, (dict, list)):
                     raise FieldSpecError("name field specs must target scalar fields")
                 current = "" if value is MISSING or value is None else text(value)
                 _set_scalar(res, path, current + affix if suffix else affix + current)
@@ -222,7 +223,7 @@ def set_images(resources: Sequence[Res], image: ImageSpec, specs: Sequence[Field
         _legacy_images(res, res.obj, (), update)
 
         def setter(res: Res, path: Path, value: Any) -> None:
-            if isinstance(value, dict | list):
+            if isinstance(value, (dict, list)):
                 raise FieldSpecError("image field specs must target scalar fields")
             new = update(text(value) if value is not MISSING and value is not None else "")
             if new is not None:
@@ -235,7 +236,7 @@ def set_images(resources: Sequence[Res], image: ImageSpec, specs: Sequence[Field
 def _legacy_images(res: Res, node: Any, path: Path, update: Any) -> None:
     if isinstance(node, dict):
         for key, value in node.items():
-            if isinstance(value, dict | list):
+            if isinstance(value, (dict, list)):
                 _legacy_images(res, value, (*path, key), update)
             if key in ("containers", "initContainers") and isinstance(value, list):
                 for i, container in enumerate(value):
@@ -245,7 +246,7 @@ def _legacy_images(res: Res, node: Any, path: Path, update: Any) -> None:
                             res.writable((*path, key, i))["image"] = new
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            if isinstance(value, dict | list):
+            if isinstance(value, (dict, list)):
                 _legacy_images(res, value, (*path, i), update)
 
 
@@ -294,7 +295,7 @@ def set_replicas(resources: Sequence[Res], replica: ReplicaSpec, specs: Sequence
     found = False
 
     def setter(res: Res, path: Path, value: Any) -> None:
-        if isinstance(value, dict | list):
+        if isinstance(value, (dict, list)):
             raise FieldSpecError("replica field specs must target scalar fields")
         _set_scalar(res, path, replica.count)
 

@@ -691,7 +691,8 @@ def _key(value: Any, top: list[Any], event: Any, stack: list[list[Any]], reading
         if top[_MERGES] is not None and not reading.v2:
             raise _Refused(line, "duplicate merge key")
         return _MERGE
-    if isinstance(value, dict | list):
+    # a tuple of types, not `X | Y`: that builds a union object at every call (a hot path)
+    if isinstance(value, (dict, list)):
         raise _Refused(line, "a mapping or a list used as a mapping key (go-yaml: invalid map key)")
     mapping = top[_CONTAINER]
     if reading.v2:

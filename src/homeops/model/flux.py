@@ -29,7 +29,8 @@ DEPRECATED_VERSIONS: dict[tuple[str, str], str] = {
 
 
 def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) else (str(value) if isinstance(value, int | float) else None)
+    # a tuple of types, not `X | Y`: that builds a union object at every call (a hot path)
+    return value if isinstance(value, str) else (str(value) if isinstance(value, (int, float)) else None)
 
 
 def _map(value: Any) -> Mapping[str, Any]:

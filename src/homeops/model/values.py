@@ -118,13 +118,14 @@ def _image_keys(value: Any, path: list[str | int], out: list[tuple[Path, Any]]) 
         for key, item in value.items():
             if key == "image":
                 out.append(((*path, key), item))
-            elif isinstance(item, dict | list):
+            # a tuple of types, not `X | Y`: that builds a union object at every call (a hot path)
+            elif isinstance(item, (dict, list)):
                 path.append(key)
                 _image_keys(item, path, out)
                 path.pop()
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            if isinstance(item, dict | list):  # (a scalar holds no image key)
+            if isinstance(item, (dict, list)):  # (a scalar holds no image key)
                 path.append(i)
                 _image_keys(item, path, out)
                 path.pop()

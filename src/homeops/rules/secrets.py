@@ -320,7 +320,8 @@ def _credentials(values: Any, path: list[str | int], found: list[tuple[tuple[str
                     and _credential_key(key, item, values)
                 ):
                     found.append(((*path, key), key))
-            elif isinstance(item, dict | list):
+            # a tuple of types, not `X | Y`: that builds a union object at every call (a hot path)
+            elif isinstance(item, (dict, list)):
                 path.append(key)
                 _credentials(item, path, found)
                 path.pop()
@@ -332,7 +333,7 @@ def _credentials(values: Any, path: list[str | int], found: list[tuple[tuple[str
                     if _literal(item["value"]) and _credential_key(name, str(item["value"])):
                         found.append(((*path, i, "value"), name))
                         continue
-            if isinstance(item, dict | list):  # (nothing else holds a credential-named key)
+            if isinstance(item, (dict, list)):  # (nothing else holds a credential-named key)
                 path.append(i)
                 _credentials(item, path, found)
                 path.pop()

@@ -142,7 +142,8 @@ def as_json(value: Any) -> Any:
         return {_json_key(k): as_json(v) for k, v in value.items()}
     if isinstance(value, list):
         return [as_json(v) for v in value]
-    if value is None or isinstance(value, str | bool | int | float):
+    # a tuple of types, not `X | Y`: that builds a union object at every call (a hot path)
+    if value is None or isinstance(value, (str, bool, int, float)):
         return value
     if hasattr(value, "isoformat"):
         return value.isoformat()
@@ -192,14 +193,14 @@ def _describe(value: Any) -> str:
     if isinstance(value, _Hidden):
         inner = value.value
         kind = "null" if inner is None else "a list" if isinstance(inner, list) else "an object"
-        if isinstance(inner, bool | int | float | str):
+        if isinstance(inner, (bool, int, float, str)):
             kind = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}[type(inner)]
         return f"{kind} (value not shown)"
     if value is None:
         return "null"
     if isinstance(value, bool):
         return f"boolean {'true' if value else 'false'}"
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         return f"number {value}"
     if isinstance(value, str):
         shown = value if len(value) <= 40 else value[:37] + "..."
