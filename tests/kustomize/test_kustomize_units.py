@@ -10,11 +10,14 @@ import pytest
 from kustomize_testlib import FIXTURES, kubectl_path
 
 from homeops.cli.main import main
+from homeops.errors import Where
 from homeops.kustomize import build, legacy_sort
 from homeops.kustomize.jsonpatch import JsonPatchError, apply
 from homeops.kustomize.kfile import Selector
+from homeops.kustomize.patches import LoadedPatch
+from homeops.kustomize.patches import apply as apply_patch
 from homeops.kustomize.resid import Res
-from homeops.kustomize.selector import parse_label_selector, select
+from homeops.kustomize.selector import ByName, parse_label_selector, select
 from homeops.kustomize.strategic import merge
 from homeops.kustomize.transformers import split_image
 from homeops.load.tree import SourceTree
@@ -105,6 +108,37 @@ def test_label_selector_and_target() -> None:
     assert [r.name for r in chosen] == ["web"]
     assert [r.name for r in select(objects, Selector(name="w"))] == []
     assert [r.name for r in select(objects, Selector(namespace="default"))] == ["web", "db"]
+
+
+def _config_maps(*names: str) -> list[Res]:
+    objects = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": n}, "data": {}} for n in names]
+    return [Res(obj, Origin("f.yaml", 1)) for obj in objects]
+
+
+def test_selection_by_name_index_is_a_scan() -> None:
+    objects = _config_maps("base-a", "b", "base-b", "c")
+    objects[0].prev.append(("ConfigMap", "default", "a"))  # renamed a -> base-a
+    objects[2].prev.append(("ConfigMap", "default", "b"))  # renamed b -> base-b
+    targets = [Selector(name=n) for n in ("a", "base-a", "b", "c", "x")]
+    targets += [Selector(name="base-.*"), Selector(kind="ConfigMap", name="b", namespace="default")]
+    index = ByName(objects)
+    for target in [*targets, *targets]:  # the second round answers from the index
+        assert select(objects, target, index) == select(objects, target), target
+    assert [r.name for r in select(objects, Selector(name="b"), index)] == ["b", "base-b"]
+
+
+def test_patch_documents_after_a_deletion_do_not_see_the_deleted_object() -> None:
+    # Two documents of one patch: the second must not reach what the first deleted (the index of
+    # names is dropped after a deletion). Here it would fail: its data is not a mapping.
+    objects = _config_maps("a", "c")
+    index = ByName(objects)
+    select(objects, Selector(name="a"), index)  # the next question is answered from the index
+    docs = (
+        {"$patch": "delete", "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "any"}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "any"}, "data": ["not a map"]},
+    )
+    patch = LoadedPatch(where=Where("k.yaml", 1), strategic=docs, target=Selector(name="c"))
+    assert [r.name for r in apply_patch(objects, patch, by_name=index)] == ["a"]
 
 
 def test_copy_on_write_leaves_the_parsed_source_untouched() -> None:

@@ -146,8 +146,11 @@ def apply(
                 targets = _by_id(resources, doc, patch.where)
             else:
                 targets = select(resources, patch.target, by_name)
+            before = len(resources)
             resources = _apply_strategic(resources, targets, doc, patch, unique=unique)
             unique = True  # _apply_strategic checked the whole list
+            if not keeps_names(patch, before, resources):
+                by_name = None  # for the patch's next document
         return resources
     except SelectorError as exc:
         raise KustomizeError(f"invalid patch target: {exc}", where=patch.where) from None
@@ -181,39 +184,40 @@ def _by_id(resources: Sequence[Res], doc: dict[str, Any], where: Where) -> list[
 def _apply_strategic(
     resources: list[Res], targets: Sequence[Res], doc: dict[str, Any], patch: LoadedPatch, *, unique: bool
 ) -> list[Res]:
-    chosen = {id(t) for t in targets}
-    kept: list[Res] = []
-    for res in resources:
-        if id(res) in chosen:
-            patch_copy = deep_copy(doc)
-            patch_copy["apiVersion"] = res.obj.get("apiVersion")
-            patch_copy["kind"] = doc.get("kind")
-            name, namespace, kind = res.name, res.namespace, res.kind
-            if patch.allow_name_change or patch.allow_kind_change:
-                res.store_previous_id()
-            try:
-                merged = merge(res.obj, patch_copy)
-            except MergeError as exc:
-                raise KustomizeError(
-                    f"cannot apply the patch to {res.kind} {res.name!r}: {exc}",
-                    where=patch.where,
-                    hint="a patch field must have the same shape (map, list, value) as in the object",
-                ) from None
-            if merged is None:
-                continue
-            res.take(merged)
-            if not patch.allow_kind_change:
-                merged["kind"] = kind
-            meta = merged.get("metadata")
-            # the merge copies only what it changes: a mapping it left alone may be shared
-            meta = merged["metadata"] = dict(meta) if isinstance(meta, dict) else {}
-            if not patch.allow_name_change:
-                meta["name"] = name
-            if namespace:
-                meta["namespace"] = namespace
-            else:
-                meta.pop("namespace", None)
-        kept.append(res)
+    # ``targets`` are some of ``resources``, in their order, each once (as both selections make them):
+    # only they are visited, and the list is rebuilt only when the patch deleted some.
+    deleted: set[int] = set()
+    for res in targets:
+        patch_copy = deep_copy(doc)
+        patch_copy["apiVersion"] = res.obj.get("apiVersion")
+        patch_copy["kind"] = doc.get("kind")
+        name, namespace, kind = res.name, res.namespace, res.kind
+        if patch.allow_name_change or patch.allow_kind_change:
+            res.store_previous_id()
+        try:
+            merged = merge(res.obj, patch_copy)
+        except MergeError as exc:
+            raise KustomizeError(
+                f"cannot apply the patch to {res.kind} {res.name!r}: {exc}",
+                where=patch.where,
+                hint="a patch field must have the same shape (map, list, value) as in the object",
+            ) from None
+        if merged is None:
+            deleted.add(id(res))
+            continue
+        res.take(merged)
+        if not patch.allow_kind_change:
+            merged["kind"] = kind
+        meta = merged.get("metadata")
+        # the merge copies only what it changes: a mapping it left alone may be shared
+        meta = merged["metadata"] = dict(meta) if isinstance(meta, dict) else {}
+        if not patch.allow_name_change:
+            meta["name"] = name
+        if namespace:
+            meta["namespace"] = namespace
+        else:
+            meta.pop("namespace", None)
+    kept = [res for res in resources if id(res) not in deleted] if deleted else list(resources)
     if not unique or patch.allow_name_change or patch.allow_kind_change:
         _check_unique(kept, patch.where)
     return kept
