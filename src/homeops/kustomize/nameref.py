@@ -53,6 +53,8 @@ class _Reachable:
         self.resources = resources
         self._scopes: list[tuple[Res, bool, str, str]] | None = None
         self._subsets: dict[tuple[str, frozenset[str]], list[Res]] = {}
+        self._positions: dict[str, list[int]] = {}
+        """Where the objects of each effective namespace are, cluster-scoped ones under ``""``."""
 
     def __call__(self, referrer: Res) -> list[Res]:
         if referrer.cluster_scoped():
@@ -77,11 +79,20 @@ class _Reachable:
                     (res, res.cluster_scoped(), res.effective_namespace(), res.namespace)
                     for res in self.resources
                 ]
-            found = self._subsets[key] = [
-                res
-                for res, cluster_scoped, effective, own in self._scopes
-                if cluster_scoped or effective == namespace or own in subject_namespaces
-            ]
+                for i, (_res, cluster_scoped, effective, _own) in enumerate(self._scopes):
+                    self._positions.setdefault("" if cluster_scoped else effective, []).append(i)
+            if subject_namespaces:
+                found = [
+                    res
+                    for res, cluster_scoped, effective, own in self._scopes
+                    if cluster_scoped or effective == namespace or own in subject_namespaces
+                ]
+            else:
+                # the namespace's objects and the cluster-scoped ones, in list order (an overlay of
+                # many bases asks once per namespace: a scan of every object each time added up)
+                chosen = sorted([*self._positions.get("", ()), *self._positions.get(namespace, ())])
+                found = [self._scopes[i][0] for i in chosen]
+            self._subsets[key] = found
         return list(found)
 
 
