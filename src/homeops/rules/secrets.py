@@ -299,17 +299,28 @@ def _literal(value: Any) -> bool:
     return text.lower() not in ("true", "false", "none", "null", "changeme", "secret", "password")
 
 
-def literal_credentials(values: Any) -> list[tuple[tuple[str | int, ...], str]]:
-    """(path, key) of every credential-named key holding a literal string, depth first."""
-    found: list[tuple[tuple[str | int, ...], str]] = []
-    _credentials(values, [], found)
-    return found
+Found = list[tuple[tuple[str | int, ...], str]]
+"""(path, key) of credential-named keys holding literal strings."""
 
 
-def _credentials(values: Any, path: list[str | int], found: list[tuple[tuple[str | int, ...], str]]) -> None:
-    # Plain recursion over one shared path, copied only for a hit: no generator and no tuple per
-    # container (this walks every HelmRelease's values). A key that never names a credential is
-    # ruled out (memoised) before its value is looked at.
+def literal_credentials(values: Any, seen: dict[int, tuple[Any, Found]] | None = None) -> Found:
+    """(path, key) of every credential-named key holding a literal string, depth first.
+
+    ``seen``: what the containers walked so far hold, by identity, for a caller walking many values
+    that share containers (an overlay's objects share what its patches leave alone with the base's,
+    cluster after cluster; YAML aliases): each container is walked once. The values must not change
+    meanwhile.
+    """
+    return list(_credentials(values, {} if seen is None else seen))
+
+
+def _credentials(values: Any, seen: dict[int, tuple[Any, Found]]) -> Found:
+    # A key that never names a credential is ruled out (memoised) before its value is looked at.
+    ident = id(values)
+    known = seen.get(ident)
+    if known is not None:
+        return known[1]
+    found: Found = []
     if isinstance(values, dict):
         for key, item in values.items():
             if isinstance(item, str):  # (only a string can be a literal credential)
@@ -319,24 +330,25 @@ def _credentials(values: Any, path: list[str | int], found: list[tuple[tuple[str
                     and _literal(item)
                     and _credential_key(key, item, values)
                 ):
-                    found.append(((*path, key), key))
-            # a tuple of types, not `X | Y`: that builds a union object at every call (a hot path)
+                    found.append(((key,), key))
             elif isinstance(item, (dict, list)):
-                path.append(key)
-                _credentials(item, path, found)
-                path.pop()
+                below = _credentials(item, seen)
+                if below:  # (most containers hold none)
+                    found.extend(((key, *path), name) for path, name in below)
     elif isinstance(values, list):
         for i, item in enumerate(values):
             if isinstance(item, dict):
                 name = item.get("name")
                 if isinstance(name, str) and "value" in item and _key_verdict(name) is not False:
                     if _literal(item["value"]) and _credential_key(name, str(item["value"])):
-                        found.append(((*path, i, "value"), name))
+                        found.append(((i, "value"), name))
                         continue
             if isinstance(item, (dict, list)):  # (nothing else holds a credential-named key)
-                path.append(i)
-                _credentials(item, path, found)
-                path.pop()
+                below = _credentials(item, seen)
+                if below:
+                    found.extend(((i, *path), name) for path, name in below)
+    seen[ident] = (values, found)  # the container kept alive with it: its id stays its own
+    return found
 
 
 @rule(
@@ -355,8 +367,9 @@ def _credentials(values: Any, path: list[str | int], found: list[tuple[tuple[str
     one_per_line=True,
 )
 def literal_credential(ctx: Context) -> Iterator[Hit]:
+    seen: dict[int, tuple[Any, Found]] = {}  # the releases of several clusters share their bases' values
     for res, release in ctx.helm_releases():
-        for path, key in literal_credentials(release.values):
+        for path, key in literal_credentials(release.values, seen):
             hit = ctx.hit(
                 res,
                 ("spec", "values", *path),
