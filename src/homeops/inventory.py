@@ -9,7 +9,7 @@ from .flux.tree import CLUSTER, FluxTree
 from .model.base import Resource
 from .model.flux import FLUX_HELM_GROUP, HelmRelease
 from .model.kinds import containers, pod_spec, pod_spec_path
-from .model.values import ImageRef, images
+from .model.values import ImageRef, Seen, images
 from .records import NamedTuple
 
 
@@ -28,6 +28,7 @@ class FoundImage(NamedTuple):
 
 def found_images(resources: Iterable[Resource]) -> Iterator[FoundImage]:
     """Every image of every workload and HelmRelease among ``resources``."""
+    seen: Seen = {}  # the releases of several clusters share their bases' values
     for res in resources:
         pod = pod_spec(res)
         if pod is not None:
@@ -43,7 +44,7 @@ def found_images(resources: Iterable[Resource]) -> Iterator[FoundImage]:
                         f"{res.kind} {res.name!r}",
                     )
         elif res.kind == "HelmRelease" and res.group == FLUX_HELM_GROUP:
-            for found in images(HelmRelease(res).values):
+            for found in images(HelmRelease(res).values, seen):
                 if "${" not in str(found.image):
                     yield FoundImage(
                         res,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from homeops.model.values import Seen, images
 from homeops.rules.secrets import literal_credentials
 
 
@@ -34,3 +35,18 @@ def test_credentials_of_a_shared_container_are_placed_under_each_path() -> None:
     # the same answers without sharing anything
     assert literal_credentials(first) == expected_first
     assert literal_credentials(second) == literal_credentials(second, seen)
+
+
+def test_images_of_a_shared_container_are_placed_under_each_path() -> None:
+    shared: dict[str, Any] = {"sidecar": {"image": {"repository": "ghcr.io/example/sidecar", "tag": "1.2"}}}
+    first = {"extra": shared}
+    second = {"more": [shared], "again": shared}
+    seen: Seen = {}
+    assert [(i.path, str(i.image)) for i in images(first, seen)] == [
+        (("extra", "sidecar", "image"), "ghcr.io/example/sidecar:1.2")
+    ]
+    assert [i.path for i in images(second, seen)] == [
+        ("more", 0, "sidecar", "image"),
+        ("again", "sidecar", "image"),
+    ]
+    assert list(images(second, seen)) == list(images(second))

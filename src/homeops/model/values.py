@@ -93,42 +93,55 @@ def _image_from(value: Any) -> tuple[ImageRef, bool] | None:
     return None
 
 
-def images(values: Mapping[str, Any]) -> Iterator[ValueImage]:
-    """Every image in chart values: app-template containers first, then any ``image:`` mapping."""
-    seen: set[Path] = set()
+Seen = dict[int, tuple[Any, list[tuple[Path, Any]]]]
+"""What the containers walked so far hold (see :func:`images`)."""
+
+
+def images(values: Mapping[str, Any], seen: Seen | None = None) -> Iterator[ValueImage]:
+    """Every image in chart values: app-template containers first, then any ``image:`` mapping.
+
+    ``seen``: the ``image`` keys of the containers walked so far, by identity, for a caller walking
+    many values that share containers (an overlay's objects share what its patches leave alone with the
+    base's, cluster after cluster; YAML aliases): each container is walked once. The values must not
+    change meanwhile.
+    """
+    found_paths: set[Path] = set()
     for path, container in app_template_containers(values):
         found = _image_from(container.get("image"))
         if found is not None:
-            seen.add((*path, "image"))
+            found_paths.add((*path, "image"))
             yield ValueImage((*path, "image"), found[0], True)
-    keys: list[tuple[Path, Any]] = []
-    _image_keys(values, [], keys)
-    for path, value in keys:
-        if path in seen:
+    for path, value in _image_keys(values, {} if seen is None else seen):
+        if path in found_paths:
             continue
         found = _image_from(value)
         if found is not None and isinstance(value, dict):
             yield ValueImage(path, found[0], found[1])
 
 
-def _image_keys(value: Any, path: list[str | int], out: list[tuple[Path, Any]]) -> None:
-    """(path, value) of every ``image`` key, depth first. Plain recursion over one shared path, copied
-    only for a hit: no generator and no tuple per container (this walks every HelmRelease's values)."""
+def _image_keys(value: Any, seen: Seen) -> list[tuple[Path, Any]]:
+    """(path, value) of every ``image`` key below ``value``, depth first, each container walked once."""
+    ident = id(value)
+    known = seen.get(ident)
+    if known is not None:
+        return known[1]
+    out: list[tuple[Path, Any]] = []
     if isinstance(value, dict):
         for key, item in value.items():
             if key == "image":
-                out.append(((*path, key), item))
-            # a tuple of types, not `X | Y`: that builds a union object at every call (a hot path)
+                out.append(((key,), item))
             elif isinstance(item, (dict, list)):
-                path.append(key)
-                _image_keys(item, path, out)
-                path.pop()
+                below = _image_keys(item, seen)
+                if below:  # (most containers hold none)
+                    out.extend(((key, *path), found) for path, found in below)
     elif isinstance(value, list):
         for i, item in enumerate(value):
             if isinstance(item, (dict, list)):  # (a scalar holds no image key)
-                path.append(i)
-                _image_keys(item, path, out)
-                path.pop()
+                below = _image_keys(item, seen)
+                if below:
+                    out.extend(((i, *path), found) for path, found in below)
+    seen[ident] = (value, out)  # the container kept alive with it: its id stays its own
+    return out
 
 
 def app_template_containers(values: Mapping[str, Any]) -> Iterator[tuple[Path, Mapping[str, Any]]]:
