@@ -317,32 +317,42 @@ def walk(res: Res, spec: FieldSpec, setter: Setter, create_kind: str | None) -> 
 
     ``create_kind`` is the shape of a created leaf (``MAP`` or ``SCALAR``); None never creates.
     """
-    _walk(res, spec.parts, spec.create and create_kind is not None, create_kind, setter, res.obj, ())
+    steps = _steps(spec.path)
+    _walk(
+        res, steps, len(steps), 0, spec.create and create_kind is not None, create_kind, setter, res.obj, ()
+    )
+
+
+@lru_cache(maxsize=4096)
+def _steps(path: str) -> tuple[tuple[str, bool], ...]:
+    """The parts of a field path, each with whether it is a list (``name[]``): worked out once, not at
+    every step of every walk (every transformer walks every object)."""
+    return tuple((part[:-2], True) if part.endswith("[]") else (part, False) for part in split_path(path))
 
 
 def _walk(
     res: Res,
-    parts: tuple[str, ...],
+    steps: tuple[tuple[str, bool], ...],
+    count: int,
+    at: int,
     create: bool,
     create_kind: str | None,
     setter: Setter,
     node: Any,
     path: Path,
 ) -> None:
-    if not parts:
+    """The walk from ``steps[at]`` on (``count`` steps in all) at ``node``, found at ``path``."""
+    if at == count:
         setter(res, path, node)
         return
     if isinstance(node, list):
         for i, element in enumerate(node):
-            _walk(res, parts, create, create_kind, setter, element, (*path, i))
+            _walk(res, steps, count, at, create, create_kind, setter, element, (*path, i))
         return
     if not isinstance(node, dict):
         raise FieldSpecError(f"expected a list or mapping at {_show(path)}")
-    name = parts[0]
-    is_seq = name.endswith("[]")
-    if is_seq:
-        name = name[:-2]
-    rest = parts[1:]
+    name, is_seq = steps[at]
+    rest = at + 1 < count
     creating = create and not is_seq
     child = node.get(name, MISSING)
     here = (*path, name)
@@ -351,7 +361,7 @@ def _walk(
             return
         if rest:
             res.writable_map(here)
-            _walk(res, rest, create, create_kind, setter, {}, here)
+            _walk(res, steps, count, at + 1, create, create_kind, setter, {}, here)
         elif create_kind == MAP:
             res.writable_map(here)
             setter(res, here, {})
@@ -368,7 +378,7 @@ def _walk(
             child = {}
         elif rest:
             return  # nothing below a null to visit (kustomize does not complain either)
-    _walk(res, rest, create, create_kind, setter, child, here)
+    _walk(res, steps, count, at + 1, create, create_kind, setter, child, here)
 
 
 def _show(path: Path) -> str:
