@@ -453,6 +453,7 @@ def test_the_native_launcher_leaves_to_python_what_python_alone_knows(
         (("check", FINDINGS, "-o", "json"), {"CI": "true"}),
         (("check", FINDINGS), {"PYTHONIOENCODING": "latin-1"}),
         (("check", odd, "-o", "json"), {}),
+        (("check", FINDINGS, "-o", "json"), {"PYTHONPATH": str(tmp_path / "elsewhere")}),
     ]
     for with_resident in (False, True):
         if with_resident:

@@ -333,12 +333,15 @@ static int delegated(int argc, char **argv) {
     return 0;
 }
 
+/* Whether this command line is for Python itself: the switches of resident.enabled, or a module path
+ * of its own (another homeops than the one this launcher was built for may be on it). */
 static int switched_off(void) {
+    if (is_set("PYTHONPATH") || is_set("PYTHONHOME")) return 1;
     const char *server = getenv("HOMEOPS_SERVER"), *no_fork = getenv("HOMEOPS_NO_FORK");
     if (server != NULL && (strcmp(server, "0") == 0 || strcmp(server, "off") == 0 || strcmp(server, "false") == 0 ||
                            strcmp(server, "no") == 0))
         return 1;
-    return is_set("CI") || (no_fork != NULL && strcmp(no_fork, "1") == 0); /* as resident.enabled */
+    return is_set("CI") || (no_fork != NULL && strcmp(no_fork, "1") == 0);
 }
 
 static int debugging(int argc, char **argv) {
