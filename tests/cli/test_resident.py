@@ -289,9 +289,8 @@ def test_the_resident_process_keeps_no_key_of_the_caller_that_started_it(cache: 
     assert DELEGATED in served.stderr and served.returncode == 0
 
 
-def test_the_pre_commit_hook_is_answered_by_the_resident_process_as_by_itself(
-    cache: Path, tmp_path: Path
-) -> None:
+def _repo_with_a_staged_change(tmp_path: Path, cache: Path) -> tuple[Path, dict[str, str]]:
+    """A committed repository with a staged change the hook refuses; and the environment for git."""
     import shutil
 
     repo = tmp_path / "repo"
@@ -309,7 +308,13 @@ def test_the_pre_commit_hook_is_answered_by_the_resident_process_as_by_itself(
         subprocess.run(["git", *args], cwd=repo, env=git_env, check=True, capture_output=True)
     app = repo / "kubernetes" / "apps" / "default" / "web" / "app"
     subprocess.run(["git", "rm", "-q", str(app / "helmrelease.yaml")], cwd=repo, env=git_env, check=True)
+    return repo, git_env
 
+
+def test_the_pre_commit_hook_is_answered_by_the_resident_process_as_by_itself(
+    cache: Path, tmp_path: Path
+) -> None:
+    repo, git_env = _repo_with_a_staged_change(tmp_path, cache)
     alone = _homeops("--debug", "hook", "run", env={**git_env, "HOMEOPS_SERVER": "0"}, cwd=repo)
     assert alone.returncode == 1 and "LOAD002" in alone.stderr + alone.stdout
     _homeops("check", CLEAN, env=git_env)  # starts the resident process
@@ -525,3 +530,17 @@ def test_installing_the_native_launcher_replaces_only_a_stale_one(tmp_path: Path
     assert up_to_date(str(launcher))
     assert "up to date" in install(str(launcher))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["homeops"]  # nothing half-built left
+
+
+def test_the_pre_commit_hook_through_the_native_launcher_is_answered_as_by_python(
+    cache: Path, tmp_path: Path, launcher: Path
+) -> None:
+    repo, git_env = _repo_with_a_staged_change(tmp_path, cache)
+    alone = _homeops("hook", "run", env={**git_env, "HOMEOPS_SERVER": "0"}, cwd=repo)
+    assert alone.returncode == 1
+    _homeops("check", CLEAN, env=git_env)
+    _wait_for_socket(cache)
+    there = _launched(launcher, "hook", "run", "--debug", env=git_env, cwd=repo)
+    assert DELEGATED.encode() in there.stderr
+    assert (there.returncode, there.stdout.decode()) == (alone.returncode, alone.stdout)
+    assert _without_delegation_line(there.stderr).decode() == alone.stderr
