@@ -544,3 +544,19 @@ def test_the_pre_commit_hook_through_the_native_launcher_is_answered_as_by_pytho
     assert DELEGATED.encode() in there.stderr
     assert (there.returncode, there.stdout.decode()) == (alone.returncode, alone.stdout)
     assert _without_delegation_line(there.stderr).decode() == alone.stderr
+
+
+def test_a_native_launcher_whose_python_is_gone_says_so(tmp_path: Path) -> None:
+    import shutil
+
+    from homeops.launcher import install
+
+    if shutil.which("cc") is None:
+        pytest.skip("no C compiler")
+    python = tmp_path / "venv" / "bin" / "python"  # a venv deleted since
+    built = tmp_path / "homeops"
+    install(str(built), python=str(python))
+    done = subprocess.run([str(built), "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 4  # ExitCode.MISSING_TOOL
+    assert done.stderr.startswith(f"homeops: error: cannot run {python}: No such file or directory\n")
+    assert "hint: install homeops again" in done.stderr and "Traceback" not in done.stderr

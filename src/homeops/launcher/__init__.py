@@ -68,13 +68,13 @@ def up_to_date(dest: str, header: str | None = None) -> bool:
         return False
 
 
-def install(dest: str, *, compiler: str | None = None) -> str:
-    """Build the launcher and put it at ``dest`` (atomically, replacing what is there); what was done,
-    in one line. Raises :class:`~homeops.errors.HomeopsError` (no compiler, a failed build) with
-    ``dest`` untouched."""
+def install(dest: str, *, compiler: str | None = None, python: str | None = None) -> str:
+    """Build the launcher for ``python`` (this one by default) and put it at ``dest`` (atomically,
+    replacing what is there); what was done, in one line. Raises :class:`~homeops.errors.HomeopsError`
+    (no compiler, a failed build) with ``dest`` untouched."""
     from .. import proc
 
-    header = config()
+    header = config(python)
     if up_to_date(dest, header):
         return f"{dest}: the native launcher is up to date"
     cc = compiler or os.environ.get("CC") or "cc"
@@ -98,7 +98,7 @@ def install(dest: str, *, compiler: str | None = None) -> str:
         finally:
             if os.path.exists(built):
                 os.unlink(built)
-    return f"{dest}: the native launcher, for {sys.executable}"
+    return f"{dest}: the native launcher, for {python or sys.executable}"
 
 
 def main(argv: list[str]) -> int:

@@ -50,7 +50,7 @@ static int run_python(int argc, char **argv) {
     }
     fprintf(stderr, "homeops: error: cannot run %s: %s\n  hint: install homeops again (./dev, or pip install)\n",
             HOMEOPS_PYTHON, strerror(errno));
-    return 127;
+    return 4; /* ExitCode.MISSING_TOOL: a required program is missing */
 }
 
 /* -- the request, as marshal writes it ---------------------------------------------------------- */
