@@ -6,13 +6,14 @@
 #   chromium, chromium-driver  a real browser for the HTML report tests (headless, driven by Selenium);
 #                    a browser that a Python package would download cannot be fetched
 #   strace           watches every file a command opens on a hostile repository (none may be outside it)
+#   gcc, libc6-dev   build the native launcher (homeops.launcher: `homeops check` without Python's start-up)
 # The package's own service is kept from starting: tests run their own registries on free ports.
 #   sh .ci/services.sh              say what is installed and why, then install (as root)
 #   sh .ci/services.sh --describe   only say it (one line; ./dev prints it before asking for sudo)
 #   sh .ci/services.sh --described  install without saying it again
 set -eu
-PACKAGES="docker-registry git openssl ca-certificates chromium chromium-driver strace"
-WHY="the tests start a real OCI registry, Git remotes and registry token signing on loopback, open HTML reports in a real headless browser, and trace which files a command opens"
+PACKAGES="docker-registry git openssl ca-certificates chromium chromium-driver strace gcc libc6-dev"
+WHY="the tests start a real OCI registry, Git remotes and registry token signing on loopback, open HTML reports in a real headless browser, trace which files a command opens, and build the native launcher"
 case "${1:-}" in
     --describe)
         echo "installing Debian packages as root: $PACKAGES ($WHY)"

@@ -10,7 +10,9 @@ repository with libyaml (PyYAML's CSafeLoader), bytecode cached. Against it, in 
 * cold: the same, with the resident process running (homeops.resident: the check runs in a fork of
   a process that has its modules imported). Its work is not a child of the measured process, so
   only the wall clock compares;
-* warm: the same command again (the result cache answers, in the calling process).
+* warm: the same command again (the result cache answers: in a child of the resident process when
+  ``homeops`` is the native launcher (homeops.launcher), else in the calling process; through the
+  launcher, as for cold, only the wall clock compares).
 
 Targets (issue 10): cold ≤ 1.5x the floor, warm ≤ 0.3x, on every corpus repository and every shape
 bench/genrepo.py makes. The machine is shared and noisy, so the three commands run interleaved, round
@@ -93,6 +95,7 @@ def measure(repo: Path, runs: int, env: dict[str, str], cache: Path) -> dict[str
         # next spare is forked: not on the clock of the runs that follow (a user types in between).
         time.sleep(SETTLE)
         warm = timed(check, env)
+        time.sleep(SETTLE)  # (through the launcher, the resident process forks its next spare now)
         rounds.append({"base": timed(baseline, env), "fresh": fresh, "cold": cold, "warm": warm})
 
     def ratio(kind: str, index: int) -> float:

@@ -50,8 +50,9 @@ def hook_script(python: str | None = None) -> str:
     return f"""#!/bin/sh
 {MARKER}: written by `homeops hook install`; re-run it to update.
 # Bypass once (not recommended): git commit --no-verify
-if [ -x {interpreter} ] && {interpreter} -c 'import homeops' 2>/dev/null; then
-    set -- {interpreter} -m homeops
+# -P: git runs this in the repository's root, whose own *.py files Python must not import.
+if [ -x {interpreter} ] && {interpreter} -P -c 'import homeops' 2>/dev/null; then
+    set -- {interpreter} -P -m homeops
 elif command -v homeops >/dev/null 2>&1; then
     set -- homeops
 else

@@ -80,7 +80,6 @@ def socket_path() -> str | None:
     ``$XDG_RUNTIME_DIR/homeops`` (the user's folder for sockets), else ``homeops-UID`` in the
     temporary folder (as tmux does; one another user made first is refused, below); when
     ``HOMEOPS_CACHE_DIR`` is set, as everything else of homeops, in that cache (``server/``)."""
-    from .digest import blake2b
     from .load.cache import cache_root
 
     runtime = os.environ.get("XDG_RUNTIME_DIR")
@@ -97,8 +96,16 @@ def socket_path() -> str | None:
         return None
     if not _private_folder(info):
         return None
+    return os.path.join(folder, socket_name())
+
+
+def socket_name() -> str:
+    """The socket's file name: one per Python and homeops installation (the native launcher,
+    :mod:`homeops.launcher`, has it written in)."""
+    from .digest import blake2b
+
     installation = "\0".join((sys.executable, sys.version, os.path.dirname(__file__)))
-    return os.path.join(folder, blake2b(installation.encode(), digest_size=8).hexdigest() + ".sock")
+    return blake2b(installation.encode(), digest_size=8).hexdigest() + ".sock"
 
 
 def _address(path: str) -> tuple[str, int | None]:

@@ -289,9 +289,8 @@ def test_the_resident_process_keeps_no_key_of_the_caller_that_started_it(cache: 
     assert DELEGATED in served.stderr and served.returncode == 0
 
 
-def test_the_pre_commit_hook_is_answered_by_the_resident_process_as_by_itself(
-    cache: Path, tmp_path: Path
-) -> None:
+def _repo_with_a_staged_change(tmp_path: Path, cache: Path) -> tuple[Path, dict[str, str]]:
+    """A committed repository with a staged change the hook refuses; and the environment for git."""
     import shutil
 
     repo = tmp_path / "repo"
@@ -309,7 +308,13 @@ def test_the_pre_commit_hook_is_answered_by_the_resident_process_as_by_itself(
         subprocess.run(["git", *args], cwd=repo, env=git_env, check=True, capture_output=True)
     app = repo / "kubernetes" / "apps" / "default" / "web" / "app"
     subprocess.run(["git", "rm", "-q", str(app / "helmrelease.yaml")], cwd=repo, env=git_env, check=True)
+    return repo, git_env
 
+
+def test_the_pre_commit_hook_is_answered_by_the_resident_process_as_by_itself(
+    cache: Path, tmp_path: Path
+) -> None:
+    repo, git_env = _repo_with_a_staged_change(tmp_path, cache)
     alone = _homeops("--debug", "hook", "run", env={**git_env, "HOMEOPS_SERVER": "0"}, cwd=repo)
     assert alone.returncode == 1 and "LOAD002" in alone.stderr + alone.stdout
     _homeops("check", CLEAN, env=git_env)  # starts the resident process
@@ -344,3 +349,214 @@ def test_the_socket_is_in_a_folder_of_the_users_own(tmp_path: Path, monkeypatch:
     (tmp_path / "tmp" / f"homeops-{os.getuid()}").rmdir()
     (tmp_path / "tmp" / f"homeops-{os.getuid()}").symlink_to(runtime)  # planted: refused
     assert resident.socket_path() is None
+
+
+# -- the native launcher (homeops.launcher): the same conversation without a Python caller ----------
+
+
+@pytest.fixture(scope="module")
+def launcher(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import shutil
+
+    if shutil.which("cc") is None:
+        pytest.skip("no C compiler: the native launcher is optional (.ci/services.sh installs gcc)")
+    from homeops.launcher import install
+
+    built = tmp_path_factory.mktemp("launcher") / "homeops"
+    install(str(built))
+    return built
+
+
+def _launched(
+    launcher: Path, *args: str | Path, env: dict[str, str], **kw: object
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(  # type: ignore[call-overload, no-any-return]
+        [str(launcher), *map(str, args)], env=env, capture_output=True, timeout=120, **kw
+    )
+
+
+def _without_delegation_line(stderr: bytes) -> bytes:
+    return b"".join(line for line in stderr.splitlines(keepends=True) if DELEGATED.encode() not in line)
+
+
+def test_the_native_launcher_compiles_without_a_warning(tmp_path: Path) -> None:
+    import shutil
+
+    from homeops import launcher
+
+    if shutil.which("cc") is None:
+        pytest.skip("no C compiler")
+    (tmp_path / "config.h").write_text(launcher.config())
+    source = Path(launcher.__file__).with_name("launcher.c")
+    done = subprocess.run(
+        [
+            "cc",
+            "-std=c11",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-I",
+            str(tmp_path),
+            "-o",
+            str(tmp_path / "a"),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_check_through_the_native_launcher_is_answered_by_the_resident_process_as_by_python(
+    cache: Path, tmp_path: Path, launcher: Path
+) -> None:
+    import shutil
+
+    repo = tmp_path / "repo"
+    shutil.copytree(FINDINGS, repo)
+    (repo / "café ünïcode.yaml").write_text("kind: [\n")  # a finding whose path is not ASCII
+    _homeops("check", CLEAN, env=_env(cache))  # starts the resident process
+    _wait_for_socket(cache)
+    locales = ({"LANG": "C.UTF-8"}, {"LC_ALL": "C"}, {"LANG": "C"}, {})
+    for extra in locales:
+        base = {k: v for k, v in _env(cache).items() if k not in ("LANG", "LC_ALL", "LC_CTYPE")}
+        env = {**base, **extra}
+        for args in (
+            ("check", repo, "-o", "json"),
+            ("check", repo),
+            ("check", CLEAN),
+            ("--color", "never", "check", repo),
+        ):
+            _forget_results(cache)
+            alone = _homeops(*args, env={**env, "HOMEOPS_SERVER": "0"})
+            for run in ("cold", "warm"):
+                if run == "cold":
+                    _forget_results(cache)
+                there = _launched(launcher, "--debug", *args, env=env)
+                assert DELEGATED.encode() in there.stderr, (extra, args, run, there.stderr)
+                assert there.returncode == alone.returncode
+                assert there.stdout.decode() == alone.stdout, (extra, args, run)
+                assert _without_delegation_line(there.stderr).decode() == alone.stderr
+    # The caller's folder: a relative path means the same thing there.
+    _forget_results(cache)
+    relative = _launched(launcher, "check", ".", "--debug", env=_env(cache), cwd=CLEAN)
+    assert DELEGATED.encode() in relative.stderr and relative.returncode == 0
+
+
+def test_the_native_launcher_leaves_to_python_what_python_alone_knows(
+    cache: Path, tmp_path: Path, launcher: Path
+) -> None:
+    odd = tmp_path / os.fsdecode(b"repo-\xff")  # a path that is not UTF-8
+    import shutil
+
+    shutil.copytree(FINDINGS, odd)
+    cases: list[tuple[tuple[str | Path, ...], dict[str, str]]] = [
+        (("--version",), {}),
+        (("rules",), {}),
+        (("graph", CLEAN), {}),
+        (("check", FINDINGS, "-o", "json"), {"HOMEOPS_SERVER": "0"}),
+        (("check", FINDINGS, "-o", "json"), {"CI": "true"}),
+        (("check", FINDINGS), {"PYTHONIOENCODING": "latin-1"}),
+        (("check", odd, "-o", "json"), {}),
+        (("check", FINDINGS, "-o", "json"), {"PYTHONPATH": str(tmp_path / "elsewhere")}),
+    ]
+    for with_resident in (False, True):
+        if with_resident:
+            _homeops("check", CLEAN, env=_env(cache))
+            _wait_for_socket(cache)
+        for args, extra in cases:
+            _forget_results(cache)
+            alone = _homeops(*args, env=_env(cache, **{**extra, "HOMEOPS_SERVER": "0"}))
+            _forget_results(cache)
+            there = _launched(launcher, *args, env=_env(cache, **extra))
+            assert there.returncode == alone.returncode, args
+            assert there.stdout.decode("utf-8", "surrogateescape") == alone.stdout, args
+    assert _socket(cache) is not None
+
+
+def test_with_no_resident_process_the_native_launcher_checks_in_python_and_starts_one(
+    cache: Path, launcher: Path
+) -> None:
+    alone = _homeops("check", FINDINGS, "-o", "json", env=_env(cache, HOMEOPS_SERVER="0"))
+    _forget_results(cache)
+    first = _launched(launcher, "--debug", "check", FINDINGS, "-o", "json", env=_env(cache))
+    assert DELEGATED.encode() not in first.stderr
+    assert (first.returncode, first.stdout.decode()) == (alone.returncode, alone.stdout)
+    _wait_for_socket(cache)
+    _forget_results(cache)
+    second = _launched(launcher, "--debug", "check", FINDINGS, "-o", "json", env=_env(cache))
+    assert DELEGATED.encode() in second.stderr
+    assert (second.returncode, second.stdout.decode()) == (alone.returncode, alone.stdout)
+
+
+def test_ctrl_c_reaches_the_check_the_native_launcher_handed_over(
+    cache: Path, tmp_path: Path, launcher: Path
+) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    try:
+        from genrepo import generate_shape
+    finally:
+        sys.path.pop(0)
+    repo = tmp_path / "big"
+    generate_shape(repo, "many-small", tmp_path / "gen-cache")
+    _homeops("check", CLEAN, env=_env(cache))
+    _wait_for_socket(cache)
+    caller = subprocess.Popen(
+        [str(launcher), "check", str(repo), "--debug", "-o", "json"],
+        env=_env(cache),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert caller.stderr is not None
+    line = caller.stderr.readline()
+    assert DELEGATED in line
+    caller.send_signal(signal.SIGINT)
+    rest = caller.stderr.read()
+    assert caller.wait(timeout=60) == 130
+    assert "interrupted" in rest
+
+
+def test_installing_the_native_launcher_replaces_only_a_stale_one(tmp_path: Path, launcher: Path) -> None:
+    from homeops.errors import MissingTool
+    from homeops.launcher import install, up_to_date
+
+    dest = tmp_path / "homeops"
+    dest.write_text("#!/bin/sh\necho the script pip wrote\n")
+    assert not up_to_date(str(dest))
+    with pytest.raises(MissingTool):
+        install(str(dest), compiler="no-such-compiler-here")
+    assert dest.read_text() == "#!/bin/sh\necho the script pip wrote\n"  # untouched
+    assert up_to_date(str(launcher))
+    assert "up to date" in install(str(launcher))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["homeops"]  # nothing half-built left
+
+
+def test_the_pre_commit_hook_through_the_native_launcher_is_answered_as_by_python(
+    cache: Path, tmp_path: Path, launcher: Path
+) -> None:
+    repo, git_env = _repo_with_a_staged_change(tmp_path, cache)
+    alone = _homeops("hook", "run", env={**git_env, "HOMEOPS_SERVER": "0"}, cwd=repo)
+    assert alone.returncode == 1
+    _homeops("check", CLEAN, env=git_env)
+    _wait_for_socket(cache)
+    there = _launched(launcher, "hook", "run", "--debug", env=git_env, cwd=repo)
+    assert DELEGATED.encode() in there.stderr
+    assert (there.returncode, there.stdout.decode()) == (alone.returncode, alone.stdout)
+    assert _without_delegation_line(there.stderr).decode() == alone.stderr
+
+
+def test_a_native_launcher_whose_python_is_gone_says_so(tmp_path: Path) -> None:
+    import shutil
+
+    from homeops.launcher import install
+
+    if shutil.which("cc") is None:
+        pytest.skip("no C compiler")
+    python = tmp_path / "venv" / "bin" / "python"  # a venv deleted since
+    built = tmp_path / "homeops"
+    install(str(built), python=str(python))
+    done = subprocess.run([str(built), "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 4  # ExitCode.MISSING_TOOL
+    assert done.stderr.startswith(f"homeops: error: cannot run {python}: No such file or directory\n")
+    assert "hint: install homeops again" in done.stderr and "Traceback" not in done.stderr

@@ -69,6 +69,20 @@ def test_installed_hook_refuses_a_plaintext_secret(git_repo: Path, git: Git) -> 
     assert git(git_repo, "rev-list", "--all") == ""  # nothing was committed
 
 
+def test_the_hook_runs_no_python_file_of_the_repository(git_repo: Path, git: Git) -> None:
+    # git runs the hook in the repository's root: a module there named as one homeops imports must not
+    # be what Python imports (``python -m`` and ``-c`` put the current folder first on the path).
+    hook.install(git_repo)
+    marker = git_repo.parent / "repository-code-ran"
+    for name in ("yaml.py", "homeops.py"):
+        (git_repo / name).write_text(f"open({str(marker)!r}, 'w').close()\nraise SystemExit(9)\n")
+    (git_repo / "secret.yaml").write_text(PLAIN_SECRET)
+    git(git_repo, "add", "secret.yaml")
+    refused = _commit(git_repo)
+    assert not marker.exists()
+    assert "secret.yaml:1: Secret db holds plaintext values" in refused.stdout + refused.stderr
+
+
 # -- what the hook judges: the index, and what the commit changes --------------------------------
 
 BASE = Path(__file__).resolve().parents[1] / "testdata" / "rules" / "SEC005" / "pass"
