@@ -175,9 +175,17 @@ def main() -> int:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src")], check=False)
     work = Path(tempfile.mkdtemp(prefix="homeops-bench-"))
     cache = work / "cache"
-    env = dict(os.environ, HOMEOPS_CACHE_DIR=str(cache), PYTHONPATH=str(ROOT / "src"))
-    env.pop("CI", None)
-    env.pop("HOMEOPS_SERVER", None)
+    env = dict(os.environ, HOMEOPS_CACHE_DIR=str(cache))
+    for name in ("CI", "HOMEOPS_SERVER", "PYTHONPATH"):  # (a PYTHONPATH leaves the launcher to Python)
+        env.pop(name, None)
+    installed = subprocess.run(
+        [sys.executable, "-c", "import homeops; print(homeops.__file__)"],
+        env=env,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    if not installed.startswith(str(ROOT / "src")):
+        sys.exit(f"bench_check: this Python runs homeops from {installed}, not this tree: use its ./dev venv")
     only = {name for name in args.only.split(",") if name}
     apps = [int(n) for n in args.apps.split(",") if n]
     sys.path.insert(0, str(ROOT / "src"))
