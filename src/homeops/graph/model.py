@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from ..flux.tree import FluxTree
-from ..model.base import NamedResource, Resource
+from ..model.base import NamedResource, ObjectMemo, Resource
 from ..model.flux import FLUX_HELM_GROUP, FLUX_SOURCE_GROUP, HelmRelease, Kustomization
 from ..model.kinds import (
     CERT_MANAGER_GROUP,
@@ -26,8 +26,8 @@ from ..model.kinds import (
     pod_references,
     pod_spec,
 )
-from ..model.producers import produced_by
-from ..model.values import app_template_refs, app_template_route_parents, referenced_name
+from ..model.producers import PRODUCERS, products
+from ..model.values import app_template_route_parents, release_value_refs
 from ..records import NamedTuple, Record
 
 EDGE_KINDS = ("dependsOn", "applies", "source", "secret", "store", "gateway", "claim")
@@ -133,8 +133,9 @@ class Graph(Record):
         return sorted(out, key=lambda n: (order.get(n.kind, 2), n))
 
 
-def build_graph(flux: FluxTree) -> Graph:
-    """The whole dependency graph of every cluster."""
+def build_graph(flux: FluxTree, memo: ObjectMemo | None = None) -> Graph:
+    """The whole dependency graph of every cluster; ``memo``: one the caller shares (a rules context's)."""
+    memo = memo or ObjectMemo()
     graph = Graph()
     by_cluster: dict[str, list[Resource]] = defaultdict(list)
     for res in flux.objects:
@@ -160,7 +161,7 @@ def build_graph(flux: FluxTree) -> Graph:
             if target in graph.nodes:
                 graph.link(node, target, "source")
     for cluster in by_cluster:
-        _add_edges(graph, cluster, with_nodes[cluster])
+        _add_edges(graph, cluster, with_nodes[cluster], memo)
     return graph
 
 
@@ -203,7 +204,12 @@ def _with_nodes(cluster: str, objects: list[Resource]) -> list[tuple[Resource, s
     return out
 
 
-def _add_edges(graph: Graph, cluster: str, objects: list[tuple[Resource, str, str, Node]]) -> None:
+def _add_edges(
+    graph: Graph,
+    cluster: str,
+    objects: list[tuple[Resource, str, str, Node]],
+    memo: ObjectMemo,
+) -> None:
     # What creates each Secret (the producers table); an operator's object wins over the CNPG
     # Cluster's, which wins over a Secret of the same name (an ExternalSecret of an initdb secret).
     secret_producers: dict[tuple[str, str], Node] = {}
@@ -212,7 +218,8 @@ def _add_edges(graph: Graph, cluster: str, objects: list[tuple[Resource, str, st
     gateways: dict[tuple[str, str], Node] = {}
     for res, group, kind, node in objects:
         key = (res.namespace or "default", res.name)
-        for made in produced_by(res):
+        # Most objects create nothing: those skip the memo.
+        for made in memo(products, res) if (group, kind) in PRODUCERS else ():
             if made.kind != "Secret" or made.prefix:
                 continue
             order = 2 if made.how == "the object itself" else 1 if group == CNPG_GROUP else 0
@@ -231,7 +238,7 @@ def _add_edges(graph: Graph, cluster: str, objects: list[tuple[Resource, str, st
         if node in graph.nodes and isinstance(producer, NamedResource):
             graph.link(node, Node(cluster, "Kustomization", producer.namespace, producer.name), "applies")
         if group == FLUX_HELM_GROUP and kind == "HelmRelease":
-            _release_edges(graph, cluster, node, HelmRelease(res), secret_producers, claims, gateways)
+            _release_edges(graph, cluster, node, HelmRelease(res), secret_producers, claims, gateways, memo)
         elif group == ESO_GROUP and kind == "ExternalSecret":
             store = ExternalSecret(res).store_ref
             if store is not None:
@@ -276,6 +283,7 @@ def _release_edges(
     secrets: dict[tuple[str, str], Node],
     claims: dict[tuple[str, str], Node],
     gateways: dict[tuple[str, str], Node],
+    memo: ObjectMemo,
 ) -> None:
     for ref in release.depends_on:
         graph.link(node, Node(cluster, "HelmRelease", ref.namespace, ref.name), "dependsOn")
@@ -289,8 +297,7 @@ def _release_edges(
         target = secrets.get((release.namespace or "default", value_ref.name))
         if target is not None:
             graph.link(node, target, "secret", value_ref.name)
-    for needed in app_template_refs(release.values):
-        name = referenced_name(needed, release.values, release.release_name, namespace)
+    for needed, name in memo(release_value_refs, release.res):
         if not name:
             continue
         if needed.kind == "Secret" and (namespace, name) in secrets:

@@ -9,10 +9,12 @@ DESIGN.md): they compare, hash and sort by their fields, as tuples do.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
 
 from ..records import NamedTuple, Record
+
+T = TypeVar("T")
 
 
 class Origin(NamedTuple):
@@ -144,6 +146,32 @@ class Resource(Record):
     @property
     def id(self) -> NamedResource:
         return NamedResource(self.kind, self.namespace, self.name)
+
+
+class ObjectMemo:
+    """What functions of one object's data return, worked out once per object for one check.
+
+    Several rules and the graph ask the same questions of an object (what it creates, what its values
+    reference), and clusters built from the same folders share their objects' data. Keyed by the
+    function and the identity of ``res.obj``: the functions read nothing else, and nothing changes an
+    object's data once the Flux tree is built. The data is kept with its entry so that its identity
+    cannot be reused while the memo lives; a memo lives as long as one check's rules context.
+    """
+
+    __slots__ = ("_found",)
+
+    def __init__(self) -> None:
+        self._found: dict[Callable[[Resource], Any], dict[int, tuple[dict[str, Any], Any]]] = {}
+
+    def __call__(self, compute: Callable[[Resource], T], res: Resource) -> T:
+        table = self._found.get(compute)
+        if table is None:
+            table = self._found[compute] = {}
+        found = table.get(id(res.obj))
+        if found is None:
+            found = table[id(res.obj)] = (res.obj, compute(res))
+        value: T = found[1]
+        return value
 
 
 class View:

@@ -236,6 +236,24 @@ def produced_by(res: Resource, extra: Iterable[ProducerEntry] = ()) -> Iterator[
     found = PRODUCERS.get((res.group, res.kind))
     if found is not None:
         yield from found(res)
+    yield from _extra_products(res, extra)
+
+
+def products(res: Resource) -> tuple[Produced, ...]:
+    """:func:`produced_by` without ``.homeops.yaml`` entries, as a tuple (to keep in an
+    :class:`~homeops.model.base.ObjectMemo`)."""
+    return tuple(produced_by(res))
+
+
+def with_extra(
+    found: tuple[Produced, ...], res: Resource, extra: Iterable[ProducerEntry]
+) -> Iterator[Produced]:
+    """:func:`produced_by` of ``res`` from its :func:`products` and the ``.homeops.yaml`` entries."""
+    yield from found
+    yield from _extra_products(res, extra)
+
+
+def _extra_products(res: Resource, extra: Iterable[ProducerEntry]) -> Iterator[Produced]:
     for entry in extra:
         if entry.kind == res.kind and (entry.group is None or entry.group == res.group):
             name = entry.name.format(name=res.name, namespace=_ns(res))

@@ -13,6 +13,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..records import NamedTuple
+from .base import Resource
+from .flux import HelmRelease
 
 Path = tuple[str | int, ...]
 
@@ -412,3 +414,13 @@ def referenced_name(ref: ValueRef, values: Mapping[str, Any], release: str, name
         if found is not None:
             return found
     return resolve_template(ref.name, release, namespace)
+
+
+def release_value_refs(res: Resource) -> tuple[tuple[ValueRef, str | None], ...]:
+    """What a HelmRelease's app-template values reference (:func:`app_template_refs`), each with the
+    name it stands for in the release's namespace (:func:`referenced_name`); the graph and the rules
+    both ask (through a check's :class:`~homeops.model.base.ObjectMemo`)."""
+    release = HelmRelease(res)
+    values = release.values
+    name, namespace = release.release_name, release.release_namespace or "default"
+    return tuple((ref, referenced_name(ref, values, name, namespace)) for ref in app_template_refs(values))

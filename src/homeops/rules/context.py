@@ -14,10 +14,10 @@ from ..flux.provenance import Provenance
 from ..flux.tree import CLUSTER, FluxTree, Producer
 from ..graph.model import Graph, build_graph
 from ..load import yamlio
-from ..model.base import NamedResource, Resource, strings
+from ..model.base import NamedResource, ObjectMemo, Resource, strings
 from ..model.flux import FLUX_HELM_GROUP, FLUX_SOURCE_GROUP, HelmRelease, Kustomization
 from ..model.kinds import GATEWAY_GROUP
-from ..model.producers import ANY_NAMESPACE, is_sealed, produced_by, sealed_may_be
+from ..model.producers import ANY_NAMESPACE, PRODUCERS, is_sealed, products, sealed_may_be, with_extra
 from ..model.values import is_app_template_values
 from ..records import Record
 from .base import Hit
@@ -113,6 +113,8 @@ class Context:
         self._lines: dict[str, list[str] | None] = {}
         self._memo: dict[str, Any] = {}
         self._kinds: dict[int, KindIndex] = {}
+        self.per_object = ObjectMemo()
+        """What rules and the graph work out from one object's data, shared (see :class:`ObjectMemo`)."""
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:
         """A value several rules need, computed by the first that asks (``key`` names it)."""
@@ -159,10 +161,11 @@ class Context:
         for res in self.flux.objects:
             index = out[res.notes[CLUSTER]]
             index.objects.append(res)
-            _index_object(index, res, self.config.producers)
+            _index_object(index, res, self.per_object, self.config.producers)
         for name, cluster in self.flux.clusters.items():
             for res in self.flux.bootstrap_objects(name):
-                _index_object(out[name], res, self.config.producers)  # exists before Flux runs
+                # exists before Flux runs
+                _index_object(out[name], res, self.per_object, self.config.producers)
             if not self.flux.guessed:
                 for entry in cluster.entries:
                     self._index_entry_source(out[name], entry.ks)
@@ -202,7 +205,7 @@ class Context:
 
     @cached_property
     def graph(self) -> Graph:
-        return build_graph(self.flux)
+        return build_graph(self.flux, self.per_object)
 
     def index(self, cluster: str) -> ClusterIndex:
         return self.clusters.get(cluster) or ClusterIndex()
@@ -333,13 +336,16 @@ class KindIndex:
         return [res for key, res in zip(self.keys, self.objects, strict=True) if key in wanted]
 
 
-def _index_object(index: ClusterIndex, res: Resource, extra: tuple[ProducerEntry, ...] = ()) -> None:
+def _index_object(
+    index: ClusterIndex, res: Resource, memo: ObjectMemo, extra: tuple[ProducerEntry, ...] = ()
+) -> None:
     group, kind = res.group, res.kind
     if is_sealed(res):
         index.sealed.append(res)
         return
     tables = {"Secret": index.secrets, "ConfigMap": index.config_maps, "PersistentVolumeClaim": index.claims}
-    for made in produced_by(res, extra):
+    found = memo(products, res) if (group, kind) in PRODUCERS else ()  # most create nothing: no memo
+    for made in with_extra(found, res, extra) if extra else found:
         if made.prefix:
             index.prefixes.append((made.kind, made.namespace, made.name))
         else:

@@ -10,10 +10,9 @@ from ..model.base import ObjectRef, Resource
 from ..model.flux import FLUX_HELM_GROUP, HelmRelease
 from ..model.kinds import GATEWAY_GROUP, HTTPRoute, pod_references, pod_spec, pod_spec_path
 from ..model.values import (
-    app_template_refs,
     app_template_route_parents,
     is_app_template_values,
-    referenced_name,
+    release_value_refs,
     resolve_template,
 )
 from ..records import NamedTuple
@@ -218,10 +217,9 @@ def references(ctx: Context) -> Iterator[Reference]:
             if not is_app_template_values(release.values):
                 continue  # a vendor chart's values mean what that chart makes of them
             namespace = _ns(release.release_namespace)
-            for ref in app_template_refs(release.values):
+            for ref, name in ctx.per_object(release_value_refs, res):
                 if ref.optional:
                     continue
-                name = referenced_name(ref, release.values, release.release_name, namespace)
                 if name and "${" not in name:
                     yield Reference(
                         res,
