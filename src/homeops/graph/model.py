@@ -19,6 +19,7 @@ from ..model.kinds import (
     CNPG_GROUP,
     ESO_GROUP,
     GATEWAY_GROUP,
+    WORKLOAD_KINDS,
     ExternalSecret,
     HTTPRoute,
     PostgresCluster,
@@ -217,7 +218,6 @@ def _add_edges(
     claims: dict[tuple[str, str], Node] = {}
     gateways: dict[tuple[str, str], Node] = {}
     for res, group, kind, node in objects:
-        key = (res.namespace or "default", res.name)
         # Most objects create nothing: those skip the memo.
         for made in memo(products, res) if (group, kind) in PRODUCERS else ():
             if made.kind != "Secret" or made.prefix:
@@ -230,9 +230,9 @@ def _add_edges(
                 if node not in graph.nodes:
                     graph.add(node, res)
         if group == "" and kind == "PersistentVolumeClaim":
-            claims[key] = node
+            claims[(res.namespace or "default", res.name)] = node
         elif group == GATEWAY_GROUP and kind == "Gateway":
-            gateways[key] = node
+            gateways[(res.namespace or "default", res.name)] = node
     for res, group, kind, node in objects:
         producer = res.notes.get("producer")
         if node in graph.nodes and isinstance(producer, NamedResource):
@@ -256,7 +256,7 @@ def _add_edges(
                 target = gateways.get((parent.namespace or "default", parent.name))
                 if target is not None:
                     graph.link(node, target, "gateway")
-        else:
+        elif kind in WORKLOAD_KINDS:  # pod_spec's own first test, without a call for every other object
             pod = pod_spec(res)
             if pod is not None:
                 for ref in pod_references(pod):

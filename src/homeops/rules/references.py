@@ -8,7 +8,7 @@ from typing import Any
 
 from ..model.base import ObjectRef, Resource
 from ..model.flux import FLUX_HELM_GROUP, HelmRelease
-from ..model.kinds import GATEWAY_GROUP, HTTPRoute, pod_references, pod_spec, pod_spec_path
+from ..model.kinds import GATEWAY_GROUP, WORKLOAD_KINDS, HTTPRoute, pod_references, pod_spec, pod_spec_path
 from ..model.values import (
     app_template_route_parents,
     is_app_template_values,
@@ -212,7 +212,8 @@ def _ns(namespace: str) -> str:
 def references(ctx: Context) -> Iterator[Reference]:
     """Secrets, ConfigMaps and claims that applied workloads and HelmRelease values need."""
     for res in ctx.flux.objects:
-        if res.kind == "HelmRelease" and res.group == FLUX_HELM_GROUP:
+        kind = res.kind
+        if kind == "HelmRelease" and res.group == FLUX_HELM_GROUP:
             release = HelmRelease(res)
             if not is_app_template_values(release.values):
                 continue  # a vendor chart's values mean what that chart makes of them
@@ -230,7 +231,7 @@ def references(ctx: Context) -> Iterator[Reference]:
                         f"HelmRelease {release.name!r}",
                     )
             continue
-        pod = pod_spec(res)
+        pod = pod_spec(res) if kind in WORKLOAD_KINDS else None  # pod_spec's first test, without a call
         if pod is not None:
             yield from _pod_references(res, pod)
 
