@@ -250,7 +250,9 @@ def test_a_stale_resident_process_hands_back_and_stops(
             server.wait()
 
 
-def test_ctrl_c_reaches_the_check_the_resident_process_runs(cache: Path, tmp_path: Path) -> None:
+def _interrupted_check(cache: Path, tmp_path: Path, command: list[str]) -> None:
+    """``command check BIG_REPO`` handed to the resident process, then Ctrl-C: the check stops as
+    one of its own would (exit status 130, "interrupted")."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
     try:
         from genrepo import generate_shape
@@ -261,7 +263,7 @@ def test_ctrl_c_reaches_the_check_the_resident_process_runs(cache: Path, tmp_pat
     _homeops("check", CLEAN, env=_env(cache))
     _wait_for_socket(cache)
     caller = subprocess.Popen(
-        [sys.executable, "-m", "homeops", "check", str(repo), "--debug", "-o", "json"],
+        [*command, "check", str(repo), "--debug", "-o", "json"],
         env=_env(cache),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -274,6 +276,10 @@ def test_ctrl_c_reaches_the_check_the_resident_process_runs(cache: Path, tmp_pat
     rest = caller.stderr.read()
     assert caller.wait(timeout=60) == 130
     assert "interrupted" in rest
+
+
+def test_ctrl_c_reaches_the_check_the_resident_process_runs(cache: Path, tmp_path: Path) -> None:
+    _interrupted_check(cache, tmp_path, [sys.executable, "-m", "homeops"])
 
 
 def test_the_resident_process_keeps_no_key_of_the_caller_that_started_it(cache: Path) -> None:
@@ -492,29 +498,7 @@ def test_with_no_resident_process_the_native_launcher_checks_in_python_and_start
 def test_ctrl_c_reaches_the_check_the_native_launcher_handed_over(
     cache: Path, tmp_path: Path, launcher: Path
 ) -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-    try:
-        from genrepo import generate_shape
-    finally:
-        sys.path.pop(0)
-    repo = tmp_path / "big"
-    generate_shape(repo, "many-small", tmp_path / "gen-cache")
-    _homeops("check", CLEAN, env=_env(cache))
-    _wait_for_socket(cache)
-    caller = subprocess.Popen(
-        [str(launcher), "check", str(repo), "--debug", "-o", "json"],
-        env=_env(cache),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert caller.stderr is not None
-    line = caller.stderr.readline()
-    assert DELEGATED in line
-    caller.send_signal(signal.SIGINT)
-    rest = caller.stderr.read()
-    assert caller.wait(timeout=60) == 130
-    assert "interrupted" in rest
+    _interrupted_check(cache, tmp_path, [str(launcher)])
 
 
 def test_installing_the_native_launcher_replaces_only_a_stale_one(tmp_path: Path, launcher: Path) -> None:
