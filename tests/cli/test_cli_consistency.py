@@ -198,3 +198,32 @@ def test_an_apps_kustomization_and_helmrelease_take_the_kustomization_and_say_so
     assert code == 0
     assert out.splitlines()[1] == "Kustomization media/immich"
     assert "showing Kustomization/media/immich" in err and "also names HelmRelease/media/immich" in err
+
+
+def test_a_closed_output_or_error_stream_gives_a_message_and_an_exit_code_not_a_traceback() -> None:
+    # `homeops check >&-` (or a service manager that closes descriptors): Python starts with no
+    # sys.stdout or sys.stderr. No answer can be written without stdout; without stderr only the
+    # messages are lost.
+    import os
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent / "testdata" / "rules" / "IMG001" / "pass"
+    env = {**os.environ, "HOMEOPS_SERVER": "0"}
+    for command in (["check", str(repo)], ["graph", str(repo)]):
+        argv = [sys.executable, "-m", "homeops", *command]
+        no_stdout = subprocess.run(
+            argv, env=env, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            preexec_fn=lambda: os.close(1), timeout=120,
+        )  # fmt: skip
+        assert no_stdout.returncode == 3, no_stdout.stderr
+        assert no_stdout.stderr.startswith("homeops: error: standard output is closed")
+        assert "Traceback" not in no_stdout.stderr
+        no_stderr = subprocess.run(
+            argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True,
+            preexec_fn=lambda: os.close(2), timeout=120,
+        )  # fmt: skip
+        alone = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        assert (
+            (no_stderr.returncode, no_stderr.stdout) == (alone.returncode, alone.stdout) == (0, alone.stdout)
+        )

@@ -80,9 +80,19 @@ def main(argv: Sequence[str] | None = None, *, handed: object = None, defer: boo
     """
     from ..printable import PrintableStream
 
-    # Names and values of the repository reach the terminal: none of their control sequences may.
     out, err = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = PrintableStream(out), PrintableStream(err)
+    # Python has no sys.stdout or sys.stderr when that descriptor was closed (`>&-`, `2>&-`): what
+    # would go to a closed stderr goes nowhere, as asked; with no stdout there is nowhere to answer.
+    shown_err = err if err is not None else open(os.devnull, "w", encoding="utf-8")
+    if out is None:
+        print(
+            "homeops: error: standard output is closed: there is nowhere to write the answer\n"
+            "  hint: send it somewhere (> FILE, | less, or > /dev/null for the exit status only)",
+            file=shown_err,
+        )
+        return int(_errors().ExitCode.FAILURE)
+    # Names and values of the repository reach the terminal: none of their control sequences may.
+    sys.stdout, sys.stderr = PrintableStream(out), PrintableStream(shown_err)
     try:
         return _main(argv, handed)
     finally:
@@ -218,7 +228,8 @@ def entry() -> None:
         os._exit(code)
     run_afterwards()
     if resident is not None:
-        sys.stdout.flush()
+        if sys.stdout is not None:
+            sys.stdout.flush()
         resident.spawn_if_wanted()
     sys.exit(code)
 
@@ -248,7 +259,8 @@ def _finish() -> None:
     if fsutil is not None:
         fsutil.remove_process_dirs()
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # (a closed descriptor: see main)
+                stream.flush()
     except BrokenPipeError:
         pass
