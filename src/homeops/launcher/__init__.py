@@ -26,12 +26,21 @@ from ..digest import blake2b
 SCRIPT = "import sys; from homeops.cli.main import entry; sys.exit(entry())"
 """What the launcher has Python run (``python -P -c SCRIPT ARGS…``) when Python runs the command."""
 
+_SOURCE = resources.files(__name__).joinpath("launcher.c")
+
 _MARK = b"homeops-launcher-build:"
+"""What precedes the build's digest in the binary (``launcher.c``'s ``build``)."""
 
 
 def config(python: str | None = None) -> str:
     """The ``config.h`` the launcher is compiled with: this installation's interpreter, the script it
     runs and the resident process's socket name."""
+    return _configured(python)[0]
+
+
+def _configured(python: str | None) -> tuple[str, bytes]:
+    """:func:`config`, and the mark of that build in the binary: a digest of the source and the
+    configuration (:func:`up_to_date` looks for it)."""
     from ..resident import socket_name
 
     values = {
@@ -40,10 +49,9 @@ def config(python: str | None = None) -> str:
         "HOMEOPS_SOCKET_NAME": socket_name(),
     }
     lines = [f"#define {name} {_c_string(value)}" for name, value in values.items()]
-    source = resources.files(__name__).joinpath("launcher.c").read_bytes()
-    build = blake2b(source + "\n".join(lines).encode(), digest_size=12).hexdigest()
+    build = blake2b(_SOURCE.read_bytes() + "\n".join(lines).encode(), digest_size=12).hexdigest()
     lines.append(f'#define HOMEOPS_BUILD "{build}"')
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n", _MARK + build.encode()
 
 
 def _c_string(value: str) -> str:
@@ -55,15 +63,15 @@ def _c_string(value: str) -> str:
     return f'"{escaped}"'
 
 
-def _build_of(header: str) -> bytes:
-    return _MARK + header.rsplit('"', 2)[-2].encode()
+def up_to_date(dest: str, python: str | None = None) -> bool:
+    """Whether ``dest`` is the launcher this installation would build (for ``python``)."""
+    return _holds(dest, _configured(python)[1])
 
 
-def up_to_date(dest: str, header: str | None = None) -> bool:
-    """Whether ``dest`` is the launcher this installation would build."""
+def _holds(dest: str, mark: bytes) -> bool:
     try:
         with open(dest, "rb") as handle:
-            return _build_of(header or config()) in handle.read()
+            return mark in handle.read()
     except OSError:
         return False
 
@@ -74,21 +82,21 @@ def install(dest: str, *, compiler: str | None = None, python: str | None = None
     (no compiler, a failed build) with ``dest`` untouched."""
     from .. import proc
 
-    header = config(python)
-    if up_to_date(dest, header):
+    header, mark = _configured(python)
+    if _holds(dest, mark):
         return f"{dest}: the native launcher is up to date"
     cc = compiler or os.environ.get("CC") or "cc"
     folder = os.path.dirname(os.path.abspath(dest))
-    with tempfile.TemporaryDirectory(prefix="homeops-launcher-") as work:
+    with (
+        tempfile.TemporaryDirectory(prefix="homeops-launcher-") as work,
+        resources.as_file(_SOURCE) as source,
+    ):
         with open(os.path.join(work, "config.h"), "w", encoding="ascii") as handle:
             handle.write(header)
-        source = os.path.join(work, "launcher.c")
-        with open(source, "wb") as handle:
-            handle.write(resources.files(__name__).joinpath("launcher.c").read_bytes())
         built = os.path.join(folder, f".homeops-launcher-{os.getpid()}")
         try:
             proc.run(
-                [cc, "-O2", "-std=c11", "-Wall", "-Wextra", "-o", built, source],
+                [cc, "-O2", "-std=c11", "-Wall", "-Wextra", "-I", work, "-o", built, str(source)],
                 cwd=work,
                 what="building the native launcher",
                 hint="homeops works without it (as a Python script), only slower to start",

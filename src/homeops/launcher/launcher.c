@@ -240,13 +240,13 @@ static void forward(int signum) {
 
 /* The resident process's socket: its connected descriptor, or -1 (none, or not one to trust). */
 static int connect_resident(char *path, size_t size) {
-    const char *explicit = getenv("HOMEOPS_CACHE_DIR"), *runtime = getenv("XDG_RUNTIME_DIR");
+    const char *explicit = getenv("HOMEOPS_CACHE_DIR");
     const char *temporary = is_set("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     int written;
-    if (explicit != NULL && explicit[0] != '\0')
+    if (is_set("HOMEOPS_CACHE_DIR"))
         written = snprintf(path, size, "%s%sserver", explicit, explicit[strlen(explicit) - 1] == '/' ? "" : "/");
-    else if (runtime != NULL && runtime[0] != '\0')
-        written = snprintf(path, size, "%s/homeops", runtime);
+    else if (is_set("XDG_RUNTIME_DIR"))
+        written = snprintf(path, size, "%s/homeops", getenv("XDG_RUNTIME_DIR"));
     else
         written = snprintf(path, size, "%s/homeops-%u", temporary, (unsigned)getuid());
     if (written < 0 || (size_t)written >= size) return -1;
