@@ -27,7 +27,7 @@ from ..model.kinds import (
     pod_references,
     pod_spec,
 )
-from ..model.producers import PRODUCERS, products
+from ..model.producers import memo_products
 from ..model.values import app_template_route_parents, release_value_refs
 from ..records import NamedTuple, Record
 
@@ -218,8 +218,7 @@ def _add_edges(
     claims: dict[tuple[str, str], Node] = {}
     gateways: dict[tuple[str, str], Node] = {}
     for res, group, kind, node in objects:
-        # Most objects create nothing: those skip the memo.
-        for made in memo(products, res) if (group, kind) in PRODUCERS else ():
+        for made in memo_products(memo, res, (group, kind)):
             if made.kind != "Secret" or made.prefix:
                 continue
             order = 2 if made.how == "the object itself" else 1 if group == CNPG_GROUP else 0

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..records import NamedTuple
 from ..settings import ProducerEntry
-from .base import Resource, get_path
+from .base import ObjectMemo, Resource, get_path
 from .flux import FLUX_HELM_GROUP, HelmRelease
 from .values import app_template_name, enabled_items, is_app_template_values
 
@@ -243,6 +243,12 @@ def products(res: Resource) -> tuple[Produced, ...]:
     """:func:`produced_by` without ``.homeops.yaml`` entries, as a tuple (to keep in an
     :class:`~homeops.model.base.ObjectMemo`)."""
     return tuple(produced_by(res))
+
+
+def memo_products(memo: ObjectMemo, res: Resource, key: tuple[str, str]) -> tuple[Produced, ...]:
+    """:func:`products` of ``res`` (whose (group, kind) is ``key``) through a check's ``memo``; at
+    once ``()`` for the kinds that create nothing, most objects, without asking the memo."""
+    return memo(products, res) if key in PRODUCERS else ()
 
 
 def with_extra(

@@ -17,7 +17,7 @@ from ..load import yamlio
 from ..model.base import NamedResource, ObjectMemo, Resource, strings
 from ..model.flux import FLUX_HELM_GROUP, FLUX_SOURCE_GROUP, HelmRelease, Kustomization
 from ..model.kinds import GATEWAY_GROUP
-from ..model.producers import ANY_NAMESPACE, PRODUCERS, is_sealed, products, sealed_may_be, with_extra
+from ..model.producers import ANY_NAMESPACE, is_sealed, memo_products, sealed_may_be, with_extra
 from ..model.values import is_app_template_values
 from ..records import Record
 from .base import Hit
@@ -344,7 +344,7 @@ def _index_object(
         index.sealed.append(res)
         return
     tables = {"Secret": index.secrets, "ConfigMap": index.config_maps, "PersistentVolumeClaim": index.claims}
-    found = memo(products, res) if (group, kind) in PRODUCERS else ()  # most create nothing: no memo
+    found = memo_products(memo, res, (group, kind))
     for made in with_extra(found, res, extra) if extra else found:
         if made.prefix:
             index.prefixes.append((made.kind, made.namespace, made.name))
