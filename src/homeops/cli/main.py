@@ -228,8 +228,7 @@ def entry() -> None:
         os._exit(code)
     run_afterwards()
     if resident is not None:
-        if sys.stdout is not None:
-            sys.stdout.flush()
+        _flush()
         resident.spawn_if_wanted()
     sys.exit(code)
 
@@ -258,6 +257,11 @@ def _finish() -> None:
     fsutil = sys.modules.get("homeops.fsutil")  # not imported: nothing was kept
     if fsutil is not None:
         fsutil.remove_process_dirs()
+    _flush()
+
+
+def _flush() -> None:
+    """Standard output and error out now (a reader that went away is not an error of ours)."""
     try:
         for stream in (sys.stdout, sys.stderr):
             if stream is not None:  # (a closed descriptor: see main)
