@@ -63,6 +63,9 @@ class Job(NamedTuple):
     expander: Expander
     ks: Kustomization
     target: Target
+    variables: Variables | None
+    """The Kustomization's variables when they are settled already (:meth:`Expander.settled`): its
+    objects are then finished (substituted) with the build, ahead too."""
 
 
 def expand_clusters(result: FluxTree, runs: Iterable[tuple[Expander, Iterable[Resource]]]) -> None:
@@ -88,7 +91,7 @@ def expand_clusters(result: FluxTree, runs: Iterable[tuple[Expander, Iterable[Re
             built = parallel.run(jobs, _build_plain, meanwhile=True, what="building Kustomizations")
             for job, plain in zip(jobs, built, strict=True):
                 if plain is not None:
-                    job.expander.ahead[id(job.ks.res)] = plain
+                    job.expander.ahead[id(job.ks.res)] = (plain, job.variables)
         waiting = [(steps, wave) for steps, _done in waiting if (wave := next(steps, None)) is not None]
     for expander in expanders:
         result.producers.update(expander.producers)
@@ -96,7 +99,7 @@ def expand_clusters(result: FluxTree, runs: Iterable[tuple[Expander, Iterable[Re
 
 
 def _build_plain(job: Job) -> tuple[Any, ...] | None:
-    return job.expander.build_plain(job.ks, job.target)
+    return job.expander.build_plain(job.ks, job.target, job.variables)
 
 
 class Expander:
@@ -129,8 +132,9 @@ class Expander:
             self.remember(res)
         self.considered: dict[int, Resource] = {}
         """Queued Kustomizations already looked at for building ahead (by id; kept alive here)."""
-        self.ahead: dict[int, tuple[Any, ...]] = {}
-        """Builds done ahead (see :func:`expand_clusters`), by id of the queued Kustomization."""
+        self.ahead: dict[int, tuple[tuple[Any, ...], Variables | None]] = {}
+        """Builds done ahead (see :func:`expand_clusters`) and the variables they were finished with,
+        by id of the queued Kustomization."""
         self.producers: dict[tuple[str, NamedResource], Producer] = {}
         """What :meth:`steps` expanded, keyed as :attr:`FluxTree.producers`."""
         self.objects: list[Resource] = []
@@ -190,14 +194,30 @@ class Expander:
             ks = Kustomization(res)
             target = self.target(ks)
             if ks.id not in self.seen and isinstance(target, Target):
-                jobs.append(Job(self, ks, target))
+                jobs.append(Job(self, ks, target, self.settled(ks)))
         return jobs
 
-    def build_plain(self, ks: Kustomization, target: Target) -> tuple[Any, ...] | None:
+    def settled(self, ks: Kustomization) -> Variables | None:
+        """The variables ``ks`` will substitute with, when they cannot change any more; else None.
+
+        They are settled once every ``substituteFrom`` source is known: the indexes keep the first
+        object of each name (as :meth:`remember` fills them), so nothing expanded later changes what
+        :meth:`variables` finds, and none is missing. Without ``substituteFrom`` they are the
+        Kustomization's own ``substitute``.
+        """
+        for ref in ks.substitute_from:
+            index = self.config_maps if ref.kind == "ConfigMap" else self.secrets
+            if (ks.namespace, ref.name) not in index:
+                return None
+        return self.variables(ks)[0]
+
+    def build_plain(
+        self, ks: Kustomization, target: Target, variables: Variables | None
+    ) -> tuple[Any, ...] | None:
         """One build as plain data (it may come back from the helper process); None when it fails.
 
-        Without ``substituteFrom`` the variables are the Kustomization's own, so each object is also
-        finished (commonMetadata, substitution) here: [obj, path, line, index, outcome or None].
+        With its ``variables`` settled (:meth:`settled`), each object is also finished
+        (commonMetadata, substitution) here: [obj, path, line, index, outcome or None].
         """
         try:
             built = build(
@@ -209,13 +229,11 @@ class Expander:
         objects: list[Any] = [
             [r.obj, source.repo_path(r.origin.path), r.origin.line, r.origin.index] for r in built.resources
         ]
-        finished = not ks.substitute_from
-        if finished:
-            variables, missing = self.variables(ks)
+        if variables is not None:
             for entry in objects:
-                entry[0], outcome = content(entry[0], ks, variables, missing)
+                entry[0], outcome = content(entry[0], ks, variables, [])
                 entry.append((outcome.missing, outcome.used, outcome.errors) if outcome else None)
-        return objects, sorted(source.repo_path(f) for f in built.files), built.fallback, finished
+        return objects, sorted(source.repo_path(f) for f in built.files), built.fallback
 
     def target(self, ks: Kustomization) -> Target | str:
         """What a Kustomization builds, or why nothing is built: ``external`` (its source is not this
@@ -264,7 +282,7 @@ class Expander:
         producer.source = target.source.label
         ahead = self.ahead.pop(id(ks.res), None)
         if ahead is not None:
-            return self._expanded_ahead(producer, ahead)
+            return self._expanded_ahead(producer, *ahead)
         source = target.source
         try:
             built = build(
@@ -295,20 +313,23 @@ class Expander:
             finished.append(self._record(Resource(obj, origin, dict(res.notes)), outcome, producer))
         return self._produced(producer, finished)
 
-    def _expanded_ahead(self, producer: Producer, plain: tuple[Any, ...]) -> Producer:
-        """:meth:`expand`'s result from a build done ahead (see :meth:`build_plain`)."""
-        objects, files, fallback, finished = plain
+    def _expanded_ahead(
+        self, producer: Producer, plain: tuple[Any, ...], variables: Variables | None
+    ) -> Producer:
+        """:meth:`expand`'s result from a build done ahead (see :meth:`build_plain`), finished there
+        with ``variables`` when they were settled."""
+        objects, files, fallback = plain
         producer.files = frozenset(files)
         producer.fallback = fallback
-        if finished:
-            producer.variables, producer.missing_sources = self.variables(producer.ks)
+        if variables is not None:
+            producer.variables, producer.missing_sources = variables, []
         else:
             self._own_sources(producer, [entry[0] for entry in objects])
         done = []
         for entry in objects:
             obj, path, line, index = entry[:4]
             outcome = None
-            if finished:
+            if variables is not None:
                 outcome = Outcome(set(entry[4][0]), set(entry[4][1]), list(entry[4][2])) if entry[4] else None
             else:
                 obj, outcome = content(obj, producer.ks, producer.variables, producer.missing_sources)
