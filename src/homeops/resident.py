@@ -450,6 +450,7 @@ class _Server:
             for other in self.children.values():
                 other.close()
             self.reports.close()
+            _prefault(self.listener)
             while True:
                 conn, _ = self.listener.accept()
                 conn.settimeout(5.0)
@@ -502,6 +503,56 @@ class _Server:
         from .cli.main import run_command
 
         return run_command(argv, handed=request.get("handed"), report=lambda code: _report(conn, code))
+
+
+_MADV_POPULATE_WRITE = 23  # Linux 5.14 and later
+_PREFAULT_CHUNK = 1 << 22
+_PREFAULT_MAPPING_MAX = 1 << 28
+
+
+def _prefault(listener: socket.socket) -> None:
+    """Make the spare's memory its own while it waits for a request (Linux), chunk by chunk, until a
+    request comes.
+
+    A forked child shares its parent's pages until it writes to one; each first write then costs a
+    page fault and a copy, and a first touch of the heap's free space a fault and a zeroed page. A
+    check takes thousands of them, each several microseconds on a virtual machine: a fifth of a
+    small repository's check. ``madvise(MADV_POPULATE_WRITE)`` does the same work in the kernel
+    ahead, over every private writable mapping (the heap, the allocator's arenas, the libraries'
+    data); only the time between requests pays for it. Where the kernel or the platform does not
+    have it, nothing changes.
+    """
+    import ctypes
+    import select
+
+    try:
+        madvise = ctypes.CDLL(None, use_errno=True).madvise
+        madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+        madvise.restype = ctypes.c_int
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            ranges = [_writable_range(line) for line in maps]
+    except (OSError, AttributeError, ValueError):
+        return
+    for start, end in (found for found in ranges if found is not None):
+        for chunk in range(start, end, _PREFAULT_CHUNK):
+            if select.select([listener], [], [], 0)[0]:
+                return  # a caller is waiting: it comes first
+            if madvise(chunk, min(_PREFAULT_CHUNK, end - chunk), _MADV_POPULATE_WRITE) != 0:
+                return  # not supported here (or the memory changed): leave the rest to the faults
+
+
+def _writable_range(line: str) -> tuple[int, int] | None:
+    """The address range of one ``/proc/self/maps`` line when it is private and writable memory of
+    this process (anonymous, the heap, the stack or a library's data), not too large; else None."""
+    fields = line.split(maxsplit=5)
+    if len(fields) < 5 or fields[1][:2] != "rw" or fields[1][3:4] != "p":
+        return None
+    name = fields[5].strip() if len(fields) > 5 else ""
+    if name.startswith("[") and name not in ("[heap]", "[stack]"):
+        return None  # the kernel's own ([vvar], [vdso]...)
+    low, _, high = fields[0].partition("-")
+    start, end = int(low, 16), int(high, 16)
+    return (start, end) if 0 < end - start <= _PREFAULT_MAPPING_MAX else None
 
 
 def _report(conn: socket.socket, code: int) -> None:

@@ -360,6 +360,69 @@ def test_the_socket_is_in_a_folder_of_the_users_own(tmp_path: Path, monkeypatch:
 # -- the native launcher (homeops.launcher): the same conversation without a Python caller ----------
 
 
+def _faults_writing(block: bytearray, *, prefault: bool, caller_waiting: bool, folder: Path) -> int:
+    """Page faults a forked spare takes writing one byte of each page of ``block`` (its parent's),
+    after :func:`resident._prefault` when asked, with a caller waiting on its socket or not."""
+    import resource
+    import socket
+
+    from homeops import resident
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the forked spare
+        code = 1
+        try:
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            listener.bind(str(folder / f"s{os.getpid()}"))
+            listener.listen(1)
+            caller = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            if caller_waiting:
+                caller.connect(str(folder / f"s{os.getpid()}"))
+            if prefault:
+                resident._prefault(listener)
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+            for at in range(0, len(block), 4096):
+                block[at] = 2
+            os.write(write_end, str(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        answer = pipe.read()
+    os.waitpid(pid, 0)
+    return int(answer)
+
+
+def _populate_write_supported() -> bool:
+    import ctypes
+    import mmap
+
+    region = mmap.mmap(-1, 4096, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    madvise = ctypes.CDLL(None, use_errno=True).madvise
+    madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+    address = ctypes.addressof(ctypes.c_char.from_buffer(region))
+    supported = madvise(address, 4096, 23) == 0  # MADV_POPULATE_WRITE: Linux 5.14 and later
+    region.close()
+    return supported
+
+
+def test_a_spare_makes_its_memory_its_own_while_it_waits_and_stops_when_a_caller_comes(
+    tmp_path: Path,
+) -> None:
+    if not _populate_write_supported():
+        pytest.skip("the kernel has no MADV_POPULATE_WRITE")
+    block = bytearray(b"\x01") * (16 << 20)  # 4096 pages of the resident process, written
+    pages = len(block) // 4096
+    # Shared with the parent after the fork: each page written costs a fault (a copy)...
+    assert _faults_writing(block, prefault=False, caller_waiting=False, folder=tmp_path) >= pages * 0.9
+    # ...unless the spare made them its own while it waited...
+    assert _faults_writing(block, prefault=True, caller_waiting=False, folder=tmp_path) < pages * 0.1
+    # ...and a caller already waiting is served first: the pages are left to the faults.
+    assert _faults_writing(block, prefault=True, caller_waiting=True, folder=tmp_path) >= pages * 0.9
+
+
 @pytest.fixture(scope="module")
 def launcher(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import shutil
