@@ -55,3 +55,99 @@ def test_clusters_built_ahead_together_expand_as_one_after_the_other(monkeypatch
     assert [key[0] for key in together.producers] == sorted(key[0] for key in together.producers)
     assert len(together.producers) == 25
     assert _expanded(together) == _expanded(in_order)
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+
+
+_SUBSTITUTING = """\
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {{name: {name}, namespace: flux-system}}
+spec:
+  interval: 1h
+  path: ./apps/{name}
+  prune: true
+  sourceRef: {{kind: GitRepository, name: flux-system}}
+  postBuild:
+    substituteFrom:
+      - {{kind: {kind}, name: {source}}}
+"""
+
+
+def test_a_kustomization_whose_sources_are_known_is_substituted_with_its_build_ahead_as_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # In the wave after flux-system: 'known' substitutes from a ConfigMap flux-system made (settled:
+    # finished with its build, ahead), 'late' from one a sibling of the same wave makes (not settled:
+    # substituted in order, after 'maker'), 'lost' from a Secret nothing makes (missing).
+    _write(
+        tmp_path,
+        {
+            "clusters/home/sync.yaml": (
+                "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n"
+                "metadata: {name: flux-system, namespace: flux-system}\n"
+                "spec: {interval: 1h, url: 'https://example.com/repo', ref: {branch: main}}\n---\n"
+                "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
+                "metadata: {name: flux-system, namespace: flux-system}\n"
+                "spec: {interval: 1h, path: ./clusters/home, prune: true,"
+                " sourceRef: {kind: GitRepository, name: flux-system}}\n"
+            ),
+            "clusters/home/settings.yaml": (
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings, namespace: flux-system}\n"
+                "data: {DOMAIN: example.org}\n"
+            ),
+            "clusters/home/apps.yaml": "".join(
+                _SUBSTITUTING.format(name=name, kind=kind, source=source)
+                for name, kind, source in (
+                    ("known", "ConfigMap", "settings"),
+                    ("late", "ConfigMap", "late-settings"),
+                    ("lost", "Secret", "nowhere"),
+                )
+            )
+            + "---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\n"
+            "metadata: {name: maker, namespace: flux-system}\n"
+            "spec: {interval: 1h, path: ./apps/maker, prune: true,"
+            " sourceRef: {kind: GitRepository, name: flux-system}}\n",
+            "apps/maker/cm.yaml": (
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: late-settings, namespace: flux-system}\n"
+                "data: {PORT: '8080'}\n"
+            ),
+            "apps/known/cm.yaml": (
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: known, namespace: default}\n"
+                "data: {host: 'app.${DOMAIN}'}\n"
+            ),
+            "apps/late/cm.yaml": (
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: late, namespace: default}\n"
+                "data: {port: '${PORT}'}\n"
+            ),
+            "apps/lost/cm.yaml": (
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lost, namespace: default}\n"
+                "data: {token: '${TOKEN:=none}'}\n"
+            ),
+        },
+    )
+    settled: dict[str, bool] = {}
+    real = expand.Expander.settled
+
+    def noting(self: expand.Expander, ks: Any) -> Any:
+        found = real(self, ks)
+        settled[ks.name] = found is not None
+        return found
+
+    monkeypatch.setattr(expand.Expander, "settled", noting)
+    monkeypatch.setattr(expand, "_PARALLEL_MIN_BUILDS", 1)
+    ahead = load_flux_tree(SourceTree(tmp_path))
+    assert settled == {"flux-system": True, "known": True, "late": False, "lost": False, "maker": True}
+    monkeypatch.setattr(expand, "_PARALLEL_MIN_BUILDS", 1_000)
+    in_order = load_flux_tree(SourceTree(tmp_path))
+    assert _expanded(ahead) == _expanded(in_order)
+    data = {r.name: r.obj.get("data") for r in ahead.objects if r.namespace == "default"}
+    # (Flux substitutes in the object's YAML and reads it again: the quotes are gone, 8080 a number)
+    assert data == {"known": {"host": "app.example.org"}, "late": {"port": 8080}, "lost": {"token": "none"}}
+    missing = {p.id.name: p.missing_sources for p in ahead.producers.values()}
+    assert (missing["known"], missing["late"], missing["lost"]) == ([], [], [("Secret", "nowhere")])
