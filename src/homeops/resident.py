@@ -508,6 +508,7 @@ class _Server:
 _MADV_POPULATE_WRITE = 23  # Linux 5.14 and later
 _PREFAULT_CHUNK = 1 << 22
 _PREFAULT_MAPPING_MAX = 1 << 28
+_PREFAULT_TOTAL_MAX = 1 << 29
 
 
 def _prefault(listener: socket.socket) -> None:
@@ -519,8 +520,8 @@ def _prefault(listener: socket.socket) -> None:
     check takes thousands of them, each several microseconds on a virtual machine: a fifth of a
     small repository's check. ``madvise(MADV_POPULATE_WRITE)`` does the same work in the kernel
     ahead, over every private writable mapping (the heap, the allocator's arenas, the libraries'
-    data); only the time between requests pays for it. Where the kernel or the platform does not
-    have it, nothing changes.
+    data; at most 512 MiB); only the time between requests pays for it. Where the kernel or the
+    platform does not have it, nothing changes.
     """
     import ctypes
     import select
@@ -533,11 +534,14 @@ def _prefault(listener: socket.socket) -> None:
             ranges = [_writable_range(line) for line in maps]
     except (OSError, AttributeError, ValueError):
         return
+    done = 0
     for start, end in (found for found in ranges if found is not None):
         for chunk in range(start, end, _PREFAULT_CHUNK):
-            if select.select([listener], [], [], 0)[0]:
-                return  # a caller is waiting: it comes first
-            if madvise(chunk, min(_PREFAULT_CHUNK, end - chunk), _MADV_POPULATE_WRITE) != 0:
+            size = min(_PREFAULT_CHUNK, end - chunk)
+            done += size
+            if done > _PREFAULT_TOTAL_MAX or select.select([listener], [], [], 0)[0]:
+                return  # enough, or a caller is waiting: it comes first
+            if madvise(chunk, size, _MADV_POPULATE_WRITE) != 0:
                 return  # not supported here (or the memory changed): leave the rest to the faults
 
 
@@ -662,6 +666,8 @@ def main(argv: Sequence[str]) -> int:
             catalog.preload()  # the shipped schemas and their common validators, compiled once
         except Exception:  # the children load what they need themselves
             pass
+    import ctypes  # noqa: F401  (for the spares' _prefault: imported once, here)
+
     gc.collect()
     gc.freeze()  # children would otherwise copy every page a collection touches
     try:
