@@ -1,5 +1,5 @@
-"""The rules context's memo per object: one answer per object's data, and the data it relies on is not
-changed by the rules (what makes a memo keyed by identity safe)."""
+"""The Flux tree's memo per object: one answer per object's data, and the data it relies on is not
+changed after the expansion first asks, nor by the rules (what makes a memo keyed by identity safe)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from rules_testlib import REPOS
 
 from homeops.model.base import ObjectMemo, Origin, Resource
+from homeops.model.producers import products
 from homeops.rules.catalog import all_rules
 from homeops.rules.context import Context
 from homeops.workspace import open_workspace
@@ -37,6 +38,8 @@ def test_objects_sharing_their_data_get_one_answer_and_others_their_own() -> Non
 def _assert_left_as_built(repo: Path) -> int:
     flux = open_workspace(repo, use_cache=False).flux
     objects = [*flux.objects, *flux.documents]
+    # What the expansion asked the memo (what each object creates) is what the finished object says.
+    assert [flux.memo(products, res) for res in objects] == [products(res) for res in objects], repo.name
     before = [copy.deepcopy(res.obj) for res in objects]
     ctx = Context(flux)
     for rule in all_rules():

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from ..errors import HomeopsError
 from ..load.tree import SourceTree
-from ..model.base import NamedResource, ObjectRef, Origin, Resource, deep_copy
+from ..model.base import NamedResource, ObjectMemo, ObjectRef, Origin, Resource, deep_copy
 from ..model.flux import Kustomization
 from ..records import NamedTuple, Record
 from .bootstrap import Bootstrap, find_bootstrap
@@ -138,6 +138,7 @@ class FluxTree(Record):
         "documents",
         "entry_notes",
         "guessed",
+        "memo",
         "objects",
         "problems",
         "producers",
@@ -164,6 +165,12 @@ class FluxTree(Record):
     """Sync definitions found but not usable, and why."""
     sources: dict[str, ClusterSources]
     """Per cluster: the sources its Kustomizations build from."""
+    memo: ObjectMemo
+    """What is worked out from one object's data (what it creates), once for the expansion and the
+    rules (see :class:`~homeops.model.base.ObjectMemo`; nothing changes an object's data once built)."""
+
+    _unshown = ("memo",)
+    _uncompared = ("memo",)
 
     def __init__(
         self,
@@ -190,6 +197,7 @@ class FluxTree(Record):
         self.guessed = guessed
         self.entry_notes = [] if entry_notes is None else entry_notes
         self.sources = {} if sources is None else sources
+        self.memo = ObjectMemo()
 
     def bootstrap_objects(self, cluster: str) -> list[Resource]:
         """The bootstrap objects of one cluster (all of them when the repository has one cluster)."""

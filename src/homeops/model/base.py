@@ -154,8 +154,9 @@ class ObjectMemo:
     Several rules and the graph ask the same questions of an object (what it creates, what its values
     reference), and clusters built from the same folders share their objects' data. Keyed by the
     function and the identity of ``res.obj``: the functions read nothing else, and nothing changes an
-    object's data once the Flux tree is built. The data is kept with its entry so that its identity
-    cannot be reused while the memo lives; a memo lives as long as one check's rules context.
+    object's data once built (the expansion asks only of finished objects). The data is kept with its
+    entry so that its identity cannot be reused while the memo lives; a memo lives as long as its Flux
+    tree (:attr:`~homeops.flux.tree.FluxTree.memo`).
     """
 
     __slots__ = ("_found",)

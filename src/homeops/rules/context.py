@@ -113,8 +113,9 @@ class Context:
         self._lines: dict[str, list[str] | None] = {}
         self._memo: dict[str, Any] = {}
         self._kinds: dict[int, KindIndex] = {}
-        self.per_object = ObjectMemo()
-        """What rules and the graph work out from one object's data, shared (see :class:`ObjectMemo`)."""
+        self.per_object: ObjectMemo = flux.memo
+        """What rules and the graph work out from one object's data, shared with the expansion (see
+        :class:`ObjectMemo`)."""
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:
         """A value several rules need, computed by the first that asks (``key`` names it)."""
