@@ -158,3 +158,29 @@ def test_a_walk_handed_over_as_plain_data_reads_the_tree_as_a_walk_of_its_own(tm
         assert (taken.exists(rel), taken.is_dir(rel)) == (own.exists(rel), own.is_dir(rel)), rel
     assert Walk.from_plain({"files": ["a.yaml"]}) is None  # not a whole walk: walk again
     assert Walk.from_plain(["not", "a", "walk"]) is None
+
+
+@pytest.mark.parametrize("files", [1, 160], ids=["one file", "enough for a helper process"])
+def test_the_bytes_of_a_parsed_file_are_what_it_was_parsed_from_and_read_once(
+    tmp_path: Path, files: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A check reads a file for its documents and again for lines (suppressions, a feature gate): it
+    # reads it once, and a line it reports is a line of the text its rules judged.
+    for i in range(files):
+        _write(tmp_path, f"apps/cm{i:03}.yaml", f"kind: ConfigMap\nmetadata: {{name: cm{i}}}\n")
+    tree = SourceTree(tmp_path)
+    tree.preload(tree.files())  # in a forked helper when there are enough files and forking is safe
+    _write(tmp_path, "apps/cm000.yaml", "kind: Secret\n")  # changed after the parse
+    from homeops.load import tree as tree_module
+
+    def no_reading(path: str) -> bytes:
+        raise AssertionError(f"read again: {path}")
+
+    monkeypatch.setattr(tree_module, "read_file", no_reading)
+    assert tree.parsed("apps/cm000.yaml").documents[0]["kind"] == "ConfigMap"
+    assert tree.read_bytes("apps/cm000.yaml") == b"kind: ConfigMap\nmetadata: {name: cm0}\n"
+    assert tree.read_text(f"apps/cm{files - 1:03}.yaml").startswith("kind: ConfigMap")
+    # A file the tree did not parse is read when asked.
+    _write(tmp_path, "notes.txt", "hello\n")
+    monkeypatch.undo()
+    assert SourceTree(tmp_path).read_text("notes.txt") == "hello\n"

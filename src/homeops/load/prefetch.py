@@ -43,13 +43,15 @@ def start(root: str, walked: Walk, cache: ParseCache | None) -> parallel.Split[s
 
 
 def parse_plain(root: str, rel: str) -> tuple[Any, ...] | None:
-    """One file parsed, as plain data for the way back from the helper (None when unreadable)."""
+    """One file parsed, as plain data for the way back from the helper, with the bytes it was parsed
+    from (None when unreadable)."""
     from .walk import read_file
     from .yamlio import parse
 
     try:
-        parsed = parse(read_file(os.path.join(root, rel)))
+        data = read_file(os.path.join(root, rel))
     except OSError:
         return None
+    parsed = parse(data)
     failure = (parsed.failure.line, parsed.failure.reason) if parsed.failure else None
-    return parsed.documents, parsed.lines, failure
+    return parsed.documents, parsed.lines, failure, data

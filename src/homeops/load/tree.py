@@ -59,6 +59,8 @@ class SourceTree:
         self.root = path.resolve()
         self._root_text = str(self.root)
         self._parsed: dict[str, ParsedFile] = {}
+        self._read: dict[str, bytes] = {}
+        """The bytes of the files parsed here (or by a helper for this tree): what they were parsed from."""
         self._cache = cache
         self._files: list[str] | None = None
         self._inside_cache: dict[str, bool] = {"": True}
@@ -164,6 +166,11 @@ class SourceTree:
     # -- content -------------------------------------------------------------------------------
 
     def read_bytes(self, rel: str) -> bytes:
+        """The bytes of a file: those it was parsed from when this tree parsed it (a check reads each
+        file once, and a line it reports is a line of what it parsed), else read now."""
+        found = self._read.get(rel)
+        if found is not None:
+            return found
         if not self._inside(rel):
             raise FileNotFoundError(rel)
         return read_file(os.path.join(self._root_text, rel))
@@ -184,7 +191,9 @@ class SourceTree:
         if result is None:
             from .yamlio import parse
 
-            result = parse(self.read_bytes(rel))
+            data = self.read_bytes(rel)
+            self._read[rel] = data
+            result = parse(data)
             if self._cache:
                 self._cache.put(rel, *known, result)
         self._parsed[rel] = result
@@ -215,6 +224,7 @@ class SourceTree:
         if split is not None:
             for index, result in split.finish(self._parse_plain).items():
                 if result is not None:
+                    self._read[split.items[index]] = result[3]
                     self._remember(split.items[index], _from_marshal(result))
         for rel in rels:
             self.parsed(rel)
@@ -344,7 +354,7 @@ class SourceTree:
 def _from_marshal(data: tuple[Any, ...]) -> ParsedFile:
     from .yamlio import ParsedFile, ParseFailure
 
-    documents, lines, failure = data
+    documents, lines, failure = data[:3]
     return ParsedFile(documents, lines, ParseFailure(*failure) if failure else None)
 
 
