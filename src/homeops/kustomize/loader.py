@@ -18,7 +18,6 @@ from typing import Any
 
 from ..errors import KustomizeError, UnsupportedFeature, Where
 from ..load.tree import SourceTree, normalize
-from ..load.walk import read_file
 from ..load.yamlio import ParsedFile
 from ..model.base import Origin
 from ..records import NamedTuple
@@ -238,7 +237,7 @@ class Loader:
         try:
             if self._cache.kind(rel) != "file":
                 raise FileNotFoundError(rel)
-            data = read_file(os.path.join(self._cache.root, rel))
+            data = self.tree.read_bytes(rel)  # what the tree parsed it from, when it did
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             raise KustomizeError(
                 f"{what} {rel!r} does not exist",
