@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 class Workspace(Record):
     """One repository as every command sees it."""
 
-    __slots__ = ("_flux", "config", "offline", "secret_values", "tree")
+    __slots__ = ("_flux", "config", "offline", "save_parse_cache", "secret_values", "tree")
     _unshown = ("_flux",)
 
     tree: SourceTree
@@ -27,6 +27,8 @@ class Workspace(Record):
     """Set before ``flux`` is first read to let substituteFrom see decrypted SOPS values."""
     offline: bool
     """Remote kustomize bases only from homeops' cache, never the network (``--offline``)."""
+    save_parse_cache: bool
+    """Write the parse cache once the Flux tree is built (``check`` writes it itself, after its output)."""
     _flux: FluxTree | None
 
     def __init__(
@@ -35,11 +37,13 @@ class Workspace(Record):
         config: Config,
         secret_values: SecretValues | None = None,
         offline: bool = False,
+        save_parse_cache: bool = True,
     ) -> None:
         self.tree = tree
         self.config = config
         self.secret_values = secret_values
         self.offline = offline
+        self.save_parse_cache = save_parse_cache
         self._flux = None
 
     @property
@@ -52,21 +56,28 @@ class Workspace(Record):
             from .flux.tree import load_flux_tree
 
             self._flux = load_flux_tree(self.tree, secret_values=self.secret_values, offline=self.offline)
-            self.tree.save_cache()
+            if self.save_parse_cache:
+                self.tree.save_cache()
         return self._flux
 
 
 def open_workspace(
-    path: str | Path = ".", *, use_cache: bool = True, tree: SourceTree | None = None, offline: bool = False
+    path: str | Path = ".",
+    *,
+    use_cache: bool = True,
+    tree: SourceTree | None = None,
+    offline: bool = False,
+    save_parse_cache: bool = True,
 ) -> Workspace:
     """Open the repository at ``path`` (a folder; its own root, not searched upwards).
 
     ``tree``: the repository's source tree when the caller has already made it (see ``check``);
-    ``offline``: remote kustomize bases only from homeops' cache.
+    ``offline``: remote kustomize bases only from homeops' cache; ``save_parse_cache``: see
+    :attr:`Workspace.save_parse_cache`.
     """
     if tree is None:
         resolved = Path(repository_root(str(path)))
         tree = SourceTree(resolved, cache=ParseCache(resolved) if use_cache else None)
     from .rules.config import load_config  # checks rule names against the catalog
 
-    return Workspace(tree, load_config(tree.root), offline=offline)
+    return Workspace(tree, load_config(tree.root), offline=offline, save_parse_cache=save_parse_cache)

@@ -350,6 +350,35 @@ def test_result_cache(
     assert findings_json(capsys, str(repo)) == []
 
 
+def test_the_parse_cache_is_written_after_the_output_and_read_by_the_next_cold_run(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nobody waits for the next run's parse cache: the findings are out first.
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("HOMEOPS_CACHE_DIR", str(cache))
+    from homeops.cli.commands import check
+
+    printed = check._print
+    at_print: list[list[Path]] = []
+
+    def printing(*args: Any, **kwargs: Any) -> int:
+        at_print.append(list(cache.glob("parse/*.marshal")))
+        return int(printed(*args, **kwargs))
+
+    monkeypatch.setattr(check, "_print", printing)
+    first = run(capsys, str(repo), "-o", "json")
+    assert at_print == [[]]
+    assert list(cache.glob("parse/*.marshal")), "the parse cache was not written"
+    shutil.rmtree(cache / "results")
+
+    def no_parsing(data: bytes) -> object:
+        raise AssertionError("a file the parse cache holds was parsed again")
+
+    monkeypatch.setattr("homeops.load.yamlio.parse", no_parsing)
+    monkeypatch.setattr("homeops.load.prefetch.parse_plain", no_parsing)
+    assert run(capsys, str(repo), "-o", "json") == first
+
+
 def test_no_cache_writes_nothing(
     repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

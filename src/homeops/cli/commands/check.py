@@ -190,7 +190,10 @@ def _check(root: str, walked: Walk, args: argparse.Namespace) -> CachedCheck:
     if parsing is not None:
         tree.adopt(parsing)
     parallel.meanwhile(_import_rules)
-    workspace = open_workspace(root, tree=tree, offline=args.offline)
+    workspace = open_workspace(root, tree=tree, offline=args.offline, save_parse_cache=False)
+    from ..main import afterwards
+
+    afterwards(tree.save_cache)  # the next run's parse cache: nobody waits for it
     select = _selected_rules(args.select) if args.select else None
     flux = workspace.flux
     parallel.catch_up()
