@@ -507,8 +507,8 @@ class _Server:
 
 _MADV_POPULATE_WRITE = 23  # Linux 5.14 and later
 _PREFAULT_CHUNK = 1 << 22
-_PREFAULT_MAPPING_MAX = 1 << 28
-_PREFAULT_TOTAL_MAX = 1 << 29
+_PREFAULT_MAPPING_MAX = 1 << 26
+_PREFAULT_TOTAL_MAX = 1 << 28
 
 
 def _prefault(listener: socket.socket) -> None:
@@ -520,8 +520,8 @@ def _prefault(listener: socket.socket) -> None:
     check takes thousands of them, each several microseconds on a virtual machine: a fifth of a
     small repository's check. ``madvise(MADV_POPULATE_WRITE)`` does the same work in the kernel
     ahead, over every private writable mapping (the heap, the allocator's arenas, the libraries'
-    data; at most 512 MiB); only the time between requests pays for it. Where the kernel or the
-    platform does not have it, nothing changes.
+    data; mappings up to 64 MiB, 256 MiB in all); only the time between requests pays for it. Where
+    the kernel or the platform does not have it, nothing changes.
     """
     import ctypes
     import select

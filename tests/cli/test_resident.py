@@ -360,39 +360,44 @@ def test_the_socket_is_in_a_folder_of_the_users_own(tmp_path: Path, monkeypatch:
 # -- the native launcher (homeops.launcher): the same conversation without a Python caller ----------
 
 
-def _faults_writing(block: bytearray, *, prefault: bool, caller_waiting: bool, folder: Path) -> int:
-    """Page faults a forked spare takes writing one byte of each page of ``block`` (its parent's),
-    after :func:`resident._prefault` when asked, with a caller waiting on its socket or not."""
-    import resource
-    import socket
+_FAULTS_WRITING = """
+import os, resource, socket, sys
+from homeops import resident
 
-    from homeops import resident
+prefault, caller_waiting, folder = sys.argv[1] == "1", sys.argv[2] == "1", sys.argv[3]
+block = bytearray(b"\\x01") * (16 << 20)  # 4096 pages of the parent, written
+pid = os.fork()
+if pid == 0:  # the spare
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(os.path.join(folder, "socket"))
+    listener.listen(1)
+    caller = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    if caller_waiting:
+        caller.connect(os.path.join(folder, "socket"))
+    if prefault:
+        resident._prefault(listener)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for at in range(0, len(block), 4096):
+        block[at] = 2
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before, flush=True)
+    os._exit(0)
+os.waitpid(pid, 0)
+"""
 
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the forked spare
-        code = 1
-        try:
-            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            listener.bind(str(folder / f"s{os.getpid()}"))
-            listener.listen(1)
-            caller = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            if caller_waiting:
-                caller.connect(str(folder / f"s{os.getpid()}"))
-            if prefault:
-                resident._prefault(listener)
-            before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-            for at in range(0, len(block), 4096):
-                block[at] = 2
-            os.write(write_end, str(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before).encode())
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as pipe:
-        answer = pipe.read()
-    os.waitpid(pid, 0)
-    return int(answer)
+
+def _faults_writing(*, prefault: bool, caller_waiting: bool, folder: Path) -> int:
+    """Page faults a forked spare takes writing one byte of each of 4096 pages its parent wrote, after
+    :func:`resident._prefault` when asked, with a caller waiting on its socket or not (in a fresh
+    interpreter, as small as the resident process)."""
+    folder.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-c", _FAULTS_WRITING, str(int(prefault)), str(int(caller_waiting)), str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return int(done.stdout)
 
 
 def _populate_write_supported() -> bool:
@@ -413,14 +418,13 @@ def test_a_spare_makes_its_memory_its_own_while_it_waits_and_stops_when_a_caller
 ) -> None:
     if not _populate_write_supported():
         pytest.skip("the kernel has no MADV_POPULATE_WRITE")
-    block = bytearray(b"\x01") * (16 << 20)  # 4096 pages of the resident process, written
-    pages = len(block) // 4096
+    pages = 4096
     # Shared with the parent after the fork: each page written costs a fault (a copy)...
-    assert _faults_writing(block, prefault=False, caller_waiting=False, folder=tmp_path) >= pages * 0.9
+    assert _faults_writing(prefault=False, caller_waiting=False, folder=tmp_path / "a") >= pages * 0.9
     # ...unless the spare made them its own while it waited...
-    assert _faults_writing(block, prefault=True, caller_waiting=False, folder=tmp_path) < pages * 0.1
+    assert _faults_writing(prefault=True, caller_waiting=False, folder=tmp_path / "b") < pages * 0.1
     # ...and a caller already waiting is served first: the pages are left to the faults.
-    assert _faults_writing(block, prefault=True, caller_waiting=True, folder=tmp_path) >= pages * 0.9
+    assert _faults_writing(prefault=True, caller_waiting=True, folder=tmp_path / "c") >= pages * 0.9
 
 
 @pytest.fixture(scope="module")

@@ -63,7 +63,7 @@ class Job(NamedTuple):
     expander: Expander
     ks: Kustomization
     target: Target
-    variables: Variables | None
+    variables: Variables | None = None
     """The Kustomization's variables when they are settled already (:meth:`Expander.settled`): its
     objects are then finished (substituted) with the build, ahead too."""
 
@@ -88,6 +88,7 @@ def expand_clusters(result: FluxTree, runs: Iterable[tuple[Expander, Iterable[Re
     while waiting:
         jobs = [job for _steps, wave in waiting for job in wave]
         if len(jobs) >= _PARALLEL_MIN_BUILDS:
+            jobs = [job._replace(variables=job.expander.settled(job.ks)) for job in jobs]
             built = parallel.run(jobs, _build_plain, meanwhile=True, what="building Kustomizations")
             for job, plain in zip(jobs, built, strict=True):
                 if plain is not None:
@@ -195,7 +196,7 @@ class Expander:
             ks = Kustomization(res)
             target = self.target(ks)
             if ks.id not in self.seen and isinstance(target, Target):
-                jobs.append(Job(self, ks, target, self.settled(ks)))
+                jobs.append(Job(self, ks, target))
         return jobs
 
     def settled(self, ks: Kustomization) -> Variables | None:
