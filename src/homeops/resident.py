@@ -523,17 +523,22 @@ def _prefault(listener: socket.socket) -> None:
     data; mappings up to 64 MiB, 256 MiB in all); only the time between requests pays for it. Where
     the kernel or the platform does not have it, nothing changes.
     """
+    try:
+        _populate(listener)
+    except Exception:  # only ever a speed-up: a spare that cannot prefault still serves
+        return
+
+
+def _populate(listener: socket.socket) -> None:
+    """:func:`_prefault`'s work; raises where the platform lacks what it needs (no ``/proc``)."""
     import ctypes
     import select
 
-    try:
-        madvise = ctypes.CDLL(None, use_errno=True).madvise
-        madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
-        madvise.restype = ctypes.c_int
-        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
-            ranges = [_writable_range(line) for line in maps]
-    except (OSError, AttributeError, ValueError):
-        return
+    madvise = ctypes.CDLL(None, use_errno=True).madvise
+    madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+    madvise.restype = ctypes.c_int
+    with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+        ranges = [_writable_range(line) for line in maps]
     done = 0
     for start, end in (found for found in ranges if found is not None):
         for chunk in range(start, end, _PREFAULT_CHUNK):

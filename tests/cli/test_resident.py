@@ -400,6 +400,25 @@ def _faults_writing(*, prefault: bool, caller_waiting: bool, folder: Path) -> in
     return int(done.stdout)
 
 
+def test_a_spare_that_cannot_prefault_still_serves(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ctypes
+    import socket
+
+    from homeops import resident
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("no C library here")
+
+    monkeypatch.setattr(ctypes, "CDLL", broken)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(tmp_path / "socket"))
+    listener.listen(1)
+    try:
+        resident._prefault(listener)  # returns: the spare goes on to accept its request
+    finally:
+        listener.close()
+
+
 def _populate_write_supported() -> bool:
     import ctypes
     import mmap
