@@ -134,9 +134,10 @@ class Graph(Record):
         return sorted(out, key=lambda n: (order.get(n.kind, 2), n))
 
 
-def build_graph(flux: FluxTree, memo: ObjectMemo | None = None) -> Graph:
-    """The whole dependency graph of every cluster; ``memo``: one the caller shares (a rules context's)."""
-    memo = memo or ObjectMemo()
+def build_graph(flux: FluxTree) -> Graph:
+    """The whole dependency graph of every cluster (what objects create and reference, through the
+    tree's :attr:`~homeops.flux.tree.FluxTree.memo`, shared with the expansion and the rules)."""
+    memo = flux.memo
     graph = Graph()
     by_cluster: dict[str, list[Resource]] = defaultdict(list)
     for res in flux.objects:

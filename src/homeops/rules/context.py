@@ -206,7 +206,7 @@ class Context:
 
     @cached_property
     def graph(self) -> Graph:
-        return build_graph(self.flux, self.per_object)
+        return build_graph(self.flux)
 
     def index(self, cluster: str) -> ClusterIndex:
         return self.clusters.get(cluster) or ClusterIndex()
