@@ -52,6 +52,16 @@ def _wait_for_socket(cache: Path) -> Path:
     raise AssertionError("no resident process started")
 
 
+def _wait_for_result(cache: Path) -> None:
+    """Until the check the resident process ran has stored its result: it does so after its caller
+    has its answer, so forgetting results before then may race with that write."""
+    for _ in range(100):
+        if any((cache / "results").glob("*.marshal")):
+            return
+        time.sleep(0.1)
+    raise AssertionError("the resident process stored no result")
+
+
 def _forget_results(cache: Path) -> None:
     import shutil
 
@@ -95,6 +105,7 @@ def test_a_cold_check_is_answered_by_the_resident_process_exactly_as_by_the_call
         there = _homeops("check", repo, "-o", "json", "--debug", env=_env(cache))
         assert DELEGATED in there.stderr
         assert (there.returncode, there.stdout) == (here.returncode, here.stdout)
+        _wait_for_result(cache)
         if expected is not None:
             assert (there.returncode, there.stdout) == (expected.returncode, expected.stdout)
     # The caller's folder and arguments: a relative path means the same thing there.
@@ -123,10 +134,7 @@ def test_the_resident_process_checks_what_its_caller_walked_and_stores_the_resul
     assert DELEGATED in there.stderr
     assert (there.returncode, there.stdout) == (here.returncode, here.stdout)
     # The result is stored once the caller has its answer: the next check answers from it, itself.
-    for _ in range(100):
-        if any((cache / "results").glob("*.marshal")):
-            break
-        time.sleep(0.1)
+    _wait_for_result(cache)
     again = _homeops("check", repo, "-o", "json", "--debug", env=_env(cache))
     assert DELEGATED not in again.stderr
     assert (again.returncode, again.stdout) == (here.returncode, here.stdout)
