@@ -26,7 +26,7 @@ from ..kustomize import Overrides, build
 from ..load.tree import SourceTree
 from ..model.base import NamedResource, Origin, Resource
 from ..model.kinds import ConfigMap, Secret, is_sops_encrypted
-from ..model.producers import PRODUCERS, is_sealed, memo_products, sealed_may_be
+from ..model.producers import is_sealed, memo_products, sealed_may_be
 from ..records import NamedTuple
 from .entries import is_flux_ks, ks_path, with_default_ns
 from .sources import BuildSource, ClusterSources
@@ -389,11 +389,9 @@ class Expander:
             self.secrets.setdefault(key, res)
         else:
             self.sources.note(res)
-            key = (res.group, res.kind)
-            if key in PRODUCERS:
-                for made in memo_products(self.memo, res, key):
-                    if made.kind in ("ConfigMap", "Secret") and not made.prefix:
-                        self.made.setdefault((made.kind, made.namespace, made.name), res)
+            for made in memo_products(self.memo, res, (res.group, res.kind)):
+                if made.kind in ("ConfigMap", "Secret") and not made.prefix:
+                    self.made.setdefault((made.kind, made.namespace, made.name), res)
 
     def _sealed(self, kind: str, namespace: str) -> bool:
         return any(sealed_may_be(res, kind, namespace) for res in self.sealed)

@@ -113,9 +113,6 @@ class Context:
         self._lines: dict[str, list[str] | None] = {}
         self._memo: dict[str, Any] = {}
         self._kinds: dict[int, KindIndex] = {}
-        self.per_object: ObjectMemo = flux.memo
-        """What rules and the graph work out from one object's data, shared with the expansion (see
-        :class:`ObjectMemo`)."""
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:
         """A value several rules need, computed by the first that asks (``key`` names it)."""
@@ -162,11 +159,11 @@ class Context:
         for res in self.flux.objects:
             index = out[res.notes[CLUSTER]]
             index.objects.append(res)
-            _index_object(index, res, self.per_object, self.config.producers)
+            _index_object(index, res, self.flux.memo, self.config.producers)
         for name, cluster in self.flux.clusters.items():
             for res in self.flux.bootstrap_objects(name):
                 # exists before Flux runs
-                _index_object(out[name], res, self.per_object, self.config.producers)
+                _index_object(out[name], res, self.flux.memo, self.config.producers)
             if not self.flux.guessed:
                 for entry in cluster.entries:
                     self._index_entry_source(out[name], entry.ks)

@@ -218,7 +218,7 @@ def references(ctx: Context) -> Iterator[Reference]:
             if not is_app_template_values(release.values):
                 continue  # a vendor chart's values mean what that chart makes of them
             namespace = _ns(release.release_namespace)
-            for ref, name in ctx.per_object(release_value_refs, res):
+            for ref, name in ctx.flux.memo(release_value_refs, res):
                 if ref.optional:
                     continue
                 if name and "${" not in name:
